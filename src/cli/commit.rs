@@ -1,0 +1,36 @@
+//! `spotcheck commit`: the commitment to publish before the seed ceremony.
+
+use std::path::Path;
+
+use super::{CmdResult, out, say};
+use crate::workspace::Workspace;
+
+/// Print the SHA-256 commitment over the frozen inputs and journal it.
+///
+/// Publish the value before the public seed ceremony: it fixes the rules and
+/// the frame, so no one can change them once the seed is known. The text it
+/// hashes is shown with --show, in the form `sha256sum` prints.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 commit --show")]
+pub struct Args {
+    /// Also print the text that the commitment hashes.
+    #[arg(long)]
+    pub show: bool,
+}
+
+pub fn run(dir: &Path, a: &Args) -> CmdResult {
+    let mut ws = Workspace::open(dir)?;
+    let (hash, text, new) = ws.commit()?;
+    if a.show {
+        say(&format!("the commitment is SHA-256 of this text:\n{text}"));
+    }
+    out(&format!("{hash}\n"));
+    if new {
+        say(
+            "committed; publish this value before the seed is rolled, then run `spotcheck draw --seed …`",
+        );
+    } else {
+        say("already committed earlier; the value is unchanged");
+    }
+    Ok(0)
+}

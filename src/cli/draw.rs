@@ -1,0 +1,54 @@
+//! `spotcheck draw`: draw the sample from the public seed.
+
+use std::path::Path;
+
+use super::{CmdResult, say};
+use crate::error::Error;
+use crate::workspace::{DRAW, SAMPLE, Workspace, draw};
+
+/// Draw the sample from the seed rolled at the public ceremony.
+///
+/// Needs a commitment. Writes sample.csv (UTF-8 with BOM, opens in Excel)
+/// and draw.toml (everything needed to re-derive it). A second draw is
+/// refused unless --redraw and --reason are given; both seeds are journaled.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 draw --seed \"3917 0245 8812 6603 1954\"\n  spotcheck -C camp-2009 draw --redraw --reason \"frame error found in 青县\" --seed \"…\""
+)]
+pub struct Args {
+    /// The seed rolled in public (spaces are ignored).
+    #[arg(long)]
+    pub seed: String,
+    /// Replace an earlier draw (journaled, with --reason).
+    #[arg(long, requires = "reason")]
+    pub redraw: bool,
+    /// Why the earlier draw is replaced.
+    #[arg(long, requires = "redraw")]
+    pub reason: Option<String>,
+}
+
+pub fn run(dir: &Path, a: &Args) -> CmdResult {
+    let mut ws = Workspace::open(dir)?;
+    let reason = if a.redraw { a.reason.as_deref() } else { None };
+    if a.redraw && reason.is_none() {
+        return Err(Error::Usage("--redraw needs --reason".into()));
+    }
+    let o = draw::draw(&mut ws, &a.seed, reason)?;
+    let r = &o.record;
+    if let Some(old) = &o.superseded {
+        say(&format!(
+            "the earlier draw (seed {}) is kept in {old}",
+            r.redraw.as_ref().map_or("", |x| x.previous_seed.as_str())
+        ));
+    }
+    say(&format!(
+        "drew {} villages (+{} reserves) in {} strata with seed {}; wrote {} and {}",
+        r.villages,
+        r.reserves,
+        r.strata_per_stage.last().copied().unwrap_or(0),
+        r.seed_normalized,
+        ws.path(SAMPLE).display(),
+        ws.path(DRAW).display()
+    ));
+    Ok(0)
+}

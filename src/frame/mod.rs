@@ -1,0 +1,132 @@
+//! The sampling frame: the commission's own roster of villages, with their
+//! township and county and any numeric size columns. It is loaded from CSV,
+//! validated in full (every problem reported at once) and held in a compact
+//! form that the sampler reads.
+
+mod parse;
+pub mod synth;
+pub mod tree;
+
+pub use parse::{normalize_header, parse};
+
+use crate::error::{Diags, Error, Result};
+use crate::text::{self, Encoding};
+use std::path::Path;
+
+/// Which frame column plays which role. Headers are matched ignoring case and
+/// white space, so `Population ` and `population` are the same column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameSchema {
+    pub code: String,
+    pub name: String,
+    pub county: String,
+    /// When absent, the county name identifies the county.
+    pub county_code: Option<String>,
+    pub township: String,
+    /// When absent, county and township name together identify the township.
+    pub township_code: Option<String>,
+    /// Numeric size columns (population, households, ...), in this order.
+    pub sizes: Vec<String>,
+    /// Other columns that may be present and are carried but not used.
+    pub extra: Vec<String>,
+}
+
+impl Default for FrameSchema {
+    fn default() -> FrameSchema {
+        FrameSchema {
+            code: "code".into(),
+            name: "name".into(),
+            county: "county".into(),
+            county_code: None,
+            township: "township".into(),
+            township_code: None,
+            sizes: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl FrameSchema {
+    /// Index of a size column by its (normalised) name.
+    pub fn size_index(&self, name: &str) -> Option<usize> {
+        let want = normalize_header(name);
+        self.sizes.iter().position(|s| normalize_header(s) == want)
+    }
+}
+
+/// A county or a township.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    /// The code when the frame has a code column, else the name (for a
+    /// township without codes: `county key/township name`).
+    pub key: String,
+    pub name: String,
+    /// For a township, the index of its county; for a county, `usize::MAX`.
+    pub parent: usize,
+}
+
+/// One village (the final sampling unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Village {
+    pub code: String,
+    pub name: String,
+    pub county: usize,
+    pub township: usize,
+    /// Line of the frame file the village was read from.
+    pub line: u64,
+}
+
+/// A validated frame. Sizes are stored flat, `size_names.len()` per village.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub file: String,
+    pub size_names: Vec<String>,
+    pub counties: Vec<Area>,
+    pub townships: Vec<Area>,
+    pub villages: Vec<Village>,
+    sizes: Vec<u64>,
+    /// The encoding the file was read in.
+    pub encoding: Option<Encoding>,
+}
+
+impl Frame {
+    /// The value of size column `col` for village `v`.
+    pub fn size(&self, v: usize, col: usize) -> u64 {
+        self.sizes[v * self.size_names.len() + col]
+    }
+
+    /// Index of a size column by name, matched like headers.
+    pub fn size_column(&self, name: &str) -> Option<usize> {
+        let want = normalize_header(name);
+        self.size_names
+            .iter()
+            .position(|s| normalize_header(s) == want)
+    }
+}
+
+/// Reads, decodes and parses a frame file. The returned diagnostics may hold
+/// warnings; errors make this return `Err` with all of them.
+pub fn load(path: &Path, display: &str, schema: &FrameSchema, enc: Encoding) -> Result<Frame> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (frame, diags) = from_bytes(display, &bytes, schema, enc);
+    diags.into_result()?;
+    Ok(frame)
+}
+
+/// Decodes and parses frame bytes; the pure core of [`load`].
+pub fn from_bytes(file: &str, bytes: &[u8], schema: &FrameSchema, enc: Encoding) -> (Frame, Diags) {
+    match text::decode(file, bytes, enc) {
+        Ok((text, used)) => {
+            let (mut frame, diags) = parse(file, &text, schema);
+            frame.encoding = Some(used);
+            (frame, diags)
+        }
+        Err(d) => (
+            Frame {
+                file: file.to_string(),
+                ..Frame::default()
+            },
+            Diags(vec![d]),
+        ),
+    }
+}

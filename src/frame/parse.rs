@@ -1,0 +1,505 @@
+//! Parsing and validation of frame CSV text. Pure: takes text, returns the
+//! frame and every problem found, each with the file and line.
+
+use std::collections::HashMap;
+
+use super::{Area, Frame, FrameSchema, Village};
+use crate::error::{Diag, Diags};
+
+/// Header matching ignores case and all white space (including the
+/// ideographic space Excel users type), so `Women 15-49` equals `women15-49`.
+pub fn normalize_header(h: &str) -> String {
+    h.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Column roles other than sizes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Code,
+    Name,
+    County,
+    CountyCode,
+    Township,
+    TownshipCode,
+    Size(usize),
+    Extra,
+}
+
+const TOTAL_WORDS: [&str; 4] = ["合计", "总计", "小计", "共计"];
+
+fn looks_like_total(cell: &str) -> bool {
+    let lower = cell.trim().to_lowercase();
+    TOTAL_WORDS.iter().any(|w| lower.contains(w))
+        || lower == "total"
+        || lower == "subtotal"
+        || lower.starts_with("total ")
+        || lower == "sum"
+}
+
+/// Excel turns long numeric codes into `1.30921E+11` unless the column is text.
+fn looks_like_scientific(code: &str) -> bool {
+    let c = code.trim();
+    let Some(e) = c.find(['e', 'E']) else {
+        return false;
+    };
+    let (mant, exp) = (&c[..e], &c[e + 1..]);
+    !mant.is_empty()
+        && mant.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
+        && exp
+            .trim_start_matches(['+', '-'])
+            .chars()
+            .all(|ch| ch.is_ascii_digit())
+        && !exp.is_empty()
+}
+
+/// Parses frame CSV text against a schema. Returns the rows that parsed and
+/// every problem found; callers treat any error as fatal.
+pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
+    let mut diags = Diags::default();
+    let mut frame = Frame {
+        file: file.to_string(),
+        size_names: schema.sizes.clone(),
+        ..Frame::default()
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+
+    // The header row.
+    let header_line = match rdr.read_record(&mut record) {
+        Ok(true) => record.position().map_or(1, |p| p.line()),
+        Ok(false) => {
+            diags.push(Diag::error(
+                file,
+                None,
+                "the file is empty: expected a header row",
+            ));
+            return (frame, diags);
+        }
+        Err(e) => {
+            diags.push(csv_error(file, &e));
+            return (frame, diags);
+        }
+    };
+    let Some(columns) = map_headers(file, header_line, &record, schema, &mut diags) else {
+        return (frame, diags);
+    };
+    let width = record.len();
+    let nsizes = schema.sizes.len();
+
+    let mut county_ix: HashMap<String, usize> = HashMap::new();
+    let mut township_ix: HashMap<String, usize> = HashMap::new();
+    let mut code_first: HashMap<String, usize> = HashMap::new();
+    // For the "last row is the sum of the others" check.
+    let mut sums = vec![0u128; nsizes];
+    let mut last_sizes: Vec<u64> = Vec::new();
+    let mut last_line = 0u64;
+    let mut rows = 0u64;
+    let mut sizes_row = vec![0u64; nsizes];
+
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                diags.push(csv_error(file, &e));
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue; // blank lines, including the ",,,," Excel leaves behind
+        }
+        if record.len() != width {
+            diags.push(Diag::at_line(
+                file,
+                line,
+                format!(
+                    "expected {width} fields as in the header, found {}",
+                    record.len()
+                ),
+            ));
+            continue;
+        }
+        rows += 1;
+        let cell = |role: Role| -> &str {
+            columns
+                .iter()
+                .position(|r| *r == role)
+                .map_or("", |i| record.get(i).unwrap_or("").trim())
+        };
+        let code = cell(Role::Code).to_string();
+        let name = cell(Role::Name).to_string();
+        let county = cell(Role::County).to_string();
+        let township = cell(Role::Township).to_string();
+        let county_code = schema
+            .county_code
+            .as_ref()
+            .map(|_| cell(Role::CountyCode).to_string());
+        let township_code = schema
+            .township_code
+            .as_ref()
+            .map(|_| cell(Role::TownshipCode).to_string());
+
+        let mut row_ok = true;
+        if [&code, &name, &county, &township]
+            .iter()
+            .any(|c| looks_like_total(c))
+            || record
+                .iter()
+                .all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok())
+                && code.is_empty()
+        {
+            diags.push(Diag::at_line(
+                file,
+                line,
+                "this row looks like a totals row (合计/总计/小计/total); a frame lists villages only",
+            ));
+            continue;
+        }
+        for (i, role) in columns.iter().enumerate() {
+            if *role == Role::Extra {
+                continue;
+            }
+            if record.get(i).unwrap_or("").trim().is_empty() {
+                diags.push(Diag::at_line(
+                    file,
+                    line,
+                    format!("empty cell in column `{}`", &record_header(schema, *role)),
+                ));
+                row_ok = false;
+            }
+        }
+        if looks_like_scientific(&code) {
+            diags.push(Diag::at_line(
+                file,
+                line,
+                format!("village code `{code}` looks like Excel scientific notation; format the code column as text and export again"),
+            ));
+            row_ok = false;
+        }
+        for (k, slot) in sizes_row.iter_mut().enumerate() {
+            let raw = cell(Role::Size(k));
+            if raw.is_empty() {
+                continue;
+            }
+            match parse_size(raw) {
+                Ok(v) => *slot = v,
+                Err(why) => {
+                    diags.push(Diag::at_line(
+                        file,
+                        line,
+                        format!("`{}`: {why}", schema.sizes[k]),
+                    ));
+                    row_ok = false;
+                }
+            }
+        }
+
+        // Hierarchy: a county key has one name, a township one county.
+        let ckey = county_code.clone().unwrap_or_else(|| county.clone());
+        let ci = match county_ix.get(&ckey) {
+            Some(&ci) => {
+                let known = &frame.counties[ci];
+                if county_code.is_some() && known.name != county && !county.is_empty() {
+                    diags.push(Diag::at_line(
+                        file,
+                        line,
+                        format!(
+                            "county code {ckey} is named `{county}` here but `{}` earlier",
+                            known.name
+                        ),
+                    ));
+                }
+                ci
+            }
+            None => {
+                frame.counties.push(Area {
+                    key: ckey.clone(),
+                    name: county.clone(),
+                    parent: usize::MAX,
+                });
+                county_ix.insert(ckey.clone(), frame.counties.len() - 1);
+                frame.counties.len() - 1
+            }
+        };
+        let tkey = township_code
+            .clone()
+            .unwrap_or_else(|| format!("{ckey}/{township}"));
+        let ti = match township_ix.get(&tkey) {
+            Some(&ti) => {
+                let known = &frame.townships[ti];
+                if known.parent != ci {
+                    diags.push(Diag::at_line(
+                        file,
+                        line,
+                        format!(
+                            "township {tkey} ({township}) is under county {} here but under county {} earlier; a township belongs to one county",
+                            frame.counties[ci].key, frame.counties[known.parent].key
+                        ),
+                    ));
+                } else if township_code.is_some() && known.name != township && !township.is_empty()
+                {
+                    diags.push(Diag::at_line(
+                        file,
+                        line,
+                        format!(
+                            "township code {tkey} is named `{township}` here but `{}` earlier",
+                            known.name
+                        ),
+                    ));
+                }
+                ti
+            }
+            None => {
+                frame.townships.push(Area {
+                    key: tkey.clone(),
+                    name: township.clone(),
+                    parent: ci,
+                });
+                township_ix.insert(tkey, frame.townships.len() - 1);
+                frame.townships.len() - 1
+            }
+        };
+
+        if let Some(&first) = code_first.get(&code) {
+            let earlier = &frame.villages[first];
+            let msg = if earlier.township != ti {
+                format!(
+                    "village {code} is listed under two townships: {} here and {} on line {}",
+                    frame.townships[ti].key, frame.townships[earlier.township].key, earlier.line
+                )
+            } else {
+                format!(
+                    "duplicate village code {code} (also on line {})",
+                    earlier.line
+                )
+            };
+            diags.push(Diag::at_line(file, line, msg));
+            continue;
+        }
+        if !row_ok {
+            continue;
+        }
+        for (k, v) in sizes_row.iter().enumerate() {
+            sums[k] += u128::from(*v);
+        }
+        last_sizes.clone_from(&sizes_row);
+        last_line = line;
+        code_first.insert(code.clone(), frame.villages.len());
+        frame.villages.push(Village {
+            code,
+            name,
+            county: ci,
+            township: ti,
+            line,
+        });
+        frame.sizes.extend_from_slice(&sizes_row);
+    }
+
+    // A last row equal to the sum of all the others is a totals row whose
+    // label cells were filled with something innocent.
+    if rows >= 3 && nsizes > 0 && !last_sizes.is_empty() {
+        let is_sum = last_sizes.iter().enumerate().all(|(k, &v)| {
+            let others = sums[k] - u128::from(v);
+            others == u128::from(v)
+        }) && last_sizes.iter().any(|&v| v > 0);
+        if is_sum {
+            diags.push(Diag::at_line(
+                file,
+                last_line,
+                "the last row equals the sum of all other rows in every size column; it looks like a totals row",
+            ));
+        }
+    }
+    if rows == 0 && diags.is_empty() {
+        diags.push(Diag::error(
+            file,
+            None,
+            "the file has a header but no villages",
+        ));
+    }
+    (frame, diags)
+}
+
+fn record_header(schema: &FrameSchema, role: Role) -> String {
+    match role {
+        Role::Code => schema.code.clone(),
+        Role::Name => schema.name.clone(),
+        Role::County => schema.county.clone(),
+        Role::CountyCode => schema.county_code.clone().unwrap_or_default(),
+        Role::Township => schema.township.clone(),
+        Role::TownshipCode => schema.township_code.clone().unwrap_or_default(),
+        Role::Size(k) => schema.sizes[k].clone(),
+        Role::Extra => String::new(),
+    }
+}
+
+fn parse_size(raw: &str) -> Result<u64, String> {
+    if let Ok(v) = raw.parse::<u64>() {
+        return Ok(v);
+    }
+    if raw.starts_with('-') && raw[1..].parse::<u64>().is_ok() {
+        return Err(format!(
+            "negative size {raw}; sizes count people or households and are ≥ 0"
+        ));
+    }
+    if raw.contains(',') && raw.replace(',', "").parse::<u64>().is_ok() {
+        return Err(format!(
+            "`{raw}` has a thousands separator; write the number without it"
+        ));
+    }
+    Err(format!("`{raw}` is not a whole number"))
+}
+
+fn csv_error(file: &str, e: &csv::Error) -> Diag {
+    let line = e.position().map(|p| p.line());
+    let msg = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
+        _ => format!("unreadable CSV: {e}"),
+    };
+    match line {
+        Some(l) => Diag::at_line(file, l, msg),
+        None => Diag::error(file, None, msg),
+    }
+}
+
+/// Maps each header to its role. Returns `None` when a required column is
+/// missing, since no row can then be read.
+fn map_headers(
+    file: &str,
+    line: u64,
+    headers: &csv::StringRecord,
+    schema: &FrameSchema,
+    diags: &mut Diags,
+) -> Option<Vec<Role>> {
+    let mut wanted: Vec<(String, Role, &str)> = vec![
+        (normalize_header(&schema.code), Role::Code, &schema.code),
+        (normalize_header(&schema.name), Role::Name, &schema.name),
+        (
+            normalize_header(&schema.county),
+            Role::County,
+            &schema.county,
+        ),
+        (
+            normalize_header(&schema.township),
+            Role::Township,
+            &schema.township,
+        ),
+    ];
+    if let Some(c) = &schema.county_code {
+        wanted.push((normalize_header(c), Role::CountyCode, c));
+    }
+    if let Some(c) = &schema.township_code {
+        wanted.push((normalize_header(c), Role::TownshipCode, c));
+    }
+    for (k, s) in schema.sizes.iter().enumerate() {
+        wanted.push((normalize_header(s), Role::Size(k), s));
+    }
+    for s in &schema.extra {
+        wanted.push((normalize_header(s), Role::Extra, s));
+    }
+
+    let mut roles = Vec::with_capacity(headers.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim_start_matches('\u{feff}');
+        let norm = normalize_header(h);
+        if let Some(first) = seen.get(&norm) {
+            diags.push(Diag::at_line(
+                file,
+                line,
+                format!(
+                    "duplicate header `{h}` in column {} (same as column {})",
+                    i + 1,
+                    first + 1
+                ),
+            ));
+            roles.push(Role::Extra);
+            continue;
+        }
+        seen.insert(norm.clone(), i);
+        match wanted.iter().find(|w| w.0 == norm) {
+            Some(w) => roles.push(w.1),
+            None => {
+                let expected: Vec<&str> = wanted.iter().map(|w| w.2).collect();
+                diags.push(Diag::at_line(
+                    file,
+                    line,
+                    format!(
+                        "unknown header `{h}` in column {} (expected: {})",
+                        i + 1,
+                        expected.join(", ")
+                    ),
+                ));
+                roles.push(Role::Extra);
+            }
+        }
+    }
+    let mut complete = true;
+    for (norm, role, shown) in &wanted {
+        if *role != Role::Extra && !seen.contains_key(norm) {
+            diags.push(Diag::at_line(
+                file,
+                line,
+                format!("missing column `{shown}`"),
+            ));
+            complete = false;
+        }
+    }
+    complete.then_some(roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> FrameSchema {
+        FrameSchema {
+            sizes: vec!["population".into()],
+            ..FrameSchema::default()
+        }
+    }
+
+    #[test]
+    fn parses_a_small_frame() {
+        let text = "code,name,county,township,population\n3,c,A,t1,30\n1,a,A,t1,10\n2,b,B,t2,20\n";
+        let (f, d) = parse("f.csv", text, &schema());
+        assert!(d.is_empty(), "{d}");
+        assert_eq!(f.villages.len(), 3);
+        assert_eq!(f.counties.len(), 2);
+        assert_eq!(f.size(1, 0), 10);
+        assert_eq!(f.villages[2].line, 4);
+    }
+
+    #[test]
+    fn headers_match_ignoring_case_and_space() {
+        let text = " Code ,NAME,County,Town ship,Popu lation\n1,a,A,t,1\n";
+        let s = FrameSchema {
+            township: "township".into(),
+            ..schema()
+        };
+        let (f, d) = parse("f.csv", text, &s);
+        assert!(d.is_empty(), "{d}");
+        assert_eq!(f.villages.len(), 1);
+    }
+
+    #[test]
+    fn scientific_codes_are_caught() {
+        assert!(looks_like_scientific("1.30921E+11"));
+        assert!(!looks_like_scientific("130921104203"));
+        assert!(!looks_like_scientific("E1"));
+    }
+
+    #[test]
+    fn totals_words() {
+        assert!(looks_like_total("合计"));
+        assert!(looks_like_total(" Total "));
+        assert!(!looks_like_total("王家庄"));
+    }
+}

@@ -1,0 +1,199 @@
+//! The population a draw works on: the frame minus exclusions, arranged as
+//! county → township → village with every list sorted by code, so the order
+//! of rows in the CSV never matters. Unit sizes are summed up the hierarchy.
+
+use std::collections::HashSet;
+
+use super::Frame;
+
+/// A level of the administrative hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    County,
+    Township,
+    Village,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::County => "county",
+            Level::Township => "township",
+            Level::Village => "village",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "county" => Some(Level::County),
+            "township" => Some(Level::Township),
+            "village" => Some(Level::Village),
+            _ => None,
+        }
+    }
+}
+
+/// A unit at some level, by its index in the frame's county, township or
+/// village list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Unit {
+    pub level: Level,
+    pub index: usize,
+}
+
+/// The frame after exclusions, sorted and summed.
+pub struct Population<'f> {
+    pub frame: &'f Frame,
+    /// Kept villages, counties and townships (with at least one kept village).
+    counties: Vec<usize>,
+    townships: Vec<usize>,
+    villages: Vec<usize>,
+    county_townships: Vec<Vec<usize>>,
+    county_villages: Vec<Vec<usize>>,
+    township_villages: Vec<Vec<usize>>,
+    county_sizes: Vec<u128>,
+    township_sizes: Vec<u128>,
+    ncols: usize,
+    /// How many villages the exclusions removed.
+    pub excluded: usize,
+}
+
+impl<'f> Population<'f> {
+    /// Builds the population. `excluded` holds village codes, township keys
+    /// or county keys; excluding an area excludes all its villages.
+    pub fn new(frame: &'f Frame, excluded: &HashSet<String>) -> Population<'f> {
+        let ncols = frame.size_names.len();
+        let (nc, nt) = (frame.counties.len(), frame.townships.len());
+        let mut county_townships = vec![Vec::new(); nc];
+        let mut county_villages = vec![Vec::new(); nc];
+        let mut township_villages = vec![Vec::new(); nt];
+        let mut county_sizes = vec![0u128; nc * ncols];
+        let mut township_sizes = vec![0u128; nt * ncols];
+        let mut villages = Vec::with_capacity(frame.villages.len());
+        let mut dropped = 0;
+        for (i, v) in frame.villages.iter().enumerate() {
+            let out = !excluded.is_empty()
+                && (excluded.contains(&v.code)
+                    || excluded.contains(&frame.townships[v.township].key)
+                    || excluded.contains(&frame.counties[v.county].key));
+            if out {
+                dropped += 1;
+                continue;
+            }
+            villages.push(i);
+            county_villages[v.county].push(i);
+            township_villages[v.township].push(i);
+            for k in 0..ncols {
+                let s = u128::from(frame.size(i, k));
+                county_sizes[v.county * ncols + k] += s;
+                township_sizes[v.township * ncols + k] += s;
+            }
+        }
+        let by_code = |a: &usize, b: &usize| frame.villages[*a].code.cmp(&frame.villages[*b].code);
+        villages.sort_unstable_by(by_code);
+        for l in county_villages
+            .iter_mut()
+            .chain(township_villages.iter_mut())
+        {
+            l.sort_unstable_by(by_code);
+        }
+        let mut townships: Vec<usize> = (0..nt)
+            .filter(|&t| !township_villages[t].is_empty())
+            .collect();
+        townships.sort_unstable_by(|a, b| frame.townships[*a].key.cmp(&frame.townships[*b].key));
+        for &t in &townships {
+            county_townships[frame.townships[t].parent].push(t);
+        }
+        let mut counties: Vec<usize> = (0..nc)
+            .filter(|&c| !county_villages[c].is_empty())
+            .collect();
+        counties.sort_unstable_by(|a, b| frame.counties[*a].key.cmp(&frame.counties[*b].key));
+        Population {
+            frame,
+            counties,
+            townships,
+            villages,
+            county_townships,
+            county_villages,
+            township_villages,
+            county_sizes,
+            township_sizes,
+            ncols,
+            excluded: dropped,
+        }
+    }
+
+    /// The units of `level` inside `parent` (`None`: the whole population),
+    /// sorted by code.
+    pub fn children(&self, parent: Option<Unit>, level: Level) -> &[usize] {
+        match (parent.map(|p| (p.level, p.index)), level) {
+            (None, Level::County) => &self.counties,
+            (None, Level::Township) => &self.townships,
+            (None, Level::Village) => &self.villages,
+            (Some((Level::County, c)), Level::Township) => &self.county_townships[c],
+            (Some((Level::County, c)), Level::Village) => &self.county_villages[c],
+            (Some((Level::Township, t)), Level::Village) => &self.township_villages[t],
+            _ => &[],
+        }
+    }
+
+    /// The unit's total of size column `col`.
+    pub fn size(&self, u: Unit, col: usize) -> u128 {
+        match u.level {
+            Level::County => self.county_sizes[u.index * self.ncols + col],
+            Level::Township => self.township_sizes[u.index * self.ncols + col],
+            Level::Village => u128::from(self.frame.size(u.index, col)),
+        }
+    }
+
+    /// The code (or key) of a unit.
+    pub fn key(&self, u: Unit) -> &str {
+        match u.level {
+            Level::County => &self.frame.counties[u.index].key,
+            Level::Township => &self.frame.townships[u.index].key,
+            Level::Village => &self.frame.villages[u.index].code,
+        }
+    }
+
+    /// A readable name for messages: `key (name)`.
+    pub fn label(&self, u: Unit) -> String {
+        let name = match u.level {
+            Level::County => &self.frame.counties[u.index].name,
+            Level::Township => &self.frame.townships[u.index].name,
+            Level::Village => &self.frame.villages[u.index].name,
+        };
+        let key = self.key(u);
+        if key == name {
+            key.to_string()
+        } else {
+            format!("{key} ({name})")
+        }
+    }
+
+    /// Whether `ancestor` contains `u` (or is `u`).
+    pub fn contains(&self, ancestor: Unit, u: Unit) -> bool {
+        let f = self.frame;
+        match (ancestor.level, u.level) {
+            (a, b) if a == b => ancestor.index == u.index,
+            (Level::County, Level::Township) => f.townships[u.index].parent == ancestor.index,
+            (Level::County, Level::Village) => f.villages[u.index].county == ancestor.index,
+            (Level::Township, Level::Village) => f.villages[u.index].township == ancestor.index,
+            _ => false,
+        }
+    }
+
+    /// The ancestor of a village at `level`.
+    pub fn village_ancestor(&self, village: usize, level: Level) -> Unit {
+        let v = &self.frame.villages[village];
+        let index = match level {
+            Level::County => v.county,
+            Level::Township => v.township,
+            Level::Village => village,
+        };
+        Unit { level, index }
+    }
+
+    pub fn village_count(&self) -> usize {
+        self.villages.len()
+    }
+}

@@ -1,0 +1,28 @@
+//! spotcheck runs post-campaign acceptance spot checks (验收抽查) in a way
+//! anyone can verify. The data flow one way:
+//!
+//! ```text
+//! frame ──► rules ──► sample ──► findings ──► score ──► annual ──► report
+//! ```
+//!
+//! - [`frame`]: the commission's roster of villages, validated in full.
+//! - [`rules`]: the campaign's rule file (what, when, which column is what,
+//!   how to sample).
+//! - [`sample`]: seeds, per-stratum ChaCha20 streams, SRS / systematic PPS /
+//!   Rivest's sampler, multistage draws and the published `sample.csv`.
+//! - [`workspace`]: a campaign folder with frozen inputs, a hash-chained
+//!   journal, commitments and atomic writes.
+//! - [`cli`]: the `spotcheck` command; the only code that prints.
+//!
+//! Findings, scoring and the annual assessment build on these stages.
+
+pub mod cli;
+pub mod error;
+pub mod frame;
+pub mod hash;
+pub mod rules;
+pub mod sample;
+pub mod text;
+pub mod workspace;
+
+pub use error::{Diag, Diags, Error, Result};

@@ -1,0 +1,44 @@
+//! Drawing the sample: seed normalisation and per-stratum ChaCha20 streams,
+//! the selection algorithms (SRS, systematic PPS, Rivest's sampler), the
+//! multistage design, and the published `sample.csv` format. Nothing here
+//! reads a clock or a global generator: randomness enters only through the
+//! seed, so a draw can be re-derived anywhere.
+
+pub mod alloc;
+pub mod design;
+pub mod ratio;
+pub mod select;
+pub mod stream;
+pub mod table;
+
+pub use design::{Basis, Design, Drawn, Sample, excluded_codes};
+pub use stream::{SeedPolicy, normalize_seed};
+
+/// Names the algorithm in `draw.toml`; changes whenever any selection rule,
+/// stream derivation or output format in SAMPLING.md changes.
+pub const ALGORITHM: &str = "spotcheck-draw-v1";
+
+use crate::error::{Diags, Result};
+use crate::frame::Frame;
+use crate::frame::tree::Population;
+use crate::rules::Rules;
+
+/// Checks the rules against the frame: the design's strata, sizes and lists.
+/// Returns the warnings when there is no error.
+pub fn check(rules: &Rules, frame: &Frame) -> Result<Diags> {
+    let pop = Population::new(frame, &excluded_codes(rules));
+    let (_, diags) = Design::prepare(rules, &pop);
+    diags.into_result()
+}
+
+/// Draws the sample for a normalised seed and renders `sample.csv`.
+pub fn derive(rules: &Rules, frame: &Frame, seed: &str) -> Result<(Sample, Vec<u8>)> {
+    let pop = Population::new(frame, &excluded_codes(rules));
+    let (design, diags) = Design::prepare(rules, &pop);
+    let Some(design) = design else {
+        return Err(crate::Error::Invalid(diags.sorted()));
+    };
+    let sample = design.draw(&pop, seed);
+    let bytes = table::to_csv(&sample, &pop);
+    Ok((sample, bytes))
+}

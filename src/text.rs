@@ -1,0 +1,149 @@
+//! Decoding of the text files people bring: UTF-8 with or without a byte-order
+//! mark, or GB18030/GBK as Excel on Chinese Windows writes CSV. Detection is
+//! automatic unless the user names an encoding.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Diag, Loc};
+
+/// The text encodings spotcheck reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8 when a BOM is present or the bytes are valid UTF-8, else GB18030.
+    #[default]
+    Auto,
+    Utf8,
+    /// GB18030, a superset of GBK and GB2312.
+    Gb18030,
+}
+
+impl FromStr for Encoding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Encoding, String> {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
+            "auto" => Ok(Encoding::Auto),
+            "utf8" => Ok(Encoding::Utf8),
+            "gb18030" | "gbk" | "gb2312" | "cp936" => Ok(Encoding::Gb18030),
+            _ => Err(format!(
+                "unknown encoding `{s}` (expected auto, utf-8, gb18030 or gbk)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encoding::Auto => "auto",
+            Encoding::Utf8 => "utf-8",
+            Encoding::Gb18030 => "gb18030",
+        })
+    }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Decodes `bytes` and reports which encoding was used. The BOM is dropped.
+/// `file` names the input in the diagnostic when the bytes are not valid text.
+pub fn decode(file: &str, bytes: &[u8], enc: Encoding) -> Result<(String, Encoding), Diag> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(Diag::error(
+            file,
+            None,
+            "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8\" or plain CSV instead",
+        ));
+    }
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let had_bom = body.len() != bytes.len();
+    match enc {
+        Encoding::Utf8 => utf8(file, body).map(|s| (s, Encoding::Utf8)),
+        Encoding::Auto if had_bom => utf8(file, body).map(|s| (s, Encoding::Utf8)),
+        Encoding::Auto => match std::str::from_utf8(body) {
+            Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
+            Err(_) => gb18030(file, body).map(|s| (s, Encoding::Gb18030)),
+        },
+        Encoding::Gb18030 => gb18030(file, body).map(|s| (s, Encoding::Gb18030)),
+    }
+}
+
+fn utf8(file: &str, body: &[u8]) -> Result<String, Diag> {
+    std::str::from_utf8(body).map(str::to_string).map_err(|e| {
+        let line = line_of(body, e.valid_up_to());
+        Diag::error(
+            file,
+            Some(Loc::line(line)),
+            "not valid UTF-8; if the file came from Excel on Chinese Windows, try --encoding gb18030",
+        )
+    })
+}
+
+fn gb18030(file: &str, body: &[u8]) -> Result<String, Diag> {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(body.len() * 3 / 2 + 16);
+    let mut read_total = 0;
+    loop {
+        let (result, read) =
+            decoder.decode_to_string_without_replacement(&body[read_total..], &mut out, true);
+        read_total += read;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return Ok(out),
+            encoding_rs::DecoderResult::OutputFull => out.reserve(body.len() - read_total + 16),
+            encoding_rs::DecoderResult::Malformed(_, _) => {
+                let line = line_of(body, read_total.saturating_sub(1));
+                return Err(Diag::error(
+                    file,
+                    Some(Loc::line(line)),
+                    "neither valid UTF-8 nor valid GB18030/GBK text; check the file's encoding",
+                ));
+            }
+        }
+    }
+}
+
+/// 1-based line number of byte offset `at`.
+fn line_of(bytes: &[u8], at: usize) -> u64 {
+    1 + bytes[..at.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_bom_utf8_and_gb18030() {
+        let (s, e) = decode("f", "\u{feff}村,名\n".as_bytes(), Encoding::Auto).unwrap();
+        assert_eq!((s.as_str(), e), ("村,名\n", Encoding::Utf8));
+        let (gbk, _, _) = encoding_rs::GB18030.encode("沧县,青县\n");
+        let (s, e) = decode("f", &gbk, Encoding::Auto).unwrap();
+        assert_eq!((s.as_str(), e), ("沧县,青县\n", Encoding::Gb18030));
+    }
+
+    #[test]
+    fn forced_utf8_on_gbk_bytes_names_the_line() {
+        let (gbk, _, _) = encoding_rs::GB18030.encode("a\nb\n沧县\n");
+        let d = decode("x.csv", &gbk, Encoding::Utf8).unwrap_err();
+        assert_eq!(d.loc, Some(Loc::line(3)));
+    }
+
+    #[test]
+    fn utf16_is_refused_with_advice() {
+        let d = decode("x.csv", b"\xFF\xFEa\0", Encoding::Auto).unwrap_err();
+        assert!(d.message.contains("UTF-16"));
+    }
+
+    #[test]
+    fn encoding_names_parse() {
+        assert_eq!("GBK".parse::<Encoding>().unwrap(), Encoding::Gb18030);
+        assert_eq!("UTF-8".parse::<Encoding>().unwrap(), Encoding::Utf8);
+        assert!("latin1".parse::<Encoding>().is_err());
+    }
+}

@@ -1,0 +1,274 @@
+//! Drawing into a campaign folder and verifying a draw, in the folder or
+//! in a bare folder of published files (the outside auditor's case).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{DRAW, FileRecord, SAMPLE, SUPERSEDED, Workspace, atomic, commitment, read, str_field};
+use crate::error::{Error, Result};
+use crate::frame;
+use crate::hash::sha256_hex;
+use crate::rules;
+use crate::sample::{self, ALGORITHM, normalize_seed};
+
+/// `draw.toml`: what anyone needs to re-derive the sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawRecord {
+    pub algorithm: String,
+    pub spotcheck_version: String,
+    /// The seed as typed at the ceremony.
+    pub seed: String,
+    /// The seed after normalisation (SAMPLING.md §2): what the streams use.
+    pub seed_normalized: String,
+    pub commitment: String,
+    pub drawn_at: String,
+    pub rules: String,
+    pub frame: String,
+    pub frame_encoding: String,
+    pub sample: String,
+    pub sample_sha256: String,
+    pub villages: usize,
+    pub reserves: usize,
+    pub strata_per_stage: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redraw: Option<Redraw>,
+    pub inputs: Vec<FileRecord>,
+}
+
+/// Why a sample was drawn again, and what it replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redraw {
+    pub reason: String,
+    pub previous_seed: String,
+    pub previous_sample_sha256: String,
+}
+
+/// What a draw produced.
+pub struct DrawOutcome {
+    pub record: DrawRecord,
+    pub superseded: Option<String>,
+}
+
+/// Draws the sample in a campaign folder. Needs a commitment; refuses a
+/// second draw unless `redraw` gives a reason.
+pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<DrawOutcome> {
+    let Some(commit) = ws.journal.last("commit") else {
+        return Err(Error::Usage(
+            "no commitment yet: run `spotcheck commit` and publish the value before the seed is rolled".to_string(),
+        ));
+    };
+    let commitment_hash = str_field(commit, "commitment");
+    let previous = ws
+        .journal
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.event == "draw" || e.event == "redraw")
+        .cloned();
+    match (&previous, redraw) {
+        (Some(p), None) => {
+            return Err(Error::Usage(format!(
+                "a sample was already drawn on {} with seed {}; drawing again needs --redraw --reason \"…\", and is journaled with both seeds",
+                p.at,
+                str_field(p, "seed")
+            )));
+        }
+        (None, Some(_)) => {
+            return Err(Error::Usage(
+                "--redraw: there is no earlier draw to replace".to_string(),
+            ));
+        }
+        (_, Some(r)) if r.trim().is_empty() => {
+            return Err(Error::Usage(
+                "--redraw needs a non-empty --reason".to_string(),
+            ));
+        }
+        _ => {}
+    }
+    let (rules, frame) = ws.load_inputs()?;
+    let seed_norm = normalize_seed(seed, &rules.seed)
+        .map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
+    let (s, bytes) = sample::derive(&rules, &frame, &seed_norm)?;
+
+    let mut superseded = None;
+    let redraw_rec = match (&previous, redraw) {
+        (Some(p), Some(reason)) => {
+            // Keep the replaced files; the journal already holds their hashes.
+            let dir = format!("{SUPERSEDED}/draw-{}", p.seq);
+            std::fs::create_dir_all(ws.path(&dir)).map_err(|e| Error::io(ws.path(&dir), e))?;
+            for f in [SAMPLE, DRAW] {
+                let old = read(&ws.path(f))?;
+                atomic::write_new(&ws.path(&format!("{dir}/{f}")), &old)?;
+            }
+            superseded = Some(dir);
+            Some(Redraw {
+                reason: reason.to_string(),
+                previous_seed: str_field(p, "seed"),
+                previous_sample_sha256: str_field(p, "sample_sha256"),
+            })
+        }
+        _ => None,
+    };
+    let record = DrawRecord {
+        algorithm: ALGORITHM.to_string(),
+        spotcheck_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: seed.to_string(),
+        seed_normalized: seed_norm.clone(),
+        commitment: commitment_hash.clone(),
+        drawn_at: super::now(),
+        rules: ws.rules_path.clone(),
+        frame: ws.frame_path.clone(),
+        frame_encoding: frame.encoding.unwrap_or(ws.encoding).to_string(),
+        sample: SAMPLE.to_string(),
+        sample_sha256: sha256_hex(&bytes),
+        villages: s.main().count(),
+        reserves: s.rows.len() - s.main().count(),
+        strata_per_stage: s.strata.clone(),
+        redraw: redraw_rec.clone(),
+        inputs: ws.committed_files(),
+    };
+    let toml_text = render_record(&record);
+    atomic::write(&ws.path(SAMPLE), &bytes)?;
+    atomic::write(&ws.path(DRAW), toml_text.as_bytes())?;
+    let mut data = json!({
+        "seed": seed,
+        "seed_normalized": seed_norm,
+        "commitment": commitment_hash,
+        "sample_sha256": record.sample_sha256,
+        "draw_sha256": sha256_hex(toml_text.as_bytes()),
+        "villages": record.villages,
+    });
+    if let Some(r) = &redraw_rec {
+        data["reason"] = json!(r.reason);
+        data["previous_seed"] = json!(r.previous_seed);
+        data["previous_sample_sha256"] = json!(r.previous_sample_sha256);
+    }
+    ws.append(
+        if redraw_rec.is_some() {
+            "redraw"
+        } else {
+            "draw"
+        },
+        data,
+    )?;
+    Ok(DrawOutcome { record, superseded })
+}
+
+fn render_record(r: &DrawRecord) -> String {
+    let body = toml::to_string(r).expect("the draw record serialises");
+    format!(
+        "# spotcheck draw record. Anyone can re-derive {} from the files listed\n# under [[inputs]] and the seed: `spotcheck verify`, or by SAMPLING.md.\n{body}",
+        r.sample
+    )
+}
+
+/// What a successful verification checked.
+pub struct Verified {
+    pub record: DrawRecord,
+    pub in_workspace: bool,
+}
+
+/// Re-derives the sample from the published files and the seed and compares
+/// it unit by unit with `sample.csv`. Works in a campaign folder and in a
+/// folder holding only the rules, frame, `draw.toml` and `sample.csv`.
+pub fn verify(dir: &Path) -> Result<Verified> {
+    let in_workspace = dir.join(super::JOURNAL).exists();
+    let mut problems = Vec::new();
+    let ws = if in_workspace {
+        let (ws, p) = Workspace::inspect(dir)?;
+        problems.extend(p);
+        Some(ws)
+    } else {
+        None
+    };
+    let draw_path = dir.join(DRAW);
+    if !draw_path.exists() {
+        return Err(Error::Usage(format!(
+            "no {DRAW} in {}: nothing to verify (has the sample been drawn?)",
+            dir.display()
+        )));
+    }
+    let text = String::from_utf8_lossy(&read(&draw_path)?).to_string();
+    let record: DrawRecord = toml::from_str(&text)
+        .map_err(|e| Error::CheckFailed(format!("{DRAW}: not a draw record: {}", e.message())))?;
+    if record.algorithm != ALGORITHM {
+        problems.push(format!(
+            "{DRAW}: drawn with algorithm {}, but this spotcheck implements {ALGORITHM}",
+            record.algorithm
+        ));
+    }
+    for f in &record.inputs {
+        match std::fs::read(dir.join(&f.path)) {
+            Ok(b) if sha256_hex(&b) == f.sha256 => {}
+            Ok(_) => problems.push(format!("{}: does not match the sha256 in {DRAW}", f.path)),
+            Err(e) => problems.push(format!("{}: cannot be read: {e}", f.path)),
+        }
+    }
+    let (_, recomputed) = commitment(&record.inputs);
+    if recomputed != record.commitment {
+        problems.push(format!(
+            "{DRAW}: the listed inputs hash to commitment {recomputed}, not {}",
+            record.commitment
+        ));
+    }
+    if let Some(ws) = &ws {
+        match ws
+            .journal
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.event == "draw" || e.event == "redraw")
+        {
+            Some(e) if str_field(e, "seed") == record.seed => {}
+            Some(e) => problems.push(format!(
+                "{DRAW}: seed {} differs from the journaled seed {}",
+                record.seed,
+                str_field(e, "seed")
+            )),
+            None => problems.push(format!("{DRAW} exists but the journal records no draw")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::CheckFailed(problems.join("\n")));
+    }
+
+    let rules = rules::load(&dir.join(&record.rules), &record.rules)?;
+    let enc = record
+        .frame_encoding
+        .parse()
+        .map_err(|e: String| Error::CheckFailed(format!("{DRAW}: {e}")))?;
+    let frame = frame::load(&dir.join(&record.frame), &record.frame, &rules.frame, enc)?;
+    let seed_norm = normalize_seed(&record.seed, &rules.seed)
+        .map_err(|e| Error::CheckFailed(format!("{DRAW}: seed: {e}")))?;
+    if seed_norm != record.seed_normalized {
+        problems.push(format!(
+            "{DRAW}: the seed normalises to {seed_norm}, not {}",
+            record.seed_normalized
+        ));
+    }
+    let (_, derived) = sample::derive(&rules, &frame, &seed_norm)?;
+    let published = read(&dir.join(&record.sample))?;
+    if sha256_hex(&published) != record.sample_sha256 {
+        problems.push(format!(
+            "{}: does not match sample_sha256 in {DRAW}",
+            record.sample
+        ));
+    }
+    problems.extend(
+        sample::table::diff(&published, &derived)
+            .into_iter()
+            .map(|d| format!("{}: {d}", record.sample)),
+    );
+    if problems.is_empty() {
+        Ok(Verified {
+            record,
+            in_workspace,
+        })
+    } else {
+        Err(Error::CheckFailed(problems.join("\n")))
+    }
+}
