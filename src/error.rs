@@ -37,21 +37,11 @@ pub struct Diag {
 
 impl Diag {
     pub fn error(file: &str, loc: Option<Loc>, message: impl Into<String>) -> Diag {
-        Diag {
-            file: file.to_string(),
-            loc,
-            severity: Severity::Error,
-            message: message.into(),
-        }
+        Diag { file: file.to_string(), loc, severity: Severity::Error, message: message.into() }
     }
 
     pub fn warning(file: &str, loc: Option<Loc>, message: impl Into<String>) -> Diag {
-        Diag {
-            file: file.to_string(),
-            loc,
-            severity: Severity::Warning,
-            message: message.into(),
-        }
+        Diag { file: file.to_string(), loc, severity: Severity::Warning, message: message.into() }
     }
 
     pub fn at_line(file: &str, line: u64, message: impl Into<String>) -> Diag {
@@ -110,18 +100,13 @@ impl Diags {
     /// Sorts by file, then position (file-level problems first), keeping the
     /// discovery order of problems at the same place.
     pub fn sorted(mut self) -> Diags {
-        self.0
-            .sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
+        self.0.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
         self
     }
 
     /// Turns the list into `Err` when it holds any error; warnings alone pass.
     pub fn into_result(self) -> Result<Diags, Error> {
-        if self.has_errors() {
-            Err(Error::Invalid(self.sorted()))
-        } else {
-            Ok(self.sorted())
-        }
+        if self.has_errors() { Err(Error::Invalid(self.sorted())) } else { Ok(self.sorted()) }
     }
 }
 
@@ -158,19 +143,13 @@ pub enum Error {
 fn render_invalid(d: &Diags) -> String {
     let n = d.errors().count();
     let mut s = d.to_string();
-    s.push_str(&format!(
-        "{n} problem{} found",
-        if n == 1 { "" } else { "s" }
-    ));
+    s.push_str(&format!("{n} problem{} found", if n == 1 { "" } else { "s" }));
     s
 }
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     /// The process exit code documented in the README.

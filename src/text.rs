@@ -21,18 +21,11 @@ pub enum Encoding {
 impl FromStr for Encoding {
     type Err = String;
     fn from_str(s: &str) -> Result<Encoding, String> {
-        match s
-            .trim()
-            .to_ascii_lowercase()
-            .replace(['-', '_'], "")
-            .as_str()
-        {
+        match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "auto" => Ok(Encoding::Auto),
             "utf8" => Ok(Encoding::Utf8),
             "gb18030" | "gbk" | "gb2312" | "cp936" => Ok(Encoding::Gb18030),
-            _ => Err(format!(
-                "unknown encoding `{s}` (expected auto, utf-8, gb18030 or gbk)"
-            )),
+            _ => Err(format!("unknown encoding `{s}` (expected auto, utf-8, gb18030 or gbk)")),
         }
     }
 }
@@ -108,10 +101,7 @@ fn gb18030(file: &str, body: &[u8]) -> Result<String, Diag> {
 
 /// 1-based line number of byte offset `at`.
 fn line_of(bytes: &[u8], at: usize) -> u64 {
-    1 + bytes[..at.min(bytes.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
+    1 + bytes[..at.min(bytes.len())].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 #[cfg(test)]

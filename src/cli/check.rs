@@ -27,12 +27,7 @@ pub struct Args {
 
 pub fn run(a: &Args) -> CmdResult {
     let rules = rules::load(&a.rules, &a.rules.display().to_string())?;
-    let frame = frame::load(
-        &a.frame,
-        &a.frame.display().to_string(),
-        &rules.frame,
-        a.encoding,
-    )?;
+    let frame = frame::load(&a.frame, &a.frame.display().to_string(), &rules.frame, a.encoding)?;
     let warnings = sample::check(&rules, &frame)?;
     print_warnings(&warnings);
     say(&format!(

@@ -26,9 +26,7 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     }
     out(&format!("{hash}\n"));
     if new {
-        say(
-            "committed; publish this value before the seed is rolled, then run `spotcheck draw --seed …`",
-        );
+        say("committed; publish this value before the seed is rolled, then run `spotcheck draw --seed …`");
     } else {
         say("already committed earlier; the value is unchanged");
     }

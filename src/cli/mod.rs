@@ -78,9 +78,7 @@ pub fn main() -> i32 {
 /// Prints data to stdout; a closed pipe (`spotcheck … | head`) is not an error.
 pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush());
+    let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
 }
 
 /// Prints messages to stderr.

@@ -52,10 +52,6 @@ pub fn run(a: &Args) -> CmdResult {
     } else {
         atomic::write_new(&a.out, &bytes)?;
     }
-    say(&format!(
-        "wrote a synthetic {kind} frame of {} villages to {}",
-        spec.villages,
-        a.out.display()
-    ));
+    say(&format!("wrote a synthetic {kind} frame of {} villages to {}", spec.villages, a.out.display()));
     Ok(0)
 }

@@ -25,11 +25,7 @@ pub fn run(dir: &Path, _a: &Args) -> CmdResult {
         r.reserves,
         r.seed_normalized,
         r.commitment,
-        if v.in_workspace {
-            "; the journal and frozen files are intact"
-        } else {
-            ""
-        }
+        if v.in_workspace { "; the journal and frozen files are intact" } else { "" }
     ));
     Ok(0)
 }

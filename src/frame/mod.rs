@@ -98,9 +98,7 @@ impl Frame {
     /// Index of a size column by name, matched like headers.
     pub fn size_column(&self, name: &str) -> Option<usize> {
         let want = normalize_header(name);
-        self.size_names
-            .iter()
-            .position(|s| normalize_header(s) == want)
+        self.size_names.iter().position(|s| normalize_header(s) == want)
     }
 }
 
@@ -121,12 +119,6 @@ pub fn from_bytes(file: &str, bytes: &[u8], schema: &FrameSchema, enc: Encoding)
             frame.encoding = Some(used);
             (frame, diags)
         }
-        Err(d) => (
-            Frame {
-                file: file.to_string(),
-                ..Frame::default()
-            },
-            Diags(vec![d]),
-        ),
+        Err(d) => (Frame { file: file.to_string(), ..Frame::default() }, Diags(vec![d])),
     }
 }

@@ -9,10 +9,7 @@ use crate::error::{Diag, Diags};
 /// Header matching ignores case and all white space (including the
 /// ideographic space Excel users type), so `Women 15-49` equals `women15-49`.
 pub fn normalize_header(h: &str) -> String {
-    h.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
+    h.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
 /// Column roles other than sizes.
@@ -48,10 +45,7 @@ fn looks_like_scientific(code: &str) -> bool {
     let (mant, exp) = (&c[..e], &c[e + 1..]);
     !mant.is_empty()
         && mant.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
-        && exp
-            .trim_start_matches(['+', '-'])
-            .chars()
-            .all(|ch| ch.is_ascii_digit())
+        && exp.trim_start_matches(['+', '-']).chars().all(|ch| ch.is_ascii_digit())
         && !exp.is_empty()
 }
 
@@ -59,26 +53,15 @@ fn looks_like_scientific(code: &str) -> bool {
 /// every problem found; callers treat any error as fatal.
 pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let mut diags = Diags::default();
-    let mut frame = Frame {
-        file: file.to_string(),
-        size_names: schema.sizes.clone(),
-        ..Frame::default()
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut frame = Frame { file: file.to_string(), size_names: schema.sizes.clone(), ..Frame::default() };
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
 
     // The header row.
     let header_line = match rdr.read_record(&mut record) {
         Ok(true) => record.position().map_or(1, |p| p.line()),
         Ok(false) => {
-            diags.push(Diag::error(
-                file,
-                None,
-                "the file is empty: expected a header row",
-            ));
+            diags.push(Diag::error(file, None, "the file is empty: expected a header row"));
             return (frame, diags);
         }
         Err(e) => {
@@ -99,6 +82,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let mut sums = vec![0u128; nsizes];
     let mut last_sizes: Vec<u64> = Vec::new();
     let mut last_line = 0u64;
+    let mut last_data_line = 0u64;
     let mut rows = 0u64;
     let mut sizes_row = vec![0u64; nsizes];
 
@@ -119,40 +103,25 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             diags.push(Diag::at_line(
                 file,
                 line,
-                format!(
-                    "expected {width} fields as in the header, found {}",
-                    record.len()
-                ),
+                format!("expected {width} fields as in the header, found {}", record.len()),
             ));
             continue;
         }
         rows += 1;
+        last_data_line = line;
         let cell = |role: Role| -> &str {
-            columns
-                .iter()
-                .position(|r| *r == role)
-                .map_or("", |i| record.get(i).unwrap_or("").trim())
+            columns.iter().position(|r| *r == role).map_or("", |i| record.get(i).unwrap_or("").trim())
         };
         let code = cell(Role::Code).to_string();
         let name = cell(Role::Name).to_string();
         let county = cell(Role::County).to_string();
         let township = cell(Role::Township).to_string();
-        let county_code = schema
-            .county_code
-            .as_ref()
-            .map(|_| cell(Role::CountyCode).to_string());
-        let township_code = schema
-            .township_code
-            .as_ref()
-            .map(|_| cell(Role::TownshipCode).to_string());
+        let county_code = schema.county_code.as_ref().map(|_| cell(Role::CountyCode).to_string());
+        let township_code = schema.township_code.as_ref().map(|_| cell(Role::TownshipCode).to_string());
 
         let mut row_ok = true;
-        if [&code, &name, &county, &township]
-            .iter()
-            .any(|c| looks_like_total(c))
-            || record
-                .iter()
-                .all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok())
+        if [&code, &name, &county, &township].iter().any(|c| looks_like_total(c))
+            || record.iter().all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok())
                 && code.is_empty()
         {
             diags.push(Diag::at_line(
@@ -191,11 +160,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             match parse_size(raw) {
                 Ok(v) => *slot = v,
                 Err(why) => {
-                    diags.push(Diag::at_line(
-                        file,
-                        line,
-                        format!("`{}`: {why}", schema.sizes[k]),
-                    ));
+                    diags.push(Diag::at_line(file, line, format!("`{}`: {why}", schema.sizes[k])));
                     row_ok = false;
                 }
             }
@@ -210,27 +175,18 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                     diags.push(Diag::at_line(
                         file,
                         line,
-                        format!(
-                            "county code {ckey} is named `{county}` here but `{}` earlier",
-                            known.name
-                        ),
+                        format!("county code {ckey} is named `{county}` here but `{}` earlier", known.name),
                     ));
                 }
                 ci
             }
             None => {
-                frame.counties.push(Area {
-                    key: ckey.clone(),
-                    name: county.clone(),
-                    parent: usize::MAX,
-                });
+                frame.counties.push(Area { key: ckey.clone(), name: county.clone(), parent: usize::MAX });
                 county_ix.insert(ckey.clone(), frame.counties.len() - 1);
                 frame.counties.len() - 1
             }
         };
-        let tkey = township_code
-            .clone()
-            .unwrap_or_else(|| format!("{ckey}/{township}"));
+        let tkey = township_code.clone().unwrap_or_else(|| format!("{ckey}/{township}"));
         let ti = match township_ix.get(&tkey) {
             Some(&ti) => {
                 let known = &frame.townships[ti];
@@ -243,8 +199,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                             frame.counties[ci].key, frame.counties[known.parent].key
                         ),
                     ));
-                } else if township_code.is_some() && known.name != township && !township.is_empty()
-                {
+                } else if township_code.is_some() && known.name != township && !township.is_empty() {
                     diags.push(Diag::at_line(
                         file,
                         line,
@@ -257,11 +212,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 ti
             }
             None => {
-                frame.townships.push(Area {
-                    key: tkey.clone(),
-                    name: township.clone(),
-                    parent: ci,
-                });
+                frame.townships.push(Area { key: tkey.clone(), name: township.clone(), parent: ci });
                 township_ix.insert(tkey, frame.townships.len() - 1);
                 frame.townships.len() - 1
             }
@@ -275,10 +226,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                     frame.townships[ti].key, frame.townships[earlier.township].key, earlier.line
                 )
             } else {
-                format!(
-                    "duplicate village code {code} (also on line {})",
-                    earlier.line
-                )
+                format!("duplicate village code {code} (also on line {})", earlier.line)
             };
             diags.push(Diag::at_line(file, line, msg));
             continue;
@@ -292,19 +240,14 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         last_sizes.clone_from(&sizes_row);
         last_line = line;
         code_first.insert(code.clone(), frame.villages.len());
-        frame.villages.push(Village {
-            code,
-            name,
-            county: ci,
-            township: ti,
-            line,
-        });
+        frame.villages.push(Village { code, name, county: ci, township: ti, line });
         frame.sizes.extend_from_slice(&sizes_row);
     }
 
     // A last row equal to the sum of all the others is a totals row whose
     // label cells were filled with something innocent.
-    if rows >= 3 && nsizes > 0 && !last_sizes.is_empty() {
+    // Three villages before it, so that 10 + 20 = 30 is not taken for a total.
+    if frame.villages.len() >= 4 && last_line == last_data_line && nsizes > 0 {
         let is_sum = last_sizes.iter().enumerate().all(|(k, &v)| {
             let others = sums[k] - u128::from(v);
             others == u128::from(v)
@@ -318,11 +261,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         }
     }
     if rows == 0 && diags.is_empty() {
-        diags.push(Diag::error(
-            file,
-            None,
-            "the file has a header but no villages",
-        ));
+        diags.push(Diag::error(file, None, "the file has a header but no villages"));
     }
     (frame, diags)
 }
@@ -345,14 +284,10 @@ fn parse_size(raw: &str) -> Result<u64, String> {
         return Ok(v);
     }
     if raw.starts_with('-') && raw[1..].parse::<u64>().is_ok() {
-        return Err(format!(
-            "negative size {raw}; sizes count people or households and are ≥ 0"
-        ));
+        return Err(format!("negative size {raw}; sizes count people or households and are ≥ 0"));
     }
     if raw.contains(',') && raw.replace(',', "").parse::<u64>().is_ok() {
-        return Err(format!(
-            "`{raw}` has a thousands separator; write the number without it"
-        ));
+        return Err(format!("`{raw}` has a thousands separator; write the number without it"));
     }
     Err(format!("`{raw}` is not a whole number"))
 }
@@ -381,16 +316,8 @@ fn map_headers(
     let mut wanted: Vec<(String, Role, &str)> = vec![
         (normalize_header(&schema.code), Role::Code, &schema.code),
         (normalize_header(&schema.name), Role::Name, &schema.name),
-        (
-            normalize_header(&schema.county),
-            Role::County,
-            &schema.county,
-        ),
-        (
-            normalize_header(&schema.township),
-            Role::Township,
-            &schema.township,
-        ),
+        (normalize_header(&schema.county), Role::County, &schema.county),
+        (normalize_header(&schema.township), Role::Township, &schema.township),
     ];
     if let Some(c) = &schema.county_code {
         wanted.push((normalize_header(c), Role::CountyCode, c));
@@ -414,11 +341,7 @@ fn map_headers(
             diags.push(Diag::at_line(
                 file,
                 line,
-                format!(
-                    "duplicate header `{h}` in column {} (same as column {})",
-                    i + 1,
-                    first + 1
-                ),
+                format!("duplicate header `{h}` in column {} (same as column {})", i + 1, first + 1),
             ));
             roles.push(Role::Extra);
             continue;
@@ -431,11 +354,7 @@ fn map_headers(
                 diags.push(Diag::at_line(
                     file,
                     line,
-                    format!(
-                        "unknown header `{h}` in column {} (expected: {})",
-                        i + 1,
-                        expected.join(", ")
-                    ),
+                    format!("unknown header `{h}` in column {} (expected: {})", i + 1, expected.join(", ")),
                 ));
                 roles.push(Role::Extra);
             }
@@ -444,11 +363,7 @@ fn map_headers(
     let mut complete = true;
     for (norm, role, shown) in &wanted {
         if *role != Role::Extra && !seen.contains_key(norm) {
-            diags.push(Diag::at_line(
-                file,
-                line,
-                format!("missing column `{shown}`"),
-            ));
+            diags.push(Diag::at_line(file, line, format!("missing column `{shown}`")));
             complete = false;
         }
     }
@@ -460,10 +375,7 @@ mod tests {
     use super::*;
 
     fn schema() -> FrameSchema {
-        FrameSchema {
-            sizes: vec!["population".into()],
-            ..FrameSchema::default()
-        }
+        FrameSchema { sizes: vec!["population".into()], ..FrameSchema::default() }
     }
 
     #[test]
@@ -480,10 +392,7 @@ mod tests {
     #[test]
     fn headers_match_ignoring_case_and_space() {
         let text = " Code ,NAME,County,Town ship,Popu lation\n1,a,A,t,1\n";
-        let s = FrameSchema {
-            township: "township".into(),
-            ..schema()
-        };
+        let s = FrameSchema { township: "township".into(), ..schema() };
         let (f, d) = parse("f.csv", text, &s);
         assert!(d.is_empty(), "{d}");
         assert_eq!(f.villages.len(), 1);

@@ -27,18 +27,12 @@ pub struct SynthSpec {
 impl SynthSpec {
     /// Cangzhou with 5,700 villages.
     pub fn city() -> Self {
-        Self {
-            preset: SynthPreset::City,
-            villages: 5_700,
-        }
+        Self { preset: SynthPreset::City, villages: 5_700 }
     }
 
     /// A national frame of 500,000 villages, the benchmark size.
     pub fn national() -> Self {
-        Self {
-            preset: SynthPreset::National,
-            villages: 500_000,
-        }
+        Self { preset: SynthPreset::National, villages: 500_000 }
     }
 }
 
@@ -173,9 +167,7 @@ impl Draw {
             let stem = base.strip_suffix('村').unwrap_or(&base);
             let directions = "东西南北".chars().map(|p| format!("{p}{base}"));
             let numbered = NUMERALS.chars().map(|n| format!("{stem}{n}村"));
-            let mut candidates = std::iter::once(base.clone())
-                .chain(directions)
-                .chain(numbered);
+            let mut candidates = std::iter::once(base.clone()).chain(directions).chain(numbered);
             if let Some(name) = candidates.find(|n| !taken.contains(n)) {
                 taken.insert(name.clone());
                 return name;
@@ -263,9 +255,7 @@ fn national_counties(d: &mut Draw, villages: usize) -> Vec<(u32, String)> {
                 };
                 // Unique within a province when possible; bounded retries keep
                 // huge frames from looping once the syllable space runs thin.
-                let fresh = (0..20)
-                    .map(|_| d.place() + suffix)
-                    .find(|n| !names.contains(n));
+                let fresh = (0..20).map(|_| d.place() + suffix).find(|n| !names.contains(n));
                 let name = fresh.unwrap_or_else(|| d.place() + suffix);
                 names.insert(name.clone());
                 counties.push((province * 10_000 + prefecture * 100 + next[slot], name));
@@ -284,10 +274,7 @@ fn national_counties(d: &mut Draw, villages: usize) -> Vec<(u32, String)> {
 pub fn synth_frame(spec: &SynthSpec, seed: u64) -> Vec<u8> {
     let mut d = Draw(ChaCha20Rng::seed_from_u64(seed));
     let (counties, county_weights): (Vec<(u32, String)>, Vec<f64>) = match spec.preset {
-        SynthPreset::City => CANGZHOU
-            .iter()
-            .map(|c| ((c.0, c.1.to_string()), f64::from(c.2)))
-            .unzip(),
+        SynthPreset::City => CANGZHOU.iter().map(|c| ((c.0, c.1.to_string()), f64::from(c.2))).unzip(),
         SynthPreset::National => {
             let counties = national_counties(&mut d, spec.villages);
             let weights = d.lognormals(counties.len(), 0.7);
@@ -301,19 +288,12 @@ pub fn synth_frame(spec: &SynthSpec, seed: u64) -> Vec<u8> {
     // certainty units; selection sampling picks exactly that many in one pass.
     let mut large_left = ((total as f64 * 0.003).round() as usize).max(3).min(total);
     let mut rows = Vec::with_capacity(total);
-    for (ci, ((county_code, county_name), &villages)) in
-        counties.iter().zip(&per_county).enumerate()
-    {
+    for (ci, ((county_code, county_name), &villages)) in counties.iter().zip(&per_county).enumerate() {
         let hint = match spec.preset {
             SynthPreset::City => CANGZHOU[ci].3,
-            SynthPreset::National => {
-                ((villages as f64 / d.uniform(10.0, 20.0)).round() as usize).max(4)
-            }
+            SynthPreset::National => ((villages as f64 / d.uniform(10.0, 20.0)).round() as usize).max(4),
         };
-        let count = hint
-            .max(villages.div_ceil(MAX_VILLAGES_PER_TOWNSHIP))
-            .min(MAX_TOWNSHIPS)
-            .min(villages);
+        let count = hint.max(villages.div_ceil(MAX_VILLAGES_PER_TOWNSHIP)).min(MAX_TOWNSHIPS).min(villages);
         let weights = d.lognormals(count, 1.0);
         let mut taken_townships = HashSet::new();
         let mut next_code = TOWNSHIP_KINDS.map(|k| k.1);
@@ -341,9 +321,7 @@ pub fn synth_frame(spec: &SynthSpec, seed: u64) -> Vec<u8> {
                 let women = ((pop * d.uniform(0.22, 0.27)).round() as usize).max(1);
                 let code = township_code * 1000 + (first + v) as u64;
                 let name = d.unique_village(&mut taken);
-                rows.push(format!(
-                    "{code},{name},{place},{population},{households},{women}\n"
-                ));
+                rows.push(format!("{code},{name},{place},{population},{households},{women}\n"));
             }
         }
     }

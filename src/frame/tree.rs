@@ -23,6 +23,14 @@ impl Level {
         }
     }
 
+    pub fn plural(self) -> &'static str {
+        match self {
+            Level::County => "counties",
+            Level::Township => "townships",
+            Level::Village => "villages",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Level> {
         match s {
             "county" => Some(Level::County),
@@ -91,22 +99,15 @@ impl<'f> Population<'f> {
         }
         let by_code = |a: &usize, b: &usize| frame.villages[*a].code.cmp(&frame.villages[*b].code);
         villages.sort_unstable_by(by_code);
-        for l in county_villages
-            .iter_mut()
-            .chain(township_villages.iter_mut())
-        {
+        for l in county_villages.iter_mut().chain(township_villages.iter_mut()) {
             l.sort_unstable_by(by_code);
         }
-        let mut townships: Vec<usize> = (0..nt)
-            .filter(|&t| !township_villages[t].is_empty())
-            .collect();
+        let mut townships: Vec<usize> = (0..nt).filter(|&t| !township_villages[t].is_empty()).collect();
         townships.sort_unstable_by(|a, b| frame.townships[*a].key.cmp(&frame.townships[*b].key));
         for &t in &townships {
             county_townships[frame.townships[t].parent].push(t);
         }
-        let mut counties: Vec<usize> = (0..nc)
-            .filter(|&c| !county_villages[c].is_empty())
-            .collect();
+        let mut counties: Vec<usize> = (0..nc).filter(|&c| !county_villages[c].is_empty()).collect();
         counties.sort_unstable_by(|a, b| frame.counties[*a].key.cmp(&frame.counties[*b].key));
         Population {
             frame,
@@ -163,11 +164,7 @@ impl<'f> Population<'f> {
             Level::Village => &self.frame.villages[u.index].name,
         };
         let key = self.key(u);
-        if key == name {
-            key.to_string()
-        } else {
-            format!("{key} ({name})")
-        }
+        if key == name { key.to_string() } else { format!("{key} ({name})") }
     }
 
     /// Whether `ancestor` contains `u` (or is `u`).

@@ -42,10 +42,7 @@ pub fn load(path: &Path, display: &str) -> Result<Rules> {
             ));
             continue;
         }
-        let shown = display_base
-            .join(&file.path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let shown = display_base.join(&file.path).to_string_lossy().replace('\\', "/");
         match std::fs::read(base.join(&file.path)) {
             Ok(bytes) => match parse_code_list(&shown, &bytes) {
                 Ok(codes) => list.codes.extend(codes),
@@ -65,19 +62,14 @@ pub fn load(path: &Path, display: &str) -> Result<Rules> {
 /// A relative path with no `..`, so copies of the rules folder stay whole.
 pub fn is_plain_relative(p: &str) -> bool {
     let path = Path::new(p);
-    !p.is_empty()
-        && path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    !p.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// Parses a code list: CSV with a header row; the first column holds codes.
 /// Other columns (a reason, a name) are kept for people and ignored here.
 pub fn parse_code_list(file: &str, bytes: &[u8]) -> Result<Vec<Coded>, Diags> {
     let (text, _) = text::decode(file, bytes, Encoding::Auto).map_err(|d| Diags(vec![d]))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut out = Vec::new();
     let mut diags = Diags::default();
     for rec in rdr.records() {
@@ -100,9 +92,5 @@ pub fn parse_code_list(file: &str, bytes: &[u8]) -> Result<Vec<Coded>, Diags> {
             Err(e) => diags.push(Diag::error(file, None, format!("unreadable CSV: {e}"))),
         }
     }
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(out)
-    }
+    if diags.has_errors() { Err(diags) } else { Ok(out) }
 }

@@ -140,29 +140,11 @@ pub struct CodeList {
 }
 
 const TOP: &[&str] = &["campaign", "frame", "seed", "stage", "exclude", "include"];
-const CAMPAIGN: &[&str] = &[
-    "name",
-    "issuer",
-    "document",
-    "issued",
-    "period",
-    "check_window",
-    "source",
-];
-const FRAME: &[&str] = &[
-    "code",
-    "name",
-    "county",
-    "county_code",
-    "township",
-    "township_code",
-    "sizes",
-    "extra",
-];
+const CAMPAIGN: &[&str] = &["name", "issuer", "document", "issued", "period", "check_window", "source"];
+const FRAME: &[&str] =
+    &["code", "name", "county", "county_code", "township", "township_code", "sizes", "extra"];
 const SEED: &[&str] = &["min_length", "digits_only", "basis"];
-const STAGE: &[&str] = &[
-    "level", "n", "method", "size", "if_short", "reserve", "basis",
-];
+const STAGE: &[&str] = &["level", "n", "method", "size", "if_short", "reserve", "basis"];
 const ALLOC: &[&str] = &["allocate", "by", "total", "min", "max"];
 const LIST: &[&str] = &["codes", "file", "reason"];
 const SPAN: &[&str] = &["start", "end"];
@@ -174,11 +156,7 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
     let Some(doc) = parse_document(&mut r, text) else {
         return (None, r.diags);
     };
-    let top = Table {
-        t: doc.get_ref(),
-        span: (0, 0),
-        path: "",
-    };
+    let top = Table { t: doc.get_ref(), span: (0, 0), path: "" };
     r.known_keys(top, TOP);
 
     let campaign = read_campaign(&mut r, top);
@@ -187,15 +165,7 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
     let stages = read_stages(&mut r, top, &frame);
     let exclude = read_lists(&mut r, top, "exclude");
     let include = read_lists(&mut r, top, "include");
-    let rules = Rules {
-        file: file.to_string(),
-        campaign,
-        frame,
-        seed,
-        stages,
-        exclude,
-        include,
-    };
+    let rules = Rules { file: file.to_string(), campaign, frame, seed, stages, exclude, include };
     (Some(rules), r.diags)
 }
 
@@ -212,29 +182,13 @@ fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {
     let check_window = read_span(r, t, "check_window", "campaign.check_window");
     if !period.0.is_empty() && !check_window.0.is_empty() && check_window.0 < period.0 {
         if let Some(v) = r.get(t, "check_window") {
-            r.err_at(
-                v.span(),
-                "the check window starts before the campaign period",
-            );
+            r.err_at(v.span(), "the check window starts before the campaign period");
         }
     }
-    Campaign {
-        name,
-        issuer,
-        document,
-        issued,
-        period,
-        check_window,
-        source,
-    }
+    Campaign { name, issuer, document, issued, period, check_window, source }
 }
 
-fn read_span(
-    r: &mut Reader<'_>,
-    t: Table<'_, '_>,
-    key: &str,
-    path: &'static str,
-) -> (String, String) {
+fn read_span(r: &mut Reader<'_>, t: Table<'_, '_>, key: &str, path: &'static str) -> (String, String) {
     let Some(s) = r.table(t, key, path, true) else {
         return Default::default();
     };
@@ -269,20 +223,10 @@ fn read_frame(r: &mut Reader<'_>, top: Table<'_, '_>) -> FrameSchema {
     let township = s("township", true).unwrap_or(d.township);
     let county_code = s("county_code", false);
     let township_code = s("township_code", false);
-    let names =
-        |v: Option<Vec<(String, Loc)>>| v.unwrap_or_default().into_iter().map(|x| x.0).collect();
+    let names = |v: Option<Vec<(String, Loc)>>| v.unwrap_or_default().into_iter().map(|x| x.0).collect();
     let sizes = names(r.strings(t, "sizes", false));
     let extra = names(r.strings(t, "extra", false));
-    FrameSchema {
-        code,
-        name,
-        county,
-        county_code,
-        township,
-        township_code,
-        sizes,
-        extra,
-    }
+    FrameSchema { code, name, county, county_code, township, township_code, sizes, extra }
 }
 
 fn read_seed(r: &mut Reader<'_>, top: Table<'_, '_>) -> SeedPolicy {
@@ -294,11 +238,7 @@ fn read_seed(r: &mut Reader<'_>, top: Table<'_, '_>) -> SeedPolicy {
     r.string(t, "basis", false);
     if let Some((n, loc)) = r.uint(t, "min_length", false) {
         if n == 0 {
-            r.diags.push(crate::error::Diag::error(
-                &r.file,
-                Some(loc),
-                "`min_length` must be at least 1",
-            ));
+            r.diags.push(crate::error::Diag::error(&r.file, Some(loc), "`min_length` must be at least 1"));
         }
         p.min_length = n as usize;
     }
@@ -358,10 +298,7 @@ fn read_stages(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> V
                 r.diags.push(crate::error::Diag::error(
                     &r.file,
                     Some(*l),
-                    format!(
-                        "size column `{s}` is not among [frame] sizes ({})",
-                        frame.sizes.join(", ")
-                    ),
+                    format!("size column `{s}` is not among [frame] sizes ({})", frame.sizes.join(", ")),
                 ));
             }
             if method != Method::Pps {
@@ -395,18 +332,12 @@ fn read_stages(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> V
         };
         let reserve = r.uint(t, "reserve", false).map_or(0, |v| v.0);
         let basis = r.string(t, "basis", false).map(|v| v.0);
-        let n = read_n(r, t, frame);
-        if let (Some(level), Some(n)) = (level, n) {
-            stages.push(Stage {
-                level,
-                n,
-                method,
-                size: size.map(|s| s.0),
-                short,
-                reserve,
-                basis,
-                loc,
-            });
+        // A stage whose n could not be read is kept (as "all") so that the
+        // checks of stage order add no knock-on errors; the error about n is
+        // already recorded.
+        let n = read_n(r, t, frame).unwrap_or(StageN::All);
+        if let Some(level) = level {
+            stages.push(Stage { level, n, method, size: size.map(|s| s.0), short, reserve, basis, loc });
         }
     }
     check_stage_order(r, &stages);
@@ -471,9 +402,7 @@ fn read_n(r: &mut Reader<'_>, t: Table<'_, '_>, frame: &FrameSchema) -> Option<S
                     r.diags.push(crate::error::Diag::error(
                         &r.file,
                         Some(kind.1),
-                        format!(
-                            "unknown allocation `{other}`; expected \"proportional\" or \"equal\""
-                        ),
+                        format!("unknown allocation `{other}`; expected \"proportional\" or \"equal\""),
                     ));
                     return None;
                 }
@@ -482,26 +411,15 @@ fn read_n(r: &mut Reader<'_>, t: Table<'_, '_>, frame: &FrameSchema) -> Option<S
             let min = r.uint(a, "min", false).map_or(1, |v| v.0);
             let max = r.uint(a, "max", false).map_or(u64::MAX, |v| v.0);
             if min > max {
-                r.err_at(
-                    v.span(),
-                    format!("allocation min ({min}) is above max ({max})"),
-                );
+                r.err_at(v.span(), format!("allocation min ({min}) is above max ({max})"));
                 return None;
             }
-            Some(StageN::Allocate(Allocation {
-                by,
-                total,
-                min,
-                max,
-            }))
+            Some(StageN::Allocate(Allocation { by, total, min, max }))
         }
         _ => {
             r.err_at(
                 v.span(),
-                format!(
-                    "`n` must be a whole number, \"all\", or a table, found {}",
-                    v.get_ref().type_str()
-                ),
+                format!("`n` must be a whole number, \"all\", or a table, found {}", v.get_ref().type_str()),
             );
             None
         }
@@ -512,10 +430,7 @@ fn read_n(r: &mut Reader<'_>, t: Table<'_, '_>, frame: &FrameSchema) -> Option<S
 /// needs fixed strata (every earlier stage takes all); reserves are for the
 /// last stage.
 fn check_stage_order(r: &mut Reader<'_>, stages: &[Stage]) {
-    let mut err = |loc: Loc, msg: String| {
-        r.diags
-            .push(crate::error::Diag::error(&r.file, Some(loc), msg))
-    };
+    let mut err = |loc: Loc, msg: String| r.diags.push(crate::error::Diag::error(&r.file, Some(loc), msg));
     for (i, s) in stages.iter().enumerate() {
         if i > 0 && s.level <= stages[i - 1].level {
             err(
@@ -539,18 +454,12 @@ fn check_stage_order(r: &mut Reader<'_>, stages: &[Stage]) {
             );
         }
         if s.reserve > 0 && i + 1 != stages.len() {
-            err(
-                s.loc,
-                format!("stage {}: reserves are drawn at the last stage only", i + 1),
-            );
+            err(s.loc, format!("stage {}: reserves are drawn at the last stage only", i + 1));
         }
     }
     if let Some(last) = stages.last() {
         if last.level != Level::Village {
-            err(
-                last.loc,
-                "the last stage must select villages (level = \"village\")".to_string(),
-            );
+            err(last.loc, "the last stage must select villages (level = \"village\")".to_string());
         }
     }
 }
@@ -561,31 +470,17 @@ fn read_lists(r: &mut Reader<'_>, top: Table<'_, '_>, key: &'static str) -> Vec<
         r.known_keys(t, LIST);
         let loc = r.loc(t.span.0);
         let reason = r.string(t, "reason", true).map(|v| v.0).unwrap_or_default();
-        let file = r
-            .string(t, "file", false)
-            .map(|(path, loc)| FileRef { path, loc });
+        let file = r.string(t, "file", false).map(|(path, loc)| FileRef { path, loc });
         let codes: Vec<Coded> = r
             .strings(t, "codes", false)
             .unwrap_or_default()
             .into_iter()
-            .map(|(code, loc)| Coded {
-                code: code.trim().to_string(),
-                file: r.file.clone(),
-                loc,
-            })
+            .map(|(code, loc)| Coded { code: code.trim().to_string(), file: r.file.clone(), loc })
             .collect();
         if file.is_none() && r.get(t, "codes").is_none() {
-            r.err_at(
-                t.span.0..t.span.1,
-                format!("[[{key}]] needs `codes = [...]` or `file = \"...\"`"),
-            );
+            r.err_at(t.span.0..t.span.1, format!("[[{key}]] needs `codes = [...]` or `file = \"...\"`"));
         }
-        out.push(CodeList {
-            codes,
-            file,
-            reason,
-            loc,
-        });
+        out.push(CodeList { codes, file, reason, loc });
     }
     out
 }

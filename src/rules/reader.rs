@@ -30,12 +30,7 @@ impl<'s> Reader<'s> {
     pub fn new(file: &str, src: &'s str) -> Reader<'s> {
         let mut line_starts = vec![0];
         line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        Reader {
-            file: file.to_string(),
-            line_starts,
-            src,
-            diags: Diags::default(),
-        }
+        Reader { file: file.to_string(), line_starts, src, diags: Diags::default() }
     }
 
     /// Line and column (counted in characters) of a byte offset.
@@ -43,14 +38,8 @@ impl<'s> Reader<'s> {
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
         let end = offset.min(self.src.len());
-        let col = self
-            .src
-            .get(start..end)
-            .map_or(1, |s| s.chars().count() + 1);
-        Loc {
-            line: line as u64,
-            col: col as u64,
-        }
+        let col = self.src.get(start..end).map_or(1, |s| s.chars().count() + 1);
+        Loc { line: line as u64, col: col as u64 }
     }
 
     pub fn err_at(&mut self, span: Range<usize>, msg: impl Into<String>) {
@@ -70,20 +59,13 @@ impl<'s> Reader<'s> {
             if known.contains(&key) {
                 continue;
             }
-            let near = known
-                .iter()
-                .map(|c| (strsim::levenshtein(key, c), c))
-                .filter(|(d, _)| *d <= 2)
-                .min();
+            let near = known.iter().map(|c| (strsim::levenshtein(key, c), c)).filter(|(d, _)| *d <= 2).min();
             let hint = match near {
                 Some((_, c)) => format!("; did you mean `{c}`?"),
                 None => format!("; expected one of: {}", known.join(", ")),
             };
-            let place = if t.path.is_empty() {
-                "at the top level".to_string()
-            } else {
-                format!("in [{}]", t.path)
-            };
+            let place =
+                if t.path.is_empty() { "at the top level".to_string() } else { format!("in [{}]", t.path) };
             self.err_at(k.span(), format!("unknown key `{key}` {place}{hint}"));
         }
     }
@@ -93,19 +75,13 @@ impl<'s> Reader<'s> {
     }
 
     fn missing(&mut self, t: Table<'_, '_>, key: &str) {
-        let place = if t.path.is_empty() {
-            "at the top level".to_string()
-        } else {
-            format!("in [{}]", t.path)
-        };
+        let place =
+            if t.path.is_empty() { "at the top level".to_string() } else { format!("in [{}]", t.path) };
         self.err_at(t.span.0..t.span.1, format!("missing key `{key}` {place}"));
     }
 
     fn wrong_type(&mut self, v: &Spanned<DeValue<'_>>, key: &str, want: &str) {
-        self.err_at(
-            v.span(),
-            format!("`{key}` must be {want}, found {}", v.get_ref().type_str()),
-        );
+        self.err_at(v.span(), format!("`{key}` must be {want}, found {}", v.get_ref().type_str()));
     }
 
     /// A sub-table. Reports a type error if `key` holds something else.
@@ -134,11 +110,7 @@ impl<'s> Reader<'s> {
         path: &'t str,
     ) -> Option<Table<'t, 'i>> {
         match v.get_ref() {
-            DeValue::Table(tt) => Some(Table {
-                t: tt,
-                span: (v.span().start, v.span().end),
-                path,
-            }),
+            DeValue::Table(tt) => Some(Table { t: tt, span: (v.span().start, v.span().end), path }),
             _ => {
                 self.wrong_type(v, key, "a table");
                 None
@@ -147,19 +119,11 @@ impl<'s> Reader<'s> {
     }
 
     /// An array of tables (`[[key]]`), or a single inline table.
-    pub fn tables<'t, 'i>(
-        &mut self,
-        t: Table<'t, 'i>,
-        key: &str,
-        path: &'t str,
-    ) -> Vec<Table<'t, 'i>> {
+    pub fn tables<'t, 'i>(&mut self, t: Table<'t, 'i>, key: &str, path: &'t str) -> Vec<Table<'t, 'i>> {
         match self.get(t, key) {
             None => Vec::new(),
             Some(v) => match v.get_ref() {
-                DeValue::Array(a) => a
-                    .iter()
-                    .filter_map(|e| self.as_table(e, key, path))
-                    .collect(),
+                DeValue::Array(a) => a.iter().filter_map(|e| self.as_table(e, key, path)).collect(),
                 _ => {
                     self.wrong_type(v, key, "an array of tables ([[...]])");
                     Vec::new()
@@ -238,10 +202,7 @@ impl<'s> Reader<'s> {
             Some(v) => match v.get_ref() {
                 DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
                     let d = d.date.as_ref()?;
-                    Some((
-                        format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
-                        self.loc(v.span().start),
-                    ))
+                    Some((format!("{:04}-{:02}-{:02}", d.year, d.month, d.day), self.loc(v.span().start)))
                 }
                 _ => {
                     self.wrong_type(v, key, "a date like 2008-11-24 (no quotes)");
@@ -252,12 +213,7 @@ impl<'s> Reader<'s> {
     }
 
     /// An array of strings.
-    pub fn strings(
-        &mut self,
-        t: Table<'_, '_>,
-        key: &str,
-        required: bool,
-    ) -> Option<Vec<(String, Loc)>> {
+    pub fn strings(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<Vec<(String, Loc)>> {
         let v = match self.get(t, key) {
             None => {
                 if required {

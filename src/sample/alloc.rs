@@ -19,9 +19,7 @@ pub fn allocate(shares: &[Share], total: u64, min: u64, max: u64) -> Result<Vec<
     let hi: Vec<u64> = shares.iter().map(|s| max.min(s.units)).collect();
     let (sum_lo, sum_hi) = (lo.iter().sum::<u64>(), hi.iter().sum::<u64>());
     if total < sum_lo {
-        return Err(format!(
-            "total {total} is less than the {sum_lo} that the per-stratum minimums need"
-        ));
+        return Err(format!("total {total} is less than the {sum_lo} that the per-stratum minimums need"));
     }
     if total > sum_hi {
         return Err(format!(
@@ -31,18 +29,13 @@ pub fn allocate(shares: &[Share], total: u64, min: u64, max: u64) -> Result<Vec<
     let mut fixed: Vec<Option<u64>> = vec![None; shares.len()];
     loop {
         let free: Vec<usize> = (0..shares.len()).filter(|&h| fixed[h].is_none()).collect();
-        let t_free =
-            u128::from(total) - fixed.iter().flatten().map(|&v| u128::from(v)).sum::<u128>();
+        let t_free = u128::from(total) - fixed.iter().flatten().map(|&v| u128::from(v)).sum::<u128>();
         let w_free: u128 = free.iter().map(|&h| shares[h].weight).sum();
         let mut n = vec![0u64; shares.len()];
         if !free.is_empty() {
             // All-zero weights fall back to equal shares.
             let w = |h: usize| if w_free == 0 { 1 } else { shares[h].weight };
-            let wt = if w_free == 0 {
-                free.len() as u128
-            } else {
-                w_free
-            };
+            let wt = if w_free == 0 { free.len() as u128 } else { w_free };
             let mut rems: Vec<(u128, usize)> = Vec::with_capacity(free.len());
             let mut given = 0u128;
             for &h in &free {
@@ -72,9 +65,7 @@ pub fn allocate(shares: &[Share], total: u64, min: u64, max: u64) -> Result<Vec<
     }
     let out: Vec<u64> = fixed.into_iter().map(|v| v.unwrap_or(0)).collect();
     if out.iter().sum::<u64>() != total {
-        return Err(format!(
-            "no allocation of {total} satisfies the per-stratum minimum and maximum"
-        ));
+        return Err(format!("no allocation of {total} satisfies the per-stratum minimum and maximum"));
     }
     Ok(out)
 }
@@ -84,21 +75,13 @@ mod tests {
     use super::*;
 
     fn shares(w: &[u128]) -> Vec<Share> {
-        w.iter()
-            .map(|&weight| Share {
-                weight,
-                units: 1000,
-            })
-            .collect()
+        w.iter().map(|&weight| Share { weight, units: 1000 }).collect()
     }
 
     #[test]
     fn proportional_with_largest_remainder() {
         // 10 over weights 1:2:3:4 → exactly 1, 2, 3, 4.
-        assert_eq!(
-            allocate(&shares(&[1, 2, 3, 4]), 10, 0, 100).unwrap(),
-            [1, 2, 3, 4]
-        );
+        assert_eq!(allocate(&shares(&[1, 2, 3, 4]), 10, 0, 100).unwrap(), [1, 2, 3, 4]);
         // 7 over 1:1:1 → 2.33 each; remainders tie, earlier strata first.
         assert_eq!(allocate(&shares(&[1, 1, 1]), 7, 0, 100).unwrap(), [3, 2, 2]);
     }
@@ -114,16 +97,7 @@ mod tests {
 
     #[test]
     fn small_strata_cap_the_allocation() {
-        let s = [
-            Share {
-                weight: 1,
-                units: 2,
-            },
-            Share {
-                weight: 1,
-                units: 50,
-            },
-        ];
+        let s = [Share { weight: 1, units: 2 }, Share { weight: 1, units: 50 }];
         assert_eq!(allocate(&s, 10, 3, 10).unwrap(), [2, 8]);
         assert!(allocate(&s, 20, 0, 10).is_err());
         assert!(allocate(&shares(&[1, 1]), 1, 1, 5).is_err());

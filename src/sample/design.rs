@@ -102,11 +102,8 @@ impl<'a> Design<'a> {
         if !rules.exclude.is_empty() || !rules.include.is_empty() {
             let known = all_keys(pop);
             let in_frame = frame_keys(frame);
-            let excluded: HashSet<&str> = rules
-                .exclude
-                .iter()
-                .flat_map(|l| l.codes.iter().map(|c| c.code.as_str()))
-                .collect();
+            let excluded: HashSet<&str> =
+                rules.exclude.iter().flat_map(|l| l.codes.iter().map(|c| c.code.as_str())).collect();
             for c in rules.exclude.iter().flat_map(|l| &l.codes) {
                 if !known.contains_key(c.code.as_str()) && !in_frame.contains(c.code.as_str()) {
                     diags.push(Diag::warning(
@@ -129,13 +126,13 @@ impl<'a> Design<'a> {
                     } else {
                         "is not in the frame"
                     };
-                    diags.push(Diag::error(
-                        &c.file,
-                        Some(c.loc),
-                        format!("forced code {} {why}", c.code),
-                    ));
+                    diags.push(Diag::error(&c.file, Some(c.loc), format!("forced code {} {why}", c.code)));
                 }
             }
+        }
+        if pop.village_count() == 0 {
+            diags.push(Diag::error(rf, None, "no villages are left after the exclusions"));
+            return (None, diags);
         }
         let forced = forced_units(rules, pop);
 
@@ -156,10 +153,7 @@ impl<'a> Design<'a> {
                             AllocBy::Equal => 1,
                             AllocBy::Units => u128::from(n_units(p)),
                             AllocBy::Size(name) => frame.size_column(name).map_or(0, |c| {
-                                p.map_or_else(
-                                    || total_size(pop, stage.level, c),
-                                    |p| pop.size(p, c),
-                                )
+                                p.map_or_else(|| total_size(pop, stage.level, c), |p| pop.size(p, c))
                             }),
                         },
                         units: n_units(p),
@@ -168,18 +162,12 @@ impl<'a> Design<'a> {
                 match allocate(&shares, a.total, a.min, a.max) {
                     Ok(ns) => {
                         table = Some(
-                            parents
-                                .iter()
-                                .zip(ns)
-                                .map(|(p, n)| (p.map_or(0, |u| u.index), n))
-                                .collect(),
+                            parents.iter().zip(ns).map(|(p, n)| (p.map_or(0, |u| u.index), n)).collect(),
                         );
                     }
-                    Err(why) => diags.push(Diag::error(
-                        rf,
-                        Some(stage.loc),
-                        format!("stage {}: {why}", s + 1),
-                    )),
+                    Err(why) => {
+                        diags.push(Diag::error(rf, Some(stage.loc), format!("stage {}: {why}", s + 1)))
+                    }
                 }
             }
             alloc.push(table);
@@ -195,11 +183,9 @@ impl<'a> Design<'a> {
                 let want = match &stage.n {
                     StageN::All => n_all,
                     StageN::Fixed(n) => *n,
-                    StageN::Allocate(_) => alloc[s]
-                        .as_ref()
-                        .and_then(|t| t.get(&p.map_or(0, |u| u.index)))
-                        .copied()
-                        .unwrap_or(0),
+                    StageN::Allocate(_) => {
+                        alloc[s].as_ref().and_then(|t| t.get(&p.map_or(0, |u| u.index))).copied().unwrap_or(0)
+                    }
                 };
                 if want > n_all && stage.short == Short::Error {
                     short.push(format!("{} has {n_all}", stratum_name(pop, p)));
@@ -207,18 +193,10 @@ impl<'a> Design<'a> {
                 let taken = want.min(n_all);
                 let nforced = units
                     .iter()
-                    .filter(|&&i| {
-                        forced.contains(&Unit {
-                            level: stage.level,
-                            index: i,
-                        })
-                    })
+                    .filter(|&&i| forced.contains(&Unit { level: stage.level, index: i }))
                     .count() as u64;
                 if taken < n_all && nforced > taken {
-                    over_forced.push(format!(
-                        "{} ({nforced} forced, n = {taken})",
-                        stratum_name(pop, p)
-                    ));
+                    over_forced.push(format!("{} ({nforced} forced, n = {taken})", stratum_name(pop, p)));
                 }
                 if taken < n_all && n_all - taken < stage.reserve {
                     few_reserves += 1;
@@ -226,10 +204,7 @@ impl<'a> Design<'a> {
                 if let (Method::Pps, Some(c), true) = (stage.method, col, taken < n_all) {
                     let mut total = 0u128;
                     for &i in units {
-                        let u = Unit {
-                            level: stage.level,
-                            index: i,
-                        };
+                        let u = Unit { level: stage.level, index: i };
                         let x = pop.size(u, c);
                         total += x;
                         if x == 0 && !forced.contains(&u) {
@@ -257,7 +232,7 @@ impl<'a> Design<'a> {
                     }
                 }
             }
-            let level = stage.level.name();
+            let level = stage.level.plural();
             let per = if s == 0 {
                 "in all".to_string()
             } else {
@@ -275,7 +250,7 @@ impl<'a> Design<'a> {
             report(
                 short,
                 format!(
-                    "takes {} {level} units {per} but some strata have fewer (set if_short = \"take-all\" to take them whole, or lower n)",
+                    "takes {} {level} {per} but some strata have fewer (set if_short = \"take-all\" to take them whole, or lower n)",
                     match &stage.n {
                         StageN::Fixed(n) => n.to_string(),
                         _ => "up to the allocated".to_string(),
@@ -285,43 +260,31 @@ impl<'a> Design<'a> {
             report(over_forced, "more forced inclusions than n".to_string());
             report(
                 zero_areas,
-                format!(
-                    "size {} is 0 for units sampled by PPS",
-                    stage.size.as_deref().unwrap_or("")
-                ),
+                format!("size {} is 0 for units sampled by PPS", stage.size.as_deref().unwrap_or("")),
             );
             report(
                 huge,
-                "a stratum's size total reaches 2^40; sizes that large are not populations"
-                    .to_string(),
+                "a stratum's size total reaches 2^40; sizes that large are not populations".to_string(),
             );
             if few_reserves > 0 {
                 diags.push(Diag::warning(
                     rf,
                     Some(stage.loc),
-                    format!("stage {}: {few_reserves} strata have fewer than {} units left for the reserve list", s + 1, stage.reserve),
+                    format!(
+                        "stage {}: {few_reserves} strata have fewer than {} units left for the reserve list",
+                        s + 1,
+                        stage.reserve
+                    ),
                 ));
             }
         }
         if pop.village_count() == 0 {
-            diags.push(Diag::error(
-                rf,
-                None,
-                "no villages are left after the exclusions",
-            ));
+            diags.push(Diag::error(rf, None, "no villages are left after the exclusions"));
         }
         if diags.has_errors() {
             return (None, diags);
         }
-        (
-            Some(Design {
-                stages: &rules.stages,
-                size_col,
-                alloc,
-                forced,
-            }),
-            diags,
-        )
+        (Some(Design { stages: &rules.stages, size_col, alloc, forced }), diags)
     }
 
     /// Draws the sample from a normalised seed. Deterministic: the same
@@ -354,14 +317,9 @@ impl<'a> Design<'a> {
         for p in picks {
             let mut stage_pi = pis.to_vec();
             stage_pi.push(p.pi);
-            let unit = Unit {
-                level: stage.level,
-                index: p.index,
-            };
+            let unit = Unit { level: stage.level, index: p.index };
             if last {
-                let pi = stage_pi
-                    .iter()
-                    .try_fold(Ratio::ONE, |a, b| a.checked_mul(*b));
+                let pi = stage_pi.iter().try_fold(Ratio::ONE, |a, b| a.checked_mul(*b));
                 out.rows.push(Drawn {
                     village: p.index,
                     stratum: path.to_string(),
@@ -373,11 +331,7 @@ impl<'a> Design<'a> {
                 });
             } else if p.reserve.is_none() {
                 let key = pop.key(unit);
-                let child = if path.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{path}/{key}")
-                };
+                let child = if path.is_empty() { key.to_string() } else { format!("{path}/{key}") };
                 self.visit(pop, seed, s + 1, Some(unit), &child, &stage_pi, out);
             }
         }
@@ -406,23 +360,13 @@ impl<'a> Design<'a> {
                 .unwrap_or(0),
         };
         let mut picks = Vec::new();
-        let push =
-            |index: usize, pi: Ratio, basis: Basis, reserve: Option<u32>, picks: &mut Vec<Pick>| {
-                let order = picks.len() as u32 + 1;
-                picks.push(Pick {
-                    index,
-                    pi,
-                    basis,
-                    order,
-                    reserve,
-                });
-            };
+        let push = |index: usize, pi: Ratio, basis: Basis, reserve: Option<u32>, picks: &mut Vec<Pick>| {
+            let order = picks.len() as u32 + 1;
+            picks.push(Pick { index, pi, basis, order, reserve });
+        };
         if want >= n_all {
             for &i in units {
-                let basis = if self.forced.contains(&Unit {
-                    level: stage.level,
-                    index: i,
-                }) {
+                let basis = if self.forced.contains(&Unit { level: stage.level, index: i }) {
                     Basis::Forced
                 } else {
                     Basis::All
@@ -431,12 +375,8 @@ impl<'a> Design<'a> {
             }
             return picks;
         }
-        let (forced, free): (Vec<usize>, Vec<usize>) = units.iter().partition(|&&i| {
-            self.forced.contains(&Unit {
-                level: stage.level,
-                index: i,
-            })
-        });
+        let (forced, free): (Vec<usize>, Vec<usize>) =
+            units.iter().partition(|&&i| self.forced.contains(&Unit { level: stage.level, index: i }));
         for &i in &forced {
             push(i, Ratio::ONE, Basis::Forced, None, &mut picks);
         }
@@ -459,18 +399,8 @@ impl<'a> Design<'a> {
             }
             Method::Pps => {
                 let col = self.size_col[s].expect("prepare checked the size column");
-                let sizes: Vec<u128> = free
-                    .iter()
-                    .map(|&i| {
-                        pop.size(
-                            Unit {
-                                level: stage.level,
-                                index: i,
-                            },
-                            col,
-                        )
-                    })
-                    .collect();
+                let sizes: Vec<u128> =
+                    free.iter().map(|&i| pop.size(Unit { level: stage.level, index: i }, col)).collect();
                 let (probs, certain) = pps_probabilities(&sizes, m);
                 let mut stream = Stream::for_stratum(seed, &label);
                 let mut chosen = vec![false; c];
@@ -485,18 +415,9 @@ impl<'a> Design<'a> {
                 // Reserves: a Fisher–Yates prefix over the units not chosen,
                 // in code order, continuing the same stream.
                 let rest: Vec<usize> = (0..c).filter(|&p| !chosen[p]).collect();
-                for (j, r) in fisher_yates(rest.len(), k, &mut stream)
-                    .into_iter()
-                    .enumerate()
-                {
+                for (j, r) in fisher_yates(rest.len(), k, &mut stream).into_iter().enumerate() {
                     let pos = rest[r];
-                    push(
-                        free[pos],
-                        probs[pos],
-                        Basis::Random,
-                        Some(j as u32 + 1),
-                        &mut picks,
-                    );
+                    push(free[pos], probs[pos], Basis::Random, Some(j as u32 + 1), &mut picks);
                 }
             }
         }
@@ -519,17 +440,11 @@ fn potential_strata(rules: &Rules, pop: &Population<'_>, s: usize) -> Vec<Option
         return vec![None];
     }
     let level = rules.stages[s - 1].level;
-    pop.children(None, level)
-        .iter()
-        .map(|&index| Some(Unit { level, index }))
-        .collect()
+    pop.children(None, level).iter().map(|&index| Some(Unit { level, index })).collect()
 }
 
 fn total_size(pop: &Population<'_>, level: Level, col: usize) -> u128 {
-    pop.children(None, level)
-        .iter()
-        .map(|&i| pop.size(Unit { level, index: i }, col))
-        .sum()
+    pop.children(None, level).iter().map(|&i| pop.size(Unit { level, index: i }, col)).sum()
 }
 
 fn stratum_name(pop: &Population<'_>, p: Option<Unit>) -> String {
@@ -540,12 +455,7 @@ fn stratum_name(pop: &Population<'_>, p: Option<Unit>) -> String {
 }
 
 fn summarise(items: &[String]) -> String {
-    let mut s = items
-        .iter()
-        .take(LIST_AT_MOST)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
+    let mut s = items.iter().take(LIST_AT_MOST).cloned().collect::<Vec<_>>().join("; ");
     if items.len() > LIST_AT_MOST {
         s.push_str(&format!("; and {} more", items.len() - LIST_AT_MOST));
     }
@@ -567,11 +477,7 @@ fn all_keys<'p>(pop: &'p Population<'_>) -> HashMap<&'p str, Unit> {
 /// Every code in the frame, excluded or not.
 fn frame_keys(frame: &crate::frame::Frame) -> HashSet<&str> {
     let villages = frame.villages.iter().map(|v| v.code.as_str());
-    let areas = frame
-        .townships
-        .iter()
-        .chain(&frame.counties)
-        .map(|a| a.key.as_str());
+    let areas = frame.townships.iter().chain(&frame.counties).map(|a| a.key.as_str());
     villages.chain(areas).collect()
 }
 
@@ -590,20 +496,11 @@ fn forced_units(rules: &Rules, pop: &Population<'_>) -> HashSet<Unit> {
         let f = pop.frame;
         match u.level {
             Level::Village => {
-                out.insert(Unit {
-                    level: Level::Township,
-                    index: f.villages[u.index].township,
-                });
-                out.insert(Unit {
-                    level: Level::County,
-                    index: f.villages[u.index].county,
-                });
+                out.insert(Unit { level: Level::Township, index: f.villages[u.index].township });
+                out.insert(Unit { level: Level::County, index: f.villages[u.index].county });
             }
             Level::Township => {
-                out.insert(Unit {
-                    level: Level::County,
-                    index: f.townships[u.index].parent,
-                });
+                out.insert(Unit { level: Level::County, index: f.townships[u.index].parent });
             }
             Level::County => {}
         }
@@ -613,9 +510,5 @@ fn forced_units(rules: &Rules, pop: &Population<'_>) -> HashSet<Unit> {
 
 /// Codes the rules exclude from the population.
 pub fn excluded_codes(rules: &Rules) -> HashSet<String> {
-    rules
-        .exclude
-        .iter()
-        .flat_map(|l| l.codes.iter().map(|c| c.code.clone()))
-        .collect()
+    rules.exclude.iter().flat_map(|l| l.codes.iter().map(|c| c.code.clone())).collect()
 }

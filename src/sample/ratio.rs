@@ -25,10 +25,7 @@ impl Ratio {
     pub fn new(num: u128, den: u128) -> Ratio {
         assert!(den > 0, "a ratio needs a positive denominator");
         let g = gcd(num, den).max(1);
-        Ratio {
-            num: num / g,
-            den: den / g,
-        }
+        Ratio { num: num / g, den: den / g }
     }
 
     pub fn is_one(&self) -> bool {

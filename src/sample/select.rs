@@ -43,12 +43,7 @@ pub fn pps_probabilities(sizes: &[u128], n: u64) -> (Vec<Ratio>, Vec<bool>) {
         }
         let taken = certain.iter().filter(|c| **c).count() as u128;
         n_left = u128::from(n).saturating_sub(taken);
-        total = sizes
-            .iter()
-            .zip(&certain)
-            .filter(|(_, c)| !**c)
-            .map(|(x, _)| x)
-            .sum();
+        total = sizes.iter().zip(&certain).filter(|(_, c)| !**c).map(|(x, _)| x).sum();
     }
     let probs = sizes
         .iter()
@@ -72,18 +67,12 @@ pub fn pps_probabilities(sizes: &[u128], n: u64) -> (Vec<Ratio>, Vec<bool>) {
 /// running size total. Returns the selected positions in point order.
 pub fn systematic_pps(sizes: &[u128], certain: &[bool], n: u64, stream: &mut Stream) -> Vec<usize> {
     let m = u128::from(n).saturating_sub(certain.iter().filter(|c| **c).count() as u128);
-    let total: u128 = sizes
-        .iter()
-        .zip(certain)
-        .filter(|(_, c)| !**c)
-        .map(|(x, _)| x)
-        .sum();
+    let total: u128 = sizes.iter().zip(certain).filter(|(_, c)| !**c).map(|(x, _)| x).sum();
     if m == 0 || total == 0 {
         return Vec::new();
     }
-    let u = u128::from(
-        stream.below(u64::try_from(total).expect("size totals are bounded by the rules check")),
-    );
+    let u =
+        u128::from(stream.below(u64::try_from(total).expect("size totals are bounded by the rules check")));
     let candidates: Vec<usize> = (0..sizes.len()).filter(|&i| !certain[i]).collect();
     let mut picked = Vec::with_capacity(m as usize);
     // Points lie below m·X, the scaled end of the last interval, so the sweep
@@ -127,9 +116,7 @@ pub fn rivest(seed: &str, n: usize, k: usize) -> Vec<usize> {
 /// The 0-based unit number of draw `i` (sampler.py prints this plus one).
 pub fn rivest_draw(seed: &str, i: u64, n: u128) -> usize {
     let digest = sha256(format!("{seed},{i}").as_bytes());
-    let r = digest
-        .iter()
-        .fold(0u128, |r, &b| (r * 256 + u128::from(b)) % n);
+    let r = digest.iter().fold(0u128, |r, &b| (r * 256 + u128::from(b)) % n);
     r as usize
 }
 

@@ -22,10 +22,7 @@ pub struct SeedPolicy {
 impl Default for SeedPolicy {
     fn default() -> SeedPolicy {
         // Election audits roll at least 20 decimal digits (about 66 bits).
-        SeedPolicy {
-            min_length: 20,
-            digits_only: true,
-        }
+        SeedPolicy { min_length: 20, digits_only: true }
     }
 }
 
@@ -42,9 +39,7 @@ pub fn normalize_seed(raw: &str, policy: &SeedPolicy) -> Result<String, String> 
         .collect();
     if policy.digits_only {
         if let Some(bad) = norm.chars().find(|c| !c.is_ascii_digit()) {
-            return Err(format!(
-                "the seed policy allows digits only, but the seed contains `{bad}`"
-            ));
+            return Err(format!("the seed policy allows digits only, but the seed contains `{bad}`"));
         }
     }
     let len = norm.chars().count();
@@ -78,9 +73,7 @@ pub struct Stream {
 
 impl Stream {
     pub fn new(key: [u8; 32]) -> Stream {
-        Stream {
-            rng: ChaCha20Rng::from_seed(key),
-        }
+        Stream { rng: ChaCha20Rng::from_seed(key) }
     }
 
     pub fn for_stratum(seed: &str, label: &str) -> Stream {
@@ -127,21 +120,11 @@ mod tests {
 
     #[test]
     fn seeds_normalise() {
-        let p = SeedPolicy {
-            min_length: 5,
-            digits_only: true,
-        };
+        let p = SeedPolicy { min_length: 5, digits_only: true };
         assert_eq!(normalize_seed(" 12 345\t６７ ", &p).unwrap(), "1234567");
-        assert!(
-            normalize_seed("1234", &p)
-                .unwrap_err()
-                .contains("at least 5")
-        );
+        assert!(normalize_seed("1234", &p).unwrap_err().contains("at least 5"));
         assert!(normalize_seed("12a45", &p).unwrap_err().contains("`a`"));
-        let free = SeedPolicy {
-            min_length: 2,
-            digits_only: false,
-        };
+        let free = SeedPolicy { min_length: 2, digits_only: false };
         assert_eq!(normalize_seed("沧 州", &free).unwrap(), "沧州");
     }
 

@@ -12,18 +12,10 @@ pub const PI_PLACES: usize = 12;
 
 /// The header row, given the design's stage levels.
 pub fn header(sample: &Sample) -> Vec<String> {
-    let mut h: Vec<String> = [
-        "code",
-        "name",
-        "county_code",
-        "county",
-        "township_code",
-        "township",
-        "stratum",
-        "order",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut h: Vec<String> =
+        ["code", "name", "county_code", "county", "township_code", "township", "stratum", "order"]
+            .map(String::from)
+            .to_vec();
     h.extend(sample.levels.iter().map(|l| format!("pi_{}", l.name())));
     h.extend(["pi", "certainty", "reserve_rank"].map(String::from));
     h
@@ -33,9 +25,7 @@ pub fn header(sample: &Sample) -> Vec<String> {
 pub fn to_csv(sample: &Sample, pop: &Population<'_>) -> Vec<u8> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(&mut out);
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut out);
         // Writing to a Vec cannot fail.
         w.write_record(header(sample)).expect("write to memory");
         let f = pop.frame;
@@ -70,32 +60,14 @@ pub type Rows = BTreeMap<(String, String), Vec<(String, String)>>;
 pub fn read_rows(bytes: &[u8]) -> Result<(Vec<String>, Rows), String> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut rdr = csv::ReaderBuilder::new().from_reader(body);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(String::from)
-        .collect();
-    let code = header
-        .iter()
-        .position(|h| h == "code")
-        .ok_or("no `code` column")?;
-    let rank = header
-        .iter()
-        .position(|h| h == "reserve_rank")
-        .ok_or("no `reserve_rank` column")?;
+    let header: Vec<String> = rdr.headers().map_err(|e| e.to_string())?.iter().map(String::from).collect();
+    let code = header.iter().position(|h| h == "code").ok_or("no `code` column")?;
+    let rank = header.iter().position(|h| h == "reserve_rank").ok_or("no `reserve_rank` column")?;
     let mut rows = Rows::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| e.to_string())?;
-        let key = (
-            rec.get(code).unwrap_or("").to_string(),
-            rec.get(rank).unwrap_or("").to_string(),
-        );
-        let fields = header
-            .iter()
-            .cloned()
-            .zip(rec.iter().map(String::from))
-            .collect();
+        let key = (rec.get(code).unwrap_or("").to_string(), rec.get(rank).unwrap_or("").to_string());
+        let fields = header.iter().cloned().zip(rec.iter().map(String::from)).collect();
         if rows.insert(key.clone(), fields).is_some() {
             return Err(format!("village {} appears twice", key.0));
         }
@@ -116,53 +88,37 @@ pub fn diff(published: &[u8], derived: &[u8]) -> Vec<String> {
     let (dh, d) = match read_rows(derived) {
         Ok(x) => x,
         Err(e) => {
-            return vec![format!(
-                "internal: the re-derived sample cannot be read: {e}"
-            )];
+            return vec![format!("internal: the re-derived sample cannot be read: {e}")];
         }
     };
     let mut out = Vec::new();
     if ph != dh {
-        out.push(format!(
-            "columns differ: published [{}], re-derived [{}]",
-            ph.join(","),
-            dh.join(",")
-        ));
+        out.push(format!("columns differ: published [{}], re-derived [{}]", ph.join(","), dh.join(",")));
     }
     let what = |k: &(String, String)| {
-        if k.1.is_empty() {
-            format!("village {}", k.0)
-        } else {
-            format!("reserve {} (rank {})", k.0, k.1)
-        }
+        if k.1.is_empty() { format!("village {}", k.0) } else { format!("reserve {} (rank {})", k.0, k.1) }
     };
     for (k, fields) in &d {
         match p.get(k) {
             None => out.push(format!("{} is missing from the published sample", what(k))),
             Some(pf) => {
                 for (name, value) in fields {
-                    let theirs = pf
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map_or("", |(_, v)| v.as_str());
+                    let theirs = pf.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str());
                     if theirs != value {
-                        out.push(format!(
-                            "{}: {name} is `{theirs}` but re-derives as `{value}`",
-                            what(k)
-                        ));
+                        out.push(format!("{}: {name} is `{theirs}` but re-derives as `{value}`", what(k)));
                     }
                 }
             }
         }
     }
     for k in p.keys().filter(|k| !d.contains_key(*k)) {
-        out.push(format!(
-            "{} is in the published sample but not in the re-derived one",
-            what(k)
-        ));
+        out.push(format!("{} is in the published sample but not in the re-derived one", what(k)));
     }
     if out.is_empty() {
-        out.push("the files differ in row order or formatting; rows must be in the order SAMPLING.md gives".to_string());
+        out.push(
+            "the files differ in row order or formatting; rows must be in the order SAMPLING.md gives"
+                .to_string(),
+        );
     }
     out
 }

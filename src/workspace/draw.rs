@@ -58,17 +58,13 @@ pub struct DrawOutcome {
 pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<DrawOutcome> {
     let Some(commit) = ws.journal.last("commit") else {
         return Err(Error::Usage(
-            "no commitment yet: run `spotcheck commit` and publish the value before the seed is rolled".to_string(),
+            "no commitment yet: run `spotcheck commit` and publish the value before the seed is rolled"
+                .to_string(),
         ));
     };
     let commitment_hash = str_field(commit, "commitment");
-    let previous = ws
-        .journal
-        .entries
-        .iter()
-        .rev()
-        .find(|e| e.event == "draw" || e.event == "redraw")
-        .cloned();
+    let previous =
+        ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw").cloned();
     match (&previous, redraw) {
         (Some(p), None) => {
             return Err(Error::Usage(format!(
@@ -78,20 +74,16 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
             )));
         }
         (None, Some(_)) => {
-            return Err(Error::Usage(
-                "--redraw: there is no earlier draw to replace".to_string(),
-            ));
+            return Err(Error::Usage("--redraw: there is no earlier draw to replace".to_string()));
         }
         (_, Some(r)) if r.trim().is_empty() => {
-            return Err(Error::Usage(
-                "--redraw needs a non-empty --reason".to_string(),
-            ));
+            return Err(Error::Usage("--redraw needs a non-empty --reason".to_string()));
         }
         _ => {}
     }
     let (rules, frame) = ws.load_inputs()?;
-    let seed_norm = normalize_seed(seed, &rules.seed)
-        .map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
+    let seed_norm =
+        normalize_seed(seed, &rules.seed).map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
     let (s, bytes) = sample::derive(&rules, &frame, &seed_norm)?;
 
     let mut superseded = None;
@@ -147,14 +139,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         data["previous_seed"] = json!(r.previous_seed);
         data["previous_sample_sha256"] = json!(r.previous_sample_sha256);
     }
-    ws.append(
-        if redraw_rec.is_some() {
-            "redraw"
-        } else {
-            "draw"
-        },
-        data,
-    )?;
+    ws.append(if redraw_rec.is_some() { "redraw" } else { "draw" }, data)?;
     Ok(DrawOutcome { record, superseded })
 }
 
@@ -216,13 +201,7 @@ pub fn verify(dir: &Path) -> Result<Verified> {
         ));
     }
     if let Some(ws) = &ws {
-        match ws
-            .journal
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.event == "draw" || e.event == "redraw")
-        {
+        match ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw") {
             Some(e) if str_field(e, "seed") == record.seed => {}
             Some(e) => problems.push(format!(
                 "{DRAW}: seed {} differs from the journaled seed {}",
@@ -232,42 +211,37 @@ pub fn verify(dir: &Path) -> Result<Verified> {
             None => problems.push(format!("{DRAW} exists but the journal records no draw")),
         }
     }
-    if !problems.is_empty() {
+    // With the inputs intact the sample can still be re-derived and the
+    // differences listed unit by unit; without them there is nothing to
+    // re-derive from.
+    let inputs_intact = recomputed == record.commitment
+        && record
+            .inputs
+            .iter()
+            .all(|f| std::fs::read(dir.join(&f.path)).is_ok_and(|b| sha256_hex(&b) == f.sha256));
+    if !inputs_intact {
         return Err(Error::CheckFailed(problems.join("\n")));
     }
 
     let rules = rules::load(&dir.join(&record.rules), &record.rules)?;
-    let enc = record
-        .frame_encoding
-        .parse()
-        .map_err(|e: String| Error::CheckFailed(format!("{DRAW}: {e}")))?;
+    let enc =
+        record.frame_encoding.parse().map_err(|e: String| Error::CheckFailed(format!("{DRAW}: {e}")))?;
     let frame = frame::load(&dir.join(&record.frame), &record.frame, &rules.frame, enc)?;
     let seed_norm = normalize_seed(&record.seed, &rules.seed)
         .map_err(|e| Error::CheckFailed(format!("{DRAW}: seed: {e}")))?;
     if seed_norm != record.seed_normalized {
-        problems.push(format!(
-            "{DRAW}: the seed normalises to {seed_norm}, not {}",
-            record.seed_normalized
-        ));
+        problems.push(format!("{DRAW}: the seed normalises to {seed_norm}, not {}", record.seed_normalized));
     }
     let (_, derived) = sample::derive(&rules, &frame, &seed_norm)?;
     let published = read(&dir.join(&record.sample))?;
     if sha256_hex(&published) != record.sample_sha256 {
-        problems.push(format!(
-            "{}: does not match sample_sha256 in {DRAW}",
-            record.sample
-        ));
+        problems.push(format!("{}: does not match sample_sha256 in {DRAW}", record.sample));
     }
     problems.extend(
-        sample::table::diff(&published, &derived)
-            .into_iter()
-            .map(|d| format!("{}: {d}", record.sample)),
+        sample::table::diff(&published, &derived).into_iter().map(|d| format!("{}: {d}", record.sample)),
     );
     if problems.is_empty() {
-        Ok(Verified {
-            record,
-            in_workspace,
-        })
+        Ok(Verified { record, in_workspace })
     } else {
         Err(Error::CheckFailed(problems.join("\n")))
     }

@@ -42,10 +42,7 @@ impl Default for Journal {
 impl Journal {
     /// An empty journal, ready for its first line.
     pub fn new() -> Journal {
-        Journal {
-            entries: Vec::new(),
-            head: GENESIS.to_string(),
-        }
+        Journal { entries: Vec::new(), head: GENESIS.to_string() }
     }
 
     /// Parses journal text. Returns the entries that could be read and one
@@ -54,7 +51,10 @@ impl Journal {
         let mut j = Journal::new();
         let mut problems = Vec::new();
         if !text.is_empty() && !text.ends_with('\n') {
-            problems.push("journal.jsonl: the last line is incomplete (no newline): the file was cut or edited".to_string());
+            problems.push(
+                "journal.jsonl: the last line is incomplete (no newline): the file was cut or edited"
+                    .to_string(),
+            );
         }
         for (i, line) in text.lines().enumerate() {
             let n = i + 1;

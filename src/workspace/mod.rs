@@ -72,11 +72,7 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn str_field(e: &journal::Entry, key: &str) -> String {
-    e.data
-        .get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string()
+    e.data.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string()
 }
 
 /// What `init` did.
@@ -91,10 +87,7 @@ pub struct InitSummary {
 /// not at all.
 pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Result<InitSummary> {
     if dir.exists() {
-        let empty = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .next()
-            .is_none();
+        let empty = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_none();
         if !empty {
             return Err(Error::Usage(format!(
                 "{} already exists and is not empty; spotcheck init never overwrites a campaign",
@@ -106,12 +99,7 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     let frame_name = file_name(frame_src)?;
     let rules_display = rules_src.display().to_string();
     let rules = rules::load(rules_src, &rules_display)?;
-    let frame = frame::load(
-        frame_src,
-        &frame_src.display().to_string(),
-        &rules.frame,
-        enc,
-    )?;
+    let frame = frame::load(frame_src, &frame_src.display().to_string(), &rules.frame, enc)?;
     let warnings = crate::sample::check(&rules, &frame)?;
 
     // Build the folder beside its final place, then rename it into place.
@@ -132,11 +120,7 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
             std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
         }
         atomic::write(&dest, &bytes)?;
-        files.push(FileRecord {
-            path: rel,
-            sha256: sha256_hex(&bytes),
-            role: role.to_string(),
-        });
+        files.push(FileRecord { path: rel, sha256: sha256_hex(&bytes), role: role.to_string() });
         Ok(())
     };
     let rules_rel = format!("rules/{rules_name}");
@@ -166,11 +150,7 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     }
     let kept = tmp.keep();
     std::fs::rename(&kept, dir).map_err(|e| Error::io(dir, e))?;
-    Ok(InitSummary {
-        files,
-        villages: frame.villages.len(),
-        warnings,
-    })
+    Ok(InitSummary { files, villages: frame.villages.len(), warnings })
 }
 
 fn file_name(p: &Path) -> Result<String> {
@@ -211,13 +191,10 @@ impl Workspace {
             problems.push("journal.jsonl:1: the journal does not start with init".to_string());
             return Err(Error::CheckFailed(problems.join("\n")));
         };
-        let frozen: Vec<FileRecord> = serde_json::from_value(
-            init.data.get("files").cloned().unwrap_or_default(),
-        )
-        .map_err(|e| Error::CheckFailed(format!("journal.jsonl:1: unreadable file list: {e}")))?;
-        let encoding = str_field(init, "frame_encoding")
-            .parse()
-            .unwrap_or(Encoding::Auto);
+        let frozen: Vec<FileRecord> =
+            serde_json::from_value(init.data.get("files").cloned().unwrap_or_default())
+                .map_err(|e| Error::CheckFailed(format!("journal.jsonl:1: unreadable file list: {e}")))?;
+        let encoding = str_field(init, "frame_encoding").parse().unwrap_or(Encoding::Auto);
         let ws = Workspace {
             dir: dir.to_path_buf(),
             rules_path: str_field(init, "rules"),
@@ -230,15 +207,29 @@ impl Workspace {
             problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
         }
         // Outputs recorded by the last draw must be as written.
-        if let Some(d) = ws
-            .journal
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.event == "draw" || e.event == "redraw")
-        {
+        if let Some(d) = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw") {
             problems.extend(ws.check_file(SAMPLE, &str_field(d, "sample_sha256"), "drawn sample"));
             problems.extend(ws.check_file(DRAW, &str_field(d, "draw_sha256"), "draw record"));
+            // The last line has no successor to break the chain when it is
+            // edited; the draw record it describes is the cross-check.
+            if let Ok(text) = std::fs::read_to_string(dir.join(DRAW)) {
+                if let Ok(rec) = toml::from_str::<draw::DrawRecord>(&text) {
+                    let fields = [
+                        ("seed", &rec.seed),
+                        ("seed_normalized", &rec.seed_normalized),
+                        ("sample_sha256", &rec.sample_sha256),
+                    ];
+                    for (field, theirs) in fields {
+                        if &str_field(d, field) != theirs {
+                            problems.push(format!(
+                                "journal.jsonl:{}: {field} {} differs from {theirs} in {DRAW}",
+                                d.seq,
+                                str_field(d, field)
+                            ));
+                        }
+                    }
+                }
+            }
         } else {
             for f in [SAMPLE, DRAW] {
                 if dir.join(f).exists() {
@@ -269,12 +260,7 @@ impl Workspace {
     /// Loads the frozen rules and frame (their hashes were checked on open).
     pub fn load_inputs(&self) -> Result<(Rules, Frame)> {
         let rules = rules::load(&self.path(&self.rules_path), &self.rules_path)?;
-        let frame = frame::load(
-            &self.path(&self.frame_path),
-            &self.frame_path,
-            &rules.frame,
-            self.encoding,
-        )?;
+        let frame = frame::load(&self.path(&self.frame_path), &self.frame_path, &rules.frame, self.encoding)?;
         Ok((rules, frame))
     }
 
@@ -307,10 +293,7 @@ impl Workspace {
                 "the journal holds commitment {old}, but the frozen inputs now hash to {hash}"
             )));
         }
-        self.append(
-            "commit",
-            json!({ "commitment": hash, "files": self.committed_files() }),
-        )?;
+        self.append("commit", json!({ "commitment": hash, "files": self.committed_files() }))?;
         Ok((hash, text, true))
     }
 }

@@ -1,0 +1,354 @@
+//! The command end to end, on real files in temporary folders: the
+//! commit → seed → draw → verify flow, refusals, tampering, exit codes.
+
+use std::path::Path;
+
+use crate::support::{SEED, data, drawn_example, example_frame, example_rules, root, run, run_in};
+
+fn hash_tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                out.push((rel, spotcheck::hash::sha256_hex(&std::fs::read(&p).unwrap())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn commit_seed_draw_verify() {
+    let (_tmp, camp) = drawn_example();
+    let (c, _, e) = run_in(&camp, &["verify"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("re-derives identically"), "{e}");
+    let (c, out, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(out.contains("init") && out.contains("commit") && out.contains("draw"));
+    let sample = std::fs::read(camp.join("sample.csv")).unwrap();
+    assert!(sample.starts_with(b"\xEF\xBB\xBF"), "sample.csv needs a BOM for Excel");
+    assert!(String::from_utf8_lossy(&sample).contains("沧县"));
+}
+
+#[test]
+fn two_campaigns_with_the_same_seed_draw_identical_bytes() {
+    let (_a, one) = drawn_example();
+    let (_b, two) = drawn_example();
+    assert_eq!(
+        std::fs::read(one.join("sample.csv")).unwrap(),
+        std::fs::read(two.join("sample.csv")).unwrap()
+    );
+}
+
+#[test]
+fn a_second_draw_is_refused_and_a_redraw_is_journaled() {
+    let (_tmp, camp) = drawn_example();
+    let before = std::fs::read(camp.join("sample.csv")).unwrap();
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", "11112222333344445555"]);
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("--redraw"), "{e}");
+    assert_eq!(
+        before,
+        std::fs::read(camp.join("sample.csv")).unwrap(),
+        "a refused draw must not touch the sample"
+    );
+
+    let (c, _, e) = run_in(&camp, &["draw", "--redraw", "--seed", "11112222333344445555"]);
+    assert_eq!(c, 2, "--redraw without --reason: {e}");
+    let (c, _, e) = run_in(
+        &camp,
+        &["draw", "--redraw", "--reason", "frame error in 青县", "--seed", "11112222333344445555"],
+    );
+    assert_eq!(c, 0, "{e}");
+    let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+    let last = journal.lines().last().unwrap();
+    assert!(last.contains("\"event\":\"redraw\"") && last.contains(SEED), "both seeds are journaled: {last}");
+    assert!(last.contains("11112222333344445555") && last.contains("frame error in 青县"), "{last}");
+    let kept = std::fs::read(camp.join("superseded/draw-3/sample.csv")).unwrap();
+    assert_eq!(kept, before, "the replaced sample is kept");
+    assert_eq!(run_in(&camp, &["verify"]).0, 0);
+    assert_eq!(run_in(&camp, &["audit"]).0, 0);
+}
+
+#[test]
+fn draw_needs_a_commitment_and_a_policy_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("c");
+    let rules = example_rules();
+    let frame = example_frame();
+    assert_eq!(
+        run(&[
+            "init",
+            camp.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--frame",
+            frame.to_str().unwrap()
+        ])
+        .0,
+        0
+    );
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", SEED]);
+    assert_eq!(c, 2);
+    assert!(e.contains("commit"), "{e}");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", "12345"]);
+    assert_eq!(c, 2);
+    assert!(e.contains("at least 20"), "{e}");
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", "1234567890123456789x"]);
+    assert_eq!(c, 2);
+    assert!(e.contains("digits only"), "{e}");
+    assert!(!camp.join("sample.csv").exists());
+}
+
+#[test]
+fn commit_is_stable_and_matches_sha256sum_text() {
+    let (_tmp, camp) = drawn_example();
+    let (c, out, e) = run_in(&camp, &["commit", "--show"]);
+    assert_eq!(c, 0);
+    assert!(e.contains("already committed"), "{e}");
+    // Recompute the commitment from the files, as SAMPLING.md §2 says.
+    let mut lines: Vec<String> = [
+        "frame/synthetic-frame.csv",
+        "rules/cangzhou-2008-face-to-face.toml",
+        "rules/lists/population-survey-2009.csv",
+    ]
+    .iter()
+    .map(|p| format!("{}  {p}\n", spotcheck::hash::sha256_hex(&std::fs::read(camp.join(p)).unwrap())))
+    .collect();
+    lines.sort_by(|a, b| a[66..].cmp(&b[66..]));
+    let text = format!("spotcheck-commitment-v1\n{}", lines.concat());
+    assert_eq!(out.trim(), spotcheck::hash::sha256_hex(text.as_bytes()));
+}
+
+#[test]
+fn a_changed_frozen_file_stops_every_command() {
+    let (_tmp, camp) = drawn_example();
+    let frame = camp.join("frame/synthetic-frame.csv");
+    let mut bytes = std::fs::read(&frame).unwrap();
+    let at = bytes.len() - 3;
+    bytes[at] = if bytes[at] == b'1' { b'2' } else { b'1' };
+    std::fs::write(&frame, bytes).unwrap();
+    for args in
+        [&["commit"][..], &["verify"], &["audit"], &["draw", "--redraw", "--reason", "x", "--seed", SEED]]
+    {
+        let (c, _, e) = run_in(&camp, args);
+        assert_eq!(c, 1, "{args:?}: {e}");
+        assert!(e.contains("frame/synthetic-frame.csv"), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn a_tampered_sample_is_detected_by_verify_and_audit() {
+    let (_tmp, camp) = drawn_example();
+    let path = camp.join("sample.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Swap one sampled village for another village code.
+    let victim = lines[5].split(',').next().unwrap().to_string();
+    lines[5] = lines[5].replacen(&victim, "130921999999", 1);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("sample.csv"), "{e}");
+    let (c, _, e) = run_in(&camp, &["verify"]);
+    assert_eq!(c, 1);
+    assert!(e.contains(&victim) && e.contains("130921999999"), "{e}");
+}
+
+#[test]
+fn a_tampered_journal_is_detected() {
+    let (_tmp, camp) = drawn_example();
+    let path = camp.join("journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Remove the commit line.
+    std::fs::write(&path, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("chain broken"), "{e}");
+    // Edit the seed in the draw line.
+    let edited = text.replace("39170245881266031954", "39170245881266031999");
+    std::fs::write(&path, edited).unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1, "{e}");
+}
+
+#[test]
+fn an_outside_auditor_verifies_from_published_files_alone() {
+    let (tmp, camp) = drawn_example();
+    let public = tmp.path().join("published");
+    for rel in [
+        "rules/cangzhou-2008-face-to-face.toml",
+        "rules/lists/population-survey-2009.csv",
+        "frame/synthetic-frame.csv",
+        "draw.toml",
+        "sample.csv",
+    ] {
+        let dest = public.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(camp.join(rel), dest).unwrap();
+    }
+    let (c, _, e) = run_in(&public, &["verify"]);
+    assert_eq!(c, 0, "{e}");
+    // A changed probability is reported as a difference.
+    let s = std::fs::read_to_string(public.join("sample.csv")).unwrap();
+    let tampered = s.replacen("0.230769230769", "0.250000000000", 1);
+    assert_ne!(s, tampered);
+    std::fs::write(public.join("sample.csv"), tampered).unwrap();
+    let (c, _, e) = run_in(&public, &["verify"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("re-derives as `0.230769230769`"), "{e}");
+}
+
+#[test]
+fn init_refuses_bad_input_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("c");
+    let bad = data("frame/err/many_problems.csv");
+    let rules = data("rules/ok/minimal.toml");
+    // The minimal rules map only code/name/county/township: many headers are unknown.
+    let (c, _, e) = run(&[
+        "init",
+        camp.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--frame",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("many_problems.csv:1: unknown header"), "{e}");
+    assert!(!camp.exists(), "nothing may be created when init fails");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "no temp files left behind");
+}
+
+#[test]
+fn init_never_overwrites_a_campaign() {
+    let (_tmp, camp) = drawn_example();
+    let before = hash_tree(&camp);
+    let (c, _, e) = run(&[
+        "init",
+        camp.to_str().unwrap(),
+        "--rules",
+        example_rules().to_str().unwrap(),
+        "--frame",
+        example_frame().to_str().unwrap(),
+    ]);
+    assert_eq!(c, 2, "{e}");
+    assert_eq!(before, hash_tree(&camp));
+}
+
+#[test]
+fn a_gb18030_frame_draws_the_same_sample() {
+    let (_tmp, utf8_camp) = drawn_example();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(example_frame()).unwrap();
+    let (gbk, _, bad) = encoding_rs::GB18030.encode(&text);
+    assert!(!bad);
+    let frame = tmp.path().join("frame-gbk.csv");
+    std::fs::write(&frame, &gbk).unwrap();
+    let camp = tmp.path().join("c");
+    let (c, _, e) = run(&[
+        "init",
+        camp.to_str().unwrap(),
+        "--rules",
+        example_rules().to_str().unwrap(),
+        "--frame",
+        frame.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    assert_eq!(run_in(&camp, &["draw", "--seed", SEED]).0, 0);
+    assert_eq!(
+        std::fs::read(camp.join("sample.csv")).unwrap(),
+        std::fs::read(utf8_camp.join("sample.csv")).unwrap()
+    );
+    assert!(
+        std::fs::read_to_string(camp.join("draw.toml")).unwrap().contains("frame_encoding = \"gb18030\"")
+    );
+    assert_eq!(run_in(&camp, &["verify"]).0, 0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["frobnicate"]).0, 2);
+    assert_eq!(run(&["draw"]).0, 2);
+    let tmp = tempfile::tempdir().unwrap();
+    let (c, _, e) = run_in(tmp.path(), &["commit"]);
+    assert_eq!(c, 2);
+    assert!(e.contains("not a campaign folder"), "{e}");
+    let (c, _, e) = run(&["check", "--rules", "/nonexistent.toml", "--frame", "/nonexistent.csv"]);
+    assert_eq!(c, 2, "{e}");
+}
+
+#[test]
+fn every_subcommand_help_ends_with_an_example() {
+    for sub in ["check", "init", "commit", "draw", "verify", "audit", "synth"] {
+        let (c, out, _) = run(&[sub, "--help"]);
+        assert_eq!(c, 0);
+        assert!(out.contains("Example:\n  spotcheck"), "{sub} --help has no example");
+    }
+}
+
+#[test]
+fn synth_is_deterministic_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.csv");
+    let b = tmp.path().join("b.csv");
+    assert_eq!(run(&["synth", "--preset", "city", "--seed", "2008", "--out", a.to_str().unwrap()]).0, 0);
+    assert_eq!(run(&["synth", "--preset", "city", "--seed", "2008", "--out", b.to_str().unwrap()]).0, 0);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The shipped example frame is this very output.
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(example_frame()).unwrap());
+    assert_eq!(run(&["synth", "--preset", "city", "--out", a.to_str().unwrap()]).0, 2);
+}
+
+#[test]
+fn the_example_script_runs_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(root("examples/cangzhou-2008/run.sh"))
+        .arg(tmp.path().join("campaign"))
+        .env("SPOTCHECK", env!("CARGO_BIN_EXE_spotcheck"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("verified"), "{err}");
+}
+
+#[test]
+fn the_independent_python_verifier_agrees() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found; skipping the independent verifier");
+        return;
+    }
+    let (_tmp, camp) = drawn_example();
+    let script = root("tools/verify_draw.py");
+    let out = std::process::Command::new("python3").arg(&script).arg(&camp).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("--vectors")
+        .arg(data("vectors"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,6 @@
+//! The one integration-test binary (faster to build than one per file).
+
+mod cli;
+mod diagnostics;
+mod sampling;
+mod support;

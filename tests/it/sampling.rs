@@ -1,0 +1,187 @@
+//! The draw: golden vectors, invariance to row order, independence of
+//! counties, and selection frequencies against stated probabilities.
+
+use std::collections::HashMap;
+
+use spotcheck::frame::tree::Population;
+use spotcheck::frame::{self, Frame};
+use spotcheck::rules::{self, Rules};
+use spotcheck::sample::{self, Design, excluded_codes};
+use spotcheck::text::Encoding;
+
+use crate::support::{data, example_frame, example_rules};
+
+const VECTOR_SEED: &str = "12345678901234567890";
+
+fn load(rules_path: &std::path::Path, frame_bytes: &[u8]) -> (Rules, Frame) {
+    let r = rules::load(rules_path, "rules.toml").unwrap();
+    let (f, d) = frame::from_bytes("frame.csv", frame_bytes, &r.frame, Encoding::Auto);
+    assert!(!d.has_errors(), "{d}");
+    (r, f)
+}
+
+#[test]
+fn golden_vectors_of_sampling_md() {
+    let frame_bytes = std::fs::read(data("vectors/frame.csv")).unwrap();
+    for name in ["multistage", "pps", "rivest"] {
+        let (r, f) = load(&data(&format!("vectors/{name}.toml")), &frame_bytes);
+        let (_, bytes) = sample::derive(&r, &f, VECTOR_SEED).unwrap();
+        let want = std::fs::read(data(&format!("vectors/{name}.sample.csv"))).unwrap();
+        assert_eq!(String::from_utf8_lossy(&bytes), String::from_utf8_lossy(&want), "vector {name}");
+    }
+}
+
+#[test]
+fn sampling_md_shows_the_vectors_as_tested() {
+    let doc = std::fs::read_to_string(crate::support::root("SAMPLING.md")).unwrap();
+    for name in ["multistage", "pps", "rivest"] {
+        let want = std::fs::read_to_string(data(&format!("vectors/{name}.sample.csv"))).unwrap();
+        let body = want.trim_start_matches('\u{feff}');
+        assert!(doc.contains(body), "SAMPLING.md does not show vector {name} as the tests pin it");
+    }
+}
+
+fn example() -> (Rules, Vec<u8>) {
+    let r = rules::load(&example_rules(), "rules.toml").unwrap();
+    (r, std::fs::read(example_frame()).unwrap())
+}
+
+fn draw_bytes(r: &Rules, frame_bytes: &[u8], seed: &str) -> Vec<u8> {
+    let (f, d) = frame::from_bytes("frame.csv", frame_bytes, &r.frame, Encoding::Auto);
+    assert!(!d.has_errors(), "{d}");
+    sample::derive(r, &f, seed).unwrap().1
+}
+
+/// Rows of sample.csv grouped by county code.
+fn by_county(bytes: &[u8]) -> HashMap<String, Vec<String>> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut m: HashMap<String, Vec<String>> = HashMap::new();
+    for line in text.lines().skip(1) {
+        let county = line.split(',').nth(2).unwrap().to_string();
+        m.entry(county).or_default().push(line.to_string());
+    }
+    m
+}
+
+#[test]
+fn same_seed_gives_identical_bytes() {
+    let (r, fb) = example();
+    let a = draw_bytes(&r, &fb, "39170245881266031954");
+    let b = draw_bytes(&r, &fb, "39170245881266031954");
+    assert_eq!(a, b);
+    let c = draw_bytes(&r, &fb, "39170245881266031955");
+    assert_ne!(a, c, "a different seed must give a different sample");
+}
+
+#[test]
+fn shuffling_the_frame_rows_changes_nothing() {
+    let (r, fb) = example();
+    let text = String::from_utf8(fb.clone()).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    lines.reverse();
+    lines.rotate_left(1234);
+    let shuffled = format!("{header}\n{}\n", lines.join("\n"));
+    assert_eq!(
+        draw_bytes(&r, &fb, "39170245881266031954"),
+        draw_bytes(&r, shuffled.as_bytes(), "39170245881266031954")
+    );
+}
+
+#[test]
+fn changing_one_county_leaves_every_other_county_unchanged() {
+    let (r, fb) = example();
+    let text = String::from_utf8(fb.clone()).unwrap();
+    // 沧县 (130921): new populations, a renamed village and one more village
+    // in an existing township. The township count is unchanged, so the
+    // allocation by units is too.
+    let mut changed = String::new();
+    let mut added = false;
+    for (i, line) in text.lines().enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        if i > 0 && cells[2] == "130921" {
+            let pop: u64 = cells[6].parse().unwrap();
+            cells[6] = (pop + 137).to_string();
+            cells[1].push('庄');
+            if !added {
+                let mut extra = cells.clone();
+                extra[0] = format!("{}999", &cells[4]);
+                extra[1] = "新增村".into();
+                changed.push_str(&extra.join(","));
+                changed.push('\n');
+                added = true;
+            }
+        }
+        changed.push_str(&cells.join(","));
+        changed.push('\n');
+    }
+    let seed = "39170245881266031954";
+    let before = by_county(&draw_bytes(&r, &fb, seed));
+    let after = by_county(&draw_bytes(&r, changed.as_bytes(), seed));
+    assert_eq!(before.len(), 18);
+    for (county, rows) in &before {
+        if county != "130921" {
+            assert_eq!(Some(rows), after.get(county), "county {county} moved");
+        }
+    }
+    assert_ne!(before.get("130921"), after.get("130921"), "the changed county should differ");
+}
+
+/// Wilson–Hilferty approximation of the chi-square quantile.
+fn chi2_quantile(df: f64, z: f64) -> f64 {
+    let a = 2.0 / (9.0 * df);
+    df * (1.0 - a + z * a.sqrt()).powi(3)
+}
+
+/// Draws `reps` samples with seeds derived from the index and returns, for
+/// every village with 0 < π < 1, (count, π).
+fn frequencies(rules_name: &str, reps: usize) -> Vec<(u64, f64)> {
+    let frame_bytes = std::fs::read(data("vectors/frame.csv")).unwrap();
+    let (r, f) = load(&data(&format!("vectors/{rules_name}.toml")), &frame_bytes);
+    let pop = Population::new(&f, &excluded_codes(&r));
+    let (design, d) = Design::prepare(&r, &pop);
+    let design = design.unwrap_or_else(|| panic!("{d}"));
+    let mut counts = vec![0u64; f.villages.len()];
+    let mut pi = vec![None; f.villages.len()];
+    for rep in 0..reps {
+        let s = design.draw(&pop, &format!("{:020}", rep));
+        for row in s.main() {
+            counts[row.village] += 1;
+            pi[row.village] = Some(row.pi.to_f64());
+        }
+    }
+    // π of a village never drawn is unknown here; with these designs every
+    // village has π ≥ 0.1, so all are seen.
+    counts.into_iter().zip(pi).filter_map(|(c, p)| p.map(|p| (c, p))).filter(|(_, p)| *p < 1.0).collect()
+}
+
+fn chi2(freq: &[(u64, f64)], reps: f64) -> f64 {
+    freq.iter().map(|&(o, p)| (o as f64 - reps * p).powi(2) / (reps * p * (1.0 - p))).sum()
+}
+
+#[test]
+fn selection_frequencies_match_inclusion_probabilities() {
+    let reps = 20_000;
+    for design in ["multistage", "pps"] {
+        let freq = frequencies(design, reps);
+        assert!(freq.len() >= 8, "{design}: too few random units ({})", freq.len());
+        let x2 = chi2(&freq, reps as f64);
+        let limit = chi2_quantile(freq.len() as f64, 3.09); // 0.999
+        assert!(x2 < limit, "{design}: chi-square {x2:.1} over {} units exceeds {limit:.1}", freq.len());
+        for &(o, p) in &freq {
+            let z = (o as f64 - reps as f64 * p) / (reps as f64 * p * (1.0 - p)).sqrt();
+            assert!(z.abs() < 4.5, "{design}: a unit with π = {p:.4} was drawn {o} times (z = {z:.1})");
+        }
+    }
+}
+
+#[test]
+fn the_frequency_test_has_power_against_wrong_probabilities() {
+    // If the PPS draw were equal-probability, its frequencies would not fit
+    // the equal π = 4/15 of the non-certainty villages; the test must say so.
+    let reps = 20_000;
+    let freq = frequencies("pps", reps);
+    let wrong: Vec<(u64, f64)> = freq.iter().map(|&(o, _)| (o, 4.0 / 15.0)).collect();
+    let limit = chi2_quantile(wrong.len() as f64, 3.09);
+    assert!(chi2(&wrong, reps as f64) > limit * 10.0);
+}

@@ -1,0 +1,97 @@
+//! Shared helpers: fixture folders with expected output next to each input,
+//! and running the built binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+}
+
+pub fn root(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// For every file in `dir` ending in `ext`, renders it with `render` and
+/// compares with `<stem>.expected` beside it. `SPOTCHECK_BLESS=1` rewrites
+/// the expected files instead. Fails listing every mismatch.
+pub fn check_dir(dir: &Path, ext: &str, render: impl Fn(&Path) -> String) {
+    let bless = std::env::var_os("SPOTCHECK_BLESS").is_some();
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "no fixtures in {}", dir.display());
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let got = render(input);
+        let expected_path = input.with_extension("expected");
+        if bless {
+            std::fs::write(&expected_path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != want {
+            failures.push(format!("{}:\n--- expected\n{want}--- got\n{got}", input.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) differ (SPOTCHECK_BLESS=1 to update):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+}
+
+/// Runs spotcheck with `args`, returning (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out: Output = bin().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// Runs spotcheck with `-C dir` first.
+pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["-C", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// The example campaign's files.
+pub fn example_rules() -> PathBuf {
+    root("examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml")
+}
+
+pub fn example_frame() -> PathBuf {
+    root("examples/cangzhou-2008/synthetic-frame.csv")
+}
+
+pub const SEED: &str = "3917 0245 8812 6603 1954";
+
+/// A fresh campaign of the example, committed and drawn, in a temp folder.
+pub fn drawn_example() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    let (c, _, e) = run(&[
+        "init",
+        camp.to_str().unwrap(),
+        "--rules",
+        example_rules().to_str().unwrap(),
+        "--frame",
+        example_frame().to_str().unwrap(),
+    ]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", SEED]);
+    assert_eq!(c, 0, "{e}");
+    (tmp, camp)
+}
