@@ -65,6 +65,26 @@ pub fn decode(file: &str, bytes: &[u8], enc: Encoding) -> Result<(String, Encodi
     }
 }
 
+/// As [`decode`], but takes the bytes and, for UTF-8, turns them into the
+/// string in place instead of copying: frames can be large.
+pub fn decode_owned(file: &str, mut bytes: Vec<u8>, enc: Encoding) -> Result<(String, Encoding), Diag> {
+    let utf8_wanted = match enc {
+        Encoding::Utf8 => true,
+        Encoding::Auto => bytes.starts_with(UTF8_BOM) || std::str::from_utf8(&bytes).is_ok(),
+        Encoding::Gb18030 => false,
+    };
+    if !utf8_wanted || bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return decode(file, &bytes, enc);
+    }
+    if bytes.starts_with(UTF8_BOM) {
+        bytes.drain(..UTF8_BOM.len());
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok((s, Encoding::Utf8)),
+        Err(e) => utf8(file, e.as_bytes()).map(|s| (s, Encoding::Utf8)),
+    }
+}
+
 fn utf8(file: &str, body: &[u8]) -> Result<String, Diag> {
     std::str::from_utf8(body).map(str::to_string).map_err(|e| {
         let line = line_of(body, e.valid_up_to());

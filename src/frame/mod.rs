@@ -65,11 +65,20 @@ pub struct Area {
     pub parent: usize,
 }
 
-/// One village (the final sampling unit).
+/// Where a string lies in the frame's text arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// One village (the final sampling unit). Its code and name live in the
+/// frame's arena: half a million small strings would cost more in allocator
+/// overhead than in text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Village {
-    pub code: String,
-    pub name: String,
+    pub code: Span,
+    pub name: Span,
     pub county: usize,
     pub township: usize,
     /// Line of the frame file the village was read from.
@@ -85,11 +94,36 @@ pub struct Frame {
     pub townships: Vec<Area>,
     pub villages: Vec<Village>,
     sizes: Vec<u64>,
+    /// Village codes and names, one after the other.
+    arena: String,
+    /// Village indices sorted by code (byte order), then line.
+    pub by_code: Vec<u32>,
     /// The encoding the file was read in.
     pub encoding: Option<Encoding>,
 }
 
 impl Frame {
+    /// The code of village `v`.
+    pub fn code(&self, v: usize) -> &str {
+        self.text(self.villages[v].code)
+    }
+
+    /// The name of village `v`.
+    pub fn name(&self, v: usize) -> &str {
+        self.text(self.villages[v].name)
+    }
+
+    pub fn text(&self, s: Span) -> &str {
+        &self.arena[s.start as usize..(s.start + s.len) as usize]
+    }
+
+    /// Stores a string in the arena.
+    fn intern(&mut self, s: &str) -> Span {
+        let start = self.arena.len() as u32;
+        self.arena.push_str(s);
+        Span { start, len: s.len() as u32 }
+    }
+
     /// The value of size column `col` for village `v`.
     pub fn size(&self, v: usize, col: usize) -> u64 {
         self.sizes[v * self.size_names.len() + col]
@@ -106,14 +140,19 @@ impl Frame {
 /// warnings; errors make this return `Err` with all of them.
 pub fn load(path: &Path, display: &str, schema: &FrameSchema, enc: Encoding) -> Result<Frame> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (frame, diags) = from_bytes(display, &bytes, schema, enc);
+    let (frame, diags) = from_owned_bytes(display, bytes, schema, enc);
     diags.into_result()?;
     Ok(frame)
 }
 
 /// Decodes and parses frame bytes; the pure core of [`load`].
 pub fn from_bytes(file: &str, bytes: &[u8], schema: &FrameSchema, enc: Encoding) -> (Frame, Diags) {
-    match text::decode(file, bytes, enc) {
+    from_owned_bytes(file, bytes.to_vec(), schema, enc)
+}
+
+/// As [`from_bytes`], reusing the buffer for the text when it is UTF-8.
+pub fn from_owned_bytes(file: &str, bytes: Vec<u8>, schema: &FrameSchema, enc: Encoding) -> (Frame, Diags) {
+    match text::decode_owned(file, bytes, enc) {
         Ok((text, used)) => {
             let (mut frame, diags) = parse(file, &text, schema);
             frame.encoding = Some(used);

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::{Area, Frame, FrameSchema, Village};
 use crate::error::{Diag, Diags};
 
@@ -28,12 +30,13 @@ enum Role {
 const TOTAL_WORDS: [&str; 4] = ["合计", "总计", "小计", "共计"];
 
 fn looks_like_total(cell: &str) -> bool {
-    let lower = cell.trim().to_lowercase();
-    TOTAL_WORDS.iter().any(|w| lower.contains(w))
-        || lower == "total"
-        || lower == "subtotal"
-        || lower.starts_with("total ")
-        || lower == "sum"
+    // All four words end in 计, so most cells are ruled out by one search.
+    if cell.contains('计') && TOTAL_WORDS.iter().any(|w| cell.contains(w)) {
+        return true;
+    }
+    let t = cell.trim();
+    ["total", "subtotal", "sum"].iter().any(|w| t.eq_ignore_ascii_case(w))
+        || t.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("total "))
 }
 
 /// Excel turns long numeric codes into `1.30921E+11` unless the column is text.
@@ -75,16 +78,27 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let width = record.len();
     let nsizes = schema.sizes.len();
 
-    let mut county_ix: HashMap<String, usize> = HashMap::new();
-    let mut township_ix: HashMap<String, usize> = HashMap::new();
-    let mut code_first: HashMap<String, usize> = HashMap::new();
+    // Presize from the line count: a frame is mostly villages, and growing
+    // vectors by doubling would briefly hold twice their memory.
+    let expect_rows = text.bytes().filter(|&b| b == b'\n').count();
+    frame.villages.reserve_exact(expect_rows);
+    frame.sizes.reserve_exact(expect_rows * nsizes);
+    frame.arena.reserve(text.len() / 3);
+    let col_of = |role: Role| columns.iter().position(|r| *r == role);
+    let (c_code, c_name, c_county, c_township) =
+        (col_of(Role::Code), col_of(Role::Name), col_of(Role::County), col_of(Role::Township));
+    let (c_ccode, c_tcode) = (col_of(Role::CountyCode), col_of(Role::TownshipCode));
+    let c_sizes: Vec<Option<usize>> = (0..nsizes).map(|k| col_of(Role::Size(k))).collect();
+
+    let mut county_ix: FxHashMap<String, usize> = FxHashMap::default();
+    let mut township_ix: FxHashMap<String, usize> = FxHashMap::default();
     // For the "last row is the sum of the others" check.
     let mut sums = vec![0u128; nsizes];
-    let mut last_sizes: Vec<u64> = Vec::new();
     let mut last_line = 0u64;
     let mut last_data_line = 0u64;
     let mut rows = 0u64;
     let mut sizes_row = vec![0u64; nsizes];
+    let mut tkey_buf = String::new();
 
     loop {
         match rdr.read_record(&mut record) {
@@ -109,21 +123,13 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         }
         rows += 1;
         last_data_line = line;
-        let cell = |role: Role| -> &str {
-            columns.iter().position(|r| *r == role).map_or("", |i| record.get(i).unwrap_or("").trim())
-        };
-        let code = cell(Role::Code).to_string();
-        let name = cell(Role::Name).to_string();
-        let county = cell(Role::County).to_string();
-        let township = cell(Role::Township).to_string();
-        let county_code = schema.county_code.as_ref().map(|_| cell(Role::CountyCode).to_string());
-        let township_code = schema.township_code.as_ref().map(|_| cell(Role::TownshipCode).to_string());
+        let cell = |c: Option<usize>| c.and_then(|i| record.get(i)).unwrap_or("").trim();
+        let (code, name, county, township) = (cell(c_code), cell(c_name), cell(c_county), cell(c_township));
 
-        let mut row_ok = true;
-        if [&code, &name, &county, &township].iter().any(|c| looks_like_total(c))
-            || record.iter().all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok())
-                && code.is_empty()
-        {
+        let labels_total = [code, name, county, township].iter().any(|c| looks_like_total(c));
+        let unlabelled_numbers = code.is_empty()
+            && record.iter().all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok());
+        if labels_total || unlabelled_numbers {
             diags.push(Diag::at_line(
                 file,
                 line,
@@ -131,11 +137,9 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             ));
             continue;
         }
+        let mut row_ok = true;
         for (i, role) in columns.iter().enumerate() {
-            if *role == Role::Extra {
-                continue;
-            }
-            if record.get(i).unwrap_or("").trim().is_empty() {
+            if *role != Role::Extra && record.get(i).unwrap_or("").trim().is_empty() {
                 diags.push(Diag::at_line(
                     file,
                     line,
@@ -144,16 +148,18 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 row_ok = false;
             }
         }
-        if looks_like_scientific(&code) {
+        if looks_like_scientific(code) {
             diags.push(Diag::at_line(
                 file,
                 line,
-                format!("village code `{code}` looks like Excel scientific notation; format the code column as text and export again"),
+                format!(
+                    "village code `{code}` looks like Excel scientific notation; format the code column as text and export again"
+                ),
             ));
             row_ok = false;
         }
         for (k, slot) in sizes_row.iter_mut().enumerate() {
-            let raw = cell(Role::Size(k));
+            let raw = cell(c_sizes[k]);
             if raw.is_empty() {
                 continue;
             }
@@ -167,11 +173,11 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         }
 
         // Hierarchy: a county key has one name, a township one county.
-        let ckey = county_code.clone().unwrap_or_else(|| county.clone());
-        let ci = match county_ix.get(&ckey) {
+        let ckey = if c_ccode.is_some() { cell(c_ccode) } else { county };
+        let ci = match county_ix.get(ckey) {
             Some(&ci) => {
                 let known = &frame.counties[ci];
-                if county_code.is_some() && known.name != county && !county.is_empty() {
+                if c_ccode.is_some() && known.name != county && !county.is_empty() {
                     diags.push(Diag::at_line(
                         file,
                         line,
@@ -181,13 +187,21 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 ci
             }
             None => {
-                frame.counties.push(Area { key: ckey.clone(), name: county.clone(), parent: usize::MAX });
-                county_ix.insert(ckey.clone(), frame.counties.len() - 1);
+                frame.counties.push(Area { key: ckey.to_string(), name: county.to_string(), parent: usize::MAX });
+                county_ix.insert(ckey.to_string(), frame.counties.len() - 1);
                 frame.counties.len() - 1
             }
         };
-        let tkey = township_code.clone().unwrap_or_else(|| format!("{ckey}/{township}"));
-        let ti = match township_ix.get(&tkey) {
+        let tkey: &str = if c_tcode.is_some() {
+            cell(c_tcode)
+        } else {
+            tkey_buf.clear();
+            tkey_buf.push_str(ckey);
+            tkey_buf.push('/');
+            tkey_buf.push_str(township);
+            &tkey_buf
+        };
+        let ti = match township_ix.get(tkey) {
             Some(&ti) => {
                 let known = &frame.townships[ti];
                 if known.parent != ci {
@@ -199,59 +213,46 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                             frame.counties[ci].key, frame.counties[known.parent].key
                         ),
                     ));
-                } else if township_code.is_some() && known.name != township && !township.is_empty() {
+                } else if c_tcode.is_some() && known.name != township && !township.is_empty() {
                     diags.push(Diag::at_line(
                         file,
                         line,
-                        format!(
-                            "township code {tkey} is named `{township}` here but `{}` earlier",
-                            known.name
-                        ),
+                        format!("township code {tkey} is named `{township}` here but `{}` earlier", known.name),
                     ));
                 }
                 ti
             }
             None => {
-                frame.townships.push(Area { key: tkey.clone(), name: township.clone(), parent: ci });
-                township_ix.insert(tkey, frame.townships.len() - 1);
+                frame.townships.push(Area { key: tkey.to_string(), name: township.to_string(), parent: ci });
+                township_ix.insert(tkey.to_string(), frame.townships.len() - 1);
                 frame.townships.len() - 1
             }
         };
-
-        if let Some(&first) = code_first.get(&code) {
-            let earlier = &frame.villages[first];
-            let msg = if earlier.township != ti {
-                format!(
-                    "village {code} is listed under two townships: {} here and {} on line {}",
-                    frame.townships[ti].key, frame.townships[earlier.township].key, earlier.line
-                )
-            } else {
-                format!("duplicate village code {code} (also on line {})", earlier.line)
-            };
-            diags.push(Diag::at_line(file, line, msg));
-            continue;
-        }
         if !row_ok {
             continue;
         }
         for (k, v) in sizes_row.iter().enumerate() {
             sums[k] += u128::from(*v);
         }
-        last_sizes.clone_from(&sizes_row);
         last_line = line;
-        code_first.insert(code.clone(), frame.villages.len());
-        frame.villages.push(Village { code, name, county: ci, township: ti, line });
+        let (code, name) = (frame.intern(code), frame.intern(name));
+        frame.villages.push(Village {
+            code,
+            name,
+            county: ci,
+            township: ti,
+            line,
+        });
         frame.sizes.extend_from_slice(&sizes_row);
     }
 
     // A last row equal to the sum of all the others is a totals row whose
-    // label cells were filled with something innocent.
-    // Three villages before it, so that 10 + 20 = 30 is not taken for a total.
+    // label cells were filled with something innocent. Three villages before
+    // it, so that 10 + 20 = 30 is not taken for a total.
     if frame.villages.len() >= 4 && last_line == last_data_line && nsizes > 0 {
-        let is_sum = last_sizes.iter().enumerate().all(|(k, &v)| {
-            let others = sums[k] - u128::from(v);
-            others == u128::from(v)
-        }) && last_sizes.iter().any(|&v| v > 0);
+        let last = frame.villages.len() - 1;
+        let is_sum = (0..nsizes).all(|k| sums[k] - u128::from(frame.size(last, k)) == u128::from(frame.size(last, k)))
+            && (0..nsizes).any(|k| frame.size(last, k) > 0);
         if is_sum {
             diags.push(Diag::at_line(
                 file,
@@ -263,7 +264,56 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     if rows == 0 && diags.is_empty() {
         diags.push(Diag::error(file, None, "the file has a header but no villages"));
     }
+    frame.by_code = sort_by_code(&frame);
+    report_duplicates(file, &frame, &mut diags);
     (frame, diags)
+}
+
+/// A sort key that orders like the code's bytes: the first 16 bytes packed
+/// big-endian (a shorter code is zero-padded, and codes hold no NUL bytes).
+/// Ties, rare, fall back to the full bytes.
+fn code_prefix(code: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    let n = code.len().min(16);
+    buf[..n].copy_from_slice(&code.as_bytes()[..n]);
+    u128::from_be_bytes(buf)
+}
+
+/// Village indices sorted by code (byte order), then by line.
+fn sort_by_code(frame: &Frame) -> Vec<u32> {
+    let mut keyed: Vec<(u128, u32)> =
+        (0..frame.villages.len()).map(|i| (code_prefix(frame.code(i)), i as u32)).collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            let (x, y) = (a.1 as usize, b.1 as usize);
+            frame.code(x).cmp(frame.code(y)).then(frame.villages[x].line.cmp(&frame.villages[y].line))
+        })
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Equal codes sit together in code order; each repeat is an error on its
+/// own line, naming the first.
+fn report_duplicates(file: &str, frame: &Frame, diags: &mut Diags) {
+    let village = |j: usize| &frame.villages[frame.by_code[j] as usize];
+    let mut run_start = 0;
+    for j in 1..frame.by_code.len() {
+        let (first, b) = (village(run_start), village(j));
+        let code = frame.text(b.code);
+        if frame.text(first.code) != code {
+            run_start = j;
+            continue;
+        }
+        let msg = if first.township != b.township {
+            format!(
+                "village {} is listed under two townships: {} here and {} on line {}",
+                code, frame.townships[b.township].key, frame.townships[first.township].key, first.line
+            )
+        } else {
+            format!("duplicate village code {code} (also on line {})", first.line)
+        };
+        diags.push(Diag::at_line(file, b.line, msg));
+    }
 }
 
 fn record_header(schema: &FrameSchema, role: Role) -> String {

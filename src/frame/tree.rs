@@ -79,9 +79,12 @@ impl<'f> Population<'f> {
         let mut township_sizes = vec![0u128; nt * ncols];
         let mut villages = Vec::with_capacity(frame.villages.len());
         let mut dropped = 0;
-        for (i, v) in frame.villages.iter().enumerate() {
+        // Walking the villages in code order leaves every list sorted.
+        for &i in &frame.by_code {
+            let i = i as usize;
+            let v = &frame.villages[i];
             let out = !excluded.is_empty()
-                && (excluded.contains(&v.code)
+                && (excluded.contains(frame.code(i))
                     || excluded.contains(&frame.townships[v.township].key)
                     || excluded.contains(&frame.counties[v.county].key));
             if out {
@@ -96,11 +99,6 @@ impl<'f> Population<'f> {
                 county_sizes[v.county * ncols + k] += s;
                 township_sizes[v.township * ncols + k] += s;
             }
-        }
-        let by_code = |a: &usize, b: &usize| frame.villages[*a].code.cmp(&frame.villages[*b].code);
-        villages.sort_unstable_by(by_code);
-        for l in county_villages.iter_mut().chain(township_villages.iter_mut()) {
-            l.sort_unstable_by(by_code);
         }
         let mut townships: Vec<usize> = (0..nt).filter(|&t| !township_villages[t].is_empty()).collect();
         townships.sort_unstable_by(|a, b| frame.townships[*a].key.cmp(&frame.townships[*b].key));
@@ -152,7 +150,7 @@ impl<'f> Population<'f> {
         match u.level {
             Level::County => &self.frame.counties[u.index].key,
             Level::Township => &self.frame.townships[u.index].key,
-            Level::Village => &self.frame.villages[u.index].code,
+            Level::Village => self.frame.code(u.index),
         }
     }
 
@@ -161,7 +159,7 @@ impl<'f> Population<'f> {
         let name = match u.level {
             Level::County => &self.frame.counties[u.index].name,
             Level::Township => &self.frame.townships[u.index].name,
-            Level::Village => &self.frame.villages[u.index].name,
+            Level::Village => self.frame.name(u.index),
         };
         let key = self.key(u);
         if key == name { key.to_string() } else { format!("{key} ({name})") }

@@ -215,8 +215,8 @@ impl<'a> Design<'a> {
                                     v.line,
                                     format!(
                                         "village {} ({}) has {} = 0, but stage {} samples villages proportional to {}",
-                                        v.code,
-                                        v.name,
+                                        frame.code(i),
+                                        frame.name(i),
                                         frame.size_names[c],
                                         s + 1,
                                         frame.size_names[c]
@@ -476,7 +476,7 @@ fn all_keys<'p>(pop: &'p Population<'_>) -> HashMap<&'p str, Unit> {
 
 /// Every code in the frame, excluded or not.
 fn frame_keys(frame: &crate::frame::Frame) -> HashSet<&str> {
-    let villages = frame.villages.iter().map(|v| v.code.as_str());
+    let villages = (0..frame.villages.len()).map(|i| frame.code(i));
     let areas = frame.townships.iter().chain(&frame.counties).map(|a| a.key.as_str());
     villages.chain(areas).collect()
 }

@@ -45,44 +45,64 @@ impl Ratio {
     /// Decimal with `places` digits after the point, rounded half up, by long
     /// division (exact for any size the type holds).
     pub fn decimal(&self, places: usize) -> String {
-        let int = self.num / self.den;
-        let mut rem = self.num % self.den;
-        let mut digits: Vec<u8> = Vec::with_capacity(places);
-        for _ in 0..places {
-            // rem < den ≤ 2^124 is guaranteed by the caller's bounds
-            rem *= 10;
-            digits.push((rem / self.den) as u8);
-            rem %= self.den;
-        }
-        let mut int = int;
-        // Round half up: the rest is ≥ one half of the last place.
-        if rem >= self.den - rem {
-            let mut i = digits.len();
-            loop {
-                if i == 0 {
-                    int += 1;
-                    break;
-                }
-                i -= 1;
-                if digits[i] == 9 {
-                    digits[i] = 0;
-                } else {
-                    digits[i] += 1;
-                    break;
-                }
-            }
-        }
-        let mut s = int.to_string();
-        if places > 0 {
-            s.push('.');
-            s.extend(digits.iter().map(|d| char::from(b'0' + d)));
-        }
-        s
+        // 64-bit division gives the same digits when nothing can overflow,
+        // and is several times faster than 128-bit division.
+        let (int, digits, half_up) = if self.num <= self.den && self.den <= u128::from(u64::MAX / 10) {
+            let den = self.den as u64;
+            let mut rem = self.num as u64 % den;
+            let d = (0..places)
+                .map(|_| {
+                    rem *= 10;
+                    let q = (rem / den) as u8;
+                    rem %= den;
+                    q
+                })
+                .collect();
+            (u128::from(self.num as u64 / den), d, rem >= den - rem)
+        } else {
+            let mut rem = self.num % self.den;
+            let d = (0..places)
+                .map(|_| {
+                    rem *= 10; // rem < den ≤ 2^124 under the rules' bounds
+                    let q = (rem / self.den) as u8;
+                    rem %= self.den;
+                    q
+                })
+                .collect();
+            (self.num / self.den, d, rem >= self.den - rem)
+        };
+        render_decimal(int, digits, half_up)
     }
 
     pub fn to_f64(&self) -> f64 {
         self.num as f64 / self.den as f64
     }
+}
+
+/// Writes `int.digits`, adding one in the last place when `half_up`.
+fn render_decimal(mut int: u128, mut digits: Vec<u8>, half_up: bool) -> String {
+    if half_up {
+        let mut i = digits.len();
+        loop {
+            if i == 0 {
+                int += 1;
+                break;
+            }
+            i -= 1;
+            if digits[i] == 9 {
+                digits[i] = 0;
+            } else {
+                digits[i] += 1;
+                break;
+            }
+        }
+    }
+    let mut s = int.to_string();
+    if !digits.is_empty() {
+        s.push('.');
+        s.extend(digits.iter().map(|d| char::from(b'0' + d)));
+    }
+    s
 }
 
 impl fmt::Display for Ratio {
@@ -103,6 +123,10 @@ mod tests {
         assert_eq!(Ratio::new(999_999, 1_000_000).decimal(3), "1.000");
         assert_eq!(Ratio::ONE.decimal(2), "1.00");
         assert_eq!(Ratio::new(3, 17).decimal(12), "0.176470588235");
+        // The 128-bit path gives the same digits as the 64-bit one.
+        let big = Ratio { num: 3 << 70, den: 17 << 70 };
+        assert_eq!(big.decimal(12), "0.176470588235");
+        assert_eq!(Ratio { num: 5 << 70, den: 1 << 70 }.decimal(2), "5.00");
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub fn to_csv(sample: &Sample, pop: &Population<'_>) -> Vec<u8> {
             let v = &f.villages[d.village];
             let (c, t) = (&f.counties[v.county], &f.townships[v.township]);
             let mut rec: Vec<String> = vec![
-                v.code.clone(),
-                v.name.clone(),
+                f.code(d.village).to_string(),
+                f.name(d.village).to_string(),
                 c.key.clone(),
                 c.name.clone(),
                 t.key.clone(),

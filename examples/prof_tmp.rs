@@ -1,0 +1,30 @@
+use spotcheck::frame::tree::Population;
+use spotcheck::sample::{Design, excluded_codes};
+use spotcheck::text::Encoding;
+use spotcheck::{frame, rules, text};
+use std::time::Instant;
+fn main() {
+    let path = std::env::args().nth(1).unwrap();
+    let r = rules::load(std::path::Path::new("benches/national.toml"), "n").unwrap();
+    let t = Instant::now();
+    let bytes = std::fs::read(&path).unwrap();
+    println!("read {:?}", t.elapsed());
+    let t = Instant::now();
+    let (s, _) = text::decode("f", &bytes, Encoding::Auto).unwrap();
+    println!("decode {:?}", t.elapsed());
+    let t = Instant::now();
+    let (f, d) = frame::parse("f", &s, &r.frame);
+    println!("parse {:?} {}", t.elapsed(), d.is_empty());
+    let t = Instant::now();
+    let pop = Population::new(&f, &excluded_codes(&r));
+    println!("pop {:?}", t.elapsed());
+    let t = Instant::now();
+    let (des, _) = Design::prepare(&r, &pop);
+    println!("prepare {:?}", t.elapsed());
+    let t = Instant::now();
+    let smp = des.unwrap().draw(&pop, "39170245881266031954");
+    println!("draw {:?} {}", t.elapsed(), smp.rows.len());
+    let t = Instant::now();
+    let b = spotcheck::sample::table::to_csv(&smp, &pop);
+    println!("csv {:?} {}", t.elapsed(), b.len());
+}
