@@ -4,7 +4,9 @@
 //! three-stage sample with PPS at the last stage and render sample.csv —
 //! against the baseline of reading the same CSV with the csv crate alone.
 //!
-//! Both are timed in the same run, alternating, and each phase's peak memory
+//! spotcheck's own frame loading (decode, parse, validate) is timed too, so
+//! the cost of the draw itself can be read off. All are timed in the same
+//! run, alternating, and each phase's peak memory
 //! is measured in a child process of its own (VmHWM from /proc).
 //!
 //!     cargo bench --bench draw            # full size
@@ -33,11 +35,17 @@ fn parse_only(path: &Path) -> usize {
     n
 }
 
+/// spotcheck's frame loading alone: decode, parse and validate.
+fn load_only(path: &Path, rules_path: &Path) -> usize {
+    let r = rules::load(rules_path, "national.toml").unwrap();
+    frame::load(path, "national.csv", &r.frame, Encoding::Auto).unwrap().villages.len()
+}
+
 /// The end-to-end draw.
 fn end_to_end(path: &Path, rules_path: &Path) -> usize {
     let r = rules::load(rules_path, "national.toml").unwrap();
     let f = frame::load(path, "national.csv", &r.frame, Encoding::Auto).unwrap();
-    sample::check(&r, &f).unwrap();
+    // derive checks the rules against the frame before drawing.
     let (s, bytes) = sample::derive(&r, &f, SEED).unwrap();
     s.rows.len() + bytes.len()
 }
@@ -71,7 +79,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child") {
         let (frame, rules_path) = (PathBuf::from(&args[3]), PathBuf::from(&args[4]));
-        let n = if args[2] == "parse" { parse_only(&frame) } else { end_to_end(&frame, &rules_path) };
+        let n = match args[2].as_str() {
+            "parse" => parse_only(&frame),
+            "load" => load_only(&frame, &rules_path),
+            _ => end_to_end(&frame, &rules_path),
+        };
         assert!(n > 0);
         println!("{}", peak_kib());
         return;
@@ -84,22 +96,32 @@ fn main() {
     let rules_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/national.toml");
     let size = std::fs::metadata(&frame).unwrap().len();
 
-    let (mut base, mut full) = (Vec::new(), Vec::new());
+    let (mut base, mut load, mut full) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let t = Instant::now();
         std::hint::black_box(parse_only(&frame));
         base.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
+        std::hint::black_box(load_only(&frame, &rules_path));
+        load.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
         std::hint::black_box(end_to_end(&frame, &rules_path));
         full.push(t.elapsed().as_secs_f64());
     }
-    let (b, f) = (median(base), median(full));
-    let (pb, pf) = (child_peak("parse", &frame, &rules_path), child_peak("draw", &frame, &rules_path));
+    let (b, l, f) = (median(base), median(load), median(full));
+    let peak = |phase| child_peak(phase, &frame, &rules_path);
+    let (pb, pl, pf) = (peak("parse"), peak("load"), peak("draw"));
     let mib = |kib: u64| kib as f64 / 1024.0;
     let file_mib = size as f64 / (1024.0 * 1024.0);
     println!("frame: {villages} villages, {file_mib:.1} MiB; median of {ROUNDS} rounds, alternating");
     println!("| phase | time (s) | ratio to parse | peak memory (MiB) | peak / file size |");
     println!("|---|---|---|---|---|");
     println!("| csv parse only (baseline) | {b:.3} | 1.00 | {:.1} | {:.2} |", mib(pb), mib(pb) / file_mib);
+    println!(
+        "| frame load: decode, parse, validate | {l:.3} | {:.2} | {:.1} | {:.2} |",
+        l / b,
+        mib(pl),
+        mib(pl) / file_mib
+    );
     println!("| end-to-end draw | {f:.3} | {:.2} | {:.1} | {:.2} |", f / b, mib(pf), mib(pf) / file_mib);
 }

@@ -18,6 +18,7 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import sys
 import tomllib
 from fractions import Fraction
@@ -37,12 +38,7 @@ class InputError(Exception):
 
 
 def strip_ws(s):
-    i, j = 0, len(s)
-    while i < j and s[i] in WHITE_SPACE:
-        i += 1
-    while j > i and s[j - 1] in WHITE_SPACE:
-        j -= 1
-    return s[i:j]
+    return s.strip("".join(WHITE_SPACE))
 
 
 # ---------------------------------------------------------------- §6 ChaCha20
@@ -174,10 +170,6 @@ def code_list(entries, rules_dir, what):
     return codes
 
 
-def cell_at(row, i):
-    return row[i] if i is not None and i < len(row) else ""
-
-
 def parse_size(cell, code):  # §4.4: a non-negative whole number in ASCII digits
     digits = cell.removeprefix("+")
     if not (digits.isascii() and digits.isdigit()):
@@ -215,7 +207,7 @@ def load_population(rules, rules_dir, frame_bytes, encoding):
     for r in rows[1:]:
         if len(r) != len(rows[0]):
             raise InputError(f"frame row {r[:1]} has {len(r)} cells, the header {len(rows[0])}")
-        cell = lambda role: cell_at(r, ci[role])
+        cell = lambda role: "" if ci[role] is None else r[ci[role]]
         v = Village()
         v.code, v.name, v.cname, v.tname = cell("code"), cell("name"), cell("county"), cell("township")
         v.ckey = cell("county_code") if ci["county_code"] is not None else v.cname
@@ -223,7 +215,7 @@ def load_population(rules, rules_dir, frame_bytes, encoding):
         if not v.code or v.code in seen:
             raise InputError(f"village code {v.code!r} is empty or appears twice in the frame")
         seen.add(v.code)
-        v.sizes = {s: parse_size(cell_at(r, i), v.code) for s, i in size_cols.items()}
+        v.sizes = {s: parse_size(r[i], v.code) for s, i in size_cols.items()}
         for key, name, names in ((v.ckey, v.cname, cnames), (v.tkey, v.tname, tnames)):
             if names.setdefault(key, name) != name:  # spotcheck refuses such frames
                 raise InputError(f"unit {key} is named both {names[key]!r} and {name!r}")
@@ -307,16 +299,13 @@ def select(stage, units, n, label, S, forced):
         raise InputError(f"{label}: more forced units ({len(F)}) than n = {n}")
     out = [(u, Fraction(1), "forced", None) for u in F]
     method = stage.get("method", "srs")
-    if method == "srs":  # §8
+    if method in ("srs", "rivest"):  # §8, §9: main sample, then reserves, all m / |C|
+        if method == "srs":
+            picks = fisher_yates(len(C), m + k, Stream(stratum_key(S, label)))
+        else:
+            picks = [i - 1 for i in rivest(f"{S}/{label}", len(C), min(m + k, len(C)))]
         p = Fraction(m, len(C))
-        picks = fisher_yates(len(C), m + k, Stream(stratum_key(S, label)))
-        out += [(C[i], p, "", None) for i in picks[:m]]
-        out += [(C[i], p, "", r + 1) for r, i in enumerate(picks[m:])]
-    elif method == "rivest":  # §9
-        p = Fraction(m, len(C))
-        picks = rivest(f"{S}/{label}", len(C), min(m + k, len(C)))
-        out += [(C[i - 1], p, "", None) for i in picks[:m]]
-        out += [(C[i - 1], p, "", r + 1) for r, i in enumerate(picks[m:])]
+        out += [(C[i], p, "", None if r < m else r - m + 1) for r, i in enumerate(picks)]
     elif method == "pps":  # §10
         out += pps(C, m, k, stage["size"], Stream(stratum_key(S, label)), label)
     else:
@@ -453,6 +442,8 @@ def compare(published, derived, where):
         diffs.append(f"{where}: header: published {pub[:1]} vs derived {der[:1]}")
     head = der[0]
     P = {r[0]: r for r in pub[1:] if r}
+    if len(P) != len([r for r in pub[1:] if r]):
+        diffs.append(f"{where}: the published file lists a village more than once")
     D = {r[0]: r for r in der[1:] if r}
     for code, d in D.items():
         if code not in P:
@@ -503,6 +494,12 @@ def verify_dir(d):
         diffs.append(f"seed: normalises to {S!r}, draw.toml says {draw.get('seed_normalized')!r}")
     rules_path = d / draw["rules"]
     rules = read_toml(rules_path)
+    used = [draw["rules"], draw["frame"]] + [  # every file the draw reads must be committed
+        os.path.relpath(rules_path.parent / e["file"], d)
+        for e in rules.get("exclude", []) + rules.get("include", []) if "file" in e]
+    covered = {os.path.normpath(p) for p, _ in entries}
+    diffs += [f"{u}: used by the draw but not among the committed [[inputs]]"
+              for u in used if os.path.normpath(u) not in covered]
     check_seed_policy(S, rules)
     enc = draw.get("frame_encoding", "utf-8")
     if enc not in ("utf-8", "gb18030"):
@@ -565,7 +562,7 @@ def main():
             diffs = verify_vectors(a.dir)
         else:
             n, diffs = verify_dir(a.dir)
-    except (InputError, KeyError, TypeError) as e:
+    except (InputError, KeyError, TypeError, AttributeError) as e:
         print(f"ERROR: {type(e).__name__ if not isinstance(e, InputError) else 'input'}: {e}",
               file=sys.stderr)
         return 2

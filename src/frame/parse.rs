@@ -127,8 +127,8 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         let (code, name, county, township) = (cell(c_code), cell(c_name), cell(c_county), cell(c_township));
 
         let labels_total = [code, name, county, township].iter().any(|c| looks_like_total(c));
-        let unlabelled_numbers = code.is_empty()
-            && record.iter().all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok());
+        let unlabelled_numbers =
+            code.is_empty() && record.iter().all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok());
         if labels_total || unlabelled_numbers {
             diags.push(Diag::at_line(
                 file,
@@ -187,7 +187,11 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 ci
             }
             None => {
-                frame.counties.push(Area { key: ckey.to_string(), name: county.to_string(), parent: usize::MAX });
+                frame.counties.push(Area {
+                    key: ckey.to_string(),
+                    name: county.to_string(),
+                    parent: usize::MAX,
+                });
                 county_ix.insert(ckey.to_string(), frame.counties.len() - 1);
                 frame.counties.len() - 1
             }
@@ -217,7 +221,10 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                     diags.push(Diag::at_line(
                         file,
                         line,
-                        format!("township code {tkey} is named `{township}` here but `{}` earlier", known.name),
+                        format!(
+                            "township code {tkey} is named `{township}` here but `{}` earlier",
+                            known.name
+                        ),
                     ));
                 }
                 ti
@@ -236,13 +243,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         }
         last_line = line;
         let (code, name) = (frame.intern(code), frame.intern(name));
-        frame.villages.push(Village {
-            code,
-            name,
-            county: ci,
-            township: ti,
-            line,
-        });
+        frame.villages.push(Village { code, name, county: ci, township: ti, line });
         frame.sizes.extend_from_slice(&sizes_row);
     }
 
@@ -251,7 +252,8 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     // it, so that 10 + 20 = 30 is not taken for a total.
     if frame.villages.len() >= 4 && last_line == last_data_line && nsizes > 0 {
         let last = frame.villages.len() - 1;
-        let is_sum = (0..nsizes).all(|k| sums[k] - u128::from(frame.size(last, k)) == u128::from(frame.size(last, k)))
+        let is_sum = (0..nsizes)
+            .all(|k| sums[k] - u128::from(frame.size(last, k)) == u128::from(frame.size(last, k)))
             && (0..nsizes).any(|k| frame.size(last, k) > 0);
         if is_sum {
             diags.push(Diag::at_line(

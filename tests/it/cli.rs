@@ -352,3 +352,58 @@ fn the_independent_python_verifier_agrees() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The README's set-up is exactly the two commands that CI and these tests run.
+#[test]
+fn readme_setup_is_two_commands_that_ci_runs() {
+    let readme = std::fs::read_to_string(root("README.md")).unwrap();
+    let setup = readme.split("## Set-up").nth(1).unwrap();
+    let block = setup.split("```sh").nth(1).unwrap().split("```").next().unwrap();
+    let commands: Vec<&str> =
+        block.lines().map(|l| l.split('#').next().unwrap().trim()).filter(|l| !l.is_empty()).collect();
+    assert_eq!(commands, ["bash examples/cangzhou-2008/run.sh", "cargo test --locked"]);
+    let ci = std::fs::read_to_string(root(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l.trim() == "cargo test --locked"),
+        ".ci/run must run the README's test command"
+    );
+}
+
+/// The walkthrough's commands run as written, on the example's files.
+#[test]
+fn readme_walkthrough_runs() {
+    let readme = std::fs::read_to_string(root("README.md")).unwrap();
+    let section = readme.split("## The commission's walkthrough").nth(1).unwrap();
+    let block = section.split("```sh").nth(1).unwrap().split("```").next().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp-2009");
+    let mut ran = 0;
+    for line in block.lines().map(|l| l.split(" #").next().unwrap().trim()) {
+        let Some(rest) = line.strip_prefix("spotcheck ") else { continue };
+        let rest = rest
+            .replace("rules/cangzhou-2008-face-to-face.toml", example_rules().to_str().unwrap())
+            .replace("frame.csv", example_frame().to_str().unwrap())
+            .replace("camp-2009", camp.to_str().unwrap());
+        // Split on spaces outside double quotes.
+        let mut args = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        for ch in rest.chars() {
+            match ch {
+                '"' => quoted = !quoted,
+                ' ' if !quoted => {
+                    if !cur.is_empty() {
+                        args.push(std::mem::take(&mut cur));
+                    }
+                }
+                _ => cur.push(ch),
+            }
+        }
+        args.push(cur);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (c, _, e) = run(&refs);
+        assert_eq!(c, 0, "README command failed: spotcheck {rest}\n{e}");
+        ran += 1;
+    }
+    assert_eq!(ran, 6, "the walkthrough should show six spotcheck commands");
+}
