@@ -447,17 +447,20 @@ def compare(published, derived, where):
     D = {r[0]: r for r in der[1:] if r}
     for code, d in D.items():
         if code not in P:
-            diffs.append(f"{where}: missing row {code} ({','.join(d)})")
+            diffs.append(f"{where}: derived row missing from the published file: {','.join(d)}")
             continue
         p = P[code]
         for i, name in enumerate(head):
             pv, dv = p[i] if i < len(p) else "<none>", d[i]
             if pv != dv:
                 diffs.append(f"{where}: {code} {name}: published {pv!r} vs derived {dv!r}")
-    diffs += [f"{where}: extra row {c} ({','.join(r)})" for c, r in P.items() if c not in D]
+    diffs += [f"{where}: published row not derived: {','.join(r)}" for c, r in P.items() if c not in D]
     if not diffs:
-        if [r[0] for r in pub if r] != [r[0] for r in der if r]:
-            diffs.append(f"{where}: same rows but in a different order")
+        pc, dc = [r[0] for r in pub[1:] if r], [r[0] for r in der[1:] if r]
+        if pc != dc:
+            i = next(i for i, (a, b) in enumerate(zip(pc, dc)) if a != b)
+            diffs.append(f"{where}: same rows in a different order; line {i + 2} is {pc[i]} "
+                         f"in the published file but {dc[i]} when derived")
         else:
             diffs.append(f"{where}: same cells but the bytes differ (BOM, quoting or line ends)")
     return diffs
