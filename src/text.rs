@@ -68,19 +68,19 @@ pub fn decode(file: &str, bytes: &[u8], enc: Encoding) -> Result<(String, Encodi
 /// As [`decode`], but takes the bytes and, for UTF-8, turns them into the
 /// string in place instead of copying: frames can be large.
 pub fn decode_owned(file: &str, mut bytes: Vec<u8>, enc: Encoding) -> Result<(String, Encoding), Diag> {
-    let utf8_wanted = match enc {
-        Encoding::Utf8 => true,
-        Encoding::Auto => bytes.starts_with(UTF8_BOM) || std::str::from_utf8(&bytes).is_ok(),
-        Encoding::Gb18030 => false,
-    };
-    if !utf8_wanted || bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    if enc == Encoding::Gb18030 || utf16 {
         return decode(file, &bytes, enc);
     }
-    if bytes.starts_with(UTF8_BOM) {
+    let had_bom = bytes.starts_with(UTF8_BOM);
+    if had_bom {
         bytes.drain(..UTF8_BOM.len());
     }
     match String::from_utf8(bytes) {
         Ok(s) => Ok((s, Encoding::Utf8)),
+        Err(e) if enc == Encoding::Auto && !had_bom => {
+            gb18030(file, e.as_bytes()).map(|s| (s, Encoding::Gb18030))
+        }
         Err(e) => utf8(file, e.as_bytes()).map(|s| (s, Encoding::Utf8)),
     }
 }

@@ -30,8 +30,12 @@ enum Role {
 const TOTAL_WORDS: [&str; 4] = ["合计", "总计", "小计", "共计"];
 
 fn looks_like_total(cell: &str) -> bool {
-    // All four words end in 计, so most cells are ruled out by one search.
-    if cell.contains('计') && TOTAL_WORDS.iter().any(|w| cell.contains(w)) {
+    // All four words end in 计 (E8 AE A1 in UTF-8), so one byte scan rules out
+    // most cells; a substring search per word would cost more than the rest
+    // of the row.
+    if cell.as_bytes().windows(3).any(|w| w == "计".as_bytes())
+        && TOTAL_WORDS.iter().any(|w| cell.contains(w))
+    {
         return true;
     }
     let t = cell.trim();
@@ -99,6 +103,11 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let mut rows = 0u64;
     let mut sizes_row = vec![0u64; nsizes];
     let mut tkey_buf = String::new();
+    // Trimmed byte ranges of the current record's cells: each cell is
+    // trimmed once, however often it is looked at.
+    let mut cells: Vec<std::ops::Range<usize>> = Vec::with_capacity(width);
+    let mapped: Vec<(usize, Role)> =
+        columns.iter().copied().enumerate().filter(|(_, r)| *r != Role::Extra).collect();
 
     loop {
         match rdr.read_record(&mut record) {
@@ -110,7 +119,16 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             }
         }
         let line = record.position().map_or(0, |p| p.line());
-        if record.iter().all(|c| c.trim().is_empty()) {
+        let all = record.as_slice();
+        cells.clear();
+        for i in 0..record.len() {
+            let r = record.range(i).unwrap_or(0..0);
+            let raw = &all[r.clone()];
+            let t = raw.trim_start();
+            let start = r.start + (raw.len() - t.len());
+            cells.push(start..start + t.trim_end().len());
+        }
+        if cells.iter().all(|r| r.is_empty()) {
             continue; // blank lines, including the ",,,," Excel leaves behind
         }
         if record.len() != width {
@@ -123,12 +141,12 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         }
         rows += 1;
         last_data_line = line;
-        let cell = |c: Option<usize>| c.and_then(|i| record.get(i)).unwrap_or("").trim();
+        let cell = |c: Option<usize>| c.and_then(|i| cells.get(i)).map_or("", |r| &all[r.clone()]);
         let (code, name, county, township) = (cell(c_code), cell(c_name), cell(c_county), cell(c_township));
 
         let labels_total = [code, name, county, township].iter().any(|c| looks_like_total(c));
         let unlabelled_numbers =
-            code.is_empty() && record.iter().all(|c| c.trim().is_empty() || c.trim().parse::<u64>().is_ok());
+            code.is_empty() && cells.iter().all(|r| r.is_empty() || all[r.clone()].parse::<u64>().is_ok());
         if labels_total || unlabelled_numbers {
             diags.push(Diag::at_line(
                 file,
@@ -138,12 +156,12 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             continue;
         }
         let mut row_ok = true;
-        for (i, role) in columns.iter().enumerate() {
-            if *role != Role::Extra && record.get(i).unwrap_or("").trim().is_empty() {
+        for &(i, role) in &mapped {
+            if cells[i].is_empty() {
                 diags.push(Diag::at_line(
                     file,
                     line,
-                    format!("empty cell in column `{}`", &record_header(schema, *role)),
+                    format!("empty cell in column `{}`", &record_header(schema, role)),
                 ));
                 row_ok = false;
             }
@@ -285,12 +303,18 @@ fn code_prefix(code: &str) -> u128 {
 fn sort_by_code(frame: &Frame) -> Vec<u32> {
     let mut keyed: Vec<(u128, u32)> =
         (0..frame.villages.len()).map(|i| (code_prefix(frame.code(i)), i as u32)).collect();
-    keyed.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
-            let (x, y) = (a.1 as usize, b.1 as usize);
-            frame.code(x).cmp(frame.code(y)).then(frame.villages[x].line.cmp(&frame.villages[y].line))
-        })
-    });
+    keyed.sort_unstable();
+    // Runs with an equal prefix (codes longer than 16 bytes, or duplicates)
+    // are put in full code order, then line order.
+    let full = |a: &(u128, u32), b: &(u128, u32)| {
+        let (x, y) = (a.1 as usize, b.1 as usize);
+        frame.code(x).cmp(frame.code(y)).then(frame.villages[x].line.cmp(&frame.villages[y].line))
+    };
+    for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
+        if run.len() > 1 {
+            run.sort_unstable_by(full);
+        }
+    }
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
