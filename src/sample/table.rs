@@ -32,21 +32,17 @@ pub fn to_csv(sample: &Sample, pop: &Population<'_>) -> Vec<u8> {
         for d in &sample.rows {
             let v = &f.villages[d.village];
             let (c, t) = (&f.counties[v.county], &f.townships[v.township]);
-            let mut rec: Vec<String> = vec![
-                f.code(d.village).to_string(),
-                f.name(d.village).to_string(),
-                c.key.clone(),
-                c.name.clone(),
-                t.key.clone(),
-                t.name.clone(),
-                d.stratum.clone(),
-                d.order.to_string(),
-            ];
-            rec.extend(d.stage_pi.iter().map(|p| p.decimal(PI_PLACES)));
-            rec.push(d.pi.decimal(PI_PLACES));
-            rec.push(d.basis.flag().to_string());
-            rec.push(d.reserve.map_or(String::new(), |r| r.to_string()));
-            w.write_record(&rec).expect("write to memory");
+            let texts = [f.code(d.village), f.name(d.village), &c.key, &c.name, &t.key, &t.name, &d.stratum];
+            for field in texts {
+                w.write_field(field).expect("write to memory");
+            }
+            w.write_field(d.order.to_string()).expect("write to memory");
+            for p in d.stage_pi.iter().chain([&d.pi]) {
+                w.write_field(p.decimal(PI_PLACES)).expect("write to memory");
+            }
+            w.write_field(d.basis.flag()).expect("write to memory");
+            w.write_field(d.reserve.map_or(String::new(), |r| r.to_string())).expect("write to memory");
+            w.write_record(None::<&[u8]>).expect("write to memory");
         }
         w.flush().expect("write to memory");
     }
