@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{CmdResult, out, parse_encoding, print_warnings, say};
-use crate::text::Encoding;
+use super::{CmdResult, Inputs, out, print_warnings, say};
 use crate::workspace;
 
 /// Create a campaign folder: copy the rules (and the lists they name) and the
@@ -17,19 +16,12 @@ use crate::workspace;
 pub struct Args {
     /// The new campaign folder (must not exist, or be empty).
     pub folder: PathBuf,
-    /// The campaign rules (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub rules: PathBuf,
-    /// The sampling frame (CSV).
-    #[arg(long, value_name = "FILE")]
-    pub frame: PathBuf,
-    /// Frame encoding: auto, utf-8, gb18030 or gbk.
-    #[arg(long, default_value = "auto", value_parser = parse_encoding)]
-    pub encoding: Encoding,
+    #[command(flatten)]
+    pub inputs: Inputs,
 }
 
 pub fn run(a: &Args) -> CmdResult {
-    let s = workspace::init(&a.folder, &a.rules, &a.frame, a.encoding)?;
+    let s = workspace::init(&a.folder, &a.inputs.rules, &a.inputs.frame, a.inputs.encoding)?;
     print_warnings(&s.warnings);
     for f in &s.files {
         out(&format!("{}  {}\n", f.sha256, f.path));

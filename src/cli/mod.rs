@@ -96,4 +96,18 @@ pub(crate) fn parse_encoding(s: &str) -> Result<Encoding, String> {
     s.parse()
 }
 
+/// The rules and frame that `check` and `init` read.
+#[derive(clap::Args, Debug)]
+pub struct Inputs {
+    /// The campaign rules (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// The sampling frame (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub frame: PathBuf,
+    /// Frame encoding: auto, utf-8, gb18030 or gbk.
+    #[arg(long, default_value = "auto", value_parser = parse_encoding)]
+    pub encoding: Encoding,
+}
+
 pub(crate) type CmdResult = Result<i32, Error>;

@@ -180,13 +180,7 @@ impl<'a> Design<'a> {
             for &p in &parents {
                 let units = pop.children(p, stage.level);
                 let n_all = units.len() as u64;
-                let want = match &stage.n {
-                    StageN::All => n_all,
-                    StageN::Fixed(n) => *n,
-                    StageN::Allocate(_) => {
-                        alloc[s].as_ref().and_then(|t| t.get(&p.map_or(0, |u| u.index))).copied().unwrap_or(0)
-                    }
-                };
+                let want = wanted(stage, alloc[s].as_ref(), p, n_all);
                 if want > n_all && stage.short == Short::Error {
                     short.push(format!("{} has {n_all}", stratum_name(pop, p)));
                 }
@@ -350,15 +344,7 @@ impl<'a> Design<'a> {
         let stage = &self.stages[s];
         let units = pop.children(parent, stage.level);
         let n_all = units.len() as u64;
-        let want = match &stage.n {
-            StageN::All => n_all,
-            StageN::Fixed(n) => *n,
-            StageN::Allocate(_) => self.alloc[s]
-                .as_ref()
-                .and_then(|t| t.get(&parent.map_or(0, |u| u.index)))
-                .copied()
-                .unwrap_or(0),
-        };
+        let want = wanted(stage, self.alloc[s].as_ref(), parent, n_all);
         let mut picks = Vec::new();
         let push = |index: usize, pi: Ratio, basis: Basis, reserve: Option<u32>, picks: &mut Vec<Pick>| {
             let order = picks.len() as u32 + 1;
@@ -431,6 +417,17 @@ struct Pick {
     basis: Basis,
     order: u32,
     reserve: Option<u32>,
+}
+
+/// The n a stage asks of a stratum with `n_all` units (before `if_short`).
+fn wanted(stage: &Stage, alloc: Option<&HashMap<usize, u64>>, parent: Option<Unit>, n_all: u64) -> u64 {
+    match &stage.n {
+        StageN::All => n_all,
+        StageN::Fixed(n) => *n,
+        StageN::Allocate(_) => {
+            alloc.and_then(|t| t.get(&parent.map_or(0, |u| u.index))).copied().unwrap_or(0)
+        }
+    }
 }
 
 /// The strata stage `s` may meet: the root for the first stage, else every

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{SEED, data, drawn_example, example_frame, example_rules, root, run, run_in};
+use crate::support::{SEED, data, drawn_example, example_frame, example_rules, init, root, run, run_in};
 
 fn hash_tree(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -83,18 +83,7 @@ fn draw_needs_a_commitment_and_a_policy_seed() {
     let camp = tmp.path().join("c");
     let rules = example_rules();
     let frame = example_frame();
-    assert_eq!(
-        run(&[
-            "init",
-            camp.to_str().unwrap(),
-            "--rules",
-            rules.to_str().unwrap(),
-            "--frame",
-            frame.to_str().unwrap()
-        ])
-        .0,
-        0
-    );
+    assert_eq!(init(&camp, &rules, &frame).0, 0);
     let (c, _, e) = run_in(&camp, &["draw", "--seed", SEED]);
     assert_eq!(c, 2);
     assert!(e.contains("commit"), "{e}");
@@ -215,14 +204,7 @@ fn init_refuses_bad_input_and_leaves_nothing_behind() {
     let bad = data("frame/err/many_problems.csv");
     let rules = data("rules/ok/minimal.toml");
     // The minimal rules map only code/name/county/township: many headers are unknown.
-    let (c, _, e) = run(&[
-        "init",
-        camp.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--frame",
-        bad.to_str().unwrap(),
-    ]);
+    let (c, _, e) = init(&camp, &rules, &bad);
     assert_eq!(c, 1, "{e}");
     assert!(e.contains("many_problems.csv:1: unknown header"), "{e}");
     assert!(!camp.exists(), "nothing may be created when init fails");
@@ -233,14 +215,7 @@ fn init_refuses_bad_input_and_leaves_nothing_behind() {
 fn init_never_overwrites_a_campaign() {
     let (_tmp, camp) = drawn_example();
     let before = hash_tree(&camp);
-    let (c, _, e) = run(&[
-        "init",
-        camp.to_str().unwrap(),
-        "--rules",
-        example_rules().to_str().unwrap(),
-        "--frame",
-        example_frame().to_str().unwrap(),
-    ]);
+    let (c, _, e) = init(&camp, &example_rules(), &example_frame());
     assert_eq!(c, 2, "{e}");
     assert_eq!(before, hash_tree(&camp));
 }
@@ -255,14 +230,7 @@ fn a_gb18030_frame_draws_the_same_sample() {
     let frame = tmp.path().join("frame-gbk.csv");
     std::fs::write(&frame, &gbk).unwrap();
     let camp = tmp.path().join("c");
-    let (c, _, e) = run(&[
-        "init",
-        camp.to_str().unwrap(),
-        "--rules",
-        example_rules().to_str().unwrap(),
-        "--frame",
-        frame.to_str().unwrap(),
-    ]);
+    let (c, _, e) = init(&camp, &example_rules(), &frame);
     assert_eq!(c, 0, "{e}");
     assert_eq!(run_in(&camp, &["commit"]).0, 0);
     assert_eq!(run_in(&camp, &["draw", "--seed", SEED]).0, 0);

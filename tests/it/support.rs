@@ -77,18 +77,23 @@ pub fn example_frame() -> PathBuf {
 
 pub const SEED: &str = "3917 0245 8812 6603 1954";
 
+/// `spotcheck init camp --rules rules --frame frame`.
+pub fn init(camp: &Path, rules: &Path, frame: &Path) -> (i32, String, String) {
+    run(&[
+        "init",
+        camp.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--frame",
+        frame.to_str().unwrap(),
+    ])
+}
+
 /// A fresh campaign of the example, committed and drawn, in a temp folder.
 pub fn drawn_example() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let camp = tmp.path().join("camp");
-    let (c, _, e) = run(&[
-        "init",
-        camp.to_str().unwrap(),
-        "--rules",
-        example_rules().to_str().unwrap(),
-        "--frame",
-        example_frame().to_str().unwrap(),
-    ]);
+    let (c, _, e) = init(&camp, &example_rules(), &example_frame());
     assert_eq!(c, 0, "{e}");
     assert_eq!(run_in(&camp, &["commit"]).0, 0);
     let (c, _, e) = run_in(&camp, &["draw", "--seed", SEED]);
