@@ -20,6 +20,7 @@ pub mod cli;
 pub mod error;
 pub mod frame;
 pub mod hash;
+pub mod plan;
 pub mod rules;
 pub mod sample;
 pub mod text;
