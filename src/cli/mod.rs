@@ -6,6 +6,7 @@ mod check;
 mod commit;
 mod draw;
 mod init;
+mod plan;
 mod synth;
 mod verify;
 
@@ -44,6 +45,7 @@ pub enum Command {
     Draw(draw::Args),
     Verify(verify::Args),
     Audit(audit::Args),
+    Plan(plan::Args),
     Synth(synth::Args),
 }
 
@@ -64,6 +66,7 @@ pub fn main() -> i32 {
         Command::Draw(a) => draw::run(&cli.dir, a),
         Command::Verify(a) => verify::run(&cli.dir, a),
         Command::Audit(a) => audit::run(&cli.dir, a),
+        Command::Plan(a) => plan::run(&cli.dir, a),
         Command::Synth(a) => synth::run(a),
     };
     match result {

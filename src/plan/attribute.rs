@@ -48,7 +48,9 @@ pub struct AttributePlan {
 pub enum PlanError {
     Invalid(String),
     /// No n up to the limit works.
-    NoPlan { limit: u64 },
+    NoPlan {
+        limit: u64,
+    },
 }
 
 /// Largest sample the binomial and Poisson searches try.
@@ -130,8 +132,28 @@ pub fn binomial_cdf(n: u64, x: u64, p: f64) -> f64 {
     if p >= 1.0 {
         return 0.0;
     }
-    beta_reg((n - x) as f64, x as f64 + 1.0, 1.0 - p)
+    // With few terms on one side, summing them in log space is accurate even
+    // for huge n, where the incomplete beta function loses digits (statrs'
+    // beta_reg is off in the 9th digit for n = 10^7, x = 0).
+    let term = |i: u64| (ln_choose_near_edge(n, i) + i as f64 * p.ln() + (n - i) as f64 * (-p).ln_1p()).exp();
+    if x <= SHORT_TAIL {
+        (0..=x).map(term).sum::<f64>().min(1.0)
+    } else if n - x <= SHORT_TAIL {
+        (1.0 - (x + 1..=n).map(term).sum::<f64>()).max(0.0)
+    } else {
+        beta_reg((n - x) as f64, x as f64 + 1.0, 1.0 - p)
+    }
 }
+
+/// ln C(n, i) for i or n − i small, as a short sum: the difference of
+/// ln-factorials near ln(n!) ≈ 10^7 would keep only eight or nine digits.
+fn ln_choose_near_edge(n: u64, i: u64) -> f64 {
+    let k = i.min(n - i);
+    (0..k).map(|j| ((n - j) as f64).ln() - ((j + 1) as f64).ln()).sum()
+}
+
+/// Tails of at most this many terms are summed directly.
+const SHORT_TAIL: u64 = 50;
 
 /// P(X ≤ x) for X ~ Hypergeometric(population, successes k, draws n).
 pub fn hypergeometric_cdf(population: u64, k: u64, n: u64, x: u64) -> f64 {
@@ -141,7 +163,8 @@ pub fn hypergeometric_cdf(population: u64, k: u64, n: u64, x: u64) -> f64 {
         return 0.0;
     }
     let total = ln_binomial(population, n);
-    let s: f64 = (lo..=hi).map(|i| (ln_binomial(k, i) + ln_binomial(population - k, n - i) - total).exp()).sum();
+    let s: f64 =
+        (lo..=hi).map(|i| (ln_binomial(k, i) + ln_binomial(population - k, n - i) - total).exp()).sum();
     s.min(1.0)
 }
 
@@ -196,7 +219,8 @@ mod tests {
             let p = sample_size(r(tol), Expected::Rate(Rate::zero()), conf, Model::Binomial).unwrap();
             assert_eq!((p.n, p.deviations), (n, 0), "tolerable {tol}");
         }
-        let p = sample_size(r("0.05"), Expected::Count(0), conf, Model::Hypergeometric { population: 1000 }).unwrap();
+        let p = sample_size(r("0.05"), Expected::Count(0), conf, Model::Hypergeometric { population: 1000 })
+            .unwrap();
         assert_eq!(p.n, 57);
     }
 

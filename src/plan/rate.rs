@@ -25,9 +25,14 @@ impl Rate {
             return Err(format!("`{text}` is not a rate; write it like 0.05 or 5%"));
         }
         let mut den: u64 = 10u64.pow(frac.len() as u32);
-        let int_v: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| format!("`{text}` is too large"))? };
-        let frac_v: u64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| format!("`{text}` is not a rate"))? };
-        let mut num = int_v.checked_mul(den).and_then(|v| v.checked_add(frac_v)).ok_or(format!("`{text}` is too large"))?;
+        let int_v: u64 =
+            if int.is_empty() { 0 } else { int.parse().map_err(|_| format!("`{text}` is too large"))? };
+        let frac_v: u64 =
+            if frac.is_empty() { 0 } else { frac.parse().map_err(|_| format!("`{text}` is not a rate"))? };
+        let mut num = int_v
+            .checked_mul(den)
+            .and_then(|v| v.checked_add(frac_v))
+            .ok_or(format!("`{text}` is too large"))?;
         if percent {
             den = den.checked_mul(100).ok_or(format!("`{text}` has too many decimals"))?;
         }

@@ -6,6 +6,7 @@ use super::reader::{Reader, Table, parse_document};
 use crate::error::{Diags, Loc};
 use crate::frame::FrameSchema;
 use crate::frame::tree::Level;
+use crate::plan::{Expected, Rate};
 use crate::sample::stream::SeedPolicy;
 
 /// A parsed rules file.
@@ -55,6 +56,18 @@ pub enum StageN {
     All,
     Fixed(u64),
     Allocate(Allocation),
+    /// An attribute-sampling plan, computed per stratum from its own size.
+    Plan(AttributeSpec),
+}
+
+/// `n = { plan = "attribute", tolerable = 0.10, confidence = 0.90, expected = 0 }`:
+/// each stratum takes the hypergeometric attribute sample size for its own
+/// number of units (see SAMPLING.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributeSpec {
+    pub tolerable: Rate,
+    pub confidence: Rate,
+    pub expected: Expected,
 }
 
 /// A total spread over the stage's strata.
@@ -146,6 +159,7 @@ const FRAME: &[&str] =
 const SEED: &[&str] = &["min_length", "digits_only", "basis"];
 const STAGE: &[&str] = &["level", "n", "method", "size", "if_short", "reserve", "basis"];
 const ALLOC: &[&str] = &["allocate", "by", "total", "min", "max"];
+const PLAN: &[&str] = &["plan", "tolerable", "confidence", "expected", "expected_count"];
 const LIST: &[&str] = &["codes", "file", "reason"];
 const SPAN: &[&str] = &["start", "end"];
 
@@ -364,6 +378,9 @@ fn read_n(r: &mut Reader<'_>, t: Table<'_, '_>, frame: &FrameSchema) -> Option<S
         }
         DeValue::Table(_) => {
             let a = r.as_table(v, "n", "stage.n")?;
+            if a.t.contains_key("plan") {
+                return read_plan(r, a);
+            }
             r.known_keys(a, ALLOC);
             let kind = r.string(a, "allocate", true)?;
             let by = match (kind.0.as_str(), r.string(a, "by", false)) {
@@ -424,6 +441,40 @@ fn read_n(r: &mut Reader<'_>, t: Table<'_, '_>, frame: &FrameSchema) -> Option<S
             None
         }
     }
+}
+
+fn read_plan(r: &mut Reader<'_>, a: Table<'_, '_>) -> Option<StageN> {
+    r.known_keys(a, PLAN);
+    let (kind, loc) = r.string(a, "plan", true)?;
+    if kind != "attribute" {
+        r.diags.push(crate::error::Diag::error(
+            &r.file,
+            Some(loc),
+            format!("unknown plan `{kind}`; expected \"attribute\""),
+        ));
+        return None;
+    }
+    let tolerable = r.rate(a, "tolerable", true);
+    let confidence = r.rate(a, "confidence", true);
+    let expected = match (r.rate(a, "expected", false), r.uint(a, "expected_count", false)) {
+        (Some(_), Some((_, l))) => {
+            r.diags.push(crate::error::Diag::error(
+                &r.file,
+                Some(l),
+                "give `expected` or `expected_count`, not both",
+            ));
+            return None;
+        }
+        (Some((e, _)), None) => Expected::Rate(e),
+        (None, Some((k, _))) => Expected::Count(k),
+        (None, None) => Expected::Rate(Rate::zero()),
+    };
+    let ((tolerable, tl), (confidence, _)) = (tolerable?, confidence?);
+    if let Err(why) = crate::plan::attribute::check_inputs(tolerable, expected, confidence) {
+        r.diags.push(crate::error::Diag::error(&r.file, Some(tl), why));
+        return None;
+    }
+    Some(StageN::Plan(AttributeSpec { tolerable, confidence, expected }))
 }
 
 /// Stages go strictly down the hierarchy and end at villages; allocation

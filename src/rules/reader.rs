@@ -177,6 +177,36 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// A rate: a TOML number as written (`0.10` read exactly as 1/10), or a
+    /// string such as `"10%"`.
+    pub fn rate(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<(crate::plan::Rate, Loc)> {
+        let v = match self.get(t, key) {
+            None => {
+                if required {
+                    self.missing(t, key);
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        let text = match v.get_ref() {
+            DeValue::Float(f) => f.as_str().to_string(),
+            DeValue::Integer(i) if i.radix() == 10 => i.as_str().to_string(),
+            DeValue::String(s) => s.to_string(),
+            _ => {
+                self.wrong_type(v, key, "a rate like 0.05 or \"5%\"");
+                return None;
+            }
+        };
+        match crate::plan::Rate::parse(&text) {
+            Ok(rate) => Some((rate, self.loc(v.span().start))),
+            Err(why) => {
+                self.err_at(v.span(), format!("`{key}`: {why}"));
+                None
+            }
+        }
+    }
+
     pub fn boolean(&mut self, t: Table<'_, '_>, key: &str) -> Option<(bool, Loc)> {
         match self.get(t, key) {
             None => None,

@@ -11,7 +11,8 @@ use super::select::{fisher_yates, pps_probabilities, rivest, systematic_pps};
 use super::stream::Stream;
 use crate::error::{Diag, Diags};
 use crate::frame::tree::{Level, Population, Unit};
-use crate::rules::{AllocBy, Method, Rules, Short, Stage, StageN};
+use crate::plan::attribute::{Model, sample_size};
+use crate::rules::{AllocBy, AttributeSpec, Method, Rules, Short, Stage, StageN};
 
 /// Size totals per stratum stay below 2^40 so that products of three stages'
 /// probabilities are exact in 128-bit integers.
@@ -71,6 +72,20 @@ pub struct Sample {
     pub rows: Vec<Drawn>,
     /// Number of strata visited at each stage.
     pub strata: Vec<usize>,
+    /// The n an attribute plan set in each stratum it applied to.
+    pub planned: Vec<Planned>,
+}
+
+/// A stratum's n as its stage's attribute plan computed it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Planned {
+    /// 1-based stage number.
+    pub stage: usize,
+    /// The stratum's path (SAMPLING.md §5).
+    pub stratum: String,
+    pub units: u64,
+    pub n: u64,
 }
 
 impl Sample {
@@ -85,6 +100,8 @@ pub struct Design<'a> {
     size_col: Vec<Option<usize>>,
     /// Per stage with an allocated n: n by parent unit index (the root is 0).
     alloc: Vec<Option<HashMap<usize, u64>>>,
+    /// Per stage with an attribute plan: n by the stratum's number of units.
+    plan_n: Vec<HashMap<u64, u64>>,
     forced: HashSet<Unit>,
 }
 
@@ -138,6 +155,7 @@ impl<'a> Design<'a> {
 
         let mut size_col = Vec::new();
         let mut alloc = Vec::new();
+        let mut plan_n: Vec<HashMap<u64, u64>> = Vec::new();
         for (s, stage) in rules.stages.iter().enumerate() {
             let col = stage.size.as_deref().and_then(|n| frame.size_column(n));
             size_col.push(col);
@@ -171,6 +189,14 @@ impl<'a> Design<'a> {
                 }
             }
             alloc.push(table);
+            let mut by_units = HashMap::new();
+            if let StageN::Plan(spec) = &stage.n {
+                for &p in &parents {
+                    let units = n_units(p);
+                    by_units.entry(units).or_insert_with(|| planned_n(spec, units));
+                }
+            }
+            plan_n.push(by_units);
 
             let mut short = Vec::new();
             let mut over_forced = Vec::new();
@@ -180,7 +206,7 @@ impl<'a> Design<'a> {
             for &p in &parents {
                 let units = pop.children(p, stage.level);
                 let n_all = units.len() as u64;
-                let want = wanted(stage, alloc[s].as_ref(), p, n_all);
+                let want = wanted(stage, alloc[s].as_ref(), &plan_n[s], p, n_all);
                 if want > n_all && stage.short == Short::Error {
                     short.push(format!("{} has {n_all}", stratum_name(pop, p)));
                 }
@@ -278,7 +304,7 @@ impl<'a> Design<'a> {
         if diags.has_errors() {
             return (None, diags);
         }
-        (Some(Design { stages: &rules.stages, size_col, alloc, forced }), diags)
+        (Some(Design { stages: &rules.stages, size_col, alloc, plan_n, forced }), diags)
     }
 
     /// Draws the sample from a normalised seed. Deterministic: the same
@@ -288,6 +314,7 @@ impl<'a> Design<'a> {
             levels: self.stages.iter().map(|s| s.level).collect(),
             rows: Vec::new(),
             strata: vec![0; self.stages.len()],
+            planned: Vec::new(),
         };
         self.visit(pop, seed, 0, None, "", &[], &mut sample);
         sample
@@ -306,6 +333,11 @@ impl<'a> Design<'a> {
     ) {
         let stage = &self.stages[s];
         out.strata[s] += 1;
+        if let StageN::Plan(_) = stage.n {
+            let units = pop.children(parent, stage.level).len() as u64;
+            let n = wanted(stage, None, &self.plan_n[s], parent, units).min(units);
+            out.planned.push(Planned { stage: s + 1, stratum: path.to_string(), units, n });
+        }
         let picks = self.select(pop, seed, s, parent, path);
         let last = s + 1 == self.stages.len();
         for p in picks {
@@ -344,7 +376,7 @@ impl<'a> Design<'a> {
         let stage = &self.stages[s];
         let units = pop.children(parent, stage.level);
         let n_all = units.len() as u64;
-        let want = wanted(stage, self.alloc[s].as_ref(), parent, n_all);
+        let want = wanted(stage, self.alloc[s].as_ref(), &self.plan_n[s], parent, n_all);
         let mut picks = Vec::new();
         let push = |index: usize, pi: Ratio, basis: Basis, reserve: Option<u32>, picks: &mut Vec<Pick>| {
             let order = picks.len() as u32 + 1;
@@ -420,14 +452,28 @@ struct Pick {
 }
 
 /// The n a stage asks of a stratum with `n_all` units (before `if_short`).
-fn wanted(stage: &Stage, alloc: Option<&HashMap<usize, u64>>, parent: Option<Unit>, n_all: u64) -> u64 {
+fn wanted(
+    stage: &Stage,
+    alloc: Option<&HashMap<usize, u64>>,
+    plan_n: &HashMap<u64, u64>,
+    parent: Option<Unit>,
+    n_all: u64,
+) -> u64 {
     match &stage.n {
         StageN::All => n_all,
         StageN::Fixed(n) => *n,
+        StageN::Plan(_) => plan_n.get(&n_all).copied().unwrap_or(n_all),
         StageN::Allocate(_) => {
             alloc.and_then(|t| t.get(&parent.map_or(0, |u| u.index))).copied().unwrap_or(0)
         }
     }
+}
+
+/// The hypergeometric attribute sample size for a stratum of `units` units;
+/// the whole stratum when no smaller sample meets the plan.
+fn planned_n(spec: &AttributeSpec, units: u64) -> u64 {
+    let model = Model::Hypergeometric { population: units };
+    sample_size(spec.tolerable, spec.expected, spec.confidence, model).map_or(units, |p| p.n)
 }
 
 /// The strata stage `s` may meet: the root for the first stage, else every

@@ -6,6 +6,7 @@
 
 pub mod alloc;
 pub mod design;
+pub mod power;
 pub mod ratio;
 pub mod select;
 pub mod stream;

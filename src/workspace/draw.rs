@@ -36,6 +36,9 @@ pub struct DrawRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redraw: Option<Redraw>,
     pub inputs: Vec<FileRecord>,
+    /// The n that attribute plans in the rules set, stratum by stratum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<crate::sample::design::Planned>,
 }
 
 /// Why a sample was drawn again, and what it replaced.
@@ -122,6 +125,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         strata_per_stage: s.strata.clone(),
         redraw: redraw_rec.clone(),
         inputs: ws.committed_files(),
+        planned: s.planned.clone(),
     };
     let toml_text = render_record(&record);
     atomic::write(&ws.path(SAMPLE), &bytes)?;
@@ -232,7 +236,10 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     if seed_norm != record.seed_normalized {
         problems.push(format!("{DRAW}: the seed normalises to {seed_norm}, not {}", record.seed_normalized));
     }
-    let (_, derived) = sample::derive(&rules, &frame, &seed_norm)?;
+    let (derived_sample, derived) = sample::derive(&rules, &frame, &seed_norm)?;
+    if derived_sample.planned != record.planned {
+        problems.push(format!("{DRAW}: the planned n per stratum differ from what the rules give"));
+    }
     let published = read(&dir.join(&record.sample))?;
     if sha256_hex(&published) != record.sample_sha256 {
         problems.push(format!("{}: does not match sample_sha256 in {DRAW}", record.sample));

@@ -2,5 +2,6 @@
 
 mod cli;
 mod diagnostics;
+mod plan;
 mod sampling;
 mod support;

@@ -23,7 +23,7 @@ fn load(rules_path: &std::path::Path, frame_bytes: &[u8]) -> (Rules, Frame) {
 #[test]
 fn golden_vectors_of_sampling_md() {
     let frame_bytes = std::fs::read(data("vectors/frame.csv")).unwrap();
-    for name in ["multistage", "pps", "rivest"] {
+    for name in ["multistage", "pps", "rivest", "plan"] {
         let (r, f) = load(&data(&format!("vectors/{name}.toml")), &frame_bytes);
         let (_, bytes) = sample::derive(&r, &f, VECTOR_SEED).unwrap();
         let want = std::fs::read(data(&format!("vectors/{name}.sample.csv"))).unwrap();
@@ -34,7 +34,7 @@ fn golden_vectors_of_sampling_md() {
 #[test]
 fn sampling_md_shows_the_vectors_as_tested() {
     let doc = std::fs::read_to_string(crate::support::root("SAMPLING.md")).unwrap();
-    for name in ["multistage", "pps", "rivest"] {
+    for name in ["multistage", "pps", "rivest", "plan"] {
         let want = std::fs::read_to_string(data(&format!("vectors/{name}.sample.csv"))).unwrap();
         let body = want.trim_start_matches('\u{feff}');
         assert!(doc.contains(body), "SAMPLING.md does not show vector {name} as the tests pin it");
