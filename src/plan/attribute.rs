@@ -64,10 +64,10 @@ pub fn check_inputs(tolerable: Rate, expected: Expected, confidence: Rate) -> Re
     if !confidence.is_proper() {
         return Err(format!("the confidence must be between 0 and 1 (exclusive), not {confidence}"));
     }
-    if let Expected::Rate(e) = expected {
-        if !e.lt(tolerable) {
-            return Err(format!("the expected rate ({e}) must be below the tolerable rate ({tolerable})"));
-        }
+    if let Expected::Rate(e) = expected
+        && !e.lt(tolerable)
+    {
+        return Err(format!("the expected rate ({e}) must be below the tolerable rate ({tolerable})"));
     }
     Ok(())
 }

@@ -194,10 +194,12 @@ fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {
     let source = r.string(t, "source", false).map(|v| v.0);
     let period = read_span(r, t, "period", "campaign.period");
     let check_window = read_span(r, t, "check_window", "campaign.check_window");
-    if !period.0.is_empty() && !check_window.0.is_empty() && check_window.0 < period.0 {
-        if let Some(v) = r.get(t, "check_window") {
-            r.err_at(v.span(), "the check window starts before the campaign period");
-        }
+    if !period.0.is_empty()
+        && !check_window.0.is_empty()
+        && check_window.0 < period.0
+        && let Some(v) = r.get(t, "check_window")
+    {
+        r.err_at(v.span(), "the check window starts before the campaign period");
     }
     Campaign { name, issuer, document, issued, period, check_window, source }
 }
@@ -259,13 +261,14 @@ fn read_seed(r: &mut Reader<'_>, top: Table<'_, '_>) -> SeedPolicy {
     if let Some((b, _)) = r.boolean(t, "digits_only") {
         p.digits_only = b;
     }
-    if p.digits_only && p.min_length < 20 {
-        if let Some(v) = r.get(t, "min_length") {
-            r.warn_at(
+    if p.digits_only
+        && p.min_length < 20
+        && let Some(v) = r.get(t, "min_length")
+    {
+        r.warn_at(
                 v.span(),
                 "fewer than 20 digits can be guessed by brute force once the sample is known; public audits roll at least 20",
             );
-        }
     }
     p
 }
@@ -508,10 +511,10 @@ fn check_stage_order(r: &mut Reader<'_>, stages: &[Stage]) {
             err(s.loc, format!("stage {}: reserves are drawn at the last stage only", i + 1));
         }
     }
-    if let Some(last) = stages.last() {
-        if last.level != Level::Village {
-            err(last.loc, "the last stage must select villages (level = \"village\")".to_string());
-        }
+    if let Some(last) = stages.last()
+        && last.level != Level::Village
+    {
+        err(last.loc, "the last stage must select villages (level = \"village\")".to_string());
     }
 }
 

@@ -165,7 +165,7 @@ pub fn simulate(
                 t.sampled += s;
             }
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % step == 0 || n == spec.replicates {
+            if n.is_multiple_of(step) || n == spec.replicates {
                 progress(n);
             }
             r += threads as u64;

@@ -37,10 +37,10 @@ pub fn normalize_seed(raw: &str, policy: &SeedPolicy) -> Result<String, String> 
             _ => c,
         })
         .collect();
-    if policy.digits_only {
-        if let Some(bad) = norm.chars().find(|c| !c.is_ascii_digit()) {
-            return Err(format!("the seed policy allows digits only, but the seed contains `{bad}`"));
-        }
+    if policy.digits_only
+        && let Some(bad) = norm.chars().find(|c| !c.is_ascii_digit())
+    {
+        return Err(format!("the seed policy allows digits only, but the seed contains `{bad}`"));
     }
     let len = norm.chars().count();
     if len < policy.min_length {

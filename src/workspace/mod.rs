@@ -212,21 +212,21 @@ impl Workspace {
             problems.extend(ws.check_file(DRAW, &str_field(d, "draw_sha256"), "draw record"));
             // The last line has no successor to break the chain when it is
             // edited; the draw record it describes is the cross-check.
-            if let Ok(text) = std::fs::read_to_string(dir.join(DRAW)) {
-                if let Ok(rec) = toml::from_str::<draw::DrawRecord>(&text) {
-                    let fields = [
-                        ("seed", &rec.seed),
-                        ("seed_normalized", &rec.seed_normalized),
-                        ("sample_sha256", &rec.sample_sha256),
-                    ];
-                    for (field, theirs) in fields {
-                        if &str_field(d, field) != theirs {
-                            problems.push(format!(
-                                "journal.jsonl:{}: {field} {} differs from {theirs} in {DRAW}",
-                                d.seq,
-                                str_field(d, field)
-                            ));
-                        }
+            if let Ok(text) = std::fs::read_to_string(dir.join(DRAW))
+                && let Ok(rec) = toml::from_str::<draw::DrawRecord>(&text)
+            {
+                let fields = [
+                    ("seed", &rec.seed),
+                    ("seed_normalized", &rec.seed_normalized),
+                    ("sample_sha256", &rec.sample_sha256),
+                ];
+                for (field, theirs) in fields {
+                    if &str_field(d, field) != theirs {
+                        problems.push(format!(
+                            "journal.jsonl:{}: {field} {} differs from {theirs} in {DRAW}",
+                            d.seq,
+                            str_field(d, field)
+                        ));
                     }
                 }
             }
