@@ -21,7 +21,9 @@ import io
 import os
 import sys
 import tomllib
+from decimal import Decimal
 from fractions import Fraction
+from math import ceil, comb
 from pathlib import Path
 
 ALGORITHM = "spotcheck-draw-v1"
@@ -378,7 +380,7 @@ def derive(rules, villages, forced, S):
         raise InputError(f"stage levels {levels} must go strictly down to village")
     alloc = {}
     for k, st in enumerate(stages):
-        if isinstance(st.get("n"), dict):
+        if isinstance(st.get("n"), dict) and "plan" not in st["n"]:
             if any(s.get("n") != "all" for s in stages[:k]):
                 raise InputError(f"stage {k + 1}: allocate needs n = 'all' in earlier stages")
             strata = group(villages, levels[k - 1]) if k else [("", villages)]
@@ -392,6 +394,9 @@ def derive(rules, villages, forced, S):
         n = st.get("n")
         if n == "all":
             n = len(units)
+        elif isinstance(n, dict) and "plan" in n:
+            n = attribute_n(n, len(units))
+            planned.append({"stage": k + 1, "stratum": "/".join(path), "units": len(units), "n": n})
         elif isinstance(n, dict):
             n = alloc[k][path[-1] if path else ""]
         elif isinstance(n, int) and not isinstance(n, bool):
@@ -414,8 +419,32 @@ def derive(rules, villages, forced, S):
                          str(order), *map(dec12, ps), dec12(pi), flag,
                          "" if rank is None else str(rank)])
 
+    planned = []
     walk(0, villages, [], [])
-    return rows
+    return rows, planned
+
+
+def rate(v):
+    """A rate from the rules: a TOML number (read as Decimal) or "5%"."""
+    if isinstance(v, str) and v.strip().endswith("%"):
+        return Fraction(Decimal(v.strip()[:-1])) / 100
+    return Fraction(Decimal(str(v)))
+
+
+def attribute_n(spec, N):  # §7 and §14: the hypergeometric attribute plan, exactly
+    if spec.get("plan") != "attribute":
+        raise InputError(f"unknown plan {spec.get('plan')!r}")
+    t, c = rate(spec["tolerable"]), rate(spec["confidence"])
+    e = rate(spec.get("expected", 0))
+    K = ceil(t * N)
+    for n in range(1, N + 1):
+        x = spec["expected_count"] if "expected_count" in spec else ceil(e * n)
+        if x >= n:
+            continue
+        p = Fraction(sum(comb(K, i) * comb(N - K, n - i) for i in range(min(x, K) + 1)), comb(N, n))
+        if p <= 1 - c:
+            return n
+    return N
 
 
 def dec12(q):  # §11: exact fraction, 12 decimals, half up
@@ -475,7 +504,8 @@ def read_bytes(path):
 
 def read_toml(path):
     try:
-        return tomllib.loads(read_bytes(path).decode("utf-8"))
+        # Floats as Decimal: rates are exact decimals as written (§7).
+        return tomllib.loads(read_bytes(path).decode("utf-8"), parse_float=Decimal)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: {e}")
 
@@ -508,7 +538,9 @@ def verify_dir(d):
     if enc not in ("utf-8", "gb18030"):
         raise InputError(f"unknown frame_encoding {enc!r}")
     villages, forced = load_population(rules, rules_path.parent, read_bytes(d / draw["frame"]), enc)
-    rows = derive(rules, villages, forced, S)
+    rows, planned = derive(rules, villages, forced, S)
+    if planned != draw.get("planned", []):
+        diffs.append("draw.toml: [[planned]] differs from the n the rules give per stratum")
     published = read_bytes(d / draw.get("sample", "sample.csv"))
     if "sample_sha256" in draw and hashlib.sha256(published).hexdigest() != draw["sample_sha256"]:
         diffs.append("sample.csv: its sha256 differs from draw.toml's sample_sha256")
@@ -549,7 +581,7 @@ def verify_vectors(d):
         rules = read_toml(t)
         villages, forced = load_population(rules, t.parent, read_bytes(d / "frame.csv"), "utf-8")
         got = compare(read_bytes(expected),
-                      render(derive(rules, villages, forced, "12345678901234567890")), t.name)
+                      render(derive(rules, villages, forced, "12345678901234567890")[0]), t.name)
         print(f"{'OK' if not got else 'FAIL'}: vector {t.name}")
         diffs += got
     return diffs

@@ -140,3 +140,22 @@ fn hypergeometric_never_needs_more_than_binomial() {
         }
     }
 }
+
+/// The rules' per-stratum plans (floating point with an exact fallback at
+/// the boundary) agree with exact rational arithmetic over a grid.
+#[test]
+fn stratum_plans_match_exact_arithmetic() {
+    let text = std::fs::read_to_string(data("plan/hypergeometric-grid.txt")).unwrap();
+    let mut wrong = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let population: u64 = f[0].parse().unwrap();
+        let want: u64 = f[4].parse().unwrap();
+        let got = sample_size(rate(f[1]), Expected::Rate(rate(f[3])), rate(f[2]), Model::Hypergeometric { population })
+            .map_or(population, |p| p.n);
+        if got != want {
+            wrong.push(format!("{line}: got {got}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
