@@ -31,6 +31,9 @@ pub enum ModelArg {
 
 /// Plan the check: how many units to inspect, and what a result can say.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered"
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: PlanCommand,

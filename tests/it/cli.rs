@@ -258,8 +258,23 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn every_subcommand_help_ends_with_an_example() {
-    for sub in ["check", "init", "commit", "draw", "verify", "audit", "synth"] {
-        let (c, out, _) = run(&[sub, "--help"]);
+    for sub in [
+        "check",
+        "init",
+        "commit",
+        "draw",
+        "verify",
+        "audit",
+        "synth",
+        "plan",
+        "plan attribute",
+        "plan limit",
+        "plan lqas",
+        "plan simulate",
+    ] {
+        let mut args: Vec<&str> = sub.split(' ').collect();
+        args.push("--help");
+        let (c, out, _) = run(&args);
         assert_eq!(c, 0);
         assert!(out.contains("Example:\n  spotcheck"), "{sub} --help has no example");
     }

@@ -151,11 +151,210 @@ fn stratum_plans_match_exact_arithmetic() {
         let f: Vec<&str> = line.split_whitespace().collect();
         let population: u64 = f[0].parse().unwrap();
         let want: u64 = f[4].parse().unwrap();
-        let got = sample_size(rate(f[1]), Expected::Rate(rate(f[3])), rate(f[2]), Model::Hypergeometric { population })
-            .map_or(population, |p| p.n);
+        let got = sample_size(
+            rate(f[1]),
+            Expected::Rate(rate(f[3])),
+            rate(f[2]),
+            Model::Hypergeometric { population },
+        )
+        .map_or(population, |p| p.n);
         if got != want {
             wrong.push(format!("{line}: got {got}"));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+mod simulation {
+    use spotcheck::frame::tree::Population;
+    use spotcheck::frame::{self};
+    use spotcheck::plan::rate::Rate;
+    use spotcheck::rules;
+    use spotcheck::sample::power::{Pattern, Spec, plant, simulate};
+    use spotcheck::sample::{Design, excluded_codes};
+    use spotcheck::text::Encoding;
+
+    use crate::support::data;
+
+    const RULES: &str = r#"
+[campaign]
+name = "power"
+issuer = "spotcheck"
+document = "tests"
+issued = 2026-01-01
+period = { start = 2026-01-01, end = 2026-01-31 }
+check_window = { start = 2026-02-01, end = 2026-02-28 }
+
+[frame]
+code = "code"
+name = "name"
+county_code = "county_code"
+county = "county"
+township_code = "township_code"
+township = "township"
+sizes = ["population"]
+
+[[stage]]
+level = "county"
+n = "all"
+
+[[stage]]
+level = "village"
+n = 3
+"#;
+
+    fn run(pattern: Pattern, replicates: u64, threads: usize) -> Vec<spotcheck::sample::power::Power> {
+        let r = rules::parse("power.toml", RULES).0.unwrap();
+        let bytes = std::fs::read(data("vectors/frame.csv")).unwrap();
+        let (f, d) = frame::from_bytes("frame.csv", &bytes, &r.frame, Encoding::Auto);
+        assert!(!d.has_errors(), "{d}");
+        let pop = Population::new(&f, &excluded_codes(&r));
+        let design = Design::prepare(&r, &pop).0.unwrap();
+        let spec =
+            Spec { rate: Rate { num: 3, den: 10 }, pattern, replicates, seed: 7, threads, size_column: 0 };
+        simulate(&design, &pop, &spec, &|_| {})
+    }
+
+    #[test]
+    fn srs_detection_agrees_with_the_exact_hypergeometric_value() {
+        let res = run(Pattern::Random, 4000, 2);
+        // North: 9 villages, ⌈2.7⌉ = 3 planted, 3 drawn: 1 − C(6,3)/C(9,3).
+        // South: 7 villages, ⌈2.1⌉ = 3 planted: 1 − C(4,3)/C(7,3).
+        for (p, exact) in res.iter().zip([1.0 - 20.0 / 84.0, 1.0 - 4.0 / 35.0]) {
+            assert_eq!(p.planted, 3);
+            assert!(
+                (p.detect - exact).abs() < 4.0 * p.detect_se,
+                "{} vs exact {exact} (se {})",
+                p.detect,
+                p.detect_se
+            );
+            // Expected number found: 3 drawn × 3 planted / N.
+            let mean = 9.0 / p.villages as f64;
+            assert!((p.found - mean).abs() < 4.0 * p.found_se, "{} vs {mean}", p.found);
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_number_of_threads() {
+        for pattern in [Pattern::Random, Pattern::Clustered] {
+            let one = run(pattern, 300, 1);
+            assert_eq!(one, run(pattern, 300, 2));
+            assert_eq!(one, run(pattern, 300, 3));
+        }
+    }
+
+    #[test]
+    fn planting_patterns() {
+        let r = rules::parse("power.toml", RULES).0.unwrap();
+        let bytes = std::fs::read(data("vectors/frame.csv")).unwrap();
+        let f = frame::from_bytes("frame.csv", &bytes, &r.frame, Encoding::Auto).0;
+        let pop = Population::new(&f, &excluded_codes(&r));
+        let spec = |pattern| Spec {
+            rate: Rate { num: 3, den: 10 },
+            pattern,
+            replicates: 1,
+            seed: 7,
+            threads: 1,
+            size_column: 0,
+        };
+        let names = |marks: Vec<bool>| -> Vec<String> {
+            let mut v: Vec<String> =
+                (0..marks.len()).filter(|&i| marks[i]).map(|i| f.name(i).to_string()).collect();
+            v.sort();
+            v
+        };
+        // The three smallest of each county by population.
+        assert_eq!(
+            names(plant(&pop, &spec(Pattern::Small))),
+            ["Brook", "Dale", "Ivy", "Lark", "Nook", "Oak"]
+        );
+        assert_eq!(
+            names(plant(&pop, &spec(Pattern::Large))),
+            ["Cross", "Elm", "Heath", "Jay", "Kell", "Moss"]
+        );
+        // Clustered: whole townships only.
+        let marks = plant(&pop, &spec(Pattern::Clustered));
+        for t in 0..f.townships.len() {
+            let members: Vec<bool> =
+                (0..f.villages.len()).filter(|&v| f.villages[v].township == t).map(|v| marks[v]).collect();
+            assert!(members.iter().all(|m| *m) || members.iter().all(|m| !*m), "township {t} split");
+        }
+    }
+}
+
+mod commands {
+    use crate::support::{drawn_example, run, run_in};
+
+    #[test]
+    fn plan_attribute_prints_a_sentence_and_formats() {
+        let (c, out, e) = run(&["plan", "attribute", "--tolerable", "5%", "--expected", "1%"]);
+        assert_eq!(c, 0, "{e}");
+        assert!(
+            out.contains(
+                "Check 93 units: if at most 1 deviates, the deviation rate is below 5% with 95% confidence"
+            ),
+            "{out}"
+        );
+        let (_, json, _) =
+            run(&["plan", "attribute", "--tolerable", "0.10", "--population", "212", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["sample_size"], 26);
+        let (_, csv, _) = run(&[
+            "plan",
+            "limit",
+            "--n",
+            "20",
+            "--deviations",
+            "1",
+            "--confidence",
+            "97.5%",
+            "--format",
+            "csv",
+        ]);
+        assert!(csv.starts_with("n,deviations,confidence,upper_limit\n20,1,0.975,0.2487"), "{csv}");
+        let (_, table, _) =
+            run(&["plan", "limit", "--n", "59", "--deviations", "0", "--table-rounding", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&table).unwrap();
+        assert_eq!(v["upper_limit"], 0.05);
+        let (_, lqas, _) = run(&["plan", "lqas", "--upper", "80%", "--lower", "50%"]);
+        assert!(lqas.contains("Check 19 units; the area passes if at least 13 comply."), "{lqas}");
+    }
+
+    #[test]
+    fn bad_planning_input_exits_2_with_a_message() {
+        for (args, says) in [
+            (&["plan", "attribute", "--tolerable", "1.5"][..], "more than 1"),
+            (&["plan", "attribute", "--tolerable", "0"], "between 0 and 1"),
+            (&["plan", "attribute", "--tolerable", "5%", "--expected", "5%"], "must be below the tolerable"),
+            (&["plan", "attribute", "--tolerable", "5%", "--confidence", "1"], "confidence must be between"),
+            (
+                &["plan", "attribute", "--tolerable", "10%", "--expected-count", "3", "--population", "20"],
+                "population is smaller",
+            ),
+            (&["plan", "limit", "--n", "5", "--deviations", "6"], "cannot be found"),
+            (&["plan", "lqas", "--n", "19", "--upper", "50%", "--lower", "80%"], "lower < upper"),
+        ] {
+            let (c, _, e) = run(args);
+            assert_eq!(c, 2, "{args:?}: {e}");
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn simulate_runs_on_the_campaign_and_reports_every_county() {
+        let (_tmp, camp) = drawn_example();
+        let (c, out, e) =
+            run_in(&camp, &["plan", "simulate", "--rate", "10%", "--replicates", "50", "--format", "csv"]);
+        assert_eq!(c, 0, "{e}");
+        assert!(e.contains("simulated 50/50 replicates"), "{e}");
+        assert_eq!(out.lines().count(), 1 + 18 + 1, "header, 18 counties, all: {out}");
+        let (c, out, _) = run_in(
+            &camp,
+            &["plan", "simulate", "--rate", "10%", "--pattern", "clustered", "--replicates", "20"],
+        );
+        assert_eq!(c, 0);
+        assert!(out.contains("finds at least one falsified village with"), "{out}");
+        let (c, _, e) = run_in(&camp, &["plan", "simulate", "--rate", "0"]);
+        assert_eq!(c, 2, "{e}");
+    }
 }
