@@ -352,18 +352,23 @@ fn readme_setup_is_two_commands_that_ci_runs() {
     );
 }
 
-/// The walkthrough's commands run as written, on the example's files.
+/// The walkthrough's and the planning section's commands run as written, on
+/// the example's files.
 #[test]
 fn readme_walkthrough_runs() {
     let readme = std::fs::read_to_string(root("README.md")).unwrap();
-    let section = readme.split("## The commission's walkthrough").nth(1).unwrap();
-    let block = section.split("```sh").nth(1).unwrap().split("```").next().unwrap();
+    let block_of = |heading: &str| {
+        let section = readme.split(heading).nth(1).unwrap();
+        section.split("```sh").nth(1).unwrap().split("```").next().unwrap().to_string()
+    };
+    let block = block_of("## The commission's walkthrough") + &block_of("## Planning the check");
     let tmp = tempfile::tempdir().unwrap();
     let camp = tmp.path().join("camp-2009");
     let mut ran = 0;
     for line in block.lines().map(|l| l.split(" #").next().unwrap().trim()) {
         let Some(rest) = line.strip_prefix("spotcheck ") else { continue };
         let rest = rest
+            .replace("--replicates 10000", "--replicates 200")
             .replace("rules/cangzhou-2008-face-to-face.toml", example_rules().to_str().unwrap())
             .replace("frame.csv", example_frame().to_str().unwrap())
             .replace("camp-2009", camp.to_str().unwrap());
@@ -388,5 +393,5 @@ fn readme_walkthrough_runs() {
         assert_eq!(c, 0, "README command failed: spotcheck {rest}\n{e}");
         ran += 1;
     }
-    assert_eq!(ran, 6, "the walkthrough should show six spotcheck commands");
+    assert_eq!(ran, 11, "the README should show six walkthrough and five planning commands");
 }
