@@ -18,6 +18,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod findings;
 pub mod frame;
 pub mod hash;
 pub mod plan;

@@ -119,6 +119,16 @@ fn gb18030(file: &str, body: &[u8]) -> Result<String, Diag> {
     }
 }
 
+/// The line a CSV record really starts on. The csv crate reports the
+/// position where it began reading, before any blank lines it skipped; the
+/// line is corrected by the line breaks between there and the record.
+pub fn record_line(text: &[u8], pos: Option<&csv::Position>) -> u64 {
+    let Some(p) = pos else { return 0 };
+    let rest = text.get(p.byte() as usize..).unwrap_or(&[]);
+    let skipped = rest.iter().take_while(|&&b| b == b'\n' || b == b'\r').filter(|&&b| b == b'\n').count();
+    p.line() + skipped as u64
+}
+
 /// 1-based line number of byte offset `at`.
 fn line_of(bytes: &[u8], at: usize) -> u64 {
     1 + bytes[..at.min(bytes.len())].iter().filter(|&&b| b == b'\n').count() as u64

@@ -118,7 +118,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = crate::text::record_line(text.as_bytes(), record.position());
         let all = record.as_slice();
         cells.clear();
         for i in 0..record.len() {

@@ -4,9 +4,11 @@
 //! lists it names. Checking the rules against a frame needs the design's
 //! strata, so it lives with the sampler (`sample::Design::prepare`).
 
+pub mod inspection;
 mod model;
 mod reader;
 
+pub use inspection::{Field, FieldLevel, Inspection, Kind};
 pub use model::*;
 pub use reader::{Reader, Table};
 
@@ -75,7 +77,7 @@ pub fn parse_code_list(file: &str, bytes: &[u8]) -> Result<Vec<Coded>, Diags> {
     for rec in rdr.records() {
         match rec {
             Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line());
+                let line = crate::text::record_line(text.as_bytes(), r.position());
                 let code = r.get(0).unwrap_or("").trim();
                 if code.is_empty() {
                     if r.iter().any(|c| !c.trim().is_empty()) {

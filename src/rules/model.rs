@@ -2,6 +2,7 @@
 
 use toml::de::DeValue;
 
+use super::inspection::Inspection;
 use super::reader::{Reader, Table, parse_document};
 use crate::error::{Diags, Loc};
 use crate::frame::FrameSchema;
@@ -20,6 +21,8 @@ pub struct Rules {
     pub stages: Vec<Stage>,
     pub exclude: Vec<CodeList>,
     pub include: Vec<CodeList>,
+    /// Fields, constraints, extensions and team balance for the inspection.
+    pub inspection: Inspection,
 }
 
 impl Rules {
@@ -152,7 +155,19 @@ pub struct CodeList {
     pub loc: Loc,
 }
 
-const TOP: &[&str] = &["campaign", "frame", "seed", "stage", "exclude", "include"];
+const TOP: &[&str] = &[
+    "campaign",
+    "frame",
+    "seed",
+    "stage",
+    "exclude",
+    "include",
+    "field",
+    "constraint",
+    "extension",
+    "teams",
+    "findings",
+];
 const CAMPAIGN: &[&str] = &["name", "issuer", "document", "issued", "period", "check_window", "source"];
 const FRAME: &[&str] =
     &["code", "name", "county", "county_code", "township", "township_code", "sizes", "extra"];
@@ -179,7 +194,8 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
     let stages = read_stages(&mut r, top, &frame);
     let exclude = read_lists(&mut r, top, "exclude");
     let include = read_lists(&mut r, top, "include");
-    let rules = Rules { file: file.to_string(), campaign, frame, seed, stages, exclude, include };
+    let inspection = super::inspection::read(&mut r, top, &frame);
+    let rules = Rules { file: file.to_string(), campaign, frame, seed, stages, exclude, include, inspection };
     (Some(rules), r.diags)
 }
 

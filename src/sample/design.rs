@@ -152,6 +152,15 @@ impl<'a> Design<'a> {
             return (None, diags);
         }
         let forced = forced_units(rules, pop);
+        for e in &rules.inspection.extensions {
+            if !frame.counties.iter().any(|c| c.key == e.county) {
+                diags.push(Diag::error(
+                    rf,
+                    Some(e.loc),
+                    format!("extension for county {}, which is not in the frame", e.county),
+                ));
+            }
+        }
 
         let mut size_col = Vec::new();
         let mut alloc = Vec::new();

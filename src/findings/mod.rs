@@ -1,0 +1,5 @@
+//! Self-reports, teams, findings forms and findings: what counties claim,
+//! who inspects where, and what the inspectors found, all validated in full
+//! before anything enters the campaign folder.
+
+pub mod table;

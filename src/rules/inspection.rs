@@ -1,0 +1,395 @@
+//! The inspection part of the rules: the fields counties report and teams
+//! find, cross-field constraints, county extensions of the check window, and
+//! how teams are balanced.
+
+use std::collections::HashSet;
+
+use super::reader::{Reader, Table};
+use crate::error::{Diag, Loc};
+use crate::frame::FrameSchema;
+
+/// What a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A whole number ≥ 0 (people, births, households).
+    Count,
+    /// Yuan, ≥ 0, at most two decimals.
+    Amount,
+    /// 是 / 否.
+    YesNo,
+    /// A date (YYYY-MM-DD).
+    Date,
+    Text,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Count => "count",
+            Kind::Amount => "amount",
+            Kind::YesNo => "yesno",
+            Kind::Date => "date",
+            Kind::Text => "text",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "count" => Kind::Count,
+            "amount" => Kind::Amount,
+            "yesno" => Kind::YesNo,
+            "date" => Kind::Date,
+            "text" => Kind::Text,
+            _ => return None,
+        })
+    }
+}
+
+/// Whether a field is about a village or a whole county.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldLevel {
+    Village,
+    County,
+}
+
+/// A reported figure and its inspected twin, or a findings-only field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The id used in files and formulas (ASCII).
+    pub id: String,
+    /// The Chinese name shown on forms.
+    pub name: String,
+    pub unit: String,
+    pub level: FieldLevel,
+    pub kind: Kind,
+    /// Counties report it (false: only teams record it).
+    pub reported: bool,
+    /// Teams must fill it in.
+    pub required: bool,
+    pub hint: String,
+    pub loc: Loc,
+}
+
+/// A comparison between sums of fields and numbers, e.g.
+/// `long_acting_done <= long_acting_required`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraint {
+    pub text: String,
+    pub left: Vec<(f64, Term)>,
+    pub op: Op,
+    pub right: Vec<(f64, Term)>,
+    pub message: String,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    Field(String),
+    Number(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Le,
+    Lt,
+    Ge,
+    Gt,
+    Eq,
+    Ne,
+}
+
+impl Constraint {
+    /// Evaluates with the given field values; `None` when a field is absent.
+    pub fn holds(&self, value: &dyn Fn(&str) -> Option<f64>) -> Option<bool> {
+        let sum = |side: &[(f64, Term)]| -> Option<f64> {
+            side.iter().try_fold(0.0, |acc, (sign, t)| {
+                let v = match t {
+                    Term::Field(f) => value(f)?,
+                    Term::Number(n) => *n,
+                };
+                Some(acc + sign * v)
+            })
+        };
+        let (l, r) = (sum(&self.left)?, sum(&self.right)?);
+        // Counts and yuan with two decimals: compare with a cent's tolerance.
+        let eps = 1e-9;
+        Some(match self.op {
+            Op::Le => l <= r + eps,
+            Op::Lt => l < r - eps,
+            Op::Ge => l + eps >= r,
+            Op::Gt => l > r + eps,
+            Op::Eq => (l - r).abs() <= eps,
+            Op::Ne => (l - r).abs() > eps,
+        })
+    }
+
+    /// The fields it mentions.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.left.iter().chain(&self.right).filter_map(|(_, t)| match t {
+            Term::Field(f) => Some(f.as_str()),
+            Term::Number(_) => None,
+        })
+    }
+}
+
+/// A county allowed to finish later (the notice: 可视情况适当延长).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    pub county: String,
+    /// The last day of that county's check window.
+    pub until: String,
+    pub reason: String,
+    pub loc: Loc,
+}
+
+/// How `assign` balances teams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRules {
+    /// Balance by households (a frame size column) instead of villages.
+    pub households: Option<String>,
+    /// Relative tolerance for household balance.
+    pub tolerance: f64,
+}
+
+impl Default for TeamRules {
+    fn default() -> TeamRules {
+        TeamRules { households: None, tolerance: 0.10 }
+    }
+}
+
+/// Everything above, as read from the rules.
+#[derive(Debug, Clone, Default)]
+pub struct Inspection {
+    pub fields: Vec<Field>,
+    pub constraints: Vec<Constraint>,
+    pub extensions: Vec<Extension>,
+    pub teams: TeamRules,
+    /// Minimum households a team visits per village (practice: 20).
+    pub min_households: Option<u64>,
+}
+
+impl Inspection {
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+}
+
+const FIELD: &[&str] = &["id", "name", "unit", "level", "kind", "reported", "required", "hint", "basis"];
+const CONSTRAINT: &[&str] = &["rule", "message"];
+const EXTENSION: &[&str] = &["county", "until", "reason"];
+const TEAMS: &[&str] = &["balance", "size", "tolerance", "basis"];
+const FINDINGS: &[&str] = &["min_households", "basis"];
+
+/// Reads `[[field]]`, `[[constraint]]`, `[[extension]]`, `[teams]` and `[findings]`.
+pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Inspection {
+    let mut ins = Inspection::default();
+    let mut seen = HashSet::new();
+    for t in r.tables(top, "field", "field") {
+        r.known_keys(t, FIELD);
+        let loc = r.loc(t.span.0);
+        let id = r.string(t, "id", true);
+        let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
+        let unit = r.string(t, "unit", false).map(|v| v.0).unwrap_or_default();
+        let hint = r.string(t, "hint", false).map(|v| v.0).unwrap_or_default();
+        r.string(t, "basis", false);
+        let level = match r.string(t, "level", false) {
+            None => Some(FieldLevel::Village),
+            Some((s, l)) => match s.as_str() {
+                "village" => Some(FieldLevel::Village),
+                "county" => Some(FieldLevel::County),
+                _ => {
+                    r.diags.push(Diag::error(
+                        &r.file,
+                        Some(l),
+                        format!("unknown field level `{s}`; expected village or county"),
+                    ));
+                    None
+                }
+            },
+        };
+        let kind = match r.string(t, "kind", true) {
+            None => None,
+            Some((s, l)) => Kind::parse(&s).or_else(|| {
+                r.diags.push(Diag::error(
+                    &r.file,
+                    Some(l),
+                    format!("unknown field kind `{s}`; expected count, amount, yesno, date or text"),
+                ));
+                None
+            }),
+        };
+        let reported = r.boolean(t, "reported").map_or(true, |v| v.0);
+        let required = r.boolean(t, "required").map_or(true, |v| v.0);
+        let Some((id, id_loc)) = id else { continue };
+        if id.is_empty()
+            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || id.starts_with(|c: char| c.is_ascii_digit())
+        {
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(id_loc),
+                format!("field id `{id}` must be letters, digits and _ (not starting with a digit)"),
+            ));
+            continue;
+        }
+        if !seen.insert(id.clone()) {
+            r.diags.push(Diag::error(&r.file, Some(id_loc), format!("field id `{id}` is defined twice")));
+            continue;
+        }
+        if let (Some(level), Some(kind)) = (level, kind) {
+            ins.fields.push(Field { id, name, unit, level, kind, reported, required, hint, loc });
+        }
+    }
+    for t in r.tables(top, "constraint", "constraint") {
+        r.known_keys(t, CONSTRAINT);
+        let message = r.string(t, "message", false).map(|v| v.0).unwrap_or_default();
+        let Some((text, loc)) = r.string(t, "rule", true) else { continue };
+        match parse_constraint(&text) {
+            Ok((left, op, right)) => {
+                let c = Constraint { text: text.clone(), left, op, right, message, loc };
+                let unknown: Vec<&str> = c.fields().filter(|f| !seen.contains(*f)).collect();
+                if unknown.is_empty() {
+                    ins.constraints.push(c);
+                } else {
+                    r.diags.push(Diag::error(
+                        &r.file,
+                        Some(loc),
+                        format!("constraint `{text}` names unknown field(s): {}", unknown.join(", ")),
+                    ));
+                }
+            }
+            Err(why) => r.diags.push(Diag::error(&r.file, Some(loc), format!("constraint `{text}`: {why}"))),
+        }
+    }
+    for t in r.tables(top, "extension", "extension") {
+        r.known_keys(t, EXTENSION);
+        let loc = r.loc(t.span.0);
+        let county = r.string(t, "county", true).map(|v| v.0);
+        let until = r.date(t, "until", true).map(|v| v.0);
+        let reason = r.string(t, "reason", true).map(|v| v.0).unwrap_or_default();
+        if let (Some(county), Some(until)) = (county, until) {
+            ins.extensions.push(Extension { county, until, reason, loc });
+        }
+    }
+    if let Some(t) = r.table(top, "teams", "teams", false) {
+        r.known_keys(t, TEAMS);
+        r.string(t, "basis", false);
+        match r.string(t, "balance", false) {
+            None => {}
+            Some((s, _)) if s == "villages" => {}
+            Some((s, l)) if s == "households" => match r.string(t, "size", true) {
+                Some((col, cl)) => {
+                    if frame.size_index(&col).is_none() {
+                        r.diags.push(Diag::error(
+                            &r.file,
+                            Some(cl),
+                            format!("size column `{col}` is not among [frame] sizes"),
+                        ));
+                    }
+                    ins.teams.households = Some(col);
+                }
+                None => {
+                    r.diags.push(Diag::error(
+                        &r.file,
+                        Some(l),
+                        "balance = \"households\" needs `size`, the frame's household column",
+                    ));
+                }
+            },
+            Some((s, l)) => r.diags.push(Diag::error(
+                &r.file,
+                Some(l),
+                format!("unknown balance `{s}`; expected \"villages\" or \"households\""),
+            )),
+        }
+        if let Some((rate, _)) = r.rate(t, "tolerance", false) {
+            ins.teams.tolerance = rate.value();
+        }
+    }
+    if let Some(t) = r.table(top, "findings", "findings", false) {
+        r.known_keys(t, FINDINGS);
+        r.string(t, "basis", false);
+        ins.min_households = r.uint(t, "min_households", false).map(|v| v.0);
+    }
+    ins
+}
+
+/// Parses `a + b - 3 <= c`.
+fn parse_constraint(text: &str) -> Result<(Vec<(f64, Term)>, Op, Vec<(f64, Term)>), String> {
+    const OPS: [(&str, Op); 6] =
+        [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
+    let (at, len, op) = OPS
+        .iter()
+        .filter_map(|(s, op)| text.find(s).map(|i| (i, s.len(), *op)))
+        .min_by_key(|(i, len, _)| (*i, std::cmp::Reverse(*len)))
+        .ok_or("expected a comparison: <=, <, >=, >, == or !=")?;
+    let side = |s: &str| -> Result<Vec<(f64, Term)>, String> {
+        let mut out = Vec::new();
+        let mut sign = 1.0;
+        let mut expect_term = true;
+        for tok in s.replace('+', " + ").replace('-', " - ").split_whitespace() {
+            match (tok, expect_term) {
+                ("+", false) => {
+                    sign = 1.0;
+                    expect_term = true;
+                }
+                ("-", false) => {
+                    sign = -1.0;
+                    expect_term = true;
+                }
+                ("-", true) => sign = -sign,
+                (t, true) => {
+                    let term = match t.parse::<f64>() {
+                        Ok(n) => Term::Number(n),
+                        Err(_) if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                            Term::Field(t.to_string())
+                        }
+                        Err(_) => return Err(format!("`{t}` is neither a field id nor a number")),
+                    };
+                    out.push((sign, term));
+                    sign = 1.0;
+                    expect_term = false;
+                }
+                (t, false) => return Err(format!("expected + or - before `{t}`")),
+            }
+        }
+        if expect_term {
+            return Err("an operand is missing".into());
+        }
+        Ok(out)
+    };
+    let rest = &text[at + len..];
+    if OPS.iter().any(|(s, _)| rest.contains(s)) {
+        return Err("only one comparison is allowed".into());
+    }
+    Ok((side(&text[..at])?, op, side(rest)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_parse_and_evaluate() {
+        let (l, op, r) = parse_constraint("done + pending <= required - 1").unwrap();
+        let c = Constraint {
+            text: String::new(),
+            left: l,
+            op,
+            right: r,
+            message: String::new(),
+            loc: Loc::default(),
+        };
+        let vals = |f: &str| match f {
+            "done" => Some(3.0),
+            "pending" => Some(1.0),
+            "required" => Some(5.0),
+            _ => None,
+        };
+        assert_eq!(c.holds(&vals), Some(true));
+        assert!(parse_constraint("a <= b <= c").is_err());
+        assert!(parse_constraint("a b").is_err());
+        assert!(parse_constraint("a <=").is_err());
+        assert!(parse_constraint("a$ <= 3").is_err());
+    }
+}
