@@ -75,9 +75,9 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Constraint {
     pub text: String,
-    pub left: Vec<(f64, Term)>,
+    pub left: Side,
     pub op: Op,
-    pub right: Vec<(f64, Term)>,
+    pub right: Side,
     pub message: String,
     pub loc: Loc,
 }
@@ -218,8 +218,8 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
                 None
             }),
         };
-        let reported = r.boolean(t, "reported").map_or(true, |v| v.0);
-        let required = r.boolean(t, "required").map_or(true, |v| v.0);
+        let reported = r.boolean(t, "reported").is_none_or(|v| v.0);
+        let required = r.boolean(t, "required").is_none_or(|v| v.0);
         let Some((id, id_loc)) = id else { continue };
         if id.is_empty()
             || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -314,8 +314,11 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
     ins
 }
 
+/// One side of a constraint: signed terms.
+type Side = Vec<(f64, Term)>;
+
 /// Parses `a + b - 3 <= c`.
-fn parse_constraint(text: &str) -> Result<(Vec<(f64, Term)>, Op, Vec<(f64, Term)>), String> {
+fn parse_constraint(text: &str) -> Result<(Side, Op, Side), String> {
     const OPS: [(&str, Op); 6] =
         [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
     let (at, len, op) = OPS
@@ -323,7 +326,7 @@ fn parse_constraint(text: &str) -> Result<(Vec<(f64, Term)>, Op, Vec<(f64, Term)
         .filter_map(|(s, op)| text.find(s).map(|i| (i, s.len(), *op)))
         .min_by_key(|(i, len, _)| (*i, std::cmp::Reverse(*len)))
         .ok_or("expected a comparison: <=, <, >=, >, == or !=")?;
-    let side = |s: &str| -> Result<Vec<(f64, Term)>, String> {
+    let side = |s: &str| -> Result<Side, String> {
         let mut out = Vec::new();
         let mut sign = 1.0;
         let mut expect_term = true;
