@@ -7,6 +7,7 @@ mod commit;
 mod draw;
 mod init;
 mod plan;
+mod reports;
 mod synth;
 mod verify;
 
@@ -46,6 +47,7 @@ pub enum Command {
     Verify(verify::Args),
     Audit(audit::Args),
     Plan(plan::Args),
+    Reports(reports::Args),
     Synth(synth::Args),
 }
 
@@ -67,6 +69,7 @@ pub fn main() -> i32 {
         Command::Verify(a) => verify::run(&cli.dir, a),
         Command::Audit(a) => audit::run(&cli.dir, a),
         Command::Plan(a) => plan::run(&cli.dir, a),
+        Command::Reports(a) => reports::run(&cli.dir, a),
         Command::Synth(a) => synth::run(a),
     };
     match result {

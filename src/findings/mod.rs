@@ -3,3 +3,7 @@
 //! before anything enters the campaign folder.
 
 pub mod table;
+pub mod values;
+pub mod columns;
+pub mod reports;
+pub mod teams;

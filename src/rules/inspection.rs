@@ -164,8 +164,6 @@ pub struct Inspection {
     pub constraints: Vec<Constraint>,
     pub extensions: Vec<Extension>,
     pub teams: TeamRules,
-    /// Minimum households a team visits per village (practice: 20).
-    pub min_households: Option<u64>,
 }
 
 impl Inspection {
@@ -178,9 +176,8 @@ const FIELD: &[&str] = &["id", "name", "unit", "level", "kind", "reported", "req
 const CONSTRAINT: &[&str] = &["rule", "message"];
 const EXTENSION: &[&str] = &["county", "until", "reason"];
 const TEAMS: &[&str] = &["balance", "size", "tolerance", "basis"];
-const FINDINGS: &[&str] = &["min_households", "basis"];
 
-/// Reads `[[field]]`, `[[constraint]]`, `[[extension]]`, `[teams]` and `[findings]`.
+/// Reads `[[field]]`, `[[constraint]]`, `[[extension]]` and `[teams]`.
 pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Inspection {
     let mut ins = Inspection::default();
     let mut seen = HashSet::new();
@@ -305,11 +302,6 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
         if let Some((rate, _)) = r.rate(t, "tolerance", false) {
             ins.teams.tolerance = rate.value();
         }
-    }
-    if let Some(t) = r.table(top, "findings", "findings", false) {
-        r.known_keys(t, FINDINGS);
-        r.string(t, "basis", false);
-        ins.min_households = r.uint(t, "min_households", false).map(|v| v.0);
     }
     ins
 }

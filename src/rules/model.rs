@@ -166,7 +166,6 @@ const TOP: &[&str] = &[
     "constraint",
     "extension",
     "teams",
-    "findings",
 ];
 const CAMPAIGN: &[&str] = &["name", "issuer", "document", "issued", "period", "check_window", "source"];
 const FRAME: &[&str] =

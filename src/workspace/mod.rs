@@ -7,6 +7,7 @@
 pub mod atomic;
 pub mod draw;
 pub mod journal;
+pub mod reports;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -191,9 +192,14 @@ impl Workspace {
             problems.push("journal.jsonl:1: the journal does not start with init".to_string());
             return Err(Error::CheckFailed(problems.join("\n")));
         };
-        let frozen: Vec<FileRecord> =
-            serde_json::from_value(init.data.get("files").cloned().unwrap_or_default())
-                .map_err(|e| Error::CheckFailed(format!("journal.jsonl:1: unreadable file list: {e}")))?;
+        // Frozen: the inputs of init, and self-reports imported before the
+        // commitment.
+        let mut frozen: Vec<FileRecord> = Vec::new();
+        for e in journal.entries.iter().filter(|e| e.event == "init" || e.event == "reports") {
+            let files: Vec<FileRecord> = serde_json::from_value(e.data.get("files").cloned().unwrap_or_default())
+                .map_err(|err| Error::CheckFailed(format!("journal.jsonl:{}: unreadable file list: {err}", e.seq)))?;
+            frozen.extend(files);
+        }
         let encoding = str_field(init, "frame_encoding").parse().unwrap_or(Encoding::Auto);
         let ws = Workspace {
             dir: dir.to_path_buf(),

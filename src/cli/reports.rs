@@ -1,0 +1,70 @@
+//! `spotcheck reports import`: freeze the counties' self-reports.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use super::{CmdResult, out, say};
+use crate::workspace::{Workspace, reports};
+
+/// Counties' self-reports (自查), imported before the commitment.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 reports import reports/130921-沧县.csv reports/130922-青县.xlsx")]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: ReportsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportsCommand {
+    Import(ImportArgs),
+}
+
+/// Validate self-report files (CSV in UTF-8 or GB18030, or .xlsx) and freeze
+/// them into the campaign, so that the commitment covers them.
+///
+/// Each row is a village (its code in the frame's code column) or a county
+/// (its county code) with the rules' reported fields, by id or Chinese name.
+/// Every problem in every file is listed; if there is any, nothing is
+/// imported. After `commit`, reports cannot be added or changed.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 reports import 沧县自查.csv 青县自查.xlsx")]
+pub struct ImportArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+pub fn run(dir: &Path, a: &Args) -> CmdResult {
+    let ReportsCommand::Import(args) = &a.command;
+    let mut ws = Workspace::open(dir)?;
+    let files: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    let imp = reports::import(&mut ws, &files)?;
+    let (_, frame) = ws.load_inputs()?;
+    for f in &imp.files {
+        out(&format!("{}  {}\n", f.sha256, f.path));
+    }
+    let mut s = String::new();
+    for (c, (reported, missing)) in &imp.coverage {
+        let county = &frame.counties[*c];
+        if *reported == 0 {
+            continue;
+        }
+        s.push_str(&format!("{} {}: {reported} villages reported", county.key, county.name));
+        if !missing.is_empty() {
+            let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+            let more = if missing.len() > 5 { format!(", … ({} in all)", missing.len()) } else { String::new() };
+            s.push_str(&format!(
+                "; {} left out, counted as the worst case in scoring: {}{more}",
+                missing.len(),
+                shown.join(", ")
+            ));
+        }
+        s.push('\n');
+    }
+    for c in &imp.silent {
+        let county = &frame.counties[*c];
+        s.push_str(&format!("{} {}: no self-report yet\n", county.key, county.name));
+    }
+    say(&format!("imported {} file(s), {} rows; they are frozen and the commitment will cover them\n{s}", imp.files.len(), imp.rows));
+    Ok(0)
+}

@@ -1,0 +1,124 @@
+//! Counties' self-reports (自查): validated against the frame and the
+//! rules' fields and constraints before they are frozen with the inputs.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::columns::{self, Role};
+use super::table::Sheet;
+use super::values::{self, Value};
+use crate::error::Diags;
+use crate::frame::Frame;
+use crate::rules::{FieldLevel, Rules};
+
+/// One reported row: a village (or a county, for county-level fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reported {
+    pub code: String,
+    pub county: usize,
+    pub is_county: bool,
+    pub values: Vec<(String, Value)>,
+}
+
+/// A validated report file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFile {
+    pub rows: Vec<Reported>,
+}
+
+/// Validates a report sheet. `already` holds codes reported by files
+/// imported earlier; a code reported twice is an error.
+pub fn validate(sheet: &Sheet, rules: &Rules, frame: &Frame, already: &HashSet<String>) -> Result<ReportFile, Diags> {
+    let fields: Vec<_> = rules.inspection.fields.iter().filter(|f| f.reported).collect();
+    let roles = [Role {
+        name: "code",
+        headers: vec![rules.frame.code.clone(), "code".into(), "村代码".into(), "代码".into()],
+        required: true,
+    }];
+    let ignore = [
+        rules.frame.name.clone(),
+        rules.frame.county.clone(),
+        rules.frame.township.clone(),
+        "name".into(),
+        "村名".into(),
+        "备注".into(),
+        "note".into(),
+    ];
+    let cols = columns::map(sheet, &roles, &fields, &ignore)?;
+    let code_col = cols.role("code").unwrap_or(0);
+    let villages: HashMap<&str, usize> = (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect();
+    let counties: HashMap<&str, usize> = frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
+
+    let mut diags = Diags::default();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rows = Vec::new();
+    for row in &sheet.rows {
+        let code = sheet.cell(row, code_col).to_string();
+        if code.is_empty() {
+            diags.push(sheet.diag(row.number, Some(code_col), "empty code"));
+            continue;
+        }
+        let (county, is_county) = match (villages.get(code.as_str()), counties.get(code.as_str())) {
+            (Some(&v), _) => (frame.villages[v].county, false),
+            (None, Some(&c)) => (c, true),
+            (None, None) => {
+                diags.push(sheet.diag(row.number, Some(code_col), format!("code {code} is not a village or county of the frame")));
+                continue;
+            }
+        };
+        if let Some(first) = seen.get(&code) {
+            diags.push(sheet.diag(row.number, Some(code_col), format!("code {code} is reported twice (also on row {first})")));
+            continue;
+        }
+        if already.contains(&code) {
+            diags.push(sheet.diag(row.number, Some(code_col), format!("code {code} was already reported in an earlier file")));
+            continue;
+        }
+        seen.insert(code.clone(), row.number);
+        let mut values = Vec::new();
+        for &(col, f) in &cols.fields {
+            let raw = sheet.cell(row, col);
+            if raw.is_empty() {
+                continue;
+            }
+            let wrong_level = (f.level == FieldLevel::County) != is_county;
+            if wrong_level {
+                let which = if is_county { "a county" } else { "a village" };
+                diags.push(sheet.diag(row.number, Some(col), format!("`{}` is a {}-level field, but this row is {which}", f.name, if f.level == FieldLevel::County { "county" } else { "village" })));
+                continue;
+            }
+            match values::parse(f.kind, raw) {
+                Ok(v) => values.push((f.id.clone(), v)),
+                Err(why) => diags.push(sheet.diag(row.number, Some(col), format!("`{}`: {why}", f.name))),
+            }
+        }
+        check_constraints(sheet, row.number, rules, &values, &mut diags);
+        rows.push(Reported { code, county, is_county, values });
+    }
+    if diags.has_errors() { Err(diags) } else { Ok(ReportFile { rows }) }
+}
+
+/// Checks the rules' constraints on one row's values.
+pub fn check_constraints(sheet: &Sheet, row: u64, rules: &Rules, values: &[(String, Value)], diags: &mut Diags) {
+    let get = |id: &str| values.iter().find(|(f, _)| f == id).and_then(|(_, v)| v.number());
+    for c in &rules.inspection.constraints {
+        if c.holds(&get) == Some(false) {
+            let why = if c.message.is_empty() { String::new() } else { format!(" ({})", c.message) };
+            diags.push(sheet.diag(row, None, format!("violates `{}`{why}", c.text)));
+        }
+    }
+}
+
+/// Per county: reported villages and the frame's villages left out.
+pub fn coverage(frame: &Frame, reported: &HashSet<String>) -> BTreeMap<usize, (usize, Vec<String>)> {
+    let mut out: BTreeMap<usize, (usize, Vec<String>)> = BTreeMap::new();
+    for &i in &frame.by_code {
+        let i = i as usize;
+        let e = out.entry(frame.villages[i].county).or_default();
+        if reported.contains(frame.code(i)) {
+            e.0 += 1;
+        } else {
+            e.1.push(frame.code(i).to_string());
+        }
+    }
+    out
+}

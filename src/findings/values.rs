@@ -1,0 +1,108 @@
+//! Cell values by field kind: counts, amounts in yuan, yes/no, dates, text,
+//! as inspectors and county clerks type them.
+
+use crate::rules::Kind;
+
+/// A parsed value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Count(u64),
+    /// Yuan in fen (hundredths), exact.
+    Amount(u64),
+    YesNo(bool),
+    /// YYYY-MM-DD.
+    Date(String),
+    Text(String),
+}
+
+impl Value {
+    /// The number a constraint compares (yes = 1, no = 0).
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Value::Count(n) => Some(*n as f64),
+            Value::Amount(f) => Some(*f as f64 / 100.0),
+            Value::YesNo(b) => Some(f64::from(u8::from(*b))),
+            Value::Date(_) | Value::Text(_) => None,
+        }
+    }
+}
+
+/// Parses `raw` (already trimmed, non-empty) as `kind`.
+pub fn parse(kind: Kind, raw: &str) -> Result<Value, String> {
+    match kind {
+        Kind::Count => {
+            if let Some(rest) = raw.strip_prefix('-')
+                && rest.parse::<u64>().is_ok()
+            {
+                return Err(format!("`{raw}` is negative; counts are 0 or more"));
+            }
+            raw.parse::<u64>().map(Value::Count).map_err(|_| format!("`{raw}` is not a whole number"))
+        }
+        Kind::Amount => parse_amount(raw).map(Value::Amount),
+        Kind::YesNo => match raw.to_lowercase().as_str() {
+            "是" | "有" | "yes" | "y" | "1" | "true" | "√" => Ok(Value::YesNo(true)),
+            "否" | "无" | "no" | "n" | "0" | "false" | "×" => Ok(Value::YesNo(false)),
+            _ => Err(format!("`{raw}` is not 是 or 否")),
+        },
+        Kind::Date => parse_date(raw).map(Value::Date),
+        Kind::Text => Ok(Value::Text(raw.to_string())),
+    }
+}
+
+/// Yuan with at most two decimals, as fen.
+fn parse_amount(raw: &str) -> Result<u64, String> {
+    let t = raw.trim_end_matches('元');
+    if t.starts_with('-') {
+        return Err(format!("`{raw}` is negative; amounts are 0 or more"));
+    }
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !digits(int) || !(frac.is_empty() || digits(frac)) {
+        return Err(format!("`{raw}` is not an amount in yuan"));
+    }
+    if frac.len() > 2 {
+        return Err(format!("`{raw}` has more than two decimals (fen)"));
+    }
+    let yuan: u64 = int.parse().map_err(|_| format!("`{raw}` is too large"))?;
+    let fen: u64 = format!("{frac:0<2}").parse().unwrap_or(0);
+    yuan.checked_mul(100).and_then(|v| v.checked_add(fen)).ok_or(format!("`{raw}` is too large"))
+}
+
+/// YYYY-MM-DD, also with / or . or 年月日.
+pub fn parse_date(raw: &str) -> Result<String, String> {
+    let norm: String = raw.replace(['/', '.', '年', '月'], "-").trim_end_matches('日').to_string();
+    let parts: Vec<&str> = norm.split('-').collect();
+    let bad = || format!("`{raw}` is not a date like 2009-02-15");
+    if parts.len() != 3 {
+        return Err(bad());
+    }
+    let (y, m, d): (u32, u32, u32) = (
+        parts[0].parse().map_err(|_| bad())?,
+        parts[1].parse().map_err(|_| bad())?,
+        parts[2].parse().map_err(|_| bad())?,
+    );
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1900..=2999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days[m as usize - 1] {
+        return Err(bad());
+    }
+    Ok(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert_eq!(parse(Kind::Count, "12"), Ok(Value::Count(12)));
+        assert!(parse(Kind::Count, "-3").unwrap_err().contains("negative"));
+        assert!(parse(Kind::Count, "1.5").is_err());
+        assert_eq!(parse(Kind::Amount, "1000.5"), Ok(Value::Amount(100_050)));
+        assert_eq!(parse(Kind::Amount, "3000元"), Ok(Value::Amount(300_000)));
+        assert!(parse(Kind::Amount, "1.234").is_err());
+        assert_eq!(parse(Kind::YesNo, "是"), Ok(Value::YesNo(true)));
+        assert_eq!(parse(Kind::Date, "2009年2月9日"), Ok(Value::Date("2009-02-09".into())));
+        assert!(parse(Kind::Date, "2009-02-30").is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! Importing counties' self-reports into a campaign, before the commitment.
+//! All files are validated first; any problem and none is imported.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{FileRecord, Workspace, atomic, read};
+use crate::error::{Diags, Error, Result};
+use crate::findings::reports::{self, ReportFile};
+use crate::findings::table;
+use crate::frame::Frame;
+use crate::hash::sha256_hex;
+use crate::rules::Rules;
+use crate::text::Encoding;
+
+/// The folder of frozen self-reports.
+pub const REPORTS: &str = "reports";
+
+/// What an import did.
+pub struct Imported {
+    pub files: Vec<FileRecord>,
+    pub rows: usize,
+    /// Per county: villages reported, and the frame's villages left out.
+    pub coverage: BTreeMap<usize, (usize, Vec<String>)>,
+    /// Counties with no self-report at all.
+    pub silent: Vec<usize>,
+}
+
+/// Parses every frozen report file.
+pub fn load_all(ws: &Workspace, rules: &Rules, frame: &Frame) -> Result<Vec<ReportFile>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for f in ws.frozen.iter().filter(|f| f.role == "report") {
+        let bytes = read(&ws.path(&f.path))?;
+        let sheet = table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
+        let rep = reports::validate(&sheet, rules, frame, &seen).map_err(Error::Invalid)?;
+        seen.extend(rep.rows.iter().map(|r| r.code.clone()));
+        out.push(rep);
+    }
+    Ok(out)
+}
+
+/// Validates and freezes report files. Refused once the commitment exists.
+pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
+    if let Some(c) = ws.journal.last("commit") {
+        return Err(Error::Usage(format!(
+            "self-reports are closed: the commitment of {} fixed the inputs before the draw; a late or altered report cannot be accepted",
+            c.at
+        )));
+    }
+    let (rules, frame) = ws.load_inputs()?;
+    let mut seen: HashSet<String> =
+        load_all(ws, &rules, &frame)?.iter().flat_map(|r| r.rows.iter().map(|x| x.code.clone())).collect();
+    let mut diags = Diags::default();
+    let mut staged = Vec::new();
+    let mut names = HashSet::new();
+    let mut rows = 0;
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .ok_or_else(|| Error::Usage(format!("{} is not a file", path.display())))?;
+        let rel = format!("{REPORTS}/{name}");
+        if ws.path(&rel).exists() || !names.insert(name.clone()) {
+            return Err(Error::Usage(format!("{rel} already exists; give the file a new name")));
+        }
+        let bytes = read(path)?;
+        match table::read(&name, &bytes, Encoding::Auto, None).and_then(|s| reports::validate(&s, &rules, &frame, &seen)) {
+            Ok(rep) => {
+                seen.extend(rep.rows.iter().map(|r| r.code.clone()));
+                rows += rep.rows.len();
+                staged.push((rel, bytes));
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result()?;
+    std::fs::create_dir_all(ws.path(REPORTS)).map_err(|e| Error::io(ws.path(REPORTS), e))?;
+    let mut records = Vec::new();
+    for (rel, bytes) in &staged {
+        atomic::write_new(&ws.path(rel), bytes)?;
+        records.push(FileRecord { path: rel.clone(), sha256: sha256_hex(bytes), role: "report".into() });
+    }
+    ws.append("reports", json!({ "files": records }))?;
+    ws.frozen.extend(records.clone());
+    let coverage = reports::coverage(&frame, &seen);
+    let silent = (0..frame.counties.len()).filter(|c| coverage.get(c).is_none_or(|e| e.0 == 0)).collect();
+    Ok(Imported { files: records, rows, coverage, silent })
+}
