@@ -6,6 +6,7 @@ mod check;
 mod commit;
 mod draw;
 mod init;
+mod inspect;
 mod plan;
 mod reports;
 mod synth;
@@ -48,6 +49,11 @@ pub enum Command {
     Audit(audit::Args),
     Plan(plan::Args),
     Reports(reports::Args),
+    Assign(inspect::AssignArgs),
+    Forms(inspect::FormsArgs),
+    Substitute(inspect::SubstituteArgs),
+    Findings(inspect::FindingsArgs),
+    Status(inspect::StatusArgs),
     Synth(synth::Args),
 }
 
@@ -70,6 +76,11 @@ pub fn main() -> i32 {
         Command::Audit(a) => audit::run(&cli.dir, a),
         Command::Plan(a) => plan::run(&cli.dir, a),
         Command::Reports(a) => reports::run(&cli.dir, a),
+        Command::Assign(a) => inspect::assign(&cli.dir, a),
+        Command::Forms(a) => inspect::forms(&cli.dir, a),
+        Command::Substitute(a) => inspect::substitute(&cli.dir, a),
+        Command::Findings(a) => inspect::findings(&cli.dir, a),
+        Command::Status(a) => inspect::status(&cli.dir, a),
         Command::Synth(a) => synth::run(a),
     };
     match result {

@@ -9,7 +9,9 @@ use crate::workspace::{Workspace, reports};
 
 /// Counties' self-reports (自查), imported before the commitment.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 reports import reports/130921-沧县.csv reports/130922-青县.xlsx")]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 reports import reports/130921-沧县.csv reports/130922-青县.xlsx"
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: ReportsCommand,
@@ -52,7 +54,8 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
         s.push_str(&format!("{} {}: {reported} villages reported", county.key, county.name));
         if !missing.is_empty() {
             let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
-            let more = if missing.len() > 5 { format!(", … ({} in all)", missing.len()) } else { String::new() };
+            let more =
+                if missing.len() > 5 { format!(", … ({} in all)", missing.len()) } else { String::new() };
             s.push_str(&format!(
                 "; {} left out, counted as the worst case in scoring: {}{more}",
                 missing.len(),
@@ -65,6 +68,10 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
         let county = &frame.counties[*c];
         s.push_str(&format!("{} {}: no self-report yet\n", county.key, county.name));
     }
-    say(&format!("imported {} file(s), {} rows; they are frozen and the commitment will cover them\n{s}", imp.files.len(), imp.rows));
+    say(&format!(
+        "imported {} file(s), {} rows; they are frozen and the commitment will cover them\n{s}",
+        imp.files.len(),
+        imp.rows
+    ));
     Ok(0)
 }

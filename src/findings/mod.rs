@@ -2,8 +2,10 @@
 //! who inspects where, and what the inspectors found, all validated in full
 //! before anything enters the campaign folder.
 
-pub mod table;
-pub mod values;
 pub mod columns;
+pub mod forms;
+pub mod import;
 pub mod reports;
+pub mod table;
 pub mod teams;
+pub mod values;

@@ -27,7 +27,12 @@ pub struct ReportFile {
 
 /// Validates a report sheet. `already` holds codes reported by files
 /// imported earlier; a code reported twice is an error.
-pub fn validate(sheet: &Sheet, rules: &Rules, frame: &Frame, already: &HashSet<String>) -> Result<ReportFile, Diags> {
+pub fn validate(
+    sheet: &Sheet,
+    rules: &Rules,
+    frame: &Frame,
+    already: &HashSet<String>,
+) -> Result<ReportFile, Diags> {
     let fields: Vec<_> = rules.inspection.fields.iter().filter(|f| f.reported).collect();
     let roles = [Role {
         name: "code",
@@ -46,7 +51,8 @@ pub fn validate(sheet: &Sheet, rules: &Rules, frame: &Frame, already: &HashSet<S
     let cols = columns::map(sheet, &roles, &fields, &ignore)?;
     let code_col = cols.role("code").unwrap_or(0);
     let villages: HashMap<&str, usize> = (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect();
-    let counties: HashMap<&str, usize> = frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
+    let counties: HashMap<&str, usize> =
+        frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
 
     let mut diags = Diags::default();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -61,16 +67,28 @@ pub fn validate(sheet: &Sheet, rules: &Rules, frame: &Frame, already: &HashSet<S
             (Some(&v), _) => (frame.villages[v].county, false),
             (None, Some(&c)) => (c, true),
             (None, None) => {
-                diags.push(sheet.diag(row.number, Some(code_col), format!("code {code} is not a village or county of the frame")));
+                diags.push(sheet.diag(
+                    row.number,
+                    Some(code_col),
+                    format!("code {code} is not a village or county of the frame"),
+                ));
                 continue;
             }
         };
         if let Some(first) = seen.get(&code) {
-            diags.push(sheet.diag(row.number, Some(code_col), format!("code {code} is reported twice (also on row {first})")));
+            diags.push(sheet.diag(
+                row.number,
+                Some(code_col),
+                format!("code {code} is reported twice (also on row {first})"),
+            ));
             continue;
         }
         if already.contains(&code) {
-            diags.push(sheet.diag(row.number, Some(code_col), format!("code {code} was already reported in an earlier file")));
+            diags.push(sheet.diag(
+                row.number,
+                Some(code_col),
+                format!("code {code} was already reported in an earlier file"),
+            ));
             continue;
         }
         seen.insert(code.clone(), row.number);
@@ -83,7 +101,15 @@ pub fn validate(sheet: &Sheet, rules: &Rules, frame: &Frame, already: &HashSet<S
             let wrong_level = (f.level == FieldLevel::County) != is_county;
             if wrong_level {
                 let which = if is_county { "a county" } else { "a village" };
-                diags.push(sheet.diag(row.number, Some(col), format!("`{}` is a {}-level field, but this row is {which}", f.name, if f.level == FieldLevel::County { "county" } else { "village" })));
+                diags.push(sheet.diag(
+                    row.number,
+                    Some(col),
+                    format!(
+                        "`{}` is a {}-level field, but this row is {which}",
+                        f.name,
+                        if f.level == FieldLevel::County { "county" } else { "village" }
+                    ),
+                ));
                 continue;
             }
             match values::parse(f.kind, raw) {
@@ -98,7 +124,13 @@ pub fn validate(sheet: &Sheet, rules: &Rules, frame: &Frame, already: &HashSet<S
 }
 
 /// Checks the rules' constraints on one row's values.
-pub fn check_constraints(sheet: &Sheet, row: u64, rules: &Rules, values: &[(String, Value)], diags: &mut Diags) {
+pub fn check_constraints(
+    sheet: &Sheet,
+    row: u64,
+    rules: &Rules,
+    values: &[(String, Value)],
+    diags: &mut Diags,
+) {
     let get = |id: &str| values.iter().find(|(f, _)| f == id).and_then(|(_, v)| v.number());
     for c in &rules.inspection.constraints {
         if c.holds(&get) == Some(false) {

@@ -25,14 +25,31 @@ pub struct Team {
 /// separated by `;`, `、` or `,` inside the cell).
 pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
     let roles = [
-        Role { name: "team", headers: vec!["team".into(), "队".into(), "检查组".into(), "组别".into()], required: true },
-        Role { name: "members", headers: vec!["members".into(), "成员".into(), "组员".into()], required: true },
-        Role { name: "home", headers: vec!["home".into(), "籍贯县".into(), "所在县".into(), "回避县".into()], required: true },
+        Role {
+            name: "team",
+            headers: vec!["team".into(), "队".into(), "检查组".into(), "组别".into()],
+            required: true,
+        },
+        Role {
+            name: "members",
+            headers: vec!["members".into(), "成员".into(), "组员".into()],
+            required: true,
+        },
+        Role {
+            name: "home",
+            headers: vec!["home".into(), "籍贯县".into(), "所在县".into(), "回避县".into()],
+            required: true,
+        },
     ];
     let cols = columns::map(sheet, &roles, &[], &["备注".into(), "note".into()])?;
-    let (ct, cm, ch) = (cols.role("team").unwrap_or(0), cols.role("members").unwrap_or(1), cols.role("home").unwrap_or(2));
+    let (ct, cm, ch) =
+        (cols.role("team").unwrap_or(0), cols.role("members").unwrap_or(1), cols.role("home").unwrap_or(2));
     let split = |s: &str| -> Vec<String> {
-        s.split([';', '；', '、', ',', '，']).map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+        s.split([';', '；', '、', ',', '，'])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect()
     };
     let mut diags = Diags::default();
     let mut teams: Vec<Team> = Vec::new();
@@ -54,7 +71,11 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
         for h in split(sheet.cell(row, ch)) {
             match frame.counties.iter().find(|c| c.key == h || c.name == h) {
                 Some(c) => home.push(c.key.clone()),
-                None => diags.push(sheet.diag(row.number, Some(ch), format!("home county `{h}` is not in the frame"))),
+                None => diags.push(sheet.diag(
+                    row.number,
+                    Some(ch),
+                    format!("home county `{h}` is not in the frame"),
+                )),
             }
         }
         teams.push(Team { id, members, home });
@@ -83,7 +104,13 @@ pub struct Assignment {
 /// Assigns jobs to teams. `tolerance`: the largest accepted spread of loads
 /// (1 village, or a share of the mean household load). Errors name a county
 /// that no team may check.
-pub fn assign(teams: &[Team], jobs: &[Job], frame: &Frame, tolerance: u64, stream: &mut Stream) -> Result<Assignment, String> {
+pub fn assign(
+    teams: &[Team],
+    jobs: &[Job],
+    frame: &Frame,
+    tolerance: u64,
+    stream: &mut Stream,
+) -> Result<Assignment, String> {
     let eligible = |county: usize| -> Vec<usize> {
         let key = &frame.counties[county].key;
         (0..teams.len()).filter(|&t| !teams[t].home.contains(key)).collect()
@@ -114,7 +141,7 @@ pub fn assign(teams: &[Team], jobs: &[Job], frame: &Frame, tolerance: u64, strea
         by_county.iter().map(|(&c, js)| (c, js.iter().map(|&j| jobs[j].weight).sum())).collect();
     let order = fisher_yates(counties.len(), counties.len(), stream);
     counties = order.into_iter().map(|i| counties[i]).collect();
-    counties.sort_by(|a, b| b.1.cmp(&a.1)); // stable: equal weights keep the seeded order
+    counties.sort_by_key(|c| std::cmp::Reverse(c.1)); // stable: equal weights keep the seeded order
 
     let total: u64 = jobs.iter().map(|j| j.weight).sum();
     let cap = total.div_ceil(teams.len().max(1) as u64) + tolerance / 2;
@@ -145,7 +172,14 @@ pub fn assign(teams: &[Team], jobs: &[Job], frame: &Frame, tolerance: u64, strea
 
 /// Moves single villages off the most loaded team, to the least loaded team
 /// that may check them, while that narrows the spread of loads.
-fn rebalance(jobs: &[Job], frame: &Frame, teams: &[Team], tolerance: u64, team_of: &mut [usize], loads: &mut [u64]) {
+fn rebalance(
+    jobs: &[Job],
+    frame: &Frame,
+    teams: &[Team],
+    tolerance: u64,
+    team_of: &mut [usize],
+    loads: &mut [u64],
+) {
     for _ in 0..jobs.len() * 2 {
         let max_t = (0..loads.len()).max_by_key(|&t| (loads[t], std::cmp::Reverse(t))).unwrap_or(0);
         let min_load = loads.iter().min().copied().unwrap_or(0);
@@ -191,7 +225,9 @@ mod tests {
     #[test]
     fn never_home_county_and_balanced_within_one() {
         let f = frame();
-        let jobs: Vec<Job> = (0..f.villages.len()).map(|v| Job { village: v, county: f.villages[v].county, weight: 1 }).collect();
+        let jobs: Vec<Job> = (0..f.villages.len())
+            .map(|v| Job { village: v, county: f.villages[v].county, weight: 1 })
+            .collect();
         let teams = [team("1", &["C0"]), team("2", &["C1"]), team("3", &["C2", "C3"])];
         let a = assign(&teams, &jobs, &f, 1, &mut Stream::new([3; 32])).unwrap();
         for (j, job) in jobs.iter().enumerate() {

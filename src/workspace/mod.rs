@@ -6,9 +6,11 @@
 
 pub mod atomic;
 pub mod draw;
+pub mod inspection;
 pub mod journal;
 pub mod reports;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -196,8 +198,10 @@ impl Workspace {
         // commitment.
         let mut frozen: Vec<FileRecord> = Vec::new();
         for e in journal.entries.iter().filter(|e| e.event == "init" || e.event == "reports") {
-            let files: Vec<FileRecord> = serde_json::from_value(e.data.get("files").cloned().unwrap_or_default())
-                .map_err(|err| Error::CheckFailed(format!("journal.jsonl:{}: unreadable file list: {err}", e.seq)))?;
+            let files: Vec<FileRecord> =
+                serde_json::from_value(e.data.get("files").cloned().unwrap_or_default()).map_err(|err| {
+                    Error::CheckFailed(format!("journal.jsonl:{}: unreadable file list: {err}", e.seq))
+                })?;
             frozen.extend(files);
         }
         let encoding = str_field(init, "frame_encoding").parse().unwrap_or(Encoding::Auto);
@@ -245,7 +249,40 @@ impl Workspace {
                 }
             }
         }
+        // Files later steps wrote (assignment, forms, findings), each as its
+        // latest journal entry recorded it.
+        for (path, sha) in ws.recorded_outputs() {
+            problems.extend(ws.check_file(&path, &sha, "recorded file"));
+        }
         Ok((ws, problems))
+    }
+
+    /// Every `outputs` entry of the journal, the latest per path.
+    pub fn recorded_outputs(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for e in &self.journal.entries {
+            if let Some(list) = e.data.get("outputs").and_then(|o| o.as_array()) {
+                for o in list {
+                    let Some(p) = o.get("path").and_then(|v| v.as_str()) else { continue };
+                    // A null hash records that the file was moved away.
+                    match o.get("sha256").and_then(|v| v.as_str()) {
+                        Some(h) => out.insert(p.to_string(), h.to_string()),
+                        None => out.remove(p),
+                    };
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes a file and returns its `outputs` entry for the journal.
+    pub fn write_output(&self, rel: &str, bytes: &[u8]) -> Result<serde_json::Value> {
+        let path = self.path(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+        }
+        atomic::write(&path, bytes)?;
+        Ok(json!({ "path": rel, "sha256": sha256_hex(bytes) }))
     }
 
     fn check_file(&self, rel: &str, want: &str, what: &str) -> Vec<String> {

@@ -67,7 +67,9 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
             return Err(Error::Usage(format!("{rel} already exists; give the file a new name")));
         }
         let bytes = read(path)?;
-        match table::read(&name, &bytes, Encoding::Auto, None).and_then(|s| reports::validate(&s, &rules, &frame, &seen)) {
+        match table::read(&name, &bytes, Encoding::Auto, None)
+            .and_then(|s| reports::validate(&s, &rules, &frame, &seen))
+        {
             Ok(rep) => {
                 seen.extend(rep.rows.iter().map(|r| r.code.clone()));
                 rows += rep.rows.len();

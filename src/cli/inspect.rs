@@ -1,0 +1,177 @@
+//! The inspection commands: `assign`, `forms`, `substitute`, `findings
+//! import` and `status`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use super::{CmdResult, out, say};
+use crate::error::Error;
+use crate::workspace::Workspace;
+use crate::workspace::inspection;
+
+/// Assign every sampled village to an inspection team.
+///
+/// Never to a team with a member from the village's county (回避); workloads
+/// balanced by villages or households as the rules say; a county's villages
+/// kept together where possible; ties broken by the draw's seed. Writes
+/// assignment.csv.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 assign --teams teams.csv")]
+pub struct AssignArgs {
+    /// Teams: columns 检查组 (team), 成员 (members), 籍贯县 (home counties).
+    #[arg(long, value_name = "FILE")]
+    pub teams: PathBuf,
+    /// Replace an earlier assignment (journaled, with --reason).
+    #[arg(long, requires = "reason")]
+    pub reassign: bool,
+    #[arg(long, requires = "reassign")]
+    pub reason: Option<String>,
+}
+
+/// Write one findings form per team, as .xlsx (validated input cells,
+/// locked headers) and .csv, under forms/. Forms never show what the
+/// county reported.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 forms")]
+pub struct FormsArgs {}
+
+/// Replace a village that cannot be reached with the next reserve village
+/// of its stratum. A commission decision: journaled with its reason.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 substitute 130921104203 --reason \"道路冲毁，无法到达\""
+)]
+pub struct SubstituteArgs {
+    pub village: String,
+    #[arg(long)]
+    pub reason: String,
+}
+
+/// Inspectors' findings.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx 检查表-2.csv")]
+pub struct FindingsArgs {
+    #[command(subcommand)]
+    pub command: FindingsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FindingsCommand {
+    Import(ImportArgs),
+}
+
+/// Import filled-in findings forms (.xlsx, or CSV in UTF-8 or GB18030).
+///
+/// Each file is all or nothing: every problem is listed with file, sheet,
+/// row and column, and a file with any problem leaves the campaign as it
+/// was. A corrected file replaces an earlier one of the same name only with
+/// --supersede --reason; the old one is kept.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx --supersede --reason \"改正第5行出生人数\""
+)]
+pub struct ImportArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, requires = "reason")]
+    pub supersede: bool,
+    #[arg(long, requires = "supersede")]
+    pub reason: Option<String>,
+}
+
+/// Show, per county and per team, what has been sampled, assigned and
+/// received, substitutions, and self-reports.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 status")]
+pub struct StatusArgs {}
+
+pub fn assign(dir: &Path, a: &AssignArgs) -> CmdResult {
+    let mut ws = Workspace::open(dir)?;
+    let o = inspection::assign(&mut ws, &a.teams, a.reason.as_deref().filter(|_| a.reassign))?;
+    let mut s = String::new();
+    for (team, villages, load) in &o.loads {
+        if o.households {
+            s.push_str(&format!("team {team}: {villages} villages, {load} households\n"));
+        } else {
+            s.push_str(&format!("team {team}: {villages} villages\n"));
+        }
+    }
+    out(&s);
+    say(&format!(
+        "assigned {} villages; wrote {}; next: spotcheck forms",
+        o.rows.len(),
+        ws.path(inspection::ASSIGNMENT).display()
+    ));
+    Ok(0)
+}
+
+pub fn forms(dir: &Path, _a: &FormsArgs) -> CmdResult {
+    let mut ws = Workspace::open(dir)?;
+    let written = inspection::write_forms(&mut ws)?;
+    for w in &written {
+        out(&format!("{}\n", ws.path(w).display()));
+    }
+    say(&format!("wrote {} forms (.xlsx and .csv per team)", written.len() / 2));
+    Ok(0)
+}
+
+pub fn substitute(dir: &Path, a: &SubstituteArgs) -> CmdResult {
+    let mut ws = Workspace::open(dir)?;
+    let (old, new) = inspection::substitute(&mut ws, &a.village, &a.reason)?;
+    say(&format!(
+        "village {old} is replaced by reserve {new}; run `spotcheck forms` to reissue the team's form"
+    ));
+    Ok(0)
+}
+
+pub fn findings(dir: &Path, a: &FindingsArgs) -> CmdResult {
+    let FindingsCommand::Import(args) = &a.command;
+    let mut ws = Workspace::open(dir)?;
+    let files: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    let results =
+        inspection::import_findings(&mut ws, &files, args.reason.as_deref().filter(|_| args.supersede))?;
+    let mut failed = 0;
+    for r in &results {
+        match &r.accepted {
+            Some((team, n)) => say(&format!("{}: accepted, team {team}, {n} villages", r.file)),
+            None => {
+                failed += 1;
+                say(&format!("{}", r.problems.clone().sorted()));
+                say(&format!(
+                    "{}: refused ({} problems); nothing of it was imported",
+                    r.file,
+                    r.problems.errors().count()
+                ));
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Error::CheckFailed(format!("{failed} of {} file(s) refused", results.len())));
+    }
+    Ok(0)
+}
+
+pub fn status(dir: &Path, _a: &StatusArgs) -> CmdResult {
+    let ws = Workspace::open(dir)?;
+    let st = inspection::status(&ws)?;
+    let mut s = format!(
+        "{:<8} {:<16} {:>8} {:>9} {:>8} {:>13} {:>12}\n",
+        "code", "county", "sampled", "received", "missing", "substitutions", "self-report"
+    );
+    for (code, name, sampled, got, subs, rep) in &st.counties {
+        let report = if *rep == 0 { "missing".to_string() } else { format!("{rep} rows") };
+        s.push_str(&format!(
+            "{code:<8} {name:<16} {sampled:>8} {got:>9} {:>8} {subs:>13} {report:>12}\n",
+            sampled - got
+        ));
+    }
+    if !st.teams.is_empty() {
+        s.push_str(&format!("\n{:<10} {:>8} {:>9} {:>8}\n", "team", "assigned", "received", "missing"));
+        for (team, assigned, got) in &st.teams {
+            s.push_str(&format!("{team:<10} {assigned:>8} {got:>9} {:>8}\n", assigned - got));
+        }
+    }
+    out(&s);
+    Ok(0)
+}

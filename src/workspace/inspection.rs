@@ -1,0 +1,443 @@
+//! The inspection inside a campaign folder: assigning teams, writing forms,
+//! substituting unreachable villages, importing findings, and the status of
+//! it all. Every step is journaled with the files it wrote.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{SAMPLE, Workspace, read, str_field};
+use crate::error::{Error, Result};
+use crate::findings::forms::{self, Form, FormRow};
+use crate::findings::import::{self, Assigned, Context};
+use crate::findings::table;
+use crate::findings::teams::{self, Job};
+use crate::hash::sha256_hex;
+use crate::sample::stream::Stream;
+use crate::text::Encoding;
+
+pub const ASSIGNMENT: &str = "assignment.csv";
+pub const FORMS: &str = "forms";
+pub const FINDINGS: &str = "findings";
+
+/// A row of `sample.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sampled {
+    pub code: String,
+    pub county: String,
+    pub stratum: String,
+    pub reserve: Option<u32>,
+}
+
+/// A row of `assignment.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedRow {
+    pub team: String,
+    pub form_id: String,
+    pub code: String,
+    pub name: String,
+    pub county_code: String,
+    pub county: String,
+    pub township: String,
+}
+
+fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
+    ws.journal
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.event == "draw" || e.event == "redraw")
+        .ok_or_else(|| Error::Usage("no sample has been drawn yet: run `spotcheck draw` first".into()))
+}
+
+/// The published sample, in file order.
+pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
+    let bytes = read(&ws.path(SAMPLE))?;
+    let sheet = table::read(SAMPLE, &bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
+    let col = |name: &str| sheet.header.iter().position(|h| h == name).unwrap_or(0);
+    let (c, cc, st, rr) = (col("code"), col("county_code"), col("stratum"), col("reserve_rank"));
+    Ok(sheet
+        .rows
+        .iter()
+        .map(|r| Sampled {
+            code: sheet.cell(r, c).to_string(),
+            county: sheet.cell(r, cc).to_string(),
+            stratum: sheet.cell(r, st).to_string(),
+            reserve: sheet.cell(r, rr).parse().ok(),
+        })
+        .collect())
+}
+
+/// Substitutions so far: replaced village → replacement.
+pub fn substitutions(ws: &Workspace) -> Vec<(String, String)> {
+    ws.journal.all("substitute").map(|e| (str_field(e, "village"), str_field(e, "replacement"))).collect()
+}
+
+/// The villages to inspect: the main sample, with replaced villages swapped
+/// for their reserves. Also the sampled codes that are not to be inspected,
+/// with why.
+pub fn active(ws: &Workspace) -> Result<(Vec<Sampled>, HashMap<String, String>)> {
+    let all = sampled(ws)?;
+    let subs = substitutions(ws);
+    let replaced: HashMap<&str, &str> = subs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let called: HashSet<&str> = subs.iter().map(|(_, b)| b.as_str()).collect();
+    let mut active = Vec::new();
+    let mut inactive = HashMap::new();
+    for s in all {
+        let is_active = match s.reserve {
+            None => !replaced.contains_key(s.code.as_str()),
+            Some(_) => called.contains(s.code.as_str()) && !replaced.contains_key(s.code.as_str()),
+        };
+        if is_active {
+            active.push(s);
+        } else if let Some(by) = replaced.get(s.code.as_str()) {
+            inactive.insert(s.code.clone(), format!("was replaced by {by} (substitution)"));
+        } else {
+            inactive.insert(s.code.clone(), "is a reserve village not called up by a substitution".into());
+        }
+    }
+    Ok((active, inactive))
+}
+
+/// Reads `assignment.csv`.
+pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
+    let path = ws.path(ASSIGNMENT);
+    if !path.exists() {
+        return Err(Error::Usage("no assignment yet: run `spotcheck assign --teams teams.csv` first".into()));
+    }
+    let sheet = table::read(ASSIGNMENT, &read(&path)?, Encoding::Utf8, None).map_err(Error::Invalid)?;
+    Ok(sheet
+        .rows
+        .iter()
+        .map(|r| {
+            let c = |i: usize| sheet.cell(r, i).to_string();
+            AssignedRow {
+                team: c(0),
+                form_id: c(1),
+                code: c(2),
+                name: c(3),
+                county_code: c(4),
+                county: c(5),
+                township: c(6),
+            }
+        })
+        .collect())
+}
+
+fn assignment_csv(rows: &[AssignedRow]) -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+        w.write_record(["检查组", "表单编号", "村代码", "村名", "县代码", "县", "乡镇"])
+            .expect("write to memory");
+        for r in rows {
+            w.write_record([&r.team, &r.form_id, &r.code, &r.name, &r.county_code, &r.county, &r.township])
+                .expect("write to memory");
+        }
+        w.flush().expect("write to memory");
+    }
+    out
+}
+
+/// What `assign` did.
+pub struct AssignOutcome {
+    pub rows: Vec<AssignedRow>,
+    /// Per team: villages and workload.
+    pub loads: Vec<(String, usize, u64)>,
+    pub households: bool,
+}
+
+/// Assigns every active sampled village to a team.
+pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Result<AssignOutcome> {
+    let draw = need_draw(ws)?.clone();
+    if let Some(prev) = ws.journal.last("assign")
+        && redo.is_none()
+    {
+        return Err(Error::Usage(format!(
+            "teams were already assigned on {}; assigning again needs --reassign --reason \"…\"",
+            prev.at
+        )));
+    }
+    let (rules, frame) = ws.load_inputs()?;
+    let name =
+        teams_file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "teams.csv".into());
+    let bytes = read(teams_file)?;
+    let sheet = table::read(&name, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
+    let teams = teams::parse(&sheet, &frame).map_err(Error::Invalid)?;
+    let (active, _) = active(ws)?;
+    let index: HashMap<&str, usize> = (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect();
+    let size_col = rules.inspection.teams.households.as_deref().and_then(|c| frame.size_column(c));
+    let jobs: Vec<Job> = active
+        .iter()
+        .filter_map(|s| index.get(s.code.as_str()))
+        .map(|&v| Job {
+            village: v,
+            county: frame.villages[v].county,
+            weight: size_col.map_or(1, |c| frame.size(v, c).max(1)),
+        })
+        .collect();
+    let tolerance = match size_col {
+        None => 1,
+        Some(_) => {
+            let mean = jobs.iter().map(|j| j.weight).sum::<u64>() as f64 / teams.len().max(1) as f64;
+            (mean * rules.inspection.teams.tolerance).round() as u64
+        }
+    };
+    let mut stream = Stream::for_stratum(&str_field(&draw, "seed_normalized"), "assign:");
+    let a = teams::assign(&teams, &jobs, &frame, tolerance, &mut stream).map_err(Error::CheckFailed)?;
+
+    let mut rows: Vec<AssignedRow> = jobs
+        .iter()
+        .zip(&a.team_of)
+        .map(|(j, &t)| {
+            let v = &frame.villages[j.village];
+            AssignedRow {
+                team: teams[t].id.clone(),
+                form_id: String::new(),
+                code: frame.code(j.village).to_string(),
+                name: frame.name(j.village).to_string(),
+                county_code: frame.counties[v.county].key.clone(),
+                county: frame.counties[v.county].name.clone(),
+                township: frame.townships[v.township].name.clone(),
+            }
+        })
+        .collect();
+    rows.sort_by(|x, y| (&x.team, &x.county_code, &x.code).cmp(&(&y.team, &y.county_code, &y.code)));
+    // A form id ties a form to this assignment: the team and a digest of
+    // its villages.
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for t in &teams {
+        let list: String = rows.iter().filter(|r| r.team == t.id).map(|r| format!("{}\n", r.code)).collect();
+        ids.insert(
+            t.id.clone(),
+            format!("{}-{}", t.id, &sha256_hex(format!("{}\n{list}", t.id).as_bytes())[..8]),
+        );
+    }
+    for r in &mut rows {
+        r.form_id = ids[&r.team].clone();
+    }
+    let teams_out = ws.write_output(&format!("teams/{name}"), &bytes)?;
+    let assign_out = ws.write_output(ASSIGNMENT, &assignment_csv(&rows))?;
+    let mut data = json!({ "teams_file": name, "teams": teams.len(), "villages": rows.len(), "outputs": [teams_out, assign_out] });
+    if let Some(r) = redo {
+        data["reason"] = json!(r);
+    }
+    ws.append("assign", data)?;
+    let loads = teams
+        .iter()
+        .enumerate()
+        .map(|(t, team)| (team.id.clone(), a.team_of.iter().filter(|&&x| x == t).count(), a.loads[t]))
+        .collect();
+    Ok(AssignOutcome { rows, loads, households: size_col.is_some() })
+}
+
+/// Writes one form per team (`.xlsx` and `.csv`) under `forms/`.
+pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
+    let (rules, _) = ws.load_inputs()?;
+    let rows = assignment(ws)?;
+    let mut by_team: BTreeMap<(String, String), Vec<FormRow>> = BTreeMap::new();
+    for r in rows {
+        let end = import::window_end(&rules, &r.county_code);
+        by_team.entry((r.team.clone(), r.form_id.clone())).or_default().push(FormRow {
+            code: r.code,
+            name: r.name,
+            county: r.county,
+            township: r.township,
+            window_end: end,
+        });
+    }
+    let mut outputs = Vec::new();
+    let mut written = Vec::new();
+    for ((team, form_id), rows) in by_team {
+        let form = Form { team: team.clone(), form_id, rows };
+        let stem = format!("{FORMS}/检查表-{team}");
+        let xlsx = forms::xlsx(&form, &rules)
+            .map_err(|e| Error::CheckFailed(format!("cannot write the form of team {team}: {e}")))?;
+        outputs.push(ws.write_output(&format!("{stem}.xlsx"), &xlsx)?);
+        outputs.push(ws.write_output(&format!("{stem}.csv"), &forms::csv(&form, &rules))?);
+        written.push(format!("{stem}.xlsx"));
+        written.push(format!("{stem}.csv"));
+    }
+    ws.append("forms", json!({ "outputs": outputs }))?;
+    Ok(written)
+}
+
+/// Replaces an unreachable sampled village with the next unused reserve of
+/// its stratum; the reserve joins the same team's form.
+pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(String, String)> {
+    if reason.trim().is_empty() {
+        return Err(Error::Usage("--reason must say why the village cannot be reached".into()));
+    }
+    need_draw(ws)?;
+    let (active, inactive) = active(ws)?;
+    let Some(target) = active.iter().find(|s| s.code == village) else {
+        let why = inactive.get(village).cloned().unwrap_or_else(|| "is not in the sample".into());
+        return Err(Error::Usage(format!("village {village} {why}")));
+    };
+    let used: HashSet<String> = substitutions(ws).into_iter().map(|(_, b)| b).collect();
+    let all = sampled(ws)?;
+    let mut reserves: Vec<&Sampled> = all
+        .iter()
+        .filter(|s| s.stratum == target.stratum && s.reserve.is_some() && !used.contains(&s.code))
+        .collect();
+    reserves.sort_by_key(|s| s.reserve);
+    let Some(next) = reserves.first() else {
+        return Err(Error::CheckFailed(format!(
+            "stratum {} has no reserve village left for {village}; the commission must decide how to proceed",
+            target.stratum
+        )));
+    };
+    let replacement = next.code.clone();
+    let mut data = json!({ "village": village, "replacement": replacement, "reason": reason });
+    if ws.path(ASSIGNMENT).exists() {
+        let (_, frame) = ws.load_inputs()?;
+        let mut rows = assignment(ws)?;
+        if let Some(old) = rows.iter().find(|r| r.code == village).cloned() {
+            let v = (0..frame.villages.len()).find(|&i| frame.code(i) == replacement).unwrap_or(0);
+            let fv = &frame.villages[v];
+            rows.push(AssignedRow {
+                team: old.team.clone(),
+                form_id: old.form_id.clone(),
+                code: replacement.clone(),
+                name: frame.name(v).to_string(),
+                county_code: frame.counties[fv.county].key.clone(),
+                county: frame.counties[fv.county].name.clone(),
+                township: frame.townships[fv.township].name.clone(),
+            });
+            rows.retain(|r| r.code != village);
+            rows.sort_by(|x, y| (&x.team, &x.county_code, &x.code).cmp(&(&y.team, &y.county_code, &y.code)));
+            data["team"] = json!(old.team);
+            data["outputs"] = json!([ws.write_output(ASSIGNMENT, &assignment_csv(&rows))?]);
+        }
+    }
+    ws.append("substitute", data)?;
+    Ok((village.to_string(), replacement))
+}
+
+/// The findings files now in force: file path → villages.
+fn current_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
+    let mut cur = BTreeMap::new();
+    for e in ws.journal.all("findings") {
+        if let Some(old) = e.data.get("superseded").and_then(|s| s.get("file")).and_then(|f| f.as_str()) {
+            cur.remove(old);
+        }
+        let villages: Vec<String> = e
+            .data
+            .get("villages")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        cur.insert(str_field(e, "file"), villages);
+    }
+    cur
+}
+
+/// One file's result.
+pub struct FileResult {
+    pub file: String,
+    pub accepted: Option<(String, usize)>,
+    pub problems: crate::error::Diags,
+}
+
+/// Imports findings files, each all-or-nothing.
+pub fn import_findings(
+    ws: &mut Workspace,
+    files: &[&Path],
+    supersede: Option<&str>,
+) -> Result<Vec<FileResult>> {
+    need_draw(ws)?;
+    let (rules, _) = ws.load_inputs()?;
+    let (_, inactive) = active(ws)?;
+    let assigned: HashMap<String, Assigned> = assignment(ws)?
+        .into_iter()
+        .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
+        .collect();
+    let mut results = Vec::new();
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let rel = format!("{FINDINGS}/{name}");
+        let current = current_findings(ws);
+        let replacing = current.contains_key(&rel);
+        let mut problems = crate::error::Diags::default();
+        if replacing && supersede.is_none() {
+            problems.push(crate::Diag::error(&name, None, format!("{rel} was already imported; a corrected file replaces it only with --supersede --reason \"…\"")));
+            results.push(FileResult { file: name, accepted: None, problems });
+            continue;
+        }
+        let covered: HashMap<String, String> = current
+            .iter()
+            .filter(|(f, _)| **f != rel)
+            .flat_map(|(f, vs)| vs.iter().map(move |v| (v.clone(), f.clone())))
+            .collect();
+        let bytes = read(path)?;
+        let ctx = Context { rules: &rules, assigned: &assigned, inactive: &inactive, covered: &covered };
+        match table::read(&name, &bytes, Encoding::Auto, Some("检查表"))
+            .and_then(|s| import::validate(&s, &ctx))
+        {
+            Ok(ff) => {
+                let mut outputs = Vec::new();
+                let mut data = json!({
+                    "file": rel, "team": ff.team, "form_id": ff.form_id,
+                    "villages": ff.rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
+                });
+                if replacing {
+                    let old = read(&ws.path(&rel))?;
+                    let kept = format!("{FINDINGS}/superseded/{}-{name}", ws.journal.entries.len() + 1);
+                    outputs.push(ws.write_output(&kept, &old)?);
+                    data["superseded"] = json!({ "file": rel, "kept_as": kept, "sha256": sha256_hex(&old), "reason": supersede });
+                }
+                outputs.push(ws.write_output(&rel, &bytes)?);
+                data["outputs"] = json!(outputs);
+                ws.append("findings", data)?;
+                results.push(FileResult { file: name, accepted: Some((ff.team, ff.rows.len())), problems });
+            }
+            Err(d) => results.push(FileResult { file: name, accepted: None, problems: d }),
+        }
+    }
+    Ok(results)
+}
+
+/// Progress per county and per team.
+pub struct Status {
+    /// County code, name, sampled, findings received, substitutions,
+    /// self-report rows.
+    pub counties: Vec<(String, String, usize, usize, usize, usize)>,
+    /// Team, assigned, received.
+    pub teams: Vec<(String, usize, usize)>,
+}
+
+pub fn status(ws: &Workspace) -> Result<Status> {
+    need_draw(ws)?;
+    let (rules, frame) = ws.load_inputs()?;
+    let (active, _) = active(ws)?;
+    let received: HashSet<String> = current_findings(ws).into_values().flatten().collect();
+    let subs = substitutions(ws);
+    let reports = super::reports::load_all(ws, &rules, &frame)?;
+    let mut counties = Vec::new();
+    for c in &frame.counties {
+        let sampled: Vec<&Sampled> = active.iter().filter(|s| s.county == c.key).collect();
+        let got = sampled.iter().filter(|s| received.contains(&s.code)).count();
+        let subs_n = subs.iter().filter(|(v, _)| sampled_county(&frame, v) == c.key).count();
+        let ci = frame.counties.iter().position(|x| x.key == c.key).unwrap_or(0);
+        let rep = reports.iter().flat_map(|r| &r.rows).filter(|r| r.county == ci).count();
+        counties.push((c.key.clone(), c.name.clone(), sampled.len(), got, subs_n, rep));
+    }
+    counties.sort();
+    let mut teams: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    if ws.path(ASSIGNMENT).exists() {
+        for r in assignment(ws)? {
+            let e = teams.entry(r.team).or_default();
+            e.0 += 1;
+            e.1 += usize::from(received.contains(&r.code));
+        }
+    }
+    Ok(Status { counties, teams: teams.into_iter().map(|(t, (a, r))| (t, a, r)).collect() })
+}
+
+fn sampled_county(frame: &crate::frame::Frame, code: &str) -> String {
+    (0..frame.villages.len())
+        .find(|&i| frame.code(i) == code)
+        .map(|i| frame.counties[frame.villages[i].county].key.clone())
+        .unwrap_or_default()
+}
