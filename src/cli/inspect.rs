@@ -138,11 +138,9 @@ pub fn findings(dir: &Path, a: &FindingsArgs) -> CmdResult {
             None => {
                 failed += 1;
                 say(&format!("{}", r.problems.clone().sorted()));
-                say(&format!(
-                    "{}: refused ({} problems); nothing of it was imported",
-                    r.file,
-                    r.problems.errors().count()
-                ));
+                let n = r.problems.errors().count();
+                let plural = if n == 1 { "" } else { "s" };
+                say(&format!("{}: refused ({n} problem{plural}); nothing of it was imported", r.file));
             }
         }
     }

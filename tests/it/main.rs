@@ -2,6 +2,7 @@
 
 mod cli;
 mod diagnostics;
+mod inspection;
 mod plan;
 mod sampling;
 mod support;

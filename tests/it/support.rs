@@ -100,3 +100,14 @@ pub fn drawn_example() -> (tempfile::TempDir, PathBuf) {
     assert_eq!(c, 0, "{e}");
     (tmp, camp)
 }
+
+/// Compares `got` with the snapshot file (`SPOTCHECK_BLESS=1` rewrites it).
+pub fn check_snapshot(path: &Path, got: &str) -> Result<(), String> {
+    if std::env::var_os("SPOTCHECK_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, got).unwrap();
+        return Ok(());
+    }
+    let want = std::fs::read_to_string(path).unwrap_or_default();
+    if want == got { Ok(()) } else { Err(format!("{}:\n--- expected\n{want}--- got\n{got}", path.display())) }
+}

@@ -1,0 +1,430 @@
+//! Self-reports, teams, forms and findings on real files: GB18030 and
+//! UTF-8-with-BOM CSV, and .xlsx forms filled in by an xlsx writer.
+
+use std::path::{Path, PathBuf};
+
+use spotcheck::findings::table;
+use spotcheck::text::Encoding;
+
+use crate::support::{SEED, check_snapshot, data, example_frame, example_rules, init, root, run_in};
+
+/// Frame rows of one county: (code, name).
+fn county_villages(county: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(example_frame()).unwrap();
+    let mut v: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>())
+        .filter(|c| c[2] == county)
+        .map(|c| (c[0].clone(), c[1].clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A self-report of a county: every village but `leave_out`, plus the
+/// county-level row.
+fn report_csv(county: &str, leave_out: usize) -> String {
+    let mut s = String::from(
+        "村代码,村名,births,2008年以来新婚对数,long_acting_required,long_acting_done,fee_due,fee_collected,one_child_reward_paid,service_room,finance_spending\n",
+    );
+    let villages = county_villages(county);
+    for (code, name) in villages.iter().skip(leave_out) {
+        s.push_str(&format!("{code},{name},4,2,10,9,5000,4000,是,是,\n"));
+    }
+    s.push_str(&format!("{county},,,,,,,,,,1250000.50\n"));
+    s
+}
+
+/// Writes the reports: 沧县 as GB18030 (as Excel on Chinese Windows saves
+/// it), 青县 as UTF-8 with BOM.
+fn write_reports(dir: &Path) -> Vec<PathBuf> {
+    let a = dir.join("沧县自查.csv");
+    let text = report_csv("130921", 3);
+    let (gbk, _, bad) = encoding_rs::GB18030.encode(&text);
+    assert!(!bad);
+    std::fs::write(&a, &gbk).unwrap();
+    let b = dir.join("青县自查.csv");
+    std::fs::write(&b, format!("\u{feff}{}", report_csv("130922", 0))).unwrap();
+    vec![a, b]
+}
+
+/// A campaign with reports, committed, drawn, assigned, with forms.
+fn campaign() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
+    let files = write_reports(tmp.path());
+    let (c, _, e) =
+        run_in(&camp, &["reports", "import", files[0].to_str().unwrap(), files[1].to_str().unwrap()]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("3 left out"), "left-out villages are listed: {e}");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    assert_eq!(run_in(&camp, &["draw", "--seed", SEED]).0, 0);
+    let teams = root("examples/cangzhou-2008/teams.csv");
+    let (c, _, e) = run_in(&camp, &["assign", "--teams", teams.to_str().unwrap()]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(run_in(&camp, &["forms"]).0, 0);
+    (tmp, camp)
+}
+
+fn form(camp: &Path, team: &str, ext: &str) -> table::Sheet {
+    let p = camp.join(format!("forms/检查表-{team}.{ext}"));
+    table::read(
+        &p.file_name().unwrap().to_string_lossy(),
+        &std::fs::read(&p).unwrap(),
+        Encoding::Auto,
+        Some("检查表"),
+    )
+    .unwrap()
+}
+
+/// A filled-in row: inspector, date and the findings fields in form order.
+fn fill(cells: &mut Vec<String>, header: &[String], date: &str) {
+    cells.resize(header.len(), String::new());
+    for (i, h) in header.iter().enumerate() {
+        let v = match h.as_str() {
+            "检查人" => "张三",
+            "检查日期" => date,
+            h if h.starts_with("2008年以来出生") => "5",
+            h if h.starts_with("2008年以来新婚") => "3",
+            h if h.starts_with("应落实长效") => "10",
+            h if h.starts_with("已落实长效") => "8",
+            h if h.starts_with("应征社会") => "5000",
+            h if h.starts_with("已征社会") => "3000.5",
+            h if h.starts_with("独生子女") => "是",
+            h if h.starts_with("村级计生") => "否",
+            h if h.starts_with("入户核查") => "20",
+            h if h.starts_with("群众反映") => "0",
+            _ => continue,
+        };
+        cells[i] = v.to_string();
+    }
+}
+
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>], gbk: bool) {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    if gbk {
+        std::fs::write(path, encoding_rs::GB18030.encode(&text).0).unwrap();
+    } else {
+        std::fs::write(path, format!("\u{feff}{text}")).unwrap();
+    }
+}
+
+/// The team's CSV form, filled in.
+fn filled_rows(camp: &Path, team: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let sheet = form(camp, team, "csv");
+    let mut rows: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();
+    for r in &mut rows {
+        fill(r, &sheet.header, "2009-02-20");
+    }
+    (sheet.header, rows)
+}
+
+fn hash_tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.display().to_string(), spotcheck::hash::sha256_hex(&std::fs::read(&p).unwrap())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn xlsx_forms_filled_in_and_imported_back() {
+    let (tmp, camp) = campaign();
+    let sheet = form(&camp, "第一组", "xlsx");
+    assert_eq!(sheet.sheet.as_deref(), Some("检查表"));
+    // The forms are blind: nothing the county reported appears on them.
+    let bytes = std::fs::read(camp.join("forms/检查表-第一组.csv")).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("1250000"));
+
+    // Fill it in with an xlsx writer: numbers as numbers, the date as a date.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("检查表").unwrap();
+    let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (c, h) in sheet.header.iter().enumerate() {
+        ws.write_string(0, c as u16, h).unwrap();
+    }
+    for (i, r) in sheet.rows.iter().enumerate() {
+        let mut cells = r.cells.clone();
+        fill(&mut cells, &sheet.header, "2009-02-20");
+        for (c, v) in cells.iter().enumerate() {
+            let (row, col) = (i as u32 + 1, c as u16);
+            if sheet.header[c] == "检查日期" {
+                let d = rust_xlsxwriter::ExcelDateTime::from_ymd(2009, 2, 20).unwrap();
+                ws.write_datetime_with_format(row, col, &d, &date_fmt).unwrap();
+            } else if c >= 8 && v.parse::<f64>().is_ok() {
+                ws.write_number(row, col, v.parse::<f64>().unwrap()).unwrap();
+            } else {
+                ws.write_string(row, col, v).unwrap();
+            }
+        }
+    }
+    let filled = tmp.path().join("检查表-第一组.xlsx");
+    std::fs::write(&filled, wb.save_to_buffer().unwrap()).unwrap();
+    let (c, _, e) = run_in(&camp, &["findings", "import", filled.to_str().unwrap()]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("accepted, team 第一组"), "{e}");
+    let (c, out, _) = run_in(&camp, &["status"]);
+    assert_eq!(c, 0);
+    assert!(out.contains("第一组"), "{out}");
+    assert_eq!(run_in(&camp, &["audit"]).0, 0);
+}
+
+#[test]
+fn csv_findings_in_gb18030_and_utf8_with_bom() {
+    let (tmp, camp) = campaign();
+    for (team, gbk) in [("第二组", true), ("第三组", false)] {
+        let (header, rows) = filled_rows(&camp, team);
+        let path = tmp.path().join(format!("{team}.csv"));
+        write_csv(&path, &header, &rows, gbk);
+        let (c, _, e) = run_in(&camp, &["findings", "import", path.to_str().unwrap()]);
+        assert_eq!(c, 0, "{team}: {e}");
+    }
+    // A corrected file replaces the earlier one only with --supersede.
+    let (header, mut rows) = filled_rows(&camp, "第二组");
+    rows[0][9] = "6".into();
+    let path = tmp.path().join("第二组.csv");
+    write_csv(&path, &header, &rows, true);
+    let (c, _, e) = run_in(&camp, &["findings", "import", path.to_str().unwrap()]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("--supersede"), "{e}");
+    let (c, _, e) = run_in(
+        &camp,
+        &["findings", "import", path.to_str().unwrap(), "--supersede", "--reason", "改正出生人数"],
+    );
+    assert_eq!(c, 0, "{e}");
+    let kept: Vec<_> = std::fs::read_dir(camp.join("findings/superseded")).unwrap().collect();
+    assert_eq!(kept.len(), 1, "the old file is kept");
+    let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("改正出生人数"));
+    assert_eq!(run_in(&camp, &["audit"]).0, 0);
+}
+
+/// Every rejection has a fixture: a bad variant of a filled-in CSV form,
+/// its diagnostics snapshotted in tests/data/findings/err/.
+#[test]
+fn bad_findings_files_are_refused_whole_with_every_problem() {
+    let (tmp, camp) = campaign();
+    let (header, rows) = filled_rows(&camp, "第一组");
+    let (_, other) = filled_rows(&camp, "第二组");
+    let col = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
+    let (births, visited, done, date, inspector, reward, due) = (
+        col("2008年以来出生"),
+        col("入户核查"),
+        col("已落实长效"),
+        col("检查日期"),
+        col("检查人"),
+        col("独生子女"),
+        col("应征社会"),
+    );
+    let sample = std::fs::read_to_string(camp.join("sample.csv")).unwrap();
+    let not_sampled =
+        county_villages("130902").into_iter().map(|v| v.0).find(|c| !sample.contains(c.as_str())).unwrap();
+    let reserve = sample.lines().find(|l| l.ends_with(",1")).unwrap().split(',').next().unwrap().to_string();
+    type Edit = Box<dyn Fn(&mut Vec<Vec<String>>)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("not_in_sample", Box::new(move |r| r[0][2] = not_sampled.clone())),
+        ("reserve_not_called", Box::new(move |r| r[0][2] = reserve.clone())),
+        (
+            "other_team",
+            Box::new(move |r| {
+                let mut x = other[0].clone();
+                x[0] = r[0][0].clone();
+                r.push(x);
+            }),
+        ),
+        ("duplicate_row", Box::new(|r| r.push(r[0].clone()))),
+        ("missing_required", Box::new(move |r| r[1][births] = String::new())),
+        ("wrong_type", Box::new(move |r| r[1][births] = "五".into())),
+        ("negative", Box::new(move |r| r[2][visited] = "-3".into())),
+        ("constraint", Box::new(move |r| r[0][done] = "12".into())),
+        ("date_outside_window", Box::new(move |r| r[0][date] = "2009-05-01".into())),
+        ("missing_inspector", Box::new(move |r| r[0][inspector] = String::new())),
+        ("bad_yes_no", Box::new(move |r| r[0][reward] = "也许".into())),
+        (
+            "several_problems",
+            Box::new(move |r| {
+                r[0][inspector] = String::new();
+                r[1][due] = "1.234".into();
+                r[2][date] = "2009-02-30".into();
+            }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, edit) in cases {
+        let mut bad = rows.clone();
+        edit(&mut bad);
+        let path = tmp.path().join(format!("{name}.csv"));
+        write_csv(&path, &header, &bad, false);
+        let before = hash_tree(&camp);
+        let (c, _, e) = run_in(&camp, &["findings", "import", path.to_str().unwrap()]);
+        if c != 1 {
+            failures.push(format!("{name}: exit {c}"));
+        }
+        assert_eq!(before, hash_tree(&camp), "{name}: a refused file must leave the campaign as it was");
+        let got: String = e.lines().filter(|l| l.starts_with(name)).map(|l| format!("{l}\n")).collect();
+        if let Err(m) = check_snapshot(&data(&format!("findings/err/{name}.expected")), &got) {
+            failures.push(m);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_extension_widens_the_county_window() {
+    let (tmp, camp) = campaign();
+    let assignment = std::fs::read_to_string(camp.join("assignment.csv")).unwrap();
+    let team = assignment
+        .lines()
+        .find(|l| l.contains(",130929,"))
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches('\u{feff}')
+        .to_string();
+    let (header, mut rows) = filled_rows(&camp, &team);
+    let date = header.iter().position(|h| h == "检查日期").unwrap();
+    for r in &mut rows {
+        if r[2].starts_with("130929") {
+            r[date] = "2009-03-25".into(); // after the city's window, inside 献县's
+        }
+    }
+    let path = tmp.path().join("ext.csv");
+    write_csv(&path, &header, &rows, false);
+    let (c, _, e) = run_in(&camp, &["findings", "import", path.to_str().unwrap()]);
+    assert_eq!(c, 0, "{e}");
+}
+
+#[test]
+fn reports_are_refused_after_the_commitment_and_audit_sees_changes() {
+    let (tmp, camp) = campaign();
+    let late = tmp.path().join("东光县自查.csv");
+    std::fs::write(&late, report_csv("130923", 0)).unwrap();
+    let (c, _, e) = run_in(&camp, &["reports", "import", late.to_str().unwrap()]);
+    assert_eq!(c, 2);
+    assert!(e.contains("closed") && e.contains("commitment"), "{e}");
+    // A report changed after the commitment.
+    let rep = camp.join("reports/青县自查.csv");
+    let text = std::fs::read_to_string(&rep).unwrap().replacen(",4,2,", ",3,2,", 1);
+    std::fs::write(&rep, text).unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("reports/青县自查.csv"), "{e}");
+}
+
+#[test]
+fn audit_sees_an_edited_findings_file_and_a_removed_journal_line() {
+    let (tmp, camp) = campaign();
+    let (header, rows) = filled_rows(&camp, "第四组");
+    let path = tmp.path().join("第四组.csv");
+    write_csv(&path, &header, &rows, false);
+    assert_eq!(run_in(&camp, &["findings", "import", path.to_str().unwrap()]).0, 0);
+    let stored = camp.join("findings/第四组.csv");
+    let edited = std::fs::read_to_string(&stored).unwrap().replacen(",5,", ",1,", 1);
+    std::fs::write(&stored, edited).unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("findings/第四组.csv"), "{e}");
+    std::fs::write(&stored, std::fs::read(&path).unwrap()).unwrap();
+    let journal = camp.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let without: String =
+        lines.iter().enumerate().filter(|(i, _)| *i != 3).map(|(_, l)| format!("{l}\n")).collect();
+    std::fs::write(&journal, without).unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("chain broken"), "{e}");
+}
+
+#[test]
+fn bad_self_reports_are_refused_with_every_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
+    let good = report_csv("130921", 0);
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    let first = lines[1].clone();
+    lines[2] = lines[2].replacen(",4,2,", ",-4,2,", 1); // negative
+    lines[3] = lines[3].replacen(",10,9,", ",10,11,", 1); // constraint
+    lines[4] = lines[4].replacen(",是,是,", ",是,也许,", 1); // yes/no
+    lines[5].push_str("1000"); // a county-level value on a village row
+    lines.push(first); // duplicate
+    lines.push("999999999999,无,1,1,1,1,1,1,是,是,".into()); // not in the frame
+    let path = tmp.path().join("bad-report.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let before = hash_tree(&camp);
+    let (c, _, e) = run_in(&camp, &["reports", "import", path.to_str().unwrap()]);
+    assert_eq!(c, 1, "{e}");
+    assert_eq!(before, hash_tree(&camp));
+    let got: String = e
+        .lines()
+        .map(|l| l.trim_start_matches("error: "))
+        .filter(|l| l.starts_with("bad-report.csv"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    check_snapshot(&data("findings/err/bad-report.expected"), &got).unwrap();
+}
+
+#[test]
+fn assignment_never_sends_a_team_home_and_is_balanced() {
+    let (_tmp, camp) = campaign();
+    let teams = std::fs::read_to_string(root("examples/cangzhou-2008/teams.csv")).unwrap();
+    let home = |team: &str| -> Vec<String> {
+        let line = teams.lines().find(|l| l.starts_with(team)).unwrap();
+        line.rsplit(',').next().unwrap().split(';').map(String::from).collect()
+    };
+    let text = std::fs::read_to_string(camp.join("assignment.csv")).unwrap();
+    let mut loads = std::collections::BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert!(!home(f[0]).contains(&f[4].to_string()), "team {} checks its home county {}", f[0], f[4]);
+        *loads.entry(f[0].to_string()).or_insert(0) += 1;
+    }
+    let (mx, mn) = (loads.values().max().unwrap(), loads.values().min().unwrap());
+    assert!(mx - mn <= 1, "{loads:?}");
+    // One team, from the only county it could check: no valid assignment.
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("teams.csv");
+    std::fs::write(&one, "检查组,成员,籍贯县\n唯一组,张三,130921\n").unwrap();
+    let (c, _, e) =
+        run_in(&camp, &["assign", "--teams", one.to_str().unwrap(), "--reassign", "--reason", "test"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("no team may check 130921"), "{e}");
+}
+
+#[test]
+fn substitution_calls_the_next_reserve_into_the_same_team() {
+    let (_tmp, camp) = campaign();
+    let text = std::fs::read_to_string(camp.join("assignment.csv")).unwrap();
+    let line = text.lines().nth(1).unwrap();
+    let (team, village) =
+        (line.split(',').next().unwrap().trim_start_matches('\u{feff}'), line.split(',').nth(2).unwrap());
+    let (c, _, e) = run_in(&camp, &["substitute", village, "--reason", "道路冲毁"]);
+    assert_eq!(c, 0, "{e}");
+    let replacement = e.split("reserve ").nth(1).unwrap().split(';').next().unwrap().to_string();
+    let after = std::fs::read_to_string(camp.join("assignment.csv")).unwrap();
+    assert!(!after.contains(village));
+    assert!(after.lines().any(|l| l.starts_with(team) && l.contains(&replacement)), "{after}");
+    let (c, _, e) = run_in(&camp, &["substitute", village, "--reason", "again"]);
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("was replaced by"), "{e}");
+    assert_eq!(run_in(&camp, &["audit"]).0, 0);
+}
