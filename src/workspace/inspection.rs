@@ -234,7 +234,7 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
 
 /// Writes one form per team (`.xlsx` and `.csv`) under `forms/`.
 pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
-    let (rules, _) = ws.load_inputs()?;
+    let rules = ws.load_rules()?;
     let rows = assignment(ws)?;
     let mut by_team: BTreeMap<(String, String), Vec<FormRow>> = BTreeMap::new();
     for r in rows {
@@ -347,7 +347,7 @@ pub fn import_findings(
     supersede: Option<&str>,
 ) -> Result<Vec<FileResult>> {
     need_draw(ws)?;
-    let (rules, _) = ws.load_inputs()?;
+    let rules = ws.load_rules()?;
     let (_, inactive) = active(ws)?;
     let assigned: HashMap<String, Assigned> = assignment(ws)?
         .into_iter()

@@ -300,6 +300,11 @@ impl Workspace {
         self.dir.join(rel)
     }
 
+    /// Loads the frozen rules alone.
+    pub fn load_rules(&self) -> Result<Rules> {
+        rules::load(&self.path(&self.rules_path), &self.rules_path)
+    }
+
     /// Loads the frozen rules and frame (their hashes were checked on open).
     pub fn load_inputs(&self) -> Result<(Rules, Frame)> {
         let rules = rules::load(&self.path(&self.rules_path), &self.rules_path)?;
