@@ -79,9 +79,16 @@ fn main() {
     assert!(results.iter().all(|r| r.accepted.is_some()), "every file is accepted");
 
     let per_k = |s: f64| s / villages as f64 * 1000.0;
-    println!("{villages} villages in {} counties, {TEAMS} team files, imported in one call", f.counties.len());
+    println!(
+        "{villages} villages in {} counties, {TEAMS} team files, imported in one call",
+        f.counties.len()
+    );
     println!("| step | total (s) | per 1,000 villages (s) | ratio |");
     println!("|---|---|---|---|");
     println!("| read + parse the files (baseline) | {base:.3} | {:.4} | 1.00 |", per_k(base));
-    println!("| findings import (validate, copy, journal) | {import:.3} | {:.4} | {:.1} |", per_k(import), import / base);
+    println!(
+        "| findings import (validate, copy, journal) | {import:.3} | {:.4} | {:.1} |",
+        per_k(import),
+        import / base
+    );
 }

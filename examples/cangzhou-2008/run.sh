@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the example campaign end to end, as far as the pipeline goes:
-# check → init → commit → draw (with the example's public seed) → verify →
-# audit, then verifies again as an outside auditor from the published files
-# alone.
+# check → init → reports import → commit → draw (with the example's public
+# seed) → verify → assign → forms → status → audit, then verifies again as an
+# outside auditor from the published files alone.
 #
 #   bash examples/cangzhou-2008/run.sh [CAMPAIGN_FOLDER]
 #
@@ -30,19 +30,27 @@ frame="$here/synthetic-frame.csv"
 # The commission: check the inputs, create the campaign, publish the commitment.
 sc check --rules "$rules" --frame "$frame"
 sc init "$out" --rules "$rules" --frame "$frame" >/dev/null
+# Each county's self-check report, before the commitment fixes the inputs.
+sc -C "$out" reports import "$here"/reports/*.csv >/dev/null
 commitment=$(sc -C "$out" commit)
 echo "commitment to publish before the ceremony: $commitment" >&2
 
 # The public ceremony rolls the seed; the draw follows.
 sc -C "$out" draw --seed "$(cat "$here/seed.txt")"
 sc -C "$out" verify
+
+# Teams (never to their home county) and one blind findings form per team.
+sc -C "$out" assign --teams "$here/teams.csv" >/dev/null
+sc -C "$out" forms >/dev/null
+sc -C "$out" status
 sc -C "$out" audit >/dev/null
 
 # An outside auditor, with only the published files.
 pub="$out-published"
 mkdir -p "$pub"
-(cd "$out" && cp -r rules frame draw.toml sample.csv "$pub/")
+(cd "$out" && cp -r rules frame reports draw.toml sample.csv "$pub/")
 sc -C "$pub" verify
 
 echo >&2
-echo "The sample is in $out/sample.csv (opens in Excel); the draw record in $out/draw.toml." >&2
+echo "The sample is in $out/sample.csv (opens in Excel); the draw record in $out/draw.toml;" >&2
+echo "the teams' findings forms are in $out/forms/." >&2

@@ -149,7 +149,10 @@ fn xlsx_forms_filled_in_and_imported_back() {
     let sheet = form(&camp, "第一组", "xlsx");
     assert_eq!(sheet.sheet.as_deref(), Some("检查表"));
     // The workbook validates input and locks its headers.
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(std::fs::read(camp.join("forms/检查表-第一组.xlsx")).unwrap())).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(
+        std::fs::read(camp.join("forms/检查表-第一组.xlsx")).unwrap(),
+    ))
+    .unwrap();
     let mut xml = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut xml).unwrap();
     assert!(xml.contains("<sheetProtection"), "the sheet is protected");
