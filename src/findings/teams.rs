@@ -238,6 +238,22 @@ mod tests {
     }
 
     #[test]
+    fn households_balance_within_the_tolerance() {
+        let f = frame();
+        // Uneven household counts: 20 to 200 per village.
+        let jobs: Vec<Job> = (0..f.villages.len())
+            .map(|v| Job { village: v, county: f.villages[v].county, weight: 20 + (v as u64 * 37) % 181 })
+            .collect();
+        let teams = [team("1", &["C0"]), team("2", &["C1"]), team("3", &["C2"]), team("4", &[])];
+        let total: u64 = jobs.iter().map(|j| j.weight).sum();
+        let tolerance = total / 4 / 10; // 10% of the mean load
+        let a = assign(&teams, &jobs, &f, tolerance, &mut Stream::new([9; 32])).unwrap();
+        let (mx, mn) = (a.loads.iter().max().unwrap(), a.loads.iter().min().unwrap());
+        assert!(mx - mn <= tolerance, "{:?} (tolerance {tolerance})", a.loads);
+        assert_eq!(a.loads.iter().sum::<u64>(), total);
+    }
+
+    #[test]
     fn infeasible_when_every_team_is_from_the_county() {
         let f = frame();
         let jobs = [Job { village: 0, county: f.villages[0].county, weight: 1 }];

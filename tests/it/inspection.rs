@@ -423,6 +423,16 @@ fn assignment_never_sends_a_team_home_and_is_balanced() {
 }
 
 #[test]
+fn the_assignment_is_reproducible_from_the_seed() {
+    let (_a, one) = campaign();
+    let (_b, two) = campaign();
+    assert_eq!(
+        std::fs::read(one.join("assignment.csv")).unwrap(),
+        std::fs::read(two.join("assignment.csv")).unwrap()
+    );
+}
+
+#[test]
 fn substitution_calls_the_next_reserve_into_the_same_team() {
     let (_tmp, camp) = campaign();
     let text = std::fs::read_to_string(camp.join("assignment.csv")).unwrap();
