@@ -24,6 +24,7 @@ pub mod hash;
 pub mod plan;
 pub mod rules;
 pub mod sample;
+pub mod score;
 pub mod text;
 pub mod workspace;
 

@@ -5,4 +5,5 @@ mod diagnostics;
 mod inspection;
 mod plan;
 mod sampling;
+mod score;
 mod support;
