@@ -22,6 +22,7 @@ pub mod findings;
 pub mod frame;
 pub mod hash;
 pub mod plan;
+pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod score;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the example campaign end to end, as far as the pipeline goes:
 # check → init → reports import → commit → draw (with the example's public
-# seed) → verify → assign → forms → status → audit, then verifies again as an
-# outside auditor from the published files alone.
+# seed) → verify → assign → forms → findings import → status → score →
+# audit, then verifies again as an outside auditor from the published files
+# alone.
 #
 #   bash examples/cangzhou-2008/run.sh [CAMPAIGN_FOLDER]
 #
@@ -42,7 +43,15 @@ sc -C "$out" verify
 # Teams (never to their home county) and one blind findings form per team.
 sc -C "$out" assign --teams "$here/teams.csv" >/dev/null
 sc -C "$out" forms >/dev/null
-sc -C "$out" status
+
+# The teams' filled-in forms come back (the example's findings are synthetic).
+sc -C "$out" findings import "$here"/findings/*.csv >/dev/null
+sc -C "$out" status >/dev/null
+
+# The assessors: scorecards, and the trail behind one number.
+sc -C "$out" score
+sc -C "$out" explain 130921 birth_accuracy >/dev/null
+sc -C "$out" test "$here/rules"
 sc -C "$out" audit >/dev/null
 
 # An outside auditor, with only the published files.
@@ -53,4 +62,4 @@ sc -C "$pub" verify
 
 echo >&2
 echo "The sample is in $out/sample.csv (opens in Excel); the draw record in $out/draw.toml;" >&2
-echo "the teams' findings forms are in $out/forms/." >&2
+echo "the teams' findings forms are in $out/forms/; the scorecards in $out/score/." >&2

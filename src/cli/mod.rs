@@ -9,6 +9,7 @@ mod init;
 mod inspect;
 mod plan;
 mod reports;
+mod score;
 mod synth;
 mod verify;
 
@@ -54,6 +55,9 @@ pub enum Command {
     Substitute(inspect::SubstituteArgs),
     Findings(inspect::FindingsArgs),
     Status(inspect::StatusArgs),
+    Score(score::ScoreArgs),
+    Explain(score::ExplainArgs),
+    Test(score::TestArgs),
     Synth(synth::Args),
 }
 
@@ -81,6 +85,9 @@ pub fn main() -> i32 {
         Command::Substitute(a) => inspect::substitute(&cli.dir, a),
         Command::Findings(a) => inspect::findings(&cli.dir, a),
         Command::Status(a) => inspect::status(&cli.dir, a),
+        Command::Score(a) => score::score_cmd(&cli.dir, a),
+        Command::Explain(a) => score::explain(&cli.dir, a),
+        Command::Test(a) => score::test(a),
         Command::Synth(a) => synth::run(a),
     };
     match result {

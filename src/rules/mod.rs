@@ -7,6 +7,7 @@
 pub mod inspection;
 mod model;
 mod reader;
+pub mod scoring;
 
 pub use inspection::{Field, FieldLevel, Inspection, Kind};
 pub use model::*;

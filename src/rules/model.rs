@@ -23,6 +23,8 @@ pub struct Rules {
     pub include: Vec<CodeList>,
     /// Fields, constraints, extensions and team balance for the inspection.
     pub inspection: Inspection,
+    /// Indicators and vetoes.
+    pub scoring: super::scoring::Scoring,
 }
 
 impl Rules {
@@ -166,6 +168,8 @@ const TOP: &[&str] = &[
     "constraint",
     "extension",
     "teams",
+    "indicator",
+    "veto",
 ];
 const CAMPAIGN: &[&str] = &["name", "issuer", "document", "issued", "period", "check_window", "source"];
 const FRAME: &[&str] =
@@ -194,8 +198,23 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
     let exclude = read_lists(&mut r, top, "exclude");
     let include = read_lists(&mut r, top, "include");
     let inspection = super::inspection::read(&mut r, top, &frame);
-    let rules = Rules { file: file.to_string(), campaign, frame, seed, stages, exclude, include, inspection };
-    (Some(rules), r.diags)
+    let scoring = super::scoring::read(&mut r, top);
+    let rules = Rules {
+        file: file.to_string(),
+        campaign,
+        frame,
+        seed,
+        stages,
+        exclude,
+        include,
+        inspection,
+        scoring,
+    };
+    let mut diags = r.diags;
+    for d in super::scoring::check_names(&rules) {
+        diags.push(d);
+    }
+    (Some(rules), diags)
 }
 
 fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {

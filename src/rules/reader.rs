@@ -207,6 +207,28 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// A number: a rate as written, or any TOML number.
+    pub fn rate_or_number(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<f64> {
+        let v = match self.get(t, key) {
+            None => {
+                if required {
+                    self.missing(t, key);
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        let parsed = match v.get_ref() {
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            DeValue::Integer(i) => i.as_str().parse::<f64>().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.wrong_type(v, key, "a number");
+        }
+        parsed.filter(|x| x.is_finite())
+    }
+
     pub fn boolean(&mut self, t: Table<'_, '_>, key: &str) -> Option<(bool, Loc)> {
         match self.get(t, key) {
             None => None,

@@ -1,3 +1,8 @@
 //! Scoring: estimates from the sampled villages, and points by the rules.
 
+pub mod card;
+pub mod cases;
 pub mod estimate;
+pub mod expr;
+pub mod measures;
+pub mod points;

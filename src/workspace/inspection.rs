@@ -316,7 +316,7 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(St
 }
 
 /// The findings files now in force: file path → villages.
-fn current_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
+pub fn current_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
     let mut cur = BTreeMap::new();
     for e in ws.journal.all("findings") {
         if let Some(old) = e.data.get("superseded").and_then(|s| s.get("file")).and_then(|f| f.as_str()) {

@@ -9,6 +9,7 @@ pub mod draw;
 pub mod inspection;
 pub mod journal;
 pub mod reports;
+pub mod score;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -96,3 +96,164 @@ fn estimators_agree_with_r_survey() {
     );
     assert!(checked >= 50, "{checked}");
 }
+
+mod rules_and_points {
+    use std::collections::BTreeMap;
+
+    use spotcheck::findings::values::Value;
+    use spotcheck::rules::{self, Rules};
+    use spotcheck::score::card::card;
+    use spotcheck::score::measures::{CountyInput, Sampled, measure};
+    use spotcheck::score::points;
+
+    use crate::support::{data, example_rules, root, run};
+
+    fn rules() -> Rules {
+        rules::load(&example_rules(), "rules.toml").unwrap()
+    }
+
+    /// A county of `n` sampled villages in two PSUs, with births found and
+    /// reported as given, every other field equal in report and findings.
+    fn county(found: &[u64], reported: &[u64], reported_total: f64) -> CountyInput {
+        let sampled = found
+            .iter()
+            .zip(reported)
+            .enumerate()
+            .map(|(i, (&f, &r))| {
+                let row = |b: u64| -> BTreeMap<String, Value> {
+                    [
+                        ("births", Value::Count(b)),
+                        ("married", Value::Count(5)),
+                        ("long_acting_required", Value::Count(10)),
+                        ("long_acting_done", Value::Count(9)),
+                        ("fee_due", Value::Amount(100_000)),
+                        ("fee_collected", Value::Amount(80_000)),
+                        ("one_child_reward_paid", Value::YesNo(true)),
+                        ("service_room", Value::YesNo(true)),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+                };
+                let mut found_row = row(f);
+                found_row.insert("complaints".into(), Value::Count(0));
+                Sampled {
+                    code: format!("v{i}"),
+                    name: String::new(),
+                    stratum: "c".into(),
+                    psu: format!("t{}", i % 2),
+                    w: 10.0,
+                    reported: Some(row(r)),
+                    found: Some(found_row),
+                }
+            })
+            .collect();
+        let mut totals = BTreeMap::new();
+        totals.insert("births".to_string(), reported_total);
+        CountyInput {
+            code: "c".into(),
+            name: "c".into(),
+            reported_totals: totals,
+            report_submitted: true,
+            sampled,
+        }
+    }
+
+    #[test]
+    fn worked_examples_of_the_domain_notes() {
+        let r = rules();
+        // 15,844 births found against 15,832 reported: accuracy 99.92%.
+        let m = measure(&r, &county(&[15_844], &[15_832], 15_832.0), 0.95);
+        assert!(
+            (m.get("births_accuracy").unwrap() - 0.999_242_6).abs() < 1e-6,
+            "{:?}",
+            m.get("births_accuracy")
+        );
+        // Under-report rate 10% in the sample: 5,706 reported → 5,706 / 0.9 = 6,340.
+        let m = measure(&r, &county(&[60, 40], &[54, 36], 5706.0), 0.95);
+        assert!((m.get("births_under_rate").unwrap() - 0.10).abs() < 1e-12);
+        assert!((m.get("births_verified").unwrap() - 6340.0).abs() < 1e-9, "{:?}", m.get("births_verified"));
+    }
+
+    #[test]
+    fn exact_reports_lose_nothing_for_accuracy() {
+        let r = rules();
+        let c = card(&r, &county(&[3, 5, 7, 9], &[3, 5, 7, 9], 24.0), 0.95);
+        let acc = c.results.iter().find(|x| x.id == "birth_accuracy").unwrap();
+        assert_eq!(acc.earned, acc.max);
+        assert!(c.vetoes.is_empty(), "{:?}", c.vetoes);
+        for x in &c.measures.values {
+            assert!(x.1.is_finite(), "{} is not finite", x.0);
+        }
+    }
+
+    #[test]
+    fn zero_found_and_zero_reported_give_finite_measures() {
+        let r = rules();
+        let c = card(&r, &county(&[0, 0], &[0, 0], 0.0), 0.95);
+        assert!(c.measures.values.values().all(|v| v.is_finite()));
+        let c = card(&r, &county(&[0, 0], &[4, 4], 8.0), 0.95);
+        assert_eq!(c.measures.get("births_error_rate"), Some(1.0));
+    }
+
+    #[test]
+    fn a_worse_report_never_scores_higher() {
+        let r = rules();
+        let found = [10, 12, 8, 14, 9, 11];
+        let mut last = f64::INFINITY;
+        for k in 0..=10u64 {
+            // Reports fall further below the truth as k grows.
+            let reported: Vec<u64> = found.iter().map(|f| f * (20 - k) / 20).collect();
+            let total: u64 = reported.iter().sum();
+            let c = card(&r, &county(&found, &reported, total as f64), 0.95);
+            assert!(c.total <= last + 1e-9, "k = {k}: {} after {last}", c.total);
+            last = c.total;
+        }
+    }
+
+    #[test]
+    fn scores_stay_within_their_points_plus_bonus() {
+        let r = rules();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let names = spotcheck::score::measures::measure_names(&r);
+        for _ in 0..2000 {
+            let values: BTreeMap<String, f64> =
+                names.iter().map(|n| (n.clone(), next() * 3.0 - 0.5)).collect();
+            let get = |n: &str| values.get(n).copied();
+            for ind in &r.scoring.indicators {
+                let s = points::score(ind, &get);
+                let bonus_cap = match &ind.kind {
+                    spotcheck::rules::scoring::IndicatorKind::Target { bonus_cap, .. } => *bonus_cap,
+                    _ => 0.0,
+                };
+                assert!(s.earned >= 0.0 && s.earned <= ind.points + 1e-9, "{}: {}", ind.id, s.earned);
+                assert!(s.bonus >= 0.0 && s.bonus <= bonus_cap + 1e-9, "{}: bonus {}", ind.id, s.bonus);
+            }
+        }
+    }
+
+    #[test]
+    fn scoring_cases_pass_and_a_wrong_case_fails() {
+        let (c, out, e) = run(&["test", root("examples/cangzhou-2008/rules").to_str().unwrap()]);
+        assert_eq!(c, 0, "{out}{e}");
+        assert!(e.contains("23 passed, 0 failed"), "{e}");
+        let (c, out, _) = run(&["test", data("score/cases-fail").to_str().unwrap()]);
+        assert_eq!(c, 1);
+        assert!(out.contains("FAIL deliberately wrong expectation"), "{out}");
+    }
+
+    #[test]
+    fn unknown_names_in_indicators_are_errors_with_their_line() {
+        let text = std::fs::read_to_string(example_rules())
+            .unwrap()
+            .replace("births_under_cases", "births_undercases");
+        let (_, d) = rules::parse("r.toml", &text);
+        let e = d.to_string();
+        assert!(e.contains("`births_undercases` is not a measure"), "{e}");
+        assert!(e.starts_with("r.toml:"), "{e}");
+    }
+}

@@ -1,0 +1,77 @@
+//! Scorecards as CSV (UTF-8 with BOM, for Excel): one row per county and
+//! indicator; and the one-table summary of all counties.
+
+use super::{Render, points};
+use crate::score::card::Card;
+
+pub struct Csv;
+pub struct SummaryCsv;
+
+fn bom_csv(rows: Vec<Vec<String>>) -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+        for r in rows {
+            w.write_record(&r).expect("write to memory");
+        }
+        w.flush().expect("write to memory");
+    }
+    out
+}
+
+impl Render for Csv {
+    fn file_name(&self) -> &'static str {
+        "scorecards.csv"
+    }
+
+    fn render(&self, cards: &[Card]) -> Vec<u8> {
+        let mut rows = vec![
+            ["县代码", "县", "指标", "指标名称", "活动", "满分", "得分", "加分", "扣分说明", "否决"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for c in cards {
+            for r in &c.results {
+                let trail: Vec<String> =
+                    r.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
+                rows.push(vec![
+                    c.code.clone(),
+                    c.name.clone(),
+                    r.id.clone(),
+                    r.name.clone(),
+                    r.activity.clone(),
+                    points(r.max),
+                    points(r.earned),
+                    points(r.bonus),
+                    trail.join("; "),
+                    r.veto.clone().unwrap_or_default(),
+                ]);
+            }
+        }
+        bom_csv(rows)
+    }
+}
+
+impl Render for SummaryCsv {
+    fn file_name(&self) -> &'static str {
+        "summary.csv"
+    }
+
+    fn render(&self, cards: &[Card]) -> Vec<u8> {
+        let mut header = vec!["县代码".to_string(), "县".to_string()];
+        if let Some(c) = cards.first() {
+            header.extend(c.activities.iter().map(|a| a.0.clone()));
+        }
+        header.extend(["总分", "满分", "一票否决"].map(String::from));
+        let mut rows = vec![header];
+        for c in cards {
+            let mut r = vec![c.code.clone(), c.name.clone()];
+            r.extend(c.activities.iter().map(|a| points(a.1)));
+            r.push(points(c.total));
+            r.push(points(c.max));
+            r.push(c.vetoes.join("; "));
+            rows.push(r);
+        }
+        bom_csv(rows)
+    }
+}

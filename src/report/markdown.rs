@@ -1,0 +1,61 @@
+//! Scorecards as Markdown: a summary table, then each county's card with its
+//! deductions and vetoes.
+
+use super::{Render, points};
+use crate::score::card::Card;
+
+pub struct Markdown;
+
+impl Render for Markdown {
+    fn file_name(&self) -> &'static str {
+        "scorecards.md"
+    }
+
+    fn render(&self, cards: &[Card]) -> Vec<u8> {
+        let mut s = String::from(
+            "# 验收抽查评分 Scorecards\n\n| 县代码 | 县 | 得分 | 满分 | 一票否决 |\n|---|---|---:|---:|---|\n",
+        );
+        for c in cards {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                c.code,
+                c.name,
+                points(c.total),
+                points(c.max),
+                if c.vetoes.is_empty() { "—".to_string() } else { "否决".to_string() }
+            ));
+        }
+        for c in cards {
+            s.push_str(&format!("\n## {} {}\n\n", c.code, c.name));
+            s.push_str("| 指标 | 活动 | 满分 | 得分 | 说明 |\n|---|---|---:|---:|---|\n");
+            for r in &c.results {
+                let trail: Vec<String> =
+                    r.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
+                s.push_str(&format!(
+                    "| {} {} | {} | {} | {} | {} |\n",
+                    r.id,
+                    r.name,
+                    r.activity,
+                    points(r.max),
+                    points(r.total()),
+                    trail.join("; ").replace('|', "/")
+                ));
+            }
+            s.push_str("\n| 活动 | 得分 | 满分 |\n|---|---:|---:|\n");
+            for (a, got, max) in &c.activities {
+                s.push_str(&format!("| {a} | {} | {} |\n", points(*got), points(*max)));
+            }
+            s.push_str(&format!("\n**总分 {} / {}**\n", points(c.total), points(c.max)));
+            for v in &c.vetoes {
+                s.push_str(&format!("\n**一票否决**: {v}\n"));
+            }
+            if !c.measures.missing_findings.is_empty() {
+                s.push_str(&format!(
+                    "\n缺少检查结果的样本村 (missing findings): {}\n",
+                    c.measures.missing_findings.join(", ")
+                ));
+            }
+        }
+        s.into_bytes()
+    }
+}

@@ -1,0 +1,113 @@
+//! Scoring cases: TOML files that give an indicator's measures and the
+//! points (and veto) expected, so assessors can check a rule by reading and
+//! extending examples. `spotcheck test DIR` runs every case under DIR.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::points;
+use crate::error::{Error, Result};
+use crate::rules;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    /// The rules file, relative to the case file.
+    rules: String,
+    case: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    indicator: String,
+    measures: BTreeMap<String, f64>,
+    points: f64,
+    #[serde(default)]
+    veto: bool,
+    #[serde(default = "default_tolerance")]
+    tolerance: f64,
+}
+
+fn default_tolerance() -> f64 {
+    1e-6
+}
+
+/// One case's outcome.
+pub struct Outcome {
+    pub file: String,
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// Finds case files (TOML with `[[case]]`) under `dir`, recursively.
+fn case_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml")
+                && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("[[case]]"))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs every case under `dir`.
+pub fn run(dir: &Path) -> Result<Vec<Outcome>> {
+    let files = case_files(dir);
+    if files.is_empty() {
+        return Err(Error::Usage(format!(
+            "no scoring cases (TOML files with [[case]]) under {}",
+            dir.display()
+        )));
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let shown = f.display().to_string();
+        let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
+        let cf: CaseFile =
+            toml::from_str(&text).map_err(|e| Error::CheckFailed(format!("{shown}: {}", e.message())))?;
+        let rules_path = f.parent().unwrap_or(Path::new(".")).join(&cf.rules);
+        let r = rules::load(&rules_path, &rules_path.display().to_string())?;
+        for c in cf.case {
+            let Some(ind) = r.scoring.indicators.iter().find(|i| i.id == c.indicator) else {
+                out.push(Outcome {
+                    file: shown.clone(),
+                    name: c.name,
+                    passed: false,
+                    detail: format!("no indicator `{}` in the rules", c.indicator),
+                });
+                continue;
+            };
+            let get = |n: &str| c.measures.get(n).copied();
+            let s = points::score(ind, &get);
+            let vetoed = s.veto.is_some() || !points::vetoes(&r.scoring.vetoes, &get).is_empty();
+            let ok = (s.total() - c.points).abs() <= c.tolerance && vetoed == c.veto;
+            let trail: Vec<String> =
+                s.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
+            let detail = format!(
+                "expected {} points{}, got {:.4}{}: {}",
+                c.points,
+                if c.veto { " and a veto" } else { "" },
+                s.total(),
+                if vetoed { " and a veto" } else { "" },
+                trail.join("; ")
+            );
+            out.push(Outcome { file: shown.clone(), name: c.name, passed: ok, detail });
+        }
+    }
+    Ok(out)
+}

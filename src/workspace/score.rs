@@ -1,0 +1,155 @@
+//! Gathering a campaign's data for scoring: the active sample with its
+//! weights and variance strata, the self-reports, and the findings in force.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+
+use super::inspection::{self, FINDINGS};
+use super::{SAMPLE, Workspace, read};
+use crate::error::{Error, Result};
+use crate::findings::import::{self, Assigned, Context};
+use crate::findings::table;
+use crate::findings::values::Value;
+use crate::report::{self, Render};
+use crate::rules::Rules;
+use crate::score::card::{self, Card};
+use crate::score::measures::{CountyInput, Sampled};
+use crate::text::Encoding;
+
+/// The variance stratum and PSU of a sampled village (SCORING.md §2): the
+/// units above it are stratum while their stage took them with certainty;
+/// the first unit drawn at random is the PSU (the village itself if none).
+pub fn stratum_and_psu(path: &[&str], stage_pis: &[f64], village: &str) -> (String, String) {
+    let mut units: Vec<&str> = path.iter().copied().filter(|p| !p.is_empty()).collect();
+    units.push(village);
+    match stage_pis.iter().position(|p| *p < 1.0) {
+        Some(s) if s < units.len() => {
+            let stratum = if s == 0 { "all".to_string() } else { units[..s].join("/") };
+            (stratum, units[s].to_string())
+        }
+        _ => (units.join("/"), village.to_string()),
+    }
+}
+
+/// Everything scoring needs, county by county.
+pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
+    let (rules, frame) = ws.load_inputs()?;
+    let (active, inactive) = inspection::active(ws)?;
+    // Weights and strata from sample.csv.
+    let sheet =
+        table::read(SAMPLE, &read(&ws.path(SAMPLE))?, Encoding::Utf8, None).map_err(Error::Invalid)?;
+    let col = |n: &str| sheet.header.iter().position(|h| h == n);
+    let pi_cols: Vec<usize> =
+        sheet.header.iter().enumerate().filter(|(_, h)| h.starts_with("pi_")).map(|(i, _)| i).collect();
+    let (c_code, c_name, c_stratum, c_pi) =
+        (col("code").unwrap_or(0), col("name").unwrap_or(1), col("stratum").unwrap_or(6), col("pi"));
+    let mut design: HashMap<String, (String, String, f64, String)> = HashMap::new();
+    for r in &sheet.rows {
+        let code = sheet.cell(r, c_code).to_string();
+        let path: Vec<&str> = sheet.cell(r, c_stratum).split('/').collect();
+        let pis: Vec<f64> = pi_cols.iter().map(|&c| sheet.cell(r, c).parse().unwrap_or(1.0)).collect();
+        let pi: f64 = c_pi.and_then(|c| sheet.cell(r, c).parse().ok()).unwrap_or(1.0);
+        let (stratum, psu) = stratum_and_psu(&path, &pis, &code);
+        design.insert(
+            code,
+            (stratum, psu, if pi > 0.0 { 1.0 / pi } else { 0.0 }, sheet.cell(r, c_name).to_string()),
+        );
+    }
+    // Self-reports.
+    let reports = super::reports::load_all(ws, &rules, &frame)?;
+    let mut reported: HashMap<String, BTreeMap<String, Value>> = HashMap::new();
+    let mut totals: BTreeMap<usize, BTreeMap<String, f64>> = BTreeMap::new();
+    let mut submitted: Vec<bool> = vec![false; frame.counties.len()];
+    for row in reports.iter().flat_map(|r| &r.rows) {
+        submitted[row.county] = true;
+        if !row.is_county {
+            for (f, v) in &row.values {
+                if let Some(x) = v.number() {
+                    *totals.entry(row.county).or_default().entry(f.clone()).or_default() += x;
+                }
+            }
+        }
+        reported.insert(row.code.clone(), row.values.iter().cloned().collect());
+    }
+    // Findings in force.
+    let found = findings(ws, &rules, &inactive)?;
+    let mut out = Vec::new();
+    for (ci, county) in frame.counties.iter().enumerate() {
+        let sampled: Vec<Sampled> = active
+            .iter()
+            .filter(|s| s.county == county.key)
+            .map(|s| {
+                let (stratum, psu, w, name) = design.get(&s.code).cloned().unwrap_or_default();
+                Sampled {
+                    code: s.code.clone(),
+                    name,
+                    stratum,
+                    psu,
+                    w,
+                    reported: reported.get(&s.code).cloned(),
+                    found: found.get(&s.code).cloned(),
+                }
+            })
+            .collect();
+        out.push(CountyInput {
+            code: county.key.clone(),
+            name: county.name.clone(),
+            reported_totals: totals.remove(&ci).unwrap_or_default(),
+            report_submitted: submitted[ci],
+            sampled,
+        });
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok((rules, out))
+}
+
+/// The findings of the files now in force, by village.
+fn findings(
+    ws: &Workspace,
+    rules: &Rules,
+    inactive: &HashMap<String, String>,
+) -> Result<HashMap<String, BTreeMap<String, Value>>> {
+    let mut out = HashMap::new();
+    let current = inspection::current_findings(ws);
+    if current.is_empty() {
+        return Ok(out);
+    }
+    let assigned: HashMap<String, Assigned> = inspection::assignment(ws)?
+        .into_iter()
+        .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
+        .collect();
+    let covered = HashMap::new();
+    for file in current.keys() {
+        let bytes = read(&ws.path(file))?;
+        let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered };
+        let sheet = table::read(
+            file.trim_start_matches(&format!("{FINDINGS}/")),
+            &bytes,
+            Encoding::Auto,
+            Some("检查表"),
+        )
+        .map_err(Error::Invalid)?;
+        let ff = import::validate(&sheet, &ctx).map_err(Error::Invalid)?;
+        for r in ff.rows {
+            out.insert(r.code, r.values.into_iter().collect());
+        }
+    }
+    Ok(out)
+}
+
+/// Scores every county and writes the scorecards under `score/`.
+pub fn score(ws: &mut Workspace, level: f64) -> Result<Vec<Card>> {
+    let (rules, inputs) = inputs(ws)?;
+    if rules.scoring.indicators.is_empty() {
+        return Err(Error::Usage("the rules define no [[indicator]]: nothing to score".into()));
+    }
+    let cards: Vec<Card> = inputs.iter().map(|c| card::card(&rules, c, level)).collect();
+    let renders: [&dyn Render; 4] = [&report::Csv, &report::SummaryCsv, &report::Markdown, &report::Json];
+    let mut outputs = Vec::new();
+    for r in renders {
+        outputs.push(ws.write_output(&format!("score/{}", r.file_name()), &r.render(&cards))?);
+    }
+    ws.append("score", json!({ "counties": cards.len(), "confidence": level, "outputs": outputs }))?;
+    Ok(cards)
+}
