@@ -25,12 +25,28 @@ pub struct ReportFile {
     pub rows: Vec<Reported>,
 }
 
+/// The frame's villages and counties by code, built once for many files.
+pub struct CodeIndex<'f> {
+    villages: HashMap<&'f str, usize>,
+    counties: HashMap<&'f str, usize>,
+}
+
+impl<'f> CodeIndex<'f> {
+    pub fn new(frame: &'f Frame) -> CodeIndex<'f> {
+        CodeIndex {
+            villages: (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect(),
+            counties: frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect(),
+        }
+    }
+}
+
 /// Validates a report sheet. `already` holds codes reported by files
 /// imported earlier; a code reported twice is an error.
 pub fn validate(
     sheet: &Sheet,
     rules: &Rules,
     frame: &Frame,
+    index: &CodeIndex<'_>,
     already: &HashSet<String>,
 ) -> Result<ReportFile, Diags> {
     let fields: Vec<_> = rules.inspection.fields.iter().filter(|f| f.reported).collect();
@@ -50,9 +66,7 @@ pub fn validate(
     ];
     let cols = columns::map(sheet, &roles, &fields, &ignore)?;
     let code_col = cols.role("code").unwrap_or(0);
-    let villages: HashMap<&str, usize> = (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect();
-    let counties: HashMap<&str, usize> =
-        frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
+    let (villages, counties) = (&index.villages, &index.counties);
 
     let mut diags = Diags::default();
     let mut seen: HashMap<String, u64> = HashMap::new();

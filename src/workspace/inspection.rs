@@ -413,14 +413,15 @@ pub fn status(ws: &Workspace) -> Result<Status> {
     let (active, _) = active(ws)?;
     let received: HashSet<String> = current_findings(ws).into_values().flatten().collect();
     let subs = substitutions(ws);
-    let reports = super::reports::load_all(ws, &rules, &frame)?;
+    let mut report_rows: HashMap<usize, usize> = HashMap::new();
+    super::reports::for_each(ws, &rules, &frame, |r| *report_rows.entry(r.county).or_default() += 1)?;
     let mut counties = Vec::new();
     for c in &frame.counties {
         let sampled: Vec<&Sampled> = active.iter().filter(|s| s.county == c.key).collect();
         let got = sampled.iter().filter(|s| received.contains(&s.code)).count();
         let subs_n = subs.iter().filter(|(v, _)| sampled_county(&frame, v) == c.key).count();
         let ci = frame.counties.iter().position(|x| x.key == c.key).unwrap_or(0);
-        let rep = reports.iter().flat_map(|r| &r.rows).filter(|r| r.county == ci).count();
+        let rep = report_rows.get(&ci).copied().unwrap_or(0);
         counties.push((c.key.clone(), c.name.clone(), sampled.len(), got, subs_n, rep));
     }
     counties.sort();

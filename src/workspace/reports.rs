@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{FileRecord, Workspace, atomic, read};
 use crate::error::{Diags, Error, Result};
-use crate::findings::reports::{self, ReportFile};
+use crate::findings::reports::{self, ReportFile, Reported};
 use crate::findings::table;
 use crate::frame::Frame;
 use crate::hash::sha256_hex;
@@ -28,18 +28,28 @@ pub struct Imported {
     pub silent: Vec<usize>,
 }
 
-/// Parses every frozen report file.
-pub fn load_all(ws: &Workspace, rules: &Rules, frame: &Frame) -> Result<Vec<ReportFile>> {
+/// Parses the frozen report files one at a time, handing each row to
+/// `visit`, and returns every reported code. A file's text is dropped before
+/// the next is read: reports of a whole country are large.
+pub fn for_each(
+    ws: &Workspace,
+    rules: &Rules,
+    frame: &Frame,
+    mut visit: impl FnMut(&Reported),
+) -> Result<HashSet<String>> {
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    let index = reports::CodeIndex::new(frame);
     for f in ws.frozen.iter().filter(|f| f.role == "report") {
         let bytes = read(&ws.path(&f.path))?;
         let sheet = table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
-        let rep = reports::validate(&sheet, rules, frame, &seen).map_err(Error::Invalid)?;
-        seen.extend(rep.rows.iter().map(|r| r.code.clone()));
-        out.push(rep);
+        let rep: ReportFile =
+            reports::validate(&sheet, rules, frame, &index, &seen).map_err(Error::Invalid)?;
+        for row in &rep.rows {
+            visit(row);
+            seen.insert(row.code.clone());
+        }
     }
-    Ok(out)
+    Ok(seen)
 }
 
 /// Validates and freezes report files. Refused once the commitment exists.
@@ -51,9 +61,9 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         )));
     }
     let (rules, frame) = ws.load_inputs()?;
-    let mut seen: HashSet<String> =
-        load_all(ws, &rules, &frame)?.iter().flat_map(|r| r.rows.iter().map(|x| x.code.clone())).collect();
+    let mut seen: HashSet<String> = for_each(ws, &rules, &frame, |_| {})?;
     let mut diags = Diags::default();
+    let index = reports::CodeIndex::new(&frame);
     let mut staged = Vec::new();
     let mut names = HashSet::new();
     let mut rows = 0;
@@ -68,7 +78,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         }
         let bytes = read(path)?;
         match table::read(&name, &bytes, Encoding::Auto, None)
-            .and_then(|s| reports::validate(&s, &rules, &frame, &seen))
+            .and_then(|s| reports::validate(&s, &rules, &frame, &index, &seen))
         {
             Ok(rep) => {
                 seen.extend(rep.rows.iter().map(|r| r.code.clone()));

@@ -57,11 +57,13 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
         );
     }
     // Self-reports.
-    let reports = super::reports::load_all(ws, &rules, &frame)?;
+    // Only the sampled villages' reported values are kept; every row adds
+    // to its county's totals.
+    let wanted: std::collections::HashSet<&str> = active.iter().map(|s| s.code.as_str()).collect();
     let mut reported: HashMap<String, BTreeMap<String, Value>> = HashMap::new();
     let mut totals: BTreeMap<usize, BTreeMap<String, f64>> = BTreeMap::new();
     let mut submitted: Vec<bool> = vec![false; frame.counties.len()];
-    for row in reports.iter().flat_map(|r| &r.rows) {
+    super::reports::for_each(ws, &rules, &frame, |row| {
         submitted[row.county] = true;
         if !row.is_county {
             for (f, v) in &row.values {
@@ -70,8 +72,10 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
                 }
             }
         }
-        reported.insert(row.code.clone(), row.values.iter().cloned().collect());
-    }
+        if wanted.contains(row.code.as_str()) {
+            reported.insert(row.code.clone(), row.values.iter().cloned().collect());
+        }
+    })?;
     // Findings in force.
     let found = findings(ws, &rules, &inactive)?;
     let mut out = Vec::new();
