@@ -96,7 +96,7 @@ fn prepare(dir: &Path) -> PathBuf {
             "村代码,births,married,long_acting_required,long_acting_done,fee_due,fee_collected,one_child_reward_paid,service_room\n",
         );
         for i in (part..f.villages.len()).step_by(10) {
-            let b = (f.size(i, 0) / 90) as u64;
+            let b = f.size(i, 0) / 90;
             s.push_str(&format!("{},{b},{},30,27,6000,4500,是,是\n", f.code(i), b / 2));
         }
         let p = dir.join(format!("report-{part}.csv"));
