@@ -25,16 +25,29 @@ impl Render for Csv {
     }
 
     fn render(&self, cards: &[Card]) -> Vec<u8> {
-        let mut rows = vec![
-            ["县代码", "县", "指标", "指标名称", "活动", "满分", "得分", "加分", "扣分说明", "否决"]
-                .map(String::from)
-                .to_vec(),
+        let header = [
+            "县代码",
+            "县",
+            "指标",
+            "指标名称",
+            "活动",
+            "满分",
+            "得分",
+            "加分",
+            "上报数",
+            "核实估计",
+            "区间下限",
+            "区间上限",
+            "差异率",
+            "扣分说明",
+            "否决",
         ];
+        let mut rows = vec![header.map(String::from).to_vec()];
         for c in cards {
             for r in &c.results {
                 let trail: Vec<String> =
                     r.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
-                rows.push(vec![
+                let mut row = vec![
                     c.code.clone(),
                     c.name.clone(),
                     r.id.clone(),
@@ -43,9 +56,20 @@ impl Render for Csv {
                     points(r.max),
                     points(r.earned),
                     points(r.bonus),
-                    trail.join("; "),
-                    r.veto.clone().unwrap_or_default(),
-                ]);
+                ];
+                match c.figures(r) {
+                    Some(f) => row.extend([
+                        format!("{:.2}", f.reported),
+                        format!("{:.2}", f.verified),
+                        format!("{:.2}", f.lo),
+                        format!("{:.2}", f.hi),
+                        format!("{:.2}%", f.discrepancy * 100.0),
+                    ]),
+                    None => row.extend(std::iter::repeat_n(String::new(), 5)),
+                }
+                row.push(trail.join("; "));
+                row.push(r.veto.clone().unwrap_or_default());
+                rows.push(row);
             }
         }
         bom_csv(rows)

@@ -27,12 +27,24 @@ impl Render for Markdown {
         }
         for c in cards {
             s.push_str(&format!("\n## {} {}\n\n", c.code, c.name));
-            s.push_str("| 指标 | 活动 | 满分 | 得分 | 说明 |\n|---|---|---:|---:|---|\n");
+            s.push_str(
+                "| 指标 | 活动 | 满分 | 得分 | 上报 / 核实（区间） | 说明 |\n|---|---|---:|---:|---|---|\n",
+            );
             for r in &c.results {
                 let trail: Vec<String> =
                     r.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
+                let figures = c.figures(r).map_or(String::new(), |f| {
+                    format!(
+                        "{:.0} / {:.0} ({:.0}–{:.0}), 差异 {:.2}%",
+                        f.reported,
+                        f.verified,
+                        f.lo,
+                        f.hi,
+                        f.discrepancy * 100.0
+                    )
+                });
                 s.push_str(&format!(
-                    "| {} {} | {} | {} | {} | {} |\n",
+                    "| {} {} | {} | {} | {} | {figures} | {} |\n",
                     r.id,
                     r.name,
                     r.activity,

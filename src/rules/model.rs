@@ -170,6 +170,7 @@ const TOP: &[&str] = &[
     "teams",
     "indicator",
     "veto",
+    "scoring",
 ];
 const CAMPAIGN: &[&str] = &["name", "issuer", "document", "issued", "period", "check_window", "source"];
 const FRAME: &[&str] =

@@ -104,6 +104,14 @@ pub struct Veto {
 pub struct Scoring {
     pub indicators: Vec<Indicator>,
     pub vetoes: Vec<Veto>,
+    /// The interval for proportions: design (default), clopper-pearson or wilson.
+    pub proportion_interval: crate::score::estimate::PropMethod,
+}
+
+impl Default for crate::score::estimate::PropMethod {
+    fn default() -> Self {
+        crate::score::estimate::PropMethod::Design
+    }
 }
 
 const INDICATOR: &[&str] = &[
@@ -172,6 +180,25 @@ fn pairs(r: &mut Reader<'_>, t: Table<'_, '_>, key: &str) -> Option<Vec<(f64, f6
 
 pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
     let mut s = Scoring::default();
+    if let Some(t) = r.table(top, "scoring", "scoring", false) {
+        r.known_keys(t, &["proportion_interval", "basis"]);
+        r.string(t, "basis", false);
+        use crate::score::estimate::PropMethod;
+        match r.string(t, "proportion_interval", false) {
+            None => {}
+            Some((m, l)) => {
+                s.proportion_interval = match m.as_str() {
+                    "design" => PropMethod::Design,
+                    "clopper-pearson" => PropMethod::ClopperPearson,
+                    "wilson" => PropMethod::Wilson,
+                    _ => {
+                        r.diags.push(Diag::error(&r.file, Some(l), format!("unknown proportion_interval `{m}`; expected design, clopper-pearson or wilson")));
+                        PropMethod::Design
+                    }
+                }
+            }
+        }
+    }
     for t in r.tables(top, "indicator", "indicator") {
         r.known_keys(t, INDICATOR);
         let loc = r.loc(t.span.0);

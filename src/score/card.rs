@@ -18,6 +18,38 @@ pub struct Card {
     pub measures: Measures,
 }
 
+/// The reported and verified figures behind an indicator, when it reads a
+/// reported count or amount field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub field: String,
+    pub reported: f64,
+    pub verified: f64,
+    pub lo: f64,
+    pub hi: f64,
+    /// |found − reported| / found over the sample.
+    pub discrepancy: f64,
+}
+
+impl Card {
+    pub fn figures(&self, r: &Scored) -> Option<Figures> {
+        let field = self
+            .measures
+            .fields
+            .keys()
+            .find(|f| r.used.iter().any(|(k, _)| k.starts_with(&format!("{f}_"))))?;
+        let get = |s: &str| self.measures.get(&format!("{field}_{s}")).unwrap_or(0.0);
+        Some(Figures {
+            field: field.clone(),
+            reported: get("reported"),
+            verified: get("verified"),
+            lo: get("verified_lo"),
+            hi: get("verified_hi"),
+            discrepancy: get("error_rate"),
+        })
+    }
+}
+
 /// Scores a county at confidence `level`.
 pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Card {
     let m = measures::measure(rules, c, level);

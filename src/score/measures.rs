@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::estimate::{self, Estimate, Obs, PropMethod};
+use super::estimate::{self, Estimate, Obs};
 use crate::findings::values::Value;
 use crate::plan::attribute::binomial_cdf;
 use crate::rules::{Kind, Rules};
@@ -198,7 +198,7 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Measures {
             }
             (Kind::YesNo, true) => {
                 let o = obs(&reported, &found);
-                let prop = estimate::proportion(&o, level, PropMethod::Design);
+                let prop = estimate::proportion(&o, level, rules.scoring.proportion_interval);
                 let reported_rate = {
                     let tw: f64 = o.iter().map(|x| x.w).sum();
                     if tw > 0.0 { o.iter().map(|x| x.w * x.x).sum::<f64>() / tw } else { 0.0 }
