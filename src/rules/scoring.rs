@@ -108,12 +108,6 @@ pub struct Scoring {
     pub proportion_interval: crate::score::estimate::PropMethod,
 }
 
-impl Default for crate::score::estimate::PropMethod {
-    fn default() -> Self {
-        crate::score::estimate::PropMethod::Design
-    }
-}
-
 const INDICATOR: &[&str] = &[
     "id",
     "name",

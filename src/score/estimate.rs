@@ -117,7 +117,7 @@ pub fn degrees_of_freedom(obs: &[Obs]) -> usize {
 }
 
 /// Interval methods for a proportion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PropMethod {
     /// Exact binomial on the unweighted count.
     ClopperPearson,
@@ -125,6 +125,7 @@ pub enum PropMethod {
     Wilson,
     /// Design-based: the weighted mean and its linearised standard error on
     /// the logit scale with t(df) quantiles (R's svyciprop, method "logit").
+    #[default]
     Design,
 }
 
