@@ -16,6 +16,7 @@
 //!
 //! Findings, scoring and the annual assessment build on these stages.
 
+pub mod annual;
 pub mod cli;
 pub mod error;
 pub mod findings;

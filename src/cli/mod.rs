@@ -1,6 +1,7 @@
 //! The `spotcheck` command: argument definitions and one file per
 //! subcommand. This is the only code that prints or chooses exit codes.
 
+mod annual;
 mod audit;
 mod check;
 mod commit;
@@ -58,6 +59,7 @@ pub enum Command {
     Score(score::ScoreArgs),
     Explain(score::ExplainArgs),
     Test(score::TestArgs),
+    Annual(annual::Args),
     Synth(synth::Args),
 }
 
@@ -88,6 +90,7 @@ pub fn main() -> i32 {
         Command::Score(a) => score::score_cmd(&cli.dir, a),
         Command::Explain(a) => score::explain(&cli.dir, a),
         Command::Test(a) => score::test(a),
+        Command::Annual(a) => annual::run(a),
         Command::Synth(a) => synth::run(a),
     };
     match result {

@@ -2,6 +2,7 @@
 //! view (CSV for Excel, Markdown for people, JSON for programs) is written
 //! from the same scorecards.
 
+pub mod annual;
 mod csv_out;
 mod json;
 mod markdown;

@@ -11,7 +11,7 @@ pub mod scoring;
 
 pub use inspection::{Field, FieldLevel, Inspection, Kind};
 pub use model::*;
-pub use reader::{Reader, Table};
+pub use reader::{Reader, Table, parse_document as parse_document_for};
 
 use std::path::{Component, Path};
 

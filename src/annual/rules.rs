@@ -1,0 +1,262 @@
+//! Annual assessment rules (年终考核): the point system, weighted
+//! components fed by campaign scorecards or by CSV files of other
+//! departments' scores, bonus and deduction items, vetoes, grade bands and
+//! ranking groups. Every number carries where it comes from (`basis`).
+
+use std::path::Path;
+
+use crate::error::{Diag, Diags, Error, Loc, Result};
+use crate::rules::{Reader, Table};
+
+/// Where a component's or item's scores come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A campaign's scorecards, by the name given on the command line.
+    Campaign(String),
+    /// A CSV of county code and score, by the name given on the command line.
+    Csv(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    pub id: String,
+    pub name: String,
+    /// Points of the annual total this component carries.
+    pub weight: f64,
+    pub source: Source,
+    /// The full score of a CSV source (campaigns know their own maximum).
+    pub out_of: f64,
+    pub loc: Loc,
+}
+
+/// A bonus (加分) or deduction (扣分) item from a CSV, capped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub name: String,
+    pub cap: f64,
+    pub source: String,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum VetoRule {
+    /// Any veto raised in a feeding campaign.
+    CampaignVeto,
+    /// A campaign measure above a limit, e.g. births_error_rate > 0.07.
+    MeasureAbove { campaign: String, measure: String, limit: f64 },
+    /// A total below the floor.
+    Floor(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grade {
+    pub name: String,
+    pub name_en: String,
+    pub min: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub counties: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnualRules {
+    pub file: String,
+    pub name: String,
+    pub year: u64,
+    pub points: f64,
+    pub components: Vec<Component>,
+    pub bonuses: Vec<Item>,
+    pub deductions: Vec<Item>,
+    pub vetoes: Vec<(VetoRule, String)>,
+    /// Highest band first.
+    pub grades: Vec<Grade>,
+    /// The grade of a vetoed county.
+    pub veto_grade: Grade,
+    pub groups: Vec<Group>,
+    /// A county absent from a source scores 0 there (else it is an error).
+    pub missing_as_zero: bool,
+}
+
+fn source(r: &mut Reader<'_>, t: Table<'_, '_>) -> Option<Source> {
+    let (s, l) = r.string(t, "from", true)?;
+    match s.split_once(':') {
+        Some(("campaign", name)) if !name.is_empty() => Some(Source::Campaign(name.to_string())),
+        Some(("csv", name)) if !name.is_empty() => Some(Source::Csv(name.to_string())),
+        _ => {
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(l),
+                format!("`from = \"{s}\"`: expected \"campaign:NAME\" or \"csv:NAME\""),
+            ));
+            None
+        }
+    }
+}
+
+/// Parses annual rules text.
+pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
+    let mut r = Reader::new(file, text);
+    let Some(doc) = crate::rules::parse_document_for(&mut r, text) else { return (None, r.diags) };
+    let top = Table { t: doc.get_ref(), span: (0, 0), path: "" };
+    r.known_keys(top, &["annual", "component", "bonus", "deduction", "veto", "grade", "group"]);
+    let Some(a) = r.table(top, "annual", "annual", true) else { return (None, r.diags) };
+    r.known_keys(a, &["name", "year", "points", "missing", "basis", "document"]);
+    r.string(a, "basis", false);
+    r.string(a, "document", false);
+    let name = r.string(a, "name", true).map(|v| v.0).unwrap_or_default();
+    let year = r.uint(a, "year", true).map_or(0, |v| v.0);
+    let points = r.rate_or_number(a, "points", true).unwrap_or(100.0);
+    let missing_as_zero = match r.string(a, "missing", false) {
+        None => false,
+        Some((s, _)) if s == "error" => false,
+        Some((s, _)) if s == "zero" => true,
+        Some((s, l)) => {
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(l),
+                format!("`missing = \"{s}\"`: expected \"error\" or \"zero\""),
+            ));
+            false
+        }
+    };
+    let mut components = Vec::new();
+    for t in r.tables(top, "component", "component") {
+        r.known_keys(t, &["id", "name", "weight", "from", "out_of", "basis"]);
+        r.string(t, "basis", false);
+        let loc = r.loc(t.span.0);
+        let (id, name) = (r.string(t, "id", true).map(|v| v.0), r.string(t, "name", true).map(|v| v.0));
+        let weight = r.rate_or_number(t, "weight", true);
+        let out_of = r.rate_or_number(t, "out_of", false).unwrap_or(100.0);
+        let src = source(&mut r, t);
+        if let (Some(id), Some(name), Some(weight), Some(source)) = (id, name, weight, src) {
+            components.push(Component { id, name, weight, source, out_of, loc });
+        }
+    }
+    let sum: f64 = components.iter().map(|c| c.weight).sum();
+    if !components.is_empty() && (sum - points).abs() > 1e-9 {
+        let loc = components[0].loc;
+        r.diags.push(Diag::error(
+            &r.file,
+            Some(loc),
+            format!("component weights add up to {sum}, not the {points} points of the system"),
+        ));
+    }
+    let items = |r: &mut Reader<'_>, key: &str| -> Vec<Item> {
+        let mut out = Vec::new();
+        for t in r.tables(top, key, key) {
+            r.known_keys(t, &["id", "name", "cap", "from", "basis"]);
+            r.string(t, "basis", false);
+            let loc = r.loc(t.span.0);
+            let (id, name, cap) =
+                (r.string(t, "id", true), r.string(t, "name", true), r.rate_or_number(t, "cap", true));
+            let src = match source(r, t) {
+                Some(Source::Csv(n)) => Some(n),
+                Some(Source::Campaign(_)) => {
+                    r.diags.push(Diag::error(
+                        &r.file,
+                        Some(loc),
+                        format!("[[{key}]] items come from a CSV (`from = \"csv:NAME\"`)"),
+                    ));
+                    None
+                }
+                None => None,
+            };
+            if let (Some(id), Some(name), Some(cap), Some(source)) = (id, name, cap, src) {
+                out.push(Item { id: id.0, name: name.0, cap, source, loc });
+            }
+        }
+        out
+    };
+    let bonuses = items(&mut r, "bonus");
+    let deductions = items(&mut r, "deduction");
+    let mut vetoes = Vec::new();
+    for t in r.tables(top, "veto", "veto") {
+        r.known_keys(t, &["kind", "campaign", "measure", "above", "below", "reason", "basis"]);
+        r.string(t, "basis", false);
+        let reason = r.string(t, "reason", true).map(|v| v.0).unwrap_or_default();
+        let Some((kind, kl)) = r.string(t, "kind", true) else { continue };
+        let rule = match kind.as_str() {
+            "campaign" => Some(VetoRule::CampaignVeto),
+            "floor" => r.rate_or_number(t, "below", true).map(VetoRule::Floor),
+            "measure" => {
+                let c = r.string(t, "campaign", true).map(|v| v.0);
+                let m = r.string(t, "measure", true).map(|v| v.0);
+                let l = r.rate_or_number(t, "above", true);
+                match (c, m, l) {
+                    (Some(campaign), Some(measure), Some(limit)) => {
+                        Some(VetoRule::MeasureAbove { campaign, measure, limit })
+                    }
+                    _ => None,
+                }
+            }
+            _ => {
+                r.diags.push(Diag::error(
+                    &r.file,
+                    Some(kl),
+                    format!("unknown veto kind `{kind}`; expected campaign, measure or floor"),
+                ));
+                None
+            }
+        };
+        if let Some(rule) = rule {
+            vetoes.push((rule, reason));
+        }
+    }
+    let mut grades = Vec::new();
+    let mut veto_grade = None;
+    for t in r.tables(top, "grade", "grade") {
+        r.known_keys(t, &["name", "name_en", "min", "vetoed"]);
+        let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
+        let name_en = r.string(t, "name_en", false).map(|v| v.0).unwrap_or_else(|| name.clone());
+        let min = r.rate_or_number(t, "min", false).unwrap_or(f64::NEG_INFINITY);
+        let g = Grade { name, name_en, min };
+        if r.boolean(t, "vetoed").is_some_and(|v| v.0) {
+            veto_grade = Some(g.clone());
+        }
+        grades.push(g);
+    }
+    grades.sort_by(|a, b| b.min.total_cmp(&a.min));
+    if grades.is_empty() {
+        r.err_at(0..0, "no [[grade]]: the rules must give grade bands");
+    }
+    let veto_grade = veto_grade.or_else(|| grades.last().cloned()).unwrap_or(Grade {
+        name: "不合格".into(),
+        name_en: "fail".into(),
+        min: 0.0,
+    });
+    let mut groups = Vec::new();
+    for t in r.tables(top, "group", "group") {
+        r.known_keys(t, &["name", "counties"]);
+        let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
+        let counties = r.strings(t, "counties", true).unwrap_or_default().into_iter().map(|v| v.0).collect();
+        groups.push(Group { name, counties });
+    }
+    let rules = AnnualRules {
+        file: file.to_string(),
+        name,
+        year,
+        points,
+        components,
+        bonuses,
+        deductions,
+        vetoes,
+        grades,
+        veto_grade,
+        groups,
+        missing_as_zero,
+    };
+    (Some(rules), r.diags)
+}
+
+/// Reads annual rules from a file.
+pub fn load(path: &Path, display: &str) -> Result<AnnualRules> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let (rules, diags) = parse(display, &text);
+    let diags = diags.into_result()?;
+    let _ = diags;
+    rules.ok_or_else(|| Error::Usage(format!("{display}: not annual rules")))
+}
