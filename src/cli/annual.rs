@@ -143,26 +143,26 @@ pub fn run(a: &Args) -> CmdResult {
                 Source::Campaign(n) => inputs.get(n),
                 Source::Csv(_) => None,
             });
-            if let Some(Input::Campaign(cards)) = campaign {
-                if let Some(card) = cards.iter().find(|c| c.code == r.code) {
-                    for ind in &card.results {
-                        s.push_str(&format!(
-                            "    {} {} ({}): {} of {}\n",
-                            ind.id,
-                            ind.name,
-                            ind.activity,
-                            points(ind.total()),
-                            points(ind.max)
-                        ));
-                        for l in &ind.lines {
-                            s.push_str(&format!("      {:+.2}  {}\n", l.delta, l.text));
-                        }
-                        for (field, est) in &card.measures.fields {
-                            if ind.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
-                                s.push_str(&format!("      {field}: reported {:.0}, verified {:.0} ({:.0}–{:.0}); villages (code, weight, reported, found):\n", est.reported_total, est.verified.value, est.verified.lo, est.verified.hi));
-                                for (code, w, rep, found) in &est.villages {
-                                    s.push_str(&format!("        {code} {w:.3} {rep} {found}\n"));
-                                }
+            if let Some(Input::Campaign(cards)) = campaign
+                && let Some(card) = cards.iter().find(|c| c.code == r.code)
+            {
+                for ind in &card.results {
+                    s.push_str(&format!(
+                        "    {} {} ({}): {} of {}\n",
+                        ind.id,
+                        ind.name,
+                        ind.activity,
+                        points(ind.total()),
+                        points(ind.max)
+                    ));
+                    for l in &ind.lines {
+                        s.push_str(&format!("      {:+.2}  {}\n", l.delta, l.text));
+                    }
+                    for (field, est) in &card.measures.fields {
+                        if ind.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
+                            s.push_str(&format!("      {field}: reported {:.0}, verified {:.0} ({:.0}–{:.0}); villages (code, weight, reported, found):\n", est.reported_total, est.verified.value, est.verified.lo, est.verified.hi));
+                            for (code, w, rep, found) in &est.villages {
+                                s.push_str(&format!("        {code} {w:.3} {rep} {found}\n"));
                             }
                         }
                     }
