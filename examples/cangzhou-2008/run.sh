@@ -54,6 +54,12 @@ sc -C "$out" explain 130921 birth_accuracy >/dev/null
 sc -C "$out" test "$here/rules"
 sc -C "$out" audit >/dev/null
 
+# The year-end assessment: this campaign (60%) with the departments' routine
+# scores (40%) and bonus items, grades and ranks; reports in four formats.
+sc annual --rules "$here/rules/cangzhou-2009-annual.toml" \
+  --campaign face-to-face="$out" --input routine="$here/routine-2009.csv" \
+  --input bonus="$here/bonus-2009.csv" --out "$out/annual" --force
+
 # An outside auditor, with only the published files.
 pub="$out-published"
 mkdir -p "$pub"
@@ -63,3 +69,4 @@ sc -C "$pub" verify
 echo >&2
 echo "The sample is in $out/sample.csv (opens in Excel); the draw record in $out/draw.toml;" >&2
 echo "the teams' findings forms are in $out/forms/; the scorecards in $out/score/." >&2
+echo "The annual report: $out/annual/annual.html (open it in a browser; it prints on A4)." >&2

@@ -1,5 +1,6 @@
 //! The one integration-test binary (faster to build than one per file).
 
+mod annual;
 mod cli;
 mod diagnostics;
 mod inspection;

@@ -1,0 +1,194 @@
+//! The year-end assessment and the reports, on the example campaign run end
+//! to end: snapshots of the annual table, one county's trail and the
+//! Markdown report; rules checks; ranks; the HTML validated by html5ever.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use spotcheck::annual::rules;
+
+use crate::support::{check_snapshot, data, root, run};
+
+/// The example campaign, run once for all tests here.
+fn example() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = std::env::temp_dir().join(format!("spotcheck-annual-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let camp = base.join("campaign");
+        let out = std::process::Command::new("bash")
+            .arg(root("examples/cangzhou-2008/run.sh"))
+            .arg(&camp)
+            .env("SPOTCHECK", env!("CARGO_BIN_EXE_spotcheck"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        camp
+    })
+}
+
+fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String) {
+    let ex = root("examples/cangzhou-2008");
+    let camp = format!("face-to-face={}", example().display());
+    let routine = format!("routine={}", ex.join("routine-2009.csv").display());
+    let bonus = format!("bonus={}", ex.join("bonus-2009.csv").display());
+    let mut args = vec![
+        "annual",
+        "--rules",
+        rules_file.to_str().unwrap(),
+        "--campaign",
+        &camp,
+        "--input",
+        &routine,
+        "--input",
+        &bonus,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn annual_rules() -> PathBuf {
+    root("examples/cangzhou-2008/rules/cangzhou-2009-annual.toml")
+}
+
+#[test]
+fn snapshots_of_the_annual_table_a_trail_and_the_markdown_report() {
+    let out = example().join("annual");
+    let mut failures = Vec::new();
+    let table = std::fs::read_to_string(out.join("annual.csv")).unwrap();
+    if let Err(e) = check_snapshot(&data("annual/annual.csv"), &table) {
+        failures.push(e);
+    }
+    let md = std::fs::read_to_string(out.join("annual.md")).unwrap();
+    if let Err(e) = check_snapshot(&data("annual/annual.md"), &md) {
+        failures.push(e);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (c, trail, e) = annual(&["--explain", "130921"], &annual_rules(), tmp.path());
+    assert_eq!(c, 0, "{e}");
+    if let Err(e) = check_snapshot(&data("annual/explain-130921.txt"), &trail) {
+        failures.push(e);
+    }
+    assert!(trail.contains("birth_accuracy") && trail.contains("VETO"), "{trail}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn reruns_are_byte_identical() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    assert_eq!(annual(&[], &annual_rules(), a.path()).0, 0);
+    assert_eq!(annual(&[], &annual_rules(), b.path()).0, 0);
+    for f in ["annual.csv", "annual.md", "annual.html", "annual.xlsx"] {
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
+    // And nothing is overwritten without --force.
+    let (c, _, e) = annual(&[], &annual_rules(), a.path());
+    assert_eq!(c, 2, "{e}");
+}
+
+#[test]
+fn the_html_report_is_valid_and_self_contained() {
+    use html5ever::tendril::TendrilSink;
+    let html = std::fs::read(example().join("annual/annual.html")).unwrap();
+    let opts = html5ever::ParseOpts {
+        tree_builder: html5ever::tree_builder::TreeBuilderOpts { exact_errors: true, ..Default::default() },
+        ..Default::default()
+    };
+    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), opts)
+        .from_utf8()
+        .read_from(&mut html.as_slice())
+        .unwrap();
+    let errors = dom.errors.borrow();
+    assert!(errors.is_empty(), "HTML errors: {errors:?}");
+    let text = String::from_utf8(html).unwrap();
+    assert!(text.contains("<svg") && text.contains("@page { size: A4"));
+    // Self-contained: nothing is fetched (the SVG namespace is a name, not a fetch).
+    assert!(
+        !text.contains("<script") && !text.contains("https://") && !text.contains(" src="),
+        "no scripts, no network"
+    );
+}
+
+#[test]
+fn a_veto_overrides_any_score() {
+    // Routine scores carry 95 of 100 points: vetoed counties still fail.
+    let text = std::fs::read_to_string(annual_rules())
+        .unwrap()
+        .replace("weight = 40", "weight = 95")
+        .replace("weight = 60", "weight = 5");
+    let tmp = tempfile::tempdir().unwrap();
+    let rules_path = tmp.path().join("annual.toml");
+    std::fs::write(&rules_path, text).unwrap();
+    let out = tmp.path().join("out");
+    let (c, stdout, e) = annual(&[], &rules_path, &out);
+    assert_eq!(c, 0, "{e}");
+    let line = stdout.lines().find(|l| l.starts_with("130921")).unwrap();
+    assert!(line.contains("不合格"), "{line}");
+}
+
+#[test]
+fn weights_that_do_not_add_up_are_rejected() {
+    let text = std::fs::read_to_string(annual_rules()).unwrap().replace("weight = 40", "weight = 30");
+    let (r, d) = rules::parse("annual.toml", &text);
+    assert!(r.is_some());
+    assert!(d.to_string().contains("component weights add up to 90, not the 100 points"), "{d}");
+}
+
+#[test]
+fn ties_share_a_rank() {
+    use spotcheck::annual::compute::{self, Input};
+    let text = r#"
+[annual]
+name = "t"
+year = 2009
+points = 100
+[[component]]
+id = "a"
+name = "a"
+weight = 100
+from = "csv:a"
+[[grade]]
+name = "合格"
+min = 0
+"#;
+    let (r, d) = rules::parse("t.toml", text);
+    assert!(!d.has_errors(), "{d}");
+    let r = r.unwrap();
+    let scores = [("1", 90.0), ("2", 95.0), ("3", 95.0), ("4", 80.0)];
+    let mut inputs = std::collections::BTreeMap::new();
+    inputs.insert("a".to_string(), Input::Csv(scores.iter().map(|(c, s)| (c.to_string(), *s)).collect()));
+    let counties: Vec<(String, String)> =
+        scores.iter().map(|(c, _)| (c.to_string(), c.to_string())).collect();
+    let rows = compute::compute(&r, &inputs, &counties).unwrap();
+    let ranks: Vec<usize> = rows.iter().map(|r| r.rank).collect();
+    assert_eq!(ranks, [3, 1, 1, 4]);
+    // A county absent from a source is an error, unless the rules say zero.
+    let mut inputs2 = std::collections::BTreeMap::new();
+    inputs2
+        .insert("a".to_string(), Input::Csv(scores[..3].iter().map(|(c, s)| (c.to_string(), *s)).collect()));
+    let err = compute::compute(&r, &inputs2, &counties).unwrap_err().to_string();
+    assert!(err.contains("county 4 is not in `a`"), "{err}");
+    let (r0, _) = rules::parse("t.toml", &text.replace("points = 100", "points = 100\nmissing = \"zero\""));
+    let rows = compute::compute(&r0.unwrap(), &inputs2, &counties).unwrap();
+    assert_eq!(rows[3].total, 0.0);
+}
+
+#[test]
+fn english_headings_with_lang_en() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (c, _, e) = annual(&["--lang", "en"], &annual_rules(), tmp.path());
+    assert_eq!(c, 0, "{e}");
+    let csv = std::fs::read_to_string(tmp.path().join("annual.csv")).unwrap();
+    assert!(csv.contains("code,county,") && csv.contains("grade"), "{csv}");
+    assert!(["excellent", "good", "pass", "fail"].iter().any(|g| csv.contains(g)), "{csv}");
+    let zh = std::fs::read_to_string(example().join("annual/annual.csv")).unwrap();
+    assert!(zh.contains("县代码") && zh.contains("等级"));
+}
