@@ -157,9 +157,23 @@ impl Default for TeamRules {
     }
 }
 
+/// A payment the notice sets, checked for a sampled family: the amount due
+/// and the yes/no field that records whether it was paid in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub id: String,
+    pub name: String,
+    pub amount: f64,
+    /// How the amount is due: 每人每月, 一次性每人, 每户 …
+    pub per: String,
+    pub field: Option<String>,
+    pub loc: Loc,
+}
+
 /// Everything above, as read from the rules.
 #[derive(Debug, Clone, Default)]
 pub struct Inspection {
+    pub policies: Vec<Policy>,
     pub fields: Vec<Field>,
     pub constraints: Vec<Constraint>,
     pub extensions: Vec<Extension>,
@@ -175,6 +189,7 @@ impl Inspection {
 const FIELD: &[&str] = &["id", "name", "unit", "level", "kind", "reported", "required", "hint", "basis"];
 const CONSTRAINT: &[&str] = &["rule", "message"];
 const EXTENSION: &[&str] = &["county", "until", "reason"];
+const POLICY: &[&str] = &["id", "name", "amount", "per", "field", "basis"];
 const TEAMS: &[&str] = &["balance", "size", "tolerance", "basis"];
 
 /// Reads `[[field]]`, `[[constraint]]`, `[[extension]]` and `[teams]`.
@@ -256,6 +271,34 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
                 }
             }
             Err(why) => r.diags.push(Diag::error(&r.file, Some(loc), format!("constraint `{text}`: {why}"))),
+        }
+    }
+    for t in r.tables(top, "policy", "policy") {
+        r.known_keys(t, POLICY);
+        r.string(t, "basis", false);
+        let loc = r.loc(t.span.0);
+        let id = r.string(t, "id", true).map(|v| v.0);
+        let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
+        let per = r.string(t, "per", true).map(|v| v.0).unwrap_or_default();
+        let amount = r.rate_or_number(t, "amount", true);
+        let field = r.string(t, "field", false);
+        if let Some((f, fl)) = &field {
+            match ins.fields.iter().find(|x| &x.id == f) {
+                Some(x) if x.kind == Kind::YesNo => {}
+                Some(_) => r.diags.push(Diag::error(
+                    &r.file,
+                    Some(*fl),
+                    format!("policy field `{f}` must be a yes/no field (paid in full or not)"),
+                )),
+                None => r.diags.push(Diag::error(
+                    &r.file,
+                    Some(*fl),
+                    format!("policy field `{f}` is not a [[field]]"),
+                )),
+            }
+        }
+        if let (Some(id), Some(amount)) = (id, amount) {
+            ins.policies.push(Policy { id, name, amount, per, field: field.map(|f| f.0), loc });
         }
     }
     for t in r.tables(top, "extension", "extension") {

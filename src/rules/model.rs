@@ -53,6 +53,12 @@ pub struct Campaign {
     pub period: (String, String),
     pub check_window: (String, String),
     pub source: Option<String>,
+    /// The campaign's phases, in order: name, first and last day.
+    pub phases: Vec<(String, String, String)>,
+    /// What counties must do before the check (自查).
+    pub self_check: Option<String>,
+    /// Regular progress reporting the notice requires (e.g. every Friday).
+    pub progress_reports: Option<String>,
 }
 
 /// How many units a stage takes in each stratum.
@@ -171,8 +177,20 @@ const TOP: &[&str] = &[
     "indicator",
     "veto",
     "scoring",
+    "policy",
 ];
-const CAMPAIGN: &[&str] = &["name", "issuer", "document", "issued", "period", "check_window", "source"];
+const CAMPAIGN: &[&str] = &[
+    "name",
+    "issuer",
+    "document",
+    "issued",
+    "period",
+    "check_window",
+    "source",
+    "phase",
+    "self_check",
+    "progress_reports",
+];
 const FRAME: &[&str] =
     &["code", "name", "county", "county_code", "township", "township_code", "sizes", "extra"];
 const SEED: &[&str] = &["min_length", "digits_only", "basis"];
@@ -236,7 +254,36 @@ fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {
     {
         r.err_at(v.span(), "the check window starts before the campaign period");
     }
-    Campaign { name, issuer, document, issued, period, check_window, source }
+    let self_check = r.string(t, "self_check", false).map(|v| v.0);
+    let progress_reports = r.string(t, "progress_reports", false).map(|v| v.0);
+    let mut phases = Vec::new();
+    for p in r.tables(t, "phase", "campaign.phase") {
+        r.known_keys(p, &["name", "start", "end"]);
+        let name = r.string(p, "name", true).map(|v| v.0).unwrap_or_default();
+        let (a, b) = (r.date(p, "start", true), r.date(p, "end", true));
+        if let (Some((a, _)), Some((b, loc))) = (a, b) {
+            if b < a {
+                r.diags.push(crate::error::Diag::error(
+                    &r.file,
+                    Some(loc),
+                    format!("phase `{name}` ends before it starts"),
+                ));
+            }
+            phases.push((name, a, b));
+        }
+    }
+    Campaign {
+        name,
+        issuer,
+        document,
+        issued,
+        period,
+        check_window,
+        source,
+        phases,
+        self_check,
+        progress_reports,
+    }
 }
 
 fn read_span(r: &mut Reader<'_>, t: Table<'_, '_>, key: &str, path: &'static str) -> (String, String) {
