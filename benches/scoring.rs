@@ -135,6 +135,9 @@ fn prepare(dir: &Path) -> PathBuf {
                 "4000".into(),
                 "是".into(),
                 "否".into(),
+                "2".into(),
+                "1".into(),
+                "是".into(),
                 "22".into(),
                 "1".into(),
             ];

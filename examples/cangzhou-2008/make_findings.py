@@ -20,6 +20,7 @@ NAMES = {
     "long_acting_required": "应落实长效节育措施人数", "long_acting_done": "已落实长效节育措施人数",
     "fee_due": "应征社会抚养费", "fee_collected": "已征社会抚养费",
     "one_child_reward_paid": "独生子女父母奖励按月足额发放", "service_room": "村级计生服务室与卫生室共建",
+    "outplan_pregnancies": "政策外怀孕人数", "remedial_done": "已落实补救措施人数", "publicity": "“六进家庭”宣传品入户",
 }
 
 

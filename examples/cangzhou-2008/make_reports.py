@@ -37,17 +37,22 @@ def truth_of(v):
     fee_collected = round(fee_due * (0.5 + 0.4 * rnd("c", v["村代码"])))
     reward = "是" if rnd("w", v["村代码"]) < 0.85 else "否"
     room = "是" if rnd("s", v["村代码"]) < 0.75 else "否"
+    outplan = round(births * 0.2 * rnd("o", v["村代码"]))
+    remedial = round(outplan * (0.6 + 0.4 * rnd("x", v["村代码"])))
+    publicity = "是" if rnd("p", v["村代码"]) < 0.9 else "否"
     return dict(births=births, married=married, long_acting_required=required, long_acting_done=done,
-                fee_due=fee_due, fee_collected=fee_collected, one_child_reward_paid=reward, service_room=room)
+                fee_due=fee_due, fee_collected=fee_collected, one_child_reward_paid=reward, service_room=room,
+                outplan_pregnancies=outplan, remedial_done=remedial, publicity=publicity)
 
 
 def main():
     frame = list(csv.DictReader(open(HERE / "synthetic-frame.csv", encoding="utf-8")))
     frame.sort(key=lambda v: v["村代码"])
     fields = ["births", "married", "long_acting_required", "long_acting_done", "fee_due", "fee_collected",
-              "one_child_reward_paid", "service_room"]
+              "one_child_reward_paid", "service_room", "outplan_pregnancies", "remedial_done", "publicity"]
     names = ["2008年以来出生人数", "2008年以来新婚对数", "应落实长效节育措施人数", "已落实长效节育措施人数",
-             "应征社会抚养费", "已征社会抚养费", "独生子女父母奖励按月足额发放", "村级计生服务室与卫生室共建"]
+             "应征社会抚养费", "已征社会抚养费", "独生子女父母奖励按月足额发放", "村级计生服务室与卫生室共建",
+             "政策外怀孕人数", "已落实补救措施人数", "“六进家庭”宣传品入户"]
     truth = {v["村代码"]: truth_of(v) for v in frame}
     with open(HERE / "truth.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
