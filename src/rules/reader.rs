@@ -74,6 +74,20 @@ impl<'s> Reader<'s> {
         t.t.get(key)
     }
 
+    /// The value at `key`, reporting it missing when required.
+    fn value<'t, 'i>(
+        &mut self,
+        t: Table<'t, 'i>,
+        key: &str,
+        required: bool,
+    ) -> Option<&'t Spanned<DeValue<'i>>> {
+        let v = self.get(t, key);
+        if v.is_none() && required {
+            self.missing(t, key);
+        }
+        v
+    }
+
     fn missing(&mut self, t: Table<'_, '_>, key: &str) {
         let place =
             if t.path.is_empty() { "at the top level".to_string() } else { format!("in [{}]", t.path) };
@@ -92,15 +106,8 @@ impl<'s> Reader<'s> {
         path: &'t str,
         required: bool,
     ) -> Option<Table<'t, 'i>> {
-        match self.get(t, key) {
-            None => {
-                if required {
-                    self.missing(t, key);
-                }
-                None
-            }
-            Some(v) => self.as_table(v, key, path),
-        }
+        let v = self.value(t, key, required)?;
+        self.as_table(v, key, path)
     }
 
     pub fn as_table<'t, 'i>(
@@ -133,16 +140,10 @@ impl<'s> Reader<'s> {
     }
 
     pub fn string(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<(String, Loc)> {
-        let v = self.get(t, key);
-        match v.map(|v| (v, v.get_ref())) {
-            None => {
-                if required {
-                    self.missing(t, key);
-                }
-                None
-            }
-            Some((v, DeValue::String(s))) => Some((s.to_string(), self.loc(v.span().start))),
-            Some((v, _)) => {
+        let v = self.value(t, key, required)?;
+        match v.get_ref() {
+            DeValue::String(s) => Some((s.to_string(), self.loc(v.span().start))),
+            _ => {
                 self.wrong_type(v, key, "a string");
                 None
             }
@@ -150,15 +151,8 @@ impl<'s> Reader<'s> {
     }
 
     pub fn uint(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<(u64, Loc)> {
-        match self.get(t, key) {
-            None => {
-                if required {
-                    self.missing(t, key);
-                }
-                None
-            }
-            Some(v) => self.as_uint(v, key),
-        }
+        let v = self.value(t, key, required)?;
+        self.as_uint(v, key)
     }
 
     pub fn as_uint(&mut self, v: &Spanned<DeValue<'_>>, key: &str) -> Option<(u64, Loc)> {
@@ -180,15 +174,7 @@ impl<'s> Reader<'s> {
     /// A rate: a TOML number as written (`0.10` read exactly as 1/10), or a
     /// string such as `"10%"`.
     pub fn rate(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<(crate::plan::Rate, Loc)> {
-        let v = match self.get(t, key) {
-            None => {
-                if required {
-                    self.missing(t, key);
-                }
-                return None;
-            }
-            Some(v) => v,
-        };
+        let v = self.value(t, key, required)?;
         let text = match v.get_ref() {
             DeValue::Float(f) => f.as_str().to_string(),
             DeValue::Integer(i) if i.radix() == 10 => i.as_str().to_string(),
@@ -209,15 +195,7 @@ impl<'s> Reader<'s> {
 
     /// A number: a rate as written, or any TOML number.
     pub fn rate_or_number(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<f64> {
-        let v = match self.get(t, key) {
-            None => {
-                if required {
-                    self.missing(t, key);
-                }
-                return None;
-            }
-            Some(v) => v,
-        };
+        let v = self.value(t, key, required)?;
         let parsed = match v.get_ref() {
             DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
             DeValue::Integer(i) => i.as_str().parse::<f64>().ok(),
@@ -244,37 +222,22 @@ impl<'s> Reader<'s> {
 
     /// A TOML local date (`2008-11-24`), returned as that text.
     pub fn date(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<(String, Loc)> {
-        match self.get(t, key) {
-            None => {
-                if required {
-                    self.missing(t, key);
-                }
+        let v = self.value(t, key, required)?;
+        match v.get_ref() {
+            DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
+                let d = d.date.as_ref()?;
+                Some((format!("{:04}-{:02}-{:02}", d.year, d.month, d.day), self.loc(v.span().start)))
+            }
+            _ => {
+                self.wrong_type(v, key, "a date like 2008-11-24 (no quotes)");
                 None
             }
-            Some(v) => match v.get_ref() {
-                DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
-                    let d = d.date.as_ref()?;
-                    Some((format!("{:04}-{:02}-{:02}", d.year, d.month, d.day), self.loc(v.span().start)))
-                }
-                _ => {
-                    self.wrong_type(v, key, "a date like 2008-11-24 (no quotes)");
-                    None
-                }
-            },
         }
     }
 
     /// An array of strings.
     pub fn strings(&mut self, t: Table<'_, '_>, key: &str, required: bool) -> Option<Vec<(String, Loc)>> {
-        let v = match self.get(t, key) {
-            None => {
-                if required {
-                    self.missing(t, key);
-                }
-                return None;
-            }
-            Some(v) => v,
-        };
+        let v = self.value(t, key, required)?;
         let DeValue::Array(a) = v.get_ref() else {
             self.wrong_type(v, key, "an array of strings");
             return None;

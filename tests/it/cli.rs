@@ -1,27 +1,9 @@
 //! The command end to end, on real files in temporary folders: the
 //! commit → seed → draw → verify flow, refusals, tampering, exit codes.
 
-use std::path::Path;
-
-use crate::support::{SEED, data, drawn_example, example_frame, example_rules, init, root, run, run_in};
-
-fn hash_tree(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-                out.push((rel, spotcheck::hash::sha256_hex(&std::fs::read(&p).unwrap())));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use crate::support::{
+    SEED, data, drawn_example, example_frame, example_rules, hash_tree, init, root, run, run_in,
+};
 
 #[test]
 fn commit_seed_draw_verify() {

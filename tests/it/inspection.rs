@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use spotcheck::findings::table;
 use spotcheck::text::Encoding;
 
-use crate::support::{SEED, check_snapshot, data, example_frame, example_rules, init, root, run_in};
+use crate::support::{
+    SEED, check_snapshot, data, example_frame, example_rules, hash_tree, init, root, run_in,
+};
 
 /// Frame rows of one county: (code, name).
 fn county_villages(county: &str) -> Vec<(String, String)> {
@@ -127,23 +129,6 @@ fn filled_rows(camp: &Path, team: &str) -> (Vec<String>, Vec<Vec<String>>) {
         fill(r, &sheet.header, "2009-02-20");
     }
     (sheet.header, rows)
-}
-
-fn hash_tree(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.display().to_string(), spotcheck::hash::sha256_hex(&std::fs::read(&p).unwrap())));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -111,3 +111,22 @@ pub fn check_snapshot(path: &Path, got: &str) -> Result<(), String> {
     let want = std::fs::read_to_string(path).unwrap_or_default();
     if want == got { Ok(()) } else { Err(format!("{}:\n--- expected\n{want}--- got\n{got}", path.display())) }
 }
+
+/// Every file under `dir` with its SHA-256, sorted: a fingerprint of a folder.
+pub fn hash_tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                out.push((rel, spotcheck::hash::sha256_hex(&std::fs::read(&p).unwrap())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
