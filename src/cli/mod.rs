@@ -25,11 +25,16 @@ use crate::text::Encoding;
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok; 1 a check failed (invalid input, verify mismatch, tampered folder); 2 usage or I/O error.
 
-A campaign, start to finish:
+A campaign, start to finish (each command has --help with an example):
   spotcheck init camp --rules rules/cangzhou-2008-face-to-face.toml --frame frame.csv
-  spotcheck -C camp commit                 # publish the printed value
+  spotcheck -C camp reports import 沧县自查.csv …     # before the commitment
+  spotcheck -C camp commit                          # publish the printed value
   spotcheck -C camp draw --seed \"<digits rolled in public>\"
-  spotcheck -C camp verify";
+  spotcheck -C camp verify
+  spotcheck -C camp assign --teams teams.csv && spotcheck -C camp forms
+  spotcheck -C camp findings import 检查表-第一组.xlsx …
+  spotcheck -C camp score && spotcheck -C camp explain 130921 birth_accuracy
+  spotcheck annual --rules annual.toml --campaign face-to-face=camp --input routine=routine.csv --out annual";
 
 #[derive(Parser, Debug)]
 #[command(name = "spotcheck", version, about = "Reproducible, publicly verifiable acceptance spot checks (验收抽查)", after_help = AFTER_HELP)]
@@ -43,14 +48,14 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    Plan(plan::Args),
     Check(check::Args),
     Init(init::Args),
+    Reports(reports::Args),
     Commit(commit::Args),
     Draw(draw::Args),
     Verify(verify::Args),
     Audit(audit::Args),
-    Plan(plan::Args),
-    Reports(reports::Args),
     Assign(inspect::AssignArgs),
     Forms(inspect::FormsArgs),
     Substitute(inspect::SubstituteArgs),

@@ -253,6 +253,18 @@ fn every_subcommand_help_ends_with_an_example() {
         "plan limit",
         "plan lqas",
         "plan simulate",
+        "reports",
+        "reports import",
+        "assign",
+        "forms",
+        "substitute",
+        "findings",
+        "findings import",
+        "status",
+        "score",
+        "explain",
+        "test",
+        "annual",
     ] {
         let mut args: Vec<&str> = sub.split(' ').collect();
         args.push("--help");
