@@ -6,6 +6,7 @@ pub mod annual;
 mod csv_out;
 mod json;
 mod markdown;
+pub mod sample_xlsx;
 
 pub use csv_out::{Csv, SummaryCsv};
 pub use json::Json;

@@ -130,6 +130,9 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     let toml_text = render_record(&record);
     atomic::write(&ws.path(SAMPLE), &bytes)?;
     atomic::write(&ws.path(DRAW), toml_text.as_bytes())?;
+    // The same list for people, in Excel with Chinese headings; sample.csv
+    // stays the record that `verify` re-derives.
+    let xlsx_out = sample_workbook(ws, &bytes, &rules.campaign.issued)?;
     let mut data = json!({
         "seed": seed,
         "seed_normalized": seed_norm,
@@ -137,6 +140,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         "sample_sha256": record.sample_sha256,
         "draw_sha256": sha256_hex(toml_text.as_bytes()),
         "villages": record.villages,
+        "outputs": [xlsx_out],
     });
     if let Some(r) = &redraw_rec {
         data["reason"] = json!(r.reason);
@@ -145,6 +149,22 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     }
     ws.append(if redraw_rec.is_some() { "redraw" } else { "draw" }, data)?;
     Ok(DrawOutcome { record, superseded })
+}
+
+/// Writes `sample.xlsx` from the bytes of `sample.csv`.
+fn sample_workbook(ws: &Workspace, csv_bytes: &[u8], issued: &str) -> Result<serde_json::Value> {
+    let sheet = crate::findings::table::read(SAMPLE, csv_bytes, crate::text::Encoding::Utf8, None)
+        .map_err(Error::Invalid)?;
+    let rows: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();
+    let d: Vec<u16> = issued.split('-').filter_map(|x| x.parse().ok()).collect();
+    let created = (
+        d.first().copied().unwrap_or(2000),
+        d.get(1).copied().unwrap_or(1) as u8,
+        d.get(2).copied().unwrap_or(1) as u8,
+    );
+    let xlsx = crate::report::sample_xlsx::sample_xlsx(&sheet.header, &rows, created)
+        .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))?;
+    ws.write_output("sample.xlsx", &xlsx)
 }
 
 fn render_record(r: &DrawRecord) -> String {

@@ -17,6 +17,15 @@ fn commit_seed_draw_verify() {
     let sample = std::fs::read(camp.join("sample.csv")).unwrap();
     assert!(sample.starts_with(b"\xEF\xBB\xBF"), "sample.csv needs a BOM for Excel");
     assert!(String::from_utf8_lossy(&sample).contains("沧县"));
+    // The same list for people, in Excel with Chinese headings, recorded.
+    let xlsx = std::fs::read(camp.join("sample.xlsx")).unwrap();
+    let sheet = spotcheck::findings::table::read("sample.xlsx", &xlsx, spotcheck::text::Encoding::Auto, None)
+        .unwrap();
+    assert_eq!(sheet.header[0], "村代码");
+    assert_eq!(sheet.rows.len(), String::from_utf8_lossy(&sample).lines().count() - 1);
+    std::fs::write(camp.join("sample.xlsx"), b"not a workbook").unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1, "an edited sample.xlsx is found: {e}");
 }
 
 #[test]
