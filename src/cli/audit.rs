@@ -7,15 +7,32 @@ use crate::workspace::Workspace;
 
 /// Check the journal's hash chain, the frozen inputs and the recorded
 /// outputs; list every problem. Exit 1 if any is found.
+///
+/// The chain shows edits anywhere but in its newest lines. Publish the
+/// journal head it prints (after the draw, after scoring); later, --head
+/// checks that the journal still passes through that published state.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 audit")]
-pub struct Args {}
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 audit\n  spotcheck -C camp-2009 audit --head 5d41402abc4b2a76b9719d911017c592…"
+)]
+pub struct Args {
+    /// A journal head published earlier, which must still be in the chain.
+    #[arg(long, value_name = "SHA256")]
+    pub head: Option<String>,
+}
 
-pub fn run(dir: &Path, _a: &Args) -> CmdResult {
-    let (ws, problems) = Workspace::inspect(dir)?;
+pub fn run(dir: &Path, a: &Args) -> CmdResult {
+    let (ws, mut problems) = Workspace::inspect(dir)?;
+    if let Some(h) = &a.head {
+        let h = h.trim().to_lowercase();
+        if !ws.journal.line_hashes.iter().any(|x| *x == h) {
+            problems.push(format!("journal.jsonl: the published head {h} is not in the chain: lines up to it were edited, removed or replaced"));
+        }
+    }
     for e in &ws.journal.entries {
         out(&format!("{:>3}  {}  {}\n", e.seq, e.at, e.event));
     }
+    out(&format!("journal head: {} ({} entries)\n", ws.journal.head, ws.journal.entries.len()));
     if problems.is_empty() {
         say(&format!(
             "audit ok: {} journal entries chain correctly; {} frozen file(s) unchanged; recorded outputs unchanged",

@@ -52,6 +52,20 @@ pub fn score_cmd(dir: &Path, a: &ScoreArgs) -> CmdResult {
     check_level(a.confidence)?;
     let mut ws = Workspace::open(dir)?;
     let cards = score::score(&mut ws, a.confidence)?;
+    let without: Vec<&str> = cards
+        .iter()
+        .filter(|c| {
+            c.measures.get("sampled").unwrap_or(0.0) > 0.0
+                && c.measures.missing_findings.len() as f64 == c.measures.get("sampled").unwrap_or(0.0)
+        })
+        .map(|c| c.code.as_str())
+        .collect();
+    if !without.is_empty() {
+        say(&format!(
+            "warning: no findings yet for {}: their sample-based indicators score 0 until findings come in",
+            without.join(", ")
+        ));
+    }
     let mut s = format!("{:<8} {:<16} {:>8} {:>8}  {}\n", "code", "county", "points", "of", "veto");
     for c in &cards {
         s.push_str(&format!(

@@ -170,6 +170,11 @@ fn cell_text(d: &Data) -> String {
 
 /// An Excel serial date (1900 system) as YYYY-MM-DD.
 pub fn excel_date(serial: f64) -> String {
+    // Outside Excel's own date range (1900-01-01 to 9999-12-31) the number is
+    // not a date: keep it as written, so the date check refuses it.
+    if !(1.0..=2_958_465.0).contains(&serial) {
+        return format!("{serial}");
+    }
     // Serial 60 is Excel's fictional 1900-02-29; later serials count from
     // 1899-12-30, earlier ones from 1899-12-31.
     let days = serial.floor() as i64;
@@ -205,6 +210,10 @@ mod tests {
         // 2009-02-09 is Excel serial 39853; 1970-01-01 is 25569.
         assert_eq!(excel_date(39853.0), "2009-02-09");
         assert_eq!(excel_date(25569.0), "1970-01-01");
+        // Out of Excel's date range: kept as the number, never a panic.
+        assert_eq!(excel_date(3e6), "3000000");
+        assert!(!excel_date(1e300).contains('-'));
+        assert_eq!(excel_date(f64::NAN), "NaN");
     }
 
     #[test]

@@ -59,6 +59,15 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
             diags.push(sheet.diag(row.number, Some(ct), "empty team id"));
             continue;
         }
+        // Team ids name the form files: no path separators or parent steps.
+        if id.contains(['/', '\\']) || id.contains("..") || id.chars().any(char::is_control) {
+            diags.push(sheet.diag(
+                row.number,
+                Some(ct),
+                format!("team id `{id}` may not contain /, \\, .. or control characters"),
+            ));
+            continue;
+        }
         if teams.iter().any(|t| t.id == id) {
             diags.push(sheet.diag(row.number, Some(ct), format!("team {id} is listed twice")));
             continue;

@@ -201,8 +201,10 @@ impl<'s> Reader<'s> {
             DeValue::Integer(i) => i.as_str().parse::<f64>().ok(),
             _ => None,
         };
-        if parsed.is_none() {
-            self.wrong_type(v, key, "a number");
+        match parsed {
+            None => self.wrong_type(v, key, "a number"),
+            Some(x) if !x.is_finite() => self.err_at(v.span(), format!("`{key}` must be a finite number")),
+            Some(_) => {}
         }
         parsed.filter(|x| x.is_finite())
     }

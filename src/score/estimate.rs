@@ -173,7 +173,7 @@ pub fn proportion(obs: &[Obs], level: f64, method: PropMethod) -> Option<Proport
         PropMethod::ClopperPearson => clopper_pearson(x, n, level),
         PropMethod::Wilson => wilson(x, n, level),
         PropMethod::Design => {
-            if p <= 0.0 || p >= 1.0 || est.se == 0.0 {
+            if p <= 0.0 || p >= 1.0 {
                 // The logit interval is undefined at 0 and 1: fall back to
                 // the exact interval on the count (SCORING.md).
                 clopper_pearson(x, n, level)

@@ -91,9 +91,18 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Measures {
     let normal = Normal::new(0.0, 1.0).ok();
 
     for f in &rules.inspection.fields {
+        // The villages with a finding for this field: a blank cell (an
+        // optional field left empty) is missing, not zero or "no".
+        let has = |s: &Sampled| s.found.as_ref().and_then(|v| v.get(&f.id)).and_then(Value::number).is_some();
+        let present: Vec<&Sampled> = with_findings.iter().copied().filter(|s| has(s)).collect();
+        if present.is_empty() {
+            // Nothing found to measure: the indicators that need this field
+            // get no value (and no points), never a perfect score by default.
+            continue;
+        }
         let obs =
             |reported_value: &dyn Fn(&Sampled) -> f64, found_value: &dyn Fn(&Sampled) -> f64| -> Vec<Obs> {
-                with_findings
+                present
                     .iter()
                     .map(|s| Obs {
                         stratum: s.stratum.clone(),
@@ -175,8 +184,7 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Measures {
                 ] {
                     put(&mut m, format!("{id}_{k}"), v);
                 }
-                let villages =
-                    with_findings.iter().map(|s| (s.code.clone(), s.w, reported(s), found(s))).collect();
+                let villages = present.iter().map(|s| (s.code.clone(), s.w, reported(s), found(s))).collect();
                 m.fields.insert(
                     f.id.clone(),
                     FieldEstimate {

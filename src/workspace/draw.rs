@@ -90,6 +90,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     let (s, bytes) = sample::derive(&rules, &frame, &seed_norm)?;
 
     let mut superseded = None;
+    let mut kept_outputs = Vec::new();
     let redraw_rec = match (&previous, redraw) {
         (Some(p), Some(reason)) => {
             // Keep the replaced files; the journal already holds their hashes.
@@ -97,7 +98,9 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
             std::fs::create_dir_all(ws.path(&dir)).map_err(|e| Error::io(ws.path(&dir), e))?;
             for f in [SAMPLE, DRAW] {
                 let old = read(&ws.path(f))?;
-                atomic::write_new(&ws.path(&format!("{dir}/{f}")), &old)?;
+                let kept = format!("{dir}/{f}");
+                atomic::write_new(&ws.path(&kept), &old)?;
+                kept_outputs.push(json!({ "path": kept, "sha256": sha256_hex(&old) }));
             }
             superseded = Some(dir);
             Some(Redraw {
@@ -140,7 +143,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         "sample_sha256": record.sample_sha256,
         "draw_sha256": sha256_hex(toml_text.as_bytes()),
         "villages": record.villages,
-        "outputs": [xlsx_out],
+        "outputs": std::iter::once(xlsx_out).chain(kept_outputs).collect::<Vec<_>>(),
     });
     if let Some(r) = &redraw_rec {
         data["reason"] = json!(r.reason);
@@ -247,7 +250,25 @@ pub fn verify(dir: &Path) -> Result<Verified> {
         return Err(Error::CheckFailed(problems.join("\n")));
     }
 
+    // Everything the derivation reads must be covered by the commitment.
+    let covered = |p: &str| record.inputs.iter().any(|f| f.path == p);
+    for (what, p) in [("rules", &record.rules), ("frame", &record.frame)] {
+        if !rules::is_plain_relative(p) || !covered(p) {
+            return Err(Error::CheckFailed(format!(
+                "{DRAW}: the {what} file `{p}` is not among the committed [[inputs]]"
+            )));
+        }
+    }
     let rules = rules::load(&dir.join(&record.rules), &record.rules)?;
+    let rules_dir = Path::new(&record.rules).parent().unwrap_or(Path::new(""));
+    for list in rules.referenced_files() {
+        let p = rules_dir.join(&list).to_string_lossy().replace('\\', "/");
+        if !covered(&p) {
+            return Err(Error::CheckFailed(format!(
+                "{DRAW}: the list `{p}` the rules name is not among the committed [[inputs]]"
+            )));
+        }
+    }
     let enc =
         record.frame_encoding.parse().map_err(|e: String| Error::CheckFailed(format!("{DRAW}: {e}")))?;
     let frame = frame::load(&dir.join(&record.frame), &record.frame, &rules.frame, enc)?;

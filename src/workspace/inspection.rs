@@ -100,11 +100,22 @@ pub fn active(ws: &Workspace) -> Result<(Vec<Sampled>, HashMap<String, String>)>
     Ok((active, inactive))
 }
 
-/// Reads `assignment.csv`.
+/// Reads `assignment.csv`. Refused when the sample was redrawn after the
+/// teams were assigned: the assignment would name villages of the old draw.
 pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
     let path = ws.path(ASSIGNMENT);
     if !path.exists() {
         return Err(Error::Usage("no assignment yet: run `spotcheck assign --teams teams.csv` first".into()));
+    }
+    let last = |names: &[&str]| {
+        ws.journal.entries.iter().rev().find(|e| names.contains(&e.event.as_str())).map(|e| e.seq)
+    };
+    if let (Some(d), Some(a)) = (last(&["draw", "redraw"]), last(&["assign"]))
+        && d > a
+    {
+        return Err(Error::Usage(
+            "the sample was redrawn after the teams were assigned; run `spotcheck assign --teams … --reassign --reason …` first".into(),
+        ));
     }
     let sheet = table::read(ASSIGNMENT, &read(&path)?, Encoding::Utf8, None).map_err(Error::Invalid)?;
     Ok(sheet
@@ -275,6 +286,12 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(St
         let why = inactive.get(village).cloned().unwrap_or_else(|| "is not in the sample".into());
         return Err(Error::Usage(format!("village {village} {why}")));
     };
+    if let Some((file, _)) = current_findings(ws).into_iter().find(|(_, vs)| vs.iter().any(|v| v == village))
+    {
+        return Err(Error::Usage(format!(
+            "village {village} already has findings in {file}: it was reached, and cannot be replaced"
+        )));
+    }
     let used: HashSet<String> = substitutions(ws).into_iter().map(|(_, b)| b).collect();
     let all = sampled(ws)?;
     let mut reserves: Vec<&Sampled> = all

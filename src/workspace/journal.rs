@@ -31,6 +31,8 @@ pub struct Journal {
     pub entries: Vec<Entry>,
     /// Hash of the last line: the `prev` of the next one.
     pub head: String,
+    /// The hash of every line, in order.
+    pub line_hashes: Vec<String>,
 }
 
 impl Default for Journal {
@@ -42,7 +44,7 @@ impl Default for Journal {
 impl Journal {
     /// An empty journal, ready for its first line.
     pub fn new() -> Journal {
-        Journal { entries: Vec::new(), head: GENESIS.to_string() }
+        Journal { entries: Vec::new(), head: GENESIS.to_string(), line_hashes: Vec::new() }
     }
 
     /// Parses journal text. Returns the entries that could be read and one
@@ -77,6 +79,7 @@ impl Journal {
                 Err(err) => problems.push(format!("journal.jsonl:{n}: not a journal entry: {err}")),
             }
             j.head = sha256_hex(line.as_bytes());
+            j.line_hashes.push(j.head.clone());
         }
         (j, problems)
     }

@@ -321,6 +321,7 @@ impl Workspace {
         bytes.extend_from_slice(line.as_bytes());
         atomic::write(&jpath, &bytes)?;
         self.journal.head = sha256_hex(line.trim_end_matches('\n').as_bytes());
+        self.journal.line_hashes.push(self.journal.head.clone());
         self.journal.entries.push(entry.clone());
         Ok(entry)
     }

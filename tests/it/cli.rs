@@ -398,3 +398,40 @@ fn readme_walkthrough_runs() {
     }
     assert_eq!(ran, 11, "the README should show six walkthrough and five planning commands");
 }
+
+/// Regression: verify accepted rules the commitment did not cover.
+#[test]
+fn verify_refuses_rules_outside_the_commitment() {
+    let (_tmp, camp) = drawn_example();
+    let other = camp.join("rules/other.toml");
+    std::fs::copy(camp.join("rules/cangzhou-2008-face-to-face.toml"), &other).unwrap();
+    let draw = camp.join("draw.toml");
+    let text = std::fs::read_to_string(&draw)
+        .unwrap()
+        .replace("rules = \"rules/cangzhou-2008-face-to-face.toml\"", "rules = \"rules/other.toml\"");
+    // Outside a campaign folder, as an auditor would check it.
+    let public = _tmp.path().join("pub");
+    for rel in [
+        "rules/cangzhou-2008-face-to-face.toml",
+        "rules/other.toml",
+        "rules/lists/population-survey-2009.csv",
+        "frame/synthetic-frame.csv",
+        "sample.csv",
+    ] {
+        let dest = public.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(camp.join(rel), dest).unwrap();
+    }
+    std::fs::write(public.join("draw.toml"), text).unwrap();
+    let (c, _, e) = run_in(&public, &["verify"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("not among the committed"), "{e}");
+}
+
+/// Regression: an infinite number in the rules was silently dropped.
+#[test]
+fn non_finite_numbers_in_rules_are_errors() {
+    let text = std::fs::read_to_string(example_rules()).unwrap().replace("per_point = 4", "per_point = inf");
+    let (_, d) = spotcheck::rules::parse("r.toml", &text);
+    assert!(d.to_string().contains("`per_point` must be a finite number"), "{d}");
+}

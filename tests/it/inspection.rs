@@ -438,3 +438,88 @@ fn substitution_calls_the_next_reserve_into_the_same_team() {
     assert!(e.contains("was replaced by"), "{e}");
     assert_eq!(run_in(&camp, &["audit"]).0, 0);
 }
+
+/// Regression: a county without findings scored full accuracy marks.
+#[test]
+fn no_findings_earn_no_points_for_sample_based_indicators() {
+    let (_tmp, camp) = campaign();
+    let (c, out, e) = run_in(&camp, &["score"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("warning: no findings yet"), "{e}");
+    let line = out.lines().find(|l| l.starts_with("130921")).unwrap();
+    let points: f64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(points < 30.0, "without findings only the non-sample indicators may score: {line}");
+    let (_, trail, _) = run_in(&camp, &["explain", "130921", "birth_accuracy"]);
+    assert!(trail.contains("no value") && trail.contains("points: 0.00"), "{trail}");
+}
+
+/// Regression: a team id could write forms outside the campaign folder.
+#[test]
+fn team_ids_cannot_name_paths() {
+    let (tmp, camp) = campaign();
+    let teams = tmp.path().join("teams.csv");
+    std::fs::write(&teams, "检查组,成员,籍贯县\n../../escaped,张三,130921\n第二组,李四,130922\n").unwrap();
+    let (c, _, e) =
+        run_in(&camp, &["assign", "--teams", teams.to_str().unwrap(), "--reassign", "--reason", "test"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("may not contain"), "{e}");
+}
+
+/// Regression: a village with findings could be substituted, breaking scoring.
+#[test]
+fn a_village_with_findings_cannot_be_substituted() {
+    let (tmp, camp) = campaign();
+    let (header, rows) = filled_rows(&camp, "第五组");
+    let path = tmp.path().join("第五组.csv");
+    write_csv(&path, &header, &rows, false);
+    assert_eq!(run_in(&camp, &["findings", "import", path.to_str().unwrap()]).0, 0);
+    let (c, _, e) = run_in(&camp, &["substitute", &rows[0][2], "--reason", "late"]);
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("already has findings"), "{e}");
+}
+
+/// Regression: after a redraw the old assignment and forms stayed in use.
+#[test]
+fn a_redraw_needs_a_new_assignment() {
+    let (_tmp, camp) = campaign();
+    let (c, _, e) =
+        run_in(&camp, &["draw", "--redraw", "--reason", "frame error", "--seed", "11112222333344445555"]);
+    assert_eq!(c, 0, "{e}");
+    let (c, _, e) = run_in(&camp, &["forms"]);
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("--reassign"), "{e}");
+    // The replaced draw is kept and audited.
+    assert_eq!(run_in(&camp, &["audit"]).0, 0);
+    let kept = camp.join("superseded/draw-4/sample.csv");
+    std::fs::write(&kept, "tampered\n").unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1, "{e}");
+}
+
+/// The published journal head anchors the newest journal lines.
+#[test]
+fn audit_checks_a_published_head() {
+    let (_tmp, camp) = campaign();
+    let (c, out, _) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 0);
+    let head = out
+        .lines()
+        .find_map(|l| l.strip_prefix("journal head: "))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(run_in(&camp, &["audit", "--head", &head]).0, 0);
+    // Rewrite the last line (and nothing else): the chain alone cannot see it.
+    let journal = camp.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let last = lines.pop().unwrap().replacen("\"at\":\"2", "\"at\":\"1", 1);
+    lines.push(last);
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    assert_eq!(run_in(&camp, &["audit"]).0, 0, "without the published head the edit is invisible");
+    let (c, _, e) = run_in(&camp, &["audit", "--head", &head]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("published head"), "{e}");
+}
