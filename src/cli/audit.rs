@@ -25,7 +25,7 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     let (ws, mut problems) = Workspace::inspect(dir)?;
     if let Some(h) = &a.head {
         let h = h.trim().to_lowercase();
-        if !ws.journal.line_hashes.iter().any(|x| *x == h) {
+        if !ws.journal.line_hashes.contains(&h) {
             problems.push(format!("journal.jsonl: the published head {h} is not in the chain: lines up to it were edited, removed or replaced"));
         }
     }
