@@ -104,7 +104,11 @@ pub fn compute(
                     continue;
                 }
             };
-            let points = if max > 0.0 { (raw / max).clamp(0.0, 1.0) * c.weight } else { 0.0 };
+            if max <= 0.0 {
+                missing.push(format!("component `{}`: source `{src}` has no points to scale by (a campaign without indicators?)", c.id));
+                continue;
+            }
+            let points = (raw / max).clamp(0.0, 1.0) * c.weight;
             parts.push(Part {
                 id: c.id.clone(),
                 name: c.name.clone(),
@@ -119,6 +123,13 @@ pub fn compute(
             for it in list.iter() {
                 let mut miss = Vec::new();
                 let v = match lookup(&it.source, code, &mut miss) {
+                    Some((v, ..)) if v < 0.0 => {
+                        missing.push(format!(
+                            "`{}` gives county {code} {v}: item values are 0 or more (a deduction is entered as a positive number)",
+                            it.source
+                        ));
+                        continue;
+                    }
                     Some((v, ..)) => v,
                     None if rules.missing_as_zero
                         || matches!(inputs.get(&it.source), Some(Input::Csv(_))) =>
@@ -135,6 +146,9 @@ pub fn compute(
         }
         let total = parts.iter().map(|p| p.points).sum::<f64>() + items.iter().map(|i| i.2).sum::<f64>();
         let total = total.clamp(0.0, rules.points + rules.bonuses.iter().map(|b| b.cap).sum::<f64>());
+        // Totals are decided as they are printed: to 2 decimals, once, for
+        // vetoes, grades and ranks alike.
+        let total = (total * 100.0).round() / 100.0 + 0.0;
         for (rule, reason) in &rules.vetoes {
             match rule {
                 VetoRule::CampaignVeto => {}

@@ -132,9 +132,18 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
         let weight = r.rate_or_number(t, "weight", true);
         let out_of = r.rate_or_number(t, "out_of", false).unwrap_or(100.0);
         let src = source(&mut r, t);
+        if weight.is_some_and(|w| w < 0.0) {
+            r.diags.push(Diag::error(&r.file, Some(loc), "`weight` must be 0 or more"));
+        }
+        if out_of <= 0.0 {
+            r.diags.push(Diag::error(&r.file, Some(loc), "`out_of` must be more than 0"));
+        }
         if let (Some(id), Some(name), Some(weight), Some(source)) = (id, name, weight, src) {
             components.push(Component { id, name, weight, source, out_of, loc });
         }
+    }
+    if components.is_empty() {
+        r.err_at(0..0, "no [[component]]: the annual total must come from at least one source");
     }
     let sum: f64 = components.iter().map(|c| c.weight).sum();
     if !components.is_empty() && (sum - points).abs() > 1e-9 {
@@ -165,6 +174,10 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
                 }
                 None => None,
             };
+            if cap.is_some_and(|c| c < 0.0) {
+                r.diags.push(Diag::error(&r.file, Some(loc), "`cap` must be 0 or more"));
+                continue;
+            }
             if let (Some(id), Some(name), Some(cap), Some(source)) = (id, name, cap, src) {
                 out.push(Item { id: id.0, name: name.0, cap, source, loc });
             }
@@ -234,6 +247,17 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
         let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
         let counties = r.strings(t, "counties", true).unwrap_or_default().into_iter().map(|v| v.0).collect();
         groups.push(Group { name, counties });
+    }
+    // A measure veto must name a campaign that feeds a component.
+    for (v, _) in &vetoes {
+        if let VetoRule::MeasureAbove { campaign, .. } = v
+            && !components.iter().any(|c| c.source == Source::Campaign(campaign.clone()))
+        {
+            r.err_at(
+                0..0,
+                format!("a measure veto names campaign `{campaign}`, which feeds no [[component]]"),
+            );
+        }
     }
     let rules = AnnualRules {
         file: file.to_string(),

@@ -66,7 +66,9 @@ fn csv_scores(path: &Path) -> Result<HashMap<String, f64>> {
         let (code, v) = (sheet.cell(r, 0), sheet.cell(r, 1));
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() => {
-                out.insert(code.to_string(), x);
+                if out.insert(code.to_string(), x).is_some() {
+                    diags.push(sheet.diag(r.number, Some(0), format!("county {code} appears twice")));
+                }
             }
             _ => diags.push(sheet.diag(r.number, Some(1), format!("`{v}` is not a score"))),
         }
@@ -85,7 +87,32 @@ pub fn run(a: &Args) -> CmdResult {
         let (name, dir) = pair(c)?;
         let ws = Workspace::open(&dir)?;
         let (crules, cinputs) = score::inputs(&ws)?;
-        let cards: Vec<Card> = cinputs.iter().map(|i| card::card(&crules, i, 0.95)).collect();
+        if crules.scoring.indicators.is_empty() {
+            return Err(Error::Usage(format!(
+                "campaign `{name}` ({}) has no [[indicator]]: nothing to carry into the annual total",
+                dir.display()
+            )));
+        }
+        // Score at the confidence the campaign's own scorecards were made with.
+        let level = ws
+            .journal
+            .last("score")
+            .and_then(|e| e.data.get("confidence"))
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.95);
+        let known = crate::rules::scoring::measure_names(&crules);
+        for (v, _) in &rules.vetoes {
+            if let crate::annual::rules::VetoRule::MeasureAbove { campaign, measure, .. } = v
+                && *campaign == name
+                && !known.iter().any(|k| k == measure)
+            {
+                return Err(Error::Usage(format!(
+                    "{}: a veto reads `{measure}`, which is not a measure of campaign `{name}`",
+                    rules.file
+                )));
+            }
+        }
+        let cards: Vec<Card> = cinputs.iter().map(|i| card::card(&crules, i, level)).collect();
         if counties.is_empty() {
             counties = cards.iter().map(|c| (c.code.clone(), c.name.clone())).collect();
             all_cards = cards.clone();
@@ -96,14 +123,6 @@ pub fn run(a: &Args) -> CmdResult {
         let (name, path) = pair(i)?;
         inputs.insert(name, Input::Csv(csv_scores(&path)?));
     }
-    if counties.is_empty() {
-        // Without a campaign, the counties are those of the first CSV source.
-        if let Some(Input::Csv(m)) = inputs.values().next() {
-            let mut v: Vec<(String, String)> = m.keys().map(|k| (k.clone(), k.clone())).collect();
-            v.sort();
-            counties = v;
-        }
-    }
     for c in &rules.components {
         let (Source::Campaign(n) | Source::Csv(n)) = &c.source;
         if !inputs.contains_key(n) {
@@ -112,6 +131,31 @@ pub fn run(a: &Args) -> CmdResult {
                 c.id
             )));
         }
+    }
+    for it in rules.bonuses.iter().chain(&rules.deductions) {
+        if !inputs.contains_key(&it.source) {
+            return Err(Error::Usage(format!(
+                "item `{}` reads `{}`, which was not given (--input {}=FILE)",
+                it.id, it.source, it.source
+            )));
+        }
+    }
+    if counties.is_empty() {
+        // Without a campaign, the counties are those of the components' CSVs.
+        let mut v: Vec<(String, String)> = Vec::new();
+        for c in &rules.components {
+            if let Source::Csv(n) = &c.source
+                && let Some(Input::Csv(m)) = inputs.get(n)
+            {
+                v.extend(m.keys().map(|k| (k.clone(), k.clone())));
+            }
+        }
+        v.sort();
+        v.dedup();
+        counties = v;
+    }
+    if counties.is_empty() {
+        return Err(Error::Usage("the components' sources list no county: nothing to assess".into()));
     }
     let rows = compute::compute(&rules, &inputs, &counties)?;
 

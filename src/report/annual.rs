@@ -78,7 +78,9 @@ pub fn markdown(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -
     let mut s = format!("# {}\n\n", rules.name);
     s.push_str(&format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len())));
     for r in ordered(rows) {
-        s.push_str(&format!("| {} |\n", cells(r, lang).join(" | ").replace('\n', " ")));
+        let row: Vec<String> =
+            cells(r, lang).iter().map(|c| c.replace('|', "/").replace('\n', " ")).collect();
+        s.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     s.push_str(&format!("\n## {}\n\n", t(lang, "核实情况", "Reported and verified")));
     s.push_str(&verified_table_md(cards, lang));
@@ -91,11 +93,13 @@ fn key_figures(cards: &[Card]) -> Vec<(String, String, String, f64, f64, f64, f6
     cards
         .iter()
         .filter_map(|c| {
-            let (field, e) = c.measures.fields.iter().next()?;
+            // The field of the first indicator that reads a reported figure.
+            let field = c.results.iter().find_map(|r| c.figures(r))?.field;
+            let e = c.measures.fields.get(&field)?;
             Some((
                 c.code.clone(),
                 c.name.clone(),
-                field.clone(),
+                field,
                 e.reported_total,
                 e.verified.value,
                 e.verified.lo,

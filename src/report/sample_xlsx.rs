@@ -55,9 +55,12 @@ pub fn sample_xlsx(
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             let (rr, cc) = (r as u32 + 1, c as u16);
-            let is_prob = header.get(c).is_some_and(|h| h == "pi" || h.starts_with("pi_"));
+            let h = header.get(c).map_or("", String::as_str);
+            let is_prob = h == "pi" || h.starts_with("pi_");
+            let is_count = h == "order" || h == "reserve_rank";
             match v.parse::<f64>() {
                 Ok(x) if is_prob => ws.write_number_with_format(rr, cc, x, &prob)?,
+                Ok(x) if is_count => ws.write_number_with_format(rr, cc, x, &text)?,
                 _ => ws.write_string_with_format(rr, cc, v, &text)?,
             };
         }

@@ -192,3 +192,90 @@ fn english_headings_with_lang_en() {
     let zh = std::fs::read_to_string(example().join("annual/annual.csv")).unwrap();
     assert!(zh.contains("县代码") && zh.contains("等级"));
 }
+
+/// Regressions from review: rules that silently gave wrong or empty results.
+#[test]
+fn annual_rules_refuse_what_would_silently_mislead() {
+    let base = std::fs::read_to_string(annual_rules()).unwrap();
+    for (change, says) in [
+        (base.replace("cap = 3", "cap = -1"), "`cap` must be 0 or more"),
+        (base.replace("out_of = 100", "out_of = 0"), "`out_of` must be more than 0"),
+        (
+            base.replace("campaign = \"face-to-face\"\nmeasure", "campaign = \"elsewhere\"\nmeasure"),
+            "feeds no [[component]]",
+        ),
+    ] {
+        let (_, d) = rules::parse("annual.toml", &change);
+        assert!(d.to_string().contains(says), "{says}: {d}");
+    }
+    let none = "[annual]\nname = \"t\"\nyear = 2009\npoints = 100\n[[grade]]\nname = \"合格\"\nmin = 0\n";
+    let (_, d) = rules::parse("t.toml", none);
+    assert!(d.to_string().contains("no [[component]]"), "{d}");
+}
+
+#[test]
+fn annual_inputs_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A misspelled measure in a veto.
+    let text = std::fs::read_to_string(annual_rules())
+        .unwrap()
+        .replace("measure = \"births_error_rate\"", "measure = \"birth_error_rate\"");
+    let path = tmp.path().join("a.toml");
+    std::fs::write(&path, text).unwrap();
+    let (c, _, e) = annual(&[], &path, &tmp.path().join("o1"));
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("`birth_error_rate`, which is not a measure"), "{e}");
+    // A bonus input left out.
+    let ex = root("examples/cangzhou-2008");
+    let camp = format!("face-to-face={}", example().display());
+    let routine = format!("routine={}", ex.join("routine-2009.csv").display());
+    let out = tmp.path().join("o2");
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        annual_rules().to_str().unwrap(),
+        "--campaign",
+        &camp,
+        "--input",
+        &routine,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("item `innovation` reads `bonus`"), "{e}");
+    // A negative bonus value.
+    let neg = tmp.path().join("bonus.csv");
+    std::fs::write(&neg, "县代码,加分\n130921,-2\n").unwrap();
+    let bonus = format!("bonus={}", neg.display());
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        annual_rules().to_str().unwrap(),
+        "--campaign",
+        &camp,
+        "--input",
+        &routine,
+        "--input",
+        &bonus,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("item values are 0 or more"), "{e}");
+}
+
+#[test]
+fn grades_and_ranks_use_the_printed_total() {
+    use spotcheck::annual::compute::{self, Input};
+    let text = "[annual]\nname = \"t\"\nyear = 2009\npoints = 100\n[[component]]\nid = \"a\"\nname = \"a\"\nweight = 100\nfrom = \"csv:a\"\n[[grade]]\nname = \"优秀\"\nmin = 95\n[[grade]]\nname = \"合格\"\nmin = 0\n";
+    let r = rules::parse("t.toml", text).0.unwrap();
+    let mut inputs = std::collections::BTreeMap::new();
+    inputs.insert(
+        "a".to_string(),
+        Input::Csv([("1".to_string(), 94.996), ("2".to_string(), 95.0)].into_iter().collect()),
+    );
+    let counties = vec![("1".to_string(), "1".to_string()), ("2".to_string(), "2".to_string())];
+    let rows = compute::compute(&r, &inputs, &counties).unwrap();
+    assert_eq!((rows[0].total, rows[0].rank, rows[0].grade.as_str()), (95.0, 1, "优秀"));
+    assert_eq!((rows[1].rank, rows[1].grade.as_str()), (1, "优秀"));
+}
