@@ -280,7 +280,6 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
 pub fn load(path: &Path, display: &str) -> Result<AnnualRules> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let (rules, diags) = parse(display, &text);
-    let diags = diags.into_result()?;
-    let _ = diags;
+    diags.into_result()?;
     rules.ok_or_else(|| Error::Usage(format!("{display}: not annual rules")))
 }

@@ -231,6 +231,18 @@ pub fn html(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Ve
     s.into_bytes()
 }
 
+/// Writes a sheet's heading row.
+fn header_row(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    names: &[impl AsRef<str>],
+    head: &Format,
+) -> Result<(), XlsxError> {
+    for (i, h) in names.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, h.as_ref(), head)?;
+    }
+    Ok(())
+}
+
 /// The workbook: 年度考核 (the table), 核实 (reported and verified), 评分 (every
 /// indicator of every county); frozen headers and number formats.
 pub fn xlsx(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Result<Vec<u8>, XlsxError> {
@@ -248,9 +260,7 @@ pub fn xlsx(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Re
     {
         let ws = wb.add_worksheet();
         ws.set_name(t(lang, "年度考核", "annual"))?;
-        for (i, h) in headers(rules, lang).iter().enumerate() {
-            ws.write_string_with_format(0, i as u16, h, &head)?;
-        }
+        header_row(ws, &headers(rules, lang), &head)?;
         for (ri, r) in ordered(rows).iter().enumerate() {
             for (ci, c) in cells(r, lang).iter().enumerate() {
                 let (row, col) = (ri as u32 + 1, ci as u16);
@@ -275,9 +285,7 @@ pub fn xlsx(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Re
             t(lang, "下限", "low"),
             t(lang, "上限", "high"),
         ];
-        for (i, x) in h.iter().enumerate() {
-            ws.write_string_with_format(0, i as u16, *x, &head)?;
-        }
+        header_row(ws, &h, &head)?;
         for (ri, (code, name, field, rep, ver, lo, hi)) in key_figures(cards).into_iter().enumerate() {
             let row = ri as u32 + 1;
             ws.write_string_with_format(row, 0, &code, &text)?;
@@ -301,9 +309,7 @@ pub fn xlsx(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Re
             t(lang, "得分", "points"),
             t(lang, "说明", "trail"),
         ];
-        for (i, x) in h.iter().enumerate() {
-            ws.write_string_with_format(0, i as u16, *x, &head)?;
-        }
+        header_row(ws, &h, &head)?;
         let mut row = 1u32;
         for c in cards {
             for r in &c.results {

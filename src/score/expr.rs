@@ -4,8 +4,6 @@
 //! lets the rule choose); no formula can produce NaN or infinity.
 //! SCORING.md §4 gives the grammar.
 
-use std::fmt;
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Num(f64),
@@ -328,12 +326,6 @@ impl Expr {
             }
         };
         if v.is_finite() { Ok(v) } else { Err("the formula gave a value that is not a finite number".into()) }
-    }
-}
-
-impl fmt::Display for BinOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
     }
 }
 

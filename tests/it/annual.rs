@@ -230,36 +230,23 @@ fn annual_inputs_are_checked() {
     let camp = format!("face-to-face={}", example().display());
     let routine = format!("routine={}", ex.join("routine-2009.csv").display());
     let out = tmp.path().join("o2");
-    let (c, _, e) = run(&[
-        "annual",
-        "--rules",
-        annual_rules().to_str().unwrap(),
-        "--campaign",
-        &camp,
-        "--input",
-        &routine,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let rules = annual_rules();
+    let with_inputs = |inputs: &[&str]| {
+        let mut args = vec!["annual", "--rules", rules.to_str().unwrap(), "--campaign", &camp];
+        for i in inputs {
+            args.extend(["--input", i]);
+        }
+        args.extend(["--out", out.to_str().unwrap()]);
+        run(&args)
+    };
+    let (c, _, e) = with_inputs(&[&routine]);
     assert_eq!(c, 2, "{e}");
     assert!(e.contains("item `innovation` reads `bonus`"), "{e}");
     // A negative bonus value.
     let neg = tmp.path().join("bonus.csv");
     std::fs::write(&neg, "县代码,加分\n130921,-2\n").unwrap();
     let bonus = format!("bonus={}", neg.display());
-    let (c, _, e) = run(&[
-        "annual",
-        "--rules",
-        annual_rules().to_str().unwrap(),
-        "--campaign",
-        &camp,
-        "--input",
-        &routine,
-        "--input",
-        &bonus,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (c, _, e) = with_inputs(&[&routine, &bonus]);
     assert_eq!(c, 1, "{e}");
     assert!(e.contains("item values are 0 or more"), "{e}");
 }
