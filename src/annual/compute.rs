@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::rules::{AnnualRules, Source, VetoRule};
 use crate::error::{Error, Result};
+use crate::rules::scoring::Evidence;
 use crate::score::card::Card;
+use crate::score::estimate::Side;
+use crate::score::points::{Lookup, Verdict};
 
 /// A source of scores: a campaign's scorecards, or a CSV's county → score.
 pub enum Input {
@@ -40,6 +43,8 @@ pub struct Row {
     pub grade_en: String,
     pub group: String,
     pub rank: usize,
+    /// A campaign feeding the row is provisional (findings missing).
+    pub provisional: bool,
 }
 
 /// Computes the annual table. `inputs` maps source names to their data;
@@ -157,12 +162,30 @@ pub fn compute(
                         vetoes.push(format!("total {total:.2} is below {f}: {reason}"));
                     }
                 }
-                VetoRule::MeasureAbove { campaign, measure, limit } => {
-                    if let Some((_, card)) = cards.iter().find(|(s, _)| s == campaign)
-                        && let Some(v) = card.measures.get(measure)
-                        && v > *limit
-                    {
-                        vetoes.push(format!("{campaign}: {measure} = {v:.4} exceeds {limit}: {reason}"));
+                VetoRule::MeasureAbove { campaign, measure, limit, evidence } => {
+                    let Some((_, card)) = cards.iter().find(|(s, _)| s == campaign) else { continue };
+                    let m = &card.measures;
+                    let (Some(v), Some(used)) = (
+                        m.get(measure),
+                        match evidence {
+                            Evidence::Estimate => m.get(measure),
+                            Evidence::Bound => m.bound(measure, Side::Lower),
+                        },
+                    ) else {
+                        continue;
+                    };
+                    if used > *limit {
+                        let verdict = Verdict {
+                            measure: measure.clone(),
+                            estimate: v,
+                            used,
+                            op: ">",
+                            line: *limit,
+                            evidence: *evidence,
+                            risk: m.risk(measure, *limit, Side::Lower),
+                            veto: true,
+                        };
+                        vetoes.push(format!("{campaign}: {}: {reason}", verdict.words(Some(m.level))));
                     }
                 }
             }
@@ -185,6 +208,7 @@ pub fn compute(
             grade_en: grade.name_en,
             group,
             rank: 0,
+            provisional: cards.iter().any(|(_, c)| c.provisional),
         });
     }
     if !missing.is_empty() {

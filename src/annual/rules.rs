@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::error::{Diag, Diags, Error, Loc, Result};
+use crate::rules::scoring::Evidence;
 use crate::rules::{Reader, Table};
 
 /// Where a component's or item's scores come from.
@@ -43,8 +44,9 @@ pub struct Item {
 pub enum VetoRule {
     /// Any veto raised in a feeding campaign.
     CampaignVeto,
-    /// A campaign measure above a limit, e.g. births_error_rate > 0.07.
-    MeasureAbove { campaign: String, measure: String, limit: f64 },
+    /// A campaign measure above a limit, e.g. births_error_rate > 0.07, read
+    /// as the estimate or as its lower confidence bound.
+    MeasureAbove { campaign: String, measure: String, limit: f64, evidence: Evidence },
     /// A total below the floor.
     Floor(f64),
 }
@@ -188,7 +190,7 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     let deductions = items(&mut r, "deduction");
     let mut vetoes = Vec::new();
     for t in r.tables(top, "veto", "veto") {
-        r.known_keys(t, &["kind", "campaign", "measure", "above", "below", "reason", "basis"]);
+        r.known_keys(t, &["kind", "campaign", "measure", "above", "below", "reason", "basis", "evidence"]);
         r.string(t, "basis", false);
         let reason = r.string(t, "reason", true).map(|v| v.0).unwrap_or_default();
         let Some((kind, kl)) = r.string(t, "kind", true) else { continue };
@@ -199,9 +201,22 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
                 let c = r.string(t, "campaign", true).map(|v| v.0);
                 let m = r.string(t, "measure", true).map(|v| v.0);
                 let l = r.rate_or_number(t, "above", true);
-                match (c, m, l) {
-                    (Some(campaign), Some(measure), Some(limit)) => {
-                        Some(VetoRule::MeasureAbove { campaign, measure, limit })
+                let evidence = match r.string(t, "evidence", false) {
+                    None => Some(Evidence::Estimate),
+                    Some((e, _)) if e == "estimate" => Some(Evidence::Estimate),
+                    Some((e, _)) if e == "bound" => Some(Evidence::Bound),
+                    Some((e, el)) => {
+                        r.diags.push(Diag::error(
+                            &r.file,
+                            Some(el),
+                            format!("unknown `evidence = \"{e}\"`; expected \"estimate\" or \"bound\""),
+                        ));
+                        None
+                    }
+                };
+                match (c, m, l, evidence) {
+                    (Some(campaign), Some(measure), Some(limit), Some(evidence)) => {
+                        Some(VetoRule::MeasureAbove { campaign, measure, limit, evidence })
                     }
                     _ => None,
                 }

@@ -27,8 +27,8 @@ use crate::workspace::{Workspace, atomic, score};
 )]
 pub struct Args {
     /// The annual rules (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub rules: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "check")]
+    pub rules: Option<PathBuf>,
     /// A campaign folder feeding a component: NAME=DIR.
     #[arg(long, value_name = "NAME=DIR")]
     pub campaign: Vec<String>,
@@ -47,6 +47,47 @@ pub struct Args {
     /// Print the trail behind one county's total.
     #[arg(long, value_name = "COUNTY")]
     pub explain: Option<String>,
+    /// Grade counties even though a campaign's findings are incomplete
+    /// (provisional); every output is then marked 临时结果.
+    #[arg(long)]
+    pub allow_provisional: bool,
+    /// Re-check a published result: read --out's annual-inputs.json,
+    /// confirm that the rules, input files and campaign journals are as
+    /// recorded, recompute, and compare every report byte for byte.
+    #[arg(long, conflicts_with_all = ["rules", "campaign", "input", "explain", "force"])]
+    pub check: bool,
+}
+
+/// The record of what an annual run read, written beside its reports.
+pub const MANIFEST: &str = "annual-inputs.json";
+
+/// What an annual run reads.
+struct Spec {
+    rules: PathBuf,
+    campaigns: Vec<(String, PathBuf)>,
+    inputs: Vec<(String, PathBuf)>,
+    lang: Lang,
+    allow_provisional: bool,
+}
+
+/// A campaign as the run read it: where its journal stood.
+struct CampaignRead {
+    name: String,
+    dir: PathBuf,
+    head: String,
+    entries: usize,
+    confidence: f64,
+}
+
+/// Everything an annual run computes.
+struct Computed {
+    rules: rules::AnnualRules,
+    rows: Vec<compute::Row>,
+    inputs: BTreeMap<String, Input>,
+    campaigns: Vec<CampaignRead>,
+    /// Provisional counties: campaign, code, name, villages without findings.
+    provisional: Vec<(String, String, String, usize)>,
+    files: Vec<(&'static str, Vec<u8>)>,
 }
 
 fn pair(s: &str) -> Result<(String, PathBuf)> {
@@ -77,15 +118,17 @@ fn csv_scores(path: &Path) -> Result<HashMap<String, f64>> {
     Ok(out)
 }
 
-pub fn run(a: &Args) -> CmdResult {
-    let lang = if a.lang == "en" { Lang::En } else { Lang::Zh };
-    let rules = rules::load(&a.rules, &a.rules.display().to_string())?;
+fn compute_all(spec: &Spec) -> Result<Computed> {
+    let lang = spec.lang;
+    let rules = rules::load(&spec.rules, &spec.rules.display().to_string())?;
     let mut inputs: BTreeMap<String, Input> = BTreeMap::new();
     let mut counties: Vec<(String, String)> = Vec::new();
     let mut all_cards: Vec<Card> = Vec::new();
-    for c in &a.campaign {
-        let (name, dir) = pair(c)?;
-        let ws = Workspace::open(&dir)?;
+    let mut campaigns = Vec::new();
+    let mut provisional = Vec::new();
+    for (name, dir) in &spec.campaigns {
+        let name = name.clone();
+        let ws = Workspace::open(dir)?;
         let (crules, cinputs) = score::inputs(&ws)?;
         if crules.scoring.indicators.is_empty() {
             return Err(Error::Usage(format!(
@@ -112,16 +155,30 @@ pub fn run(a: &Args) -> CmdResult {
                 )));
             }
         }
-        let cards: Vec<Card> = cinputs.iter().map(|i| card::card(&crules, i, level)).collect();
+        let cards: Vec<Card> = card::cards(&crules, &cinputs, level)?;
+        for c in cards.iter().filter(|c| c.provisional) {
+            provisional.push((
+                name.clone(),
+                c.code.clone(),
+                c.name.clone(),
+                c.measures.missing_findings.len(),
+            ));
+        }
+        campaigns.push(CampaignRead {
+            name: name.clone(),
+            dir: dir.clone(),
+            head: ws.journal.head.clone(),
+            entries: ws.journal.entries.len(),
+            confidence: level,
+        });
         if counties.is_empty() {
             counties = cards.iter().map(|c| (c.code.clone(), c.name.clone())).collect();
             all_cards = cards.clone();
         }
         inputs.insert(name, Input::Campaign(cards));
     }
-    for i in &a.input {
-        let (name, path) = pair(i)?;
-        inputs.insert(name, Input::Csv(csv_scores(&path)?));
+    for (name, path) in &spec.inputs {
+        inputs.insert(name.clone(), Input::Csv(csv_scores(path)?));
     }
     for c in &rules.components {
         let (Source::Campaign(n) | Source::Csv(n)) = &c.source;
@@ -158,6 +215,46 @@ pub fn run(a: &Args) -> CmdResult {
         return Err(Error::Usage("the components' sources list no county: nothing to assess".into()));
     }
     let rows = compute::compute(&rules, &inputs, &counties)?;
+    let xlsx = report::xlsx(&rules, &rows, &all_cards, lang)
+        .map_err(|e| Error::CheckFailed(format!("cannot write the workbook: {e}")))?;
+    let files = vec![
+        ("annual.csv", report::csv(&rules, &rows, lang)),
+        ("annual.md", report::markdown(&rules, &rows, &all_cards, lang)),
+        ("annual.html", report::html(&rules, &rows, &all_cards, lang)),
+        ("annual.xlsx", xlsx),
+    ];
+    Ok(Computed { rules, rows, inputs, campaigns, provisional, files })
+}
+
+fn spec_of(a: &Args) -> Result<Spec> {
+    Ok(Spec {
+        rules: a.rules.clone().ok_or_else(|| Error::Usage("--rules is required".into()))?,
+        campaigns: a.campaign.iter().map(|c| pair(c)).collect::<Result<_>>()?,
+        inputs: a.input.iter().map(|c| pair(c)).collect::<Result<_>>()?,
+        lang: if a.lang == "en" { Lang::En } else { Lang::Zh },
+        allow_provisional: a.allow_provisional,
+    })
+}
+
+pub fn run(a: &Args) -> CmdResult {
+    if a.check {
+        return check(&a.out);
+    }
+    let spec = spec_of(a)?;
+    let Computed { rules, rows, inputs, campaigns, provisional, files } = compute_all(&spec)?;
+    if !provisional.is_empty() && !spec.allow_provisional && a.explain.is_none() {
+        let list: Vec<String> = provisional
+            .iter()
+            .map(|(c, code, name, n)| {
+                format!("  {c}: {code} {name}, {n} sampled village(s) without findings")
+            })
+            .collect();
+        say(&format!(
+            "the campaign results are provisional (临时结果): findings are missing for\n{}\nnothing was written. Import the missing findings (or substitute unreachable villages) and score again, or pass --allow-provisional to grade anyway with every output marked provisional.",
+            list.join("\n")
+        ));
+        return Ok(super::score::PROVISIONAL_EXIT);
+    }
 
     if let Some(who) = &a.explain {
         let Some(r) = rows.iter().find(|r| &r.code == who || &r.name == who) else {
@@ -206,7 +303,10 @@ pub fn run(a: &Args) -> CmdResult {
                         if ind.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
                             s.push_str(&format!("      {field}: reported {:.0}, verified {:.0} ({:.0}–{:.0}); villages (code, weight, reported, found):\n", est.reported_total, est.verified.value, est.verified.lo, est.verified.hi));
                             for (code, w, rep, found) in &est.villages {
-                                s.push_str(&format!("        {code} {w:.3} {rep} {found}\n"));
+                                s.push_str(&format!(
+                                    "        {code} {w:.3} {} {found}\n",
+                                    rep.map_or("(left out of the report)".to_string(), |r| r.to_string())
+                                ));
                             }
                         }
                     }
@@ -224,16 +324,8 @@ pub fn run(a: &Args) -> CmdResult {
     }
 
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let xlsx = report::xlsx(&rules, &rows, &all_cards, lang)
-        .map_err(|e| Error::CheckFailed(format!("cannot write the workbook: {e}")))?;
-    let files: [(&str, Vec<u8>); 4] = [
-        ("annual.csv", report::csv(&rules, &rows, lang)),
-        ("annual.md", report::markdown(&rules, &rows, &all_cards, lang)),
-        ("annual.html", report::html(&rules, &rows, &all_cards, lang)),
-        ("annual.xlsx", xlsx),
-    ];
     if !a.force {
-        for (name, _) in &files {
+        for name in files.iter().map(|f| f.0).chain([MANIFEST]) {
             if a.out.join(name).exists() {
                 return Err(Error::Usage(format!(
                     "{} exists; use --force to replace the reports",
@@ -245,6 +337,8 @@ pub fn run(a: &Args) -> CmdResult {
     for (name, bytes) in &files {
         atomic::write(&a.out.join(name), bytes)?;
     }
+    let manifest = manifest(&spec, &campaigns, &files)?;
+    atomic::write(&a.out.join(MANIFEST), manifest.as_bytes())?;
     let mut s =
         format!("{:<8} {:<16} {:>8} {:<8} {:>4}  {}\n", "code", "county", "total", "grade", "rank", "veto");
     for r in &rows {
@@ -265,4 +359,171 @@ pub fn run(a: &Args) -> CmdResult {
         a.out.join("annual.html").display()
     ));
     Ok(0)
+}
+
+fn absolute(p: &Path) -> String {
+    std::fs::canonicalize(p).map_or_else(|_| p.display().to_string(), |x| x.display().to_string())
+}
+
+fn file_sha(p: &Path) -> Result<String> {
+    Ok(crate::hash::sha256_hex(&std::fs::read(p).map_err(|e| Error::io(p, e))?))
+}
+
+/// The record of a run's inputs and outputs (no time stamp, so that a
+/// re-run writes the same bytes).
+fn manifest(spec: &Spec, campaigns: &[CampaignRead], files: &[(&str, Vec<u8>)]) -> Result<String> {
+    let inputs: Vec<serde_json::Value> = spec
+        .inputs
+        .iter()
+        .map(|(n, p)| {
+            Ok(serde_json::json!({
+                "name": n, "path": p.display().to_string(), "absolute": absolute(p), "sha256": file_sha(p)?,
+            }))
+        })
+        .collect::<Result<_>>()?;
+    let v = serde_json::json!({
+        "spotcheck_version": env!("CARGO_PKG_VERSION"),
+        "rules": {
+            "path": spec.rules.display().to_string(),
+            "absolute": absolute(&spec.rules),
+            "sha256": file_sha(&spec.rules)?,
+        },
+        "campaigns": campaigns.iter().map(|c| serde_json::json!({
+            "name": c.name,
+            "dir": c.dir.display().to_string(),
+            "absolute": absolute(&c.dir),
+            "journal_head": c.head,
+            "journal_entries": c.entries,
+            "confidence": c.confidence,
+        })).collect::<Vec<_>>(),
+        "inputs": inputs,
+        "lang": if spec.lang == Lang::En { "en" } else { "zh" },
+        "allow_provisional": spec.allow_provisional,
+        "outputs": files.iter().map(|(n, b)| serde_json::json!({
+            "file": n, "sha256": crate::hash::sha256_hex(b),
+        })).collect::<Vec<_>>(),
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("the manifest serialises");
+    s.push('\n');
+    Ok(s)
+}
+
+/// `annual --check`: does the published result in `out` still follow from
+/// the inputs it records?
+fn check(out: &Path) -> CmdResult {
+    let mpath = out.join(MANIFEST);
+    let text = std::fs::read_to_string(&mpath).map_err(|e| Error::io(&mpath, e))?;
+    let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::CheckFailed(format!("{}: not a readable record of an annual run: {e}", mpath.display()))
+    })?;
+    let s =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    // The path as recorded in full, else as given.
+    let locate = |v: &serde_json::Value, given: &str| -> PathBuf {
+        let abs = PathBuf::from(s(v, "absolute"));
+        if abs.exists() { abs } else { PathBuf::from(s(v, given)) }
+    };
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let rules_v = m.get("rules").cloned().unwrap_or_default();
+    let rules_path = locate(&rules_v, "path");
+    let hashed = |what: &str, path: &Path, want: String, problems: &mut Vec<String>| match file_sha(path) {
+        Ok(h) if h == want => {}
+        Ok(h) => {
+            problems.push(format!("{what} {} has changed (sha256 {h}, recorded {want})", path.display()))
+        }
+        Err(e) => problems.push(format!("{what}: {e}")),
+    };
+    hashed("the annual rules", &rules_path, s(&rules_v, "sha256"), &mut problems);
+    let mut inputs = Vec::new();
+    for i in m.get("inputs").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+        let p = locate(&i, "path");
+        hashed(&format!("input `{}`", s(&i, "name")), &p, s(&i, "sha256"), &mut problems);
+        inputs.push((s(&i, "name"), p));
+    }
+    let mut campaigns = Vec::new();
+    for c in m.get("campaigns").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+        let dir = locate(&c, "dir");
+        let name = s(&c, "name");
+        let entries = c.get("journal_entries").and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+        match Workspace::open(&dir) {
+            Err(e) => problems.push(format!("campaign `{name}` ({}): {e}", dir.display())),
+            Ok(ws) => {
+                let hashes = &ws.journal.line_hashes;
+                if hashes.len() < entries || entries == 0 || hashes[entries - 1] != s(&c, "journal_head") {
+                    problems.push(format!(
+                        "campaign `{name}`: its journal no longer passes through the recorded head {} (entry {entries})",
+                        s(&c, "journal_head")
+                    ));
+                } else if hashes.len() > entries {
+                    let since: Vec<&str> =
+                        ws.journal.entries[entries..].iter().map(|e| e.event.as_str()).collect();
+                    notes.push(format!(
+                        "campaign `{name}` has {} journal entries since: {}",
+                        since.len(),
+                        since.join(", ")
+                    ));
+                }
+            }
+        }
+        campaigns.push((name, dir));
+    }
+    if !problems.is_empty() {
+        say(&format!(
+            "{}\nthe published result in {} no longer matches its inputs",
+            problems.join("\n"),
+            out.display()
+        ));
+        return Ok(1);
+    }
+    let spec = Spec {
+        rules: rules_path,
+        campaigns,
+        inputs,
+        lang: if s(&m, "lang") == "en" { Lang::En } else { Lang::Zh },
+        allow_provisional: m.get("allow_provisional").and_then(|v| v.as_bool()).unwrap_or(false),
+    };
+    let computed = compute_all(&spec)?;
+    let recorded: BTreeMap<String, String> = m
+        .get("outputs")
+        .and_then(|v| v.as_array())
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|o| (s(o, "file"), s(o, "sha256")))
+        .collect();
+    for (name, bytes) in &computed.files {
+        let now = crate::hash::sha256_hex(bytes);
+        match recorded.get(*name) {
+            None => problems.push(format!("{name}: not recorded in {MANIFEST}")),
+            Some(want) if *want != now => problems.push(format!(
+                "{name}: recomputing from the inputs gives different content (sha256 {now}, recorded {want})"
+            )),
+            Some(want) => match file_sha(&out.join(name)) {
+                Ok(h) if h == *want => {}
+                Ok(h) => problems.push(format!(
+                    "{name}: the file was changed after it was written (sha256 {h}, recorded {want})"
+                )),
+                Err(e) => problems.push(format!("{name}: {e}")),
+            },
+        }
+    }
+    for n in &notes {
+        say(n);
+    }
+    if problems.is_empty() {
+        say(&format!(
+            "the published result in {} still matches its inputs: {} report(s) recomputed identically",
+            out.display(),
+            computed.files.len()
+        ));
+        Ok(0)
+    } else {
+        say(&format!(
+            "{}\nthe published result in {} no longer matches its inputs",
+            problems.join("\n"),
+            out.display()
+        ));
+        Ok(1)
+    }
 }

@@ -24,6 +24,22 @@ fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     }
 }
 
+/// The provisional mark, when any row rests on incomplete findings.
+fn provisional_note(rows: &[Row], lang: Lang) -> Option<String> {
+    let open: Vec<&str> = rows.iter().filter(|r| r.provisional).map(|r| r.name.as_str()).collect();
+    (!open.is_empty()).then(|| {
+        format!(
+            "{}{}",
+            t(
+                lang,
+                "临时结果：以下县的抽查结果尚不完整（有样本村缺少检查结果），本表不是最终结果：",
+                "PROVISIONAL: findings are incomplete for these counties (sampled villages without findings); this table is not final: "
+            ),
+            open.join("、")
+        )
+    })
+}
+
 fn headers(rules: &AnnualRules, lang: Lang) -> Vec<String> {
     let mut h = vec![t(lang, "县代码", "code").to_string(), t(lang, "县（市、区）", "county").to_string()];
     h.extend(rules.components.iter().map(|c| format!("{}（{}）", c.name, c.weight)));
@@ -39,6 +55,24 @@ fn headers(rules: &AnnualRules, lang: Lang) -> Vec<String> {
         .map(String::from),
     );
     h
+}
+
+/// Headers with the status column when any row is provisional.
+fn headers_for(rules: &AnnualRules, rows: &[Row], lang: Lang) -> Vec<String> {
+    let mut h = headers(rules, lang);
+    if rows.iter().any(|r| r.provisional) {
+        h.push(t(lang, "状态", "status").to_string());
+    }
+    h
+}
+
+/// Cells with the status column when any row is provisional.
+fn cells_for(r: &Row, rows: &[Row], lang: Lang) -> Vec<String> {
+    let mut c = cells(r, lang);
+    if rows.iter().any(|r| r.provisional) {
+        c.push(if r.provisional { t(lang, "临时", "provisional") } else { "" }.to_string());
+    }
+    c
 }
 
 fn cells(r: &Row, lang: Lang) -> Vec<String> {
@@ -64,9 +98,12 @@ pub fn csv(rules: &AnnualRules, rows: &[Row], lang: Lang) -> Vec<u8> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        w.write_record(headers(rules, lang)).expect("write to memory");
+        if let Some(note) = provisional_note(rows, lang) {
+            w.write_record([note]).expect("write to memory");
+        }
+        w.write_record(headers_for(rules, rows, lang)).expect("write to memory");
         for r in ordered(rows) {
-            w.write_record(cells(r, lang)).expect("write to memory");
+            w.write_record(cells_for(r, rows, lang)).expect("write to memory");
         }
         w.flush().expect("write to memory");
     }
@@ -74,12 +111,15 @@ pub fn csv(rules: &AnnualRules, rows: &[Row], lang: Lang) -> Vec<u8> {
 }
 
 pub fn markdown(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Vec<u8> {
-    let h = headers(rules, lang);
+    let h = headers_for(rules, rows, lang);
     let mut s = format!("# {}\n\n", rules.name);
+    if let Some(note) = provisional_note(rows, lang) {
+        s.push_str(&format!("**{note}**\n\n"));
+    }
     s.push_str(&format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len())));
     for r in ordered(rows) {
         let row: Vec<String> =
-            cells(r, lang).iter().map(|c| c.replace('|', "/").replace('\n', " ")).collect();
+            cells_for(r, rows, lang).iter().map(|c| c.replace('|', "/").replace('\n', " ")).collect();
         s.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     s.push_str(&format!("\n## {}\n\n", t(lang, "核实情况", "Reported and verified")));
@@ -139,7 +179,7 @@ fn grade_colour(rules: &AnnualRules, r: &Row) -> &'static str {
 
 /// A self-contained HTML page: no scripts, no network, printable on A4.
 pub fn html(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Vec<u8> {
-    let h = headers(rules, lang);
+    let h = headers_for(rules, rows, lang);
     let mut s = String::new();
     s.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
@@ -154,6 +194,9 @@ pub fn html(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Ve
         esc(&rules.name),
         esc(&rules.name)
     ));
+    if let Some(note) = provisional_note(rows, lang) {
+        s.push_str(&format!("<p class=\"provisional\"><strong>{}</strong></p>\n", esc(&note)));
+    }
     s.push_str(&format!("<h2>{}</h2>\n<table>\n<thead><tr>", t(lang, "汇总表", "Summary")));
     for x in &h {
         s.push_str(&format!("<th>{}</th>", esc(x)));
@@ -161,7 +204,7 @@ pub fn html(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Ve
     s.push_str("</tr></thead>\n<tbody>\n");
     for r in ordered(rows) {
         s.push_str("<tr>");
-        for (i, c) in cells(r, lang).iter().enumerate() {
+        for (i, c) in cells_for(r, rows, lang).iter().enumerate() {
             let num = i >= 2 && c.parse::<f64>().is_ok();
             s.push_str(&format!("<td{}>{}</td>", if num { " class=\"n\"" } else { "" }, esc(c)));
         }
@@ -260,9 +303,9 @@ pub fn xlsx(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Re
     {
         let ws = wb.add_worksheet();
         ws.set_name(t(lang, "年度考核", "annual"))?;
-        header_row(ws, &headers(rules, lang), &head)?;
+        header_row(ws, &headers_for(rules, rows, lang), &head)?;
         for (ri, r) in ordered(rows).iter().enumerate() {
-            for (ci, c) in cells(r, lang).iter().enumerate() {
+            for (ci, c) in cells_for(r, rows, lang).iter().enumerate() {
                 let (row, col) = (ri as u32 + 1, ci as u16);
                 match c.parse::<f64>() {
                     Ok(v) if ci >= 2 => ws.write_number_with_format(row, col, v, &num)?,

@@ -12,21 +12,33 @@ impl Render for Markdown {
     }
 
     fn render(&self, cards: &[Card]) -> Vec<u8> {
-        let mut s = String::from(
-            "# 验收抽查评分 Scorecards\n\n| 县代码 | 县 | 得分 | 满分 | 一票否决 |\n|---|---|---:|---:|---|\n",
-        );
+        let mut s = String::from("# 验收抽查评分 Scorecards\n\n");
+        let open: Vec<&str> = cards.iter().filter(|c| c.provisional).map(|c| c.code.as_str()).collect();
+        if !open.is_empty() {
+            s.push_str(&format!(
+                "**临时结果 PROVISIONAL**: 以下县有样本村尚无检查结果 (sampled villages without findings): {}\n\n",
+                open.join(", ")
+            ));
+        }
+        s.push_str("| 县代码 | 县 | 得分 | 满分 | 一票否决 | 状态 |\n|---|---|---:|---:|---|---|\n");
         for c in cards {
             s.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} |\n",
                 c.code,
                 c.name,
                 points(c.total),
                 points(c.max),
-                if c.vetoes.is_empty() { "—".to_string() } else { "否决".to_string() }
+                if c.vetoes.is_empty() { "—".to_string() } else { "否决".to_string() },
+                if c.provisional { "临时" } else { "" }
             ));
         }
         for c in cards {
-            s.push_str(&format!("\n## {} {}\n\n", c.code, c.name));
+            s.push_str(&format!(
+                "\n## {} {}{}\n\n",
+                c.code,
+                c.name,
+                if c.provisional { " (临时结果 provisional)" } else { "" }
+            ));
             s.push_str(
                 "| 指标 | 活动 | 满分 | 得分 | 上报 / 核实（区间） | 说明 |\n|---|---|---:|---:|---|---|\n",
             );
@@ -35,11 +47,12 @@ impl Render for Markdown {
                     r.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
                 let figures = c.figures(r).map_or(String::new(), |f| {
                     format!(
-                        "{:.0} / {:.0} ({:.0}–{:.0}), 差异 {:.2}%",
+                        "{:.0} / {:.0} ({:.0}–{}, {}), 差异 {:.2}%",
                         f.reported,
                         f.verified,
                         f.lo,
-                        f.hi,
+                        if f.hi.is_finite() { format!("{:.0}", f.hi) } else { "无上界".into() },
+                        if f.method == "t" { format!("t, df {}", f.df) } else { f.method.to_string() },
                         f.discrepancy * 100.0
                     )
                 });

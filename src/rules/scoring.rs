@@ -76,6 +76,36 @@ pub enum Source {
     Reported,
 }
 
+/// What a threshold verdict needs (SCORING.md §5): the point estimate past
+/// the line, or the one-sided confidence bound past it, which gives the
+/// county the benefit of the doubt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Evidence {
+    #[default]
+    Estimate,
+    Bound,
+}
+
+impl Evidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::Estimate => "estimate",
+            Evidence::Bound => "bound",
+        }
+    }
+}
+
+/// What scoring does with a sampled village whose findings are missing
+/// (SCORING.md §1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingFindings {
+    /// The villages of its cell that have findings carry its weight.
+    #[default]
+    Reweight,
+    /// It counts as the worst case for the county: 0, or 否.
+    Worst,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Indicator {
     pub id: String,
@@ -88,6 +118,12 @@ pub struct Indicator {
     pub basis: String,
     pub source: Source,
     pub kind: IndicatorKind,
+    /// The evidence its threshold deductions need, and (for `accuracy`) the
+    /// evidence its veto needs.
+    pub evidence: Evidence,
+    pub veto_evidence: Evidence,
+    /// Whether the rules file stated the evidence (`check` warns if not).
+    pub evidence_stated: bool,
     pub loc: Loc,
 }
 
@@ -97,6 +133,8 @@ pub struct Veto {
     pub when: Expr,
     pub text: String,
     pub reason: String,
+    pub evidence: Evidence,
+    pub evidence_stated: bool,
     pub loc: Loc,
 }
 
@@ -106,6 +144,9 @@ pub struct Scoring {
     pub vetoes: Vec<Veto>,
     /// The interval for proportions: design (default), clopper-pearson or wilson.
     pub proportion_interval: crate::score::estimate::PropMethod,
+    /// Strata with a single PSU: certainty, adjust (default), average or fail.
+    pub lonely_psu: crate::score::estimate::LonelyPsu,
+    pub missing_findings: MissingFindings,
 }
 
 const INDICATOR: &[&str] = &[
@@ -136,8 +177,27 @@ const INDICATOR: &[&str] = &[
     "veto_beyond",
     "tiers",
     "formula",
+    "evidence",
+    "veto_evidence",
 ];
-const VETO: &[&str] = &["id", "when", "reason", "basis"];
+const VETO: &[&str] = &["id", "when", "reason", "basis", "evidence"];
+
+/// Reads an `evidence`-like key: "estimate" or "bound".
+fn evidence(r: &mut Reader<'_>, t: Table<'_, '_>, key: &str) -> Option<Evidence> {
+    let (v, l) = r.string(t, key, false)?;
+    match v.as_str() {
+        "estimate" => Some(Evidence::Estimate),
+        "bound" => Some(Evidence::Bound),
+        _ => {
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(l),
+                format!("unknown `{key} = \"{v}\"`; expected \"estimate\" or \"bound\""),
+            ));
+            None
+        }
+    }
+}
 
 fn number(r: &mut Reader<'_>, t: Table<'_, '_>, key: &str, required: bool) -> Option<f64> {
     r.rate_or_number(t, key, required)
@@ -175,8 +235,29 @@ fn pairs(r: &mut Reader<'_>, t: Table<'_, '_>, key: &str) -> Option<Vec<(f64, f6
 pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
     let mut s = Scoring::default();
     if let Some(t) = r.table(top, "scoring", "scoring", false) {
-        r.known_keys(t, &["proportion_interval", "basis"]);
+        r.known_keys(t, &["proportion_interval", "basis", "lonely_psu", "missing_findings"]);
         r.string(t, "basis", false);
+        if let Some((v, l)) = r.string(t, "lonely_psu", false) {
+            match crate::score::estimate::LonelyPsu::parse(&v) {
+                Some(p) => s.lonely_psu = p,
+                None => r.diags.push(Diag::error(
+                    &r.file,
+                    Some(l),
+                    format!("unknown lonely_psu `{v}`; expected certainty, adjust, average or fail"),
+                )),
+            }
+        }
+        if let Some((v, l)) = r.string(t, "missing_findings", false) {
+            match v.as_str() {
+                "reweight" => s.missing_findings = MissingFindings::Reweight,
+                "worst" => s.missing_findings = MissingFindings::Worst,
+                _ => r.diags.push(Diag::error(
+                    &r.file,
+                    Some(l),
+                    format!("unknown missing_findings `{v}`; expected reweight or worst"),
+                )),
+            }
+        }
         use crate::score::estimate::PropMethod;
         match r.string(t, "proportion_interval", false) {
             None => {}
@@ -216,6 +297,8 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
             }
         };
         let kind = read_kind(r, t);
+        let stated = evidence(r, t, "evidence");
+        let veto_stated = evidence(r, t, "veto_evidence");
         if let (Some(id), Some(points), Some(kind)) = (id, points, kind) {
             if points < 0.0 {
                 r.diags.push(Diag::error(&r.file, Some(loc), "`points` must be 0 or more"));
@@ -224,7 +307,46 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
                 r.diags.push(Diag::error(&r.file, Some(loc), format!("indicator `{id}` is defined twice")));
                 continue;
             }
-            s.indicators.push(Indicator { id, name, activity, points, rule, basis, source, kind, loc });
+            let threshold = matches!(
+                kind,
+                IndicatorKind::Target { .. }
+                    | IndicatorKind::Bands { .. }
+                    | IndicatorKind::Range { .. }
+                    | IndicatorKind::Accuracy { .. }
+                    | IndicatorKind::Verification { .. }
+            );
+            if stated == Some(Evidence::Bound) && !threshold {
+                r.diags.push(Diag::error(
+                    &r.file,
+                    Some(loc),
+                    format!("indicator `{id}`: `evidence = \"bound\"` applies to threshold kinds (target, bands, range, accuracy, verification); this kind has no threshold to test (a formula can read the bounds by name, e.g. `births_error_rate_lcb`)"),
+                ));
+            }
+            let veto_beyond = matches!(kind, IndicatorKind::Accuracy { veto_beyond: Some(_), .. });
+            if veto_stated.is_some() && !veto_beyond {
+                r.diags.push(Diag::error(
+                    &r.file,
+                    Some(loc),
+                    format!(
+                        "indicator `{id}`: `veto_evidence` needs an accuracy indicator with `veto_beyond`"
+                    ),
+                ));
+            }
+            let evidence = stated.unwrap_or_default();
+            s.indicators.push(Indicator {
+                id,
+                name,
+                activity,
+                points,
+                rule,
+                basis,
+                source,
+                kind,
+                evidence,
+                veto_evidence: veto_stated.unwrap_or(evidence),
+                evidence_stated: stated.is_some(),
+                loc,
+            });
         }
     }
     for t in r.tables(top, "veto", "veto") {
@@ -233,11 +355,29 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
         r.string(t, "basis", false);
         let id = r.string(t, "id", true).map(|v| v.0);
         let reason = r.string(t, "reason", true).map(|v| v.0).unwrap_or_default();
+        let stated = evidence(r, t, "evidence");
         let Some((text, wl)) = r.string(t, "when", true) else { continue };
         match Expr::parse(&text) {
             Ok(when) => {
+                if stated == Some(Evidence::Bound)
+                    && let Err(why) = when.comparisons()
+                {
+                    r.diags.push(Diag::error(
+                        &r.file,
+                        Some(wl),
+                        format!("veto condition `{text}`: with `evidence = \"bound\"`, {why}"),
+                    ));
+                }
                 if let Some(id) = id {
-                    s.vetoes.push(Veto { id, when, text, reason, loc });
+                    s.vetoes.push(Veto {
+                        id,
+                        when,
+                        text,
+                        reason,
+                        evidence: stated.unwrap_or_default(),
+                        evidence_stated: stated.is_some(),
+                        loc,
+                    });
                 }
             }
             Err(why) => {
@@ -321,44 +461,66 @@ fn read_kind(r: &mut Reader<'_>, t: Table<'_, '_>) -> Option<IndicatorKind> {
     })
 }
 
-/// The names of the measures a field gives (SCORING.md §3).
-pub fn measure_names(rules: &Rules) -> Vec<String> {
-    let mut out: Vec<String> =
-        ["sampled", "findings_missing", "reports_missing", "report_submitted"].map(String::from).to_vec();
-    for f in rules.inspection.fields.iter().filter(|f| f.reported) {
-        let suffixes: &[&str] = match f.kind {
-            Kind::Count | Kind::Amount => &[
+/// The suffixes of a measure with sampling error: its two-sided interval
+/// and one-sided bounds at the campaign's confidence.
+pub const BOUND_SUFFIXES: [&str; 4] = ["lo", "hi", "lcb", "ucb"];
+
+/// A field's measures: those without sampling error (counts, sums over the
+/// sample, p-values) and those with it (SCORING.md §3).
+fn field_measures(kind: Kind, reported: bool) -> (&'static [&'static str], &'static [&'static str]) {
+    match (kind, reported) {
+        (Kind::Count | Kind::Amount, true) => (
+            &[
                 "reported",
-                "verified",
-                "verified_lo",
-                "verified_hi",
-                "ht",
-                "ratio",
+                "found_weighted",
+                "reported_weighted",
                 "found_sample",
                 "reported_sample",
-                "accuracy",
-                "error_rate",
-                "under_rate",
-                "over_rate",
+                "found_omitted",
+                "omitted_ht",
+                "df",
+                "verified_se",
+                "ratio_se",
+                "ht_se",
                 "under_cases",
                 "over_cases",
                 "p_under",
                 "p_over",
             ],
-            Kind::YesNo => {
-                &["found_rate", "found_rate_lo", "found_rate_hi", "reported_rate", "found_no", "p_over"]
-            }
-            _ => &[],
-        };
-        out.extend(suffixes.iter().map(|s| format!("{}_{s}", f.id)));
+            &["verified", "ht", "ratio", "accuracy", "error_rate", "under_rate", "over_rate"],
+        ),
+        (Kind::Count | Kind::Amount, false) => (&["found_sample", "ht_se", "df"], &["ht"]),
+        (Kind::YesNo, true) => (&["reported_rate", "found_no", "found_yes", "df", "p_over"], &["found_rate"]),
+        (Kind::YesNo, false) => (&["found_no", "found_yes", "df"], &["found_rate"]),
+        _ => (&[], &[]),
     }
-    for f in
-        rules.inspection.fields.iter().filter(|f| !f.reported && matches!(f.kind, Kind::Count | Kind::Amount))
-    {
-        out.push(format!("{}_found_sample", f.id));
-        out.push(format!("{}_ht", f.id));
+}
+
+/// The county-wide measures.
+pub const COUNTY_MEASURES: [&str; 5] =
+    ["sampled", "findings_missing", "reports_missing", "report_submitted", "omitted_villages"];
+
+/// The names of the measures these rules give (SCORING.md §3).
+pub fn measure_names(rules: &Rules) -> Vec<String> {
+    let mut out: Vec<String> = COUNTY_MEASURES.map(String::from).to_vec();
+    for f in &rules.inspection.fields {
+        let (exact, bounded) = field_measures(f.kind, f.reported);
+        out.extend(exact.iter().map(|s| format!("{}_{s}", f.id)));
+        for b in bounded {
+            out.push(format!("{}_{b}", f.id));
+            out.extend(BOUND_SUFFIXES.iter().map(|x| format!("{}_{b}_{x}", f.id)));
+        }
     }
     out
+}
+
+/// Whether `name` is a measure with sampling error, whose bounds are
+/// `{name}_lcb` and `{name}_ucb`.
+pub fn is_bounded(rules: &Rules, name: &str) -> bool {
+    rules.inspection.fields.iter().any(|f| {
+        let (_, bounded) = field_measures(f.kind, f.reported);
+        bounded.iter().any(|b| name.strip_prefix(f.id.as_str()).and_then(|r| r.strip_prefix('_')) == Some(b))
+    })
 }
 
 /// Reports indicator and veto names that are not measures of these rules.

@@ -1,8 +1,9 @@
 //! A county's scorecard: every indicator with its trail, totals per activity
 //! and overall, and vetoes with their reasons.
 
+use super::estimate::LonelyStratum;
 use super::measures::{self, CountyInput, Measures};
-use super::points::{self, Scored};
+use super::points::{self, Scored, VetoResult};
 use crate::rules::Rules;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -14,8 +15,14 @@ pub struct Card {
     pub activities: Vec<(String, f64, f64)>,
     pub total: f64,
     pub max: f64,
+    /// Every veto, in words: the indicators' and the rules' `[[veto]]`s.
     pub vetoes: Vec<String>,
+    /// The `[[veto]]`s that fired, with what they read.
+    pub veto_results: Vec<VetoResult>,
     pub measures: Measures,
+    /// Sampled villages (not replaced) without accepted findings: the card
+    /// is provisional while there are any (SCORING.md §7).
+    pub provisional: bool,
 }
 
 /// The reported and verified figures behind an indicator, when it reads a
@@ -29,6 +36,10 @@ pub struct Figures {
     pub hi: f64,
     /// |found − reported| / found over the sample.
     pub discrepancy: f64,
+    /// Degrees of freedom of the interval, and how it was obtained (`t`, or
+    /// the name of the exact bound used instead).
+    pub df: usize,
+    pub method: &'static str,
 }
 
 impl Card {
@@ -39,22 +50,25 @@ impl Card {
             .keys()
             .find(|f| r.used.iter().any(|(k, _)| k.starts_with(&format!("{f}_"))))?;
         let get = |s: &str| self.measures.get(&format!("{field}_{s}")).unwrap_or(0.0);
+        let est = &self.measures.fields[field].verified;
         Some(Figures {
             field: field.clone(),
             reported: get("reported"),
-            verified: get("verified"),
-            lo: get("verified_lo"),
-            hi: get("verified_hi"),
+            verified: est.value,
+            lo: est.lo,
+            hi: est.hi,
             discrepancy: get("error_rate"),
+            df: est.df,
+            method: est.pivot.method(),
         })
     }
 }
 
-/// Scores a county at confidence `level`.
-pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Card {
-    let m = measures::measure(rules, c, level);
-    let get = |n: &str| m.get(n);
-    let results: Vec<Scored> = rules.scoring.indicators.iter().map(|i| points::score(i, &get)).collect();
+/// Scores a county at confidence `level`. Fails only when a stratum has a
+/// single PSU and the rules say `lonely_psu = "fail"`.
+pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelyStratum> {
+    let m = measures::measure(rules, c, level)?;
+    let results: Vec<Scored> = rules.scoring.indicators.iter().map(|i| points::score(i, &m)).collect();
     let mut activities: Vec<(String, f64, f64)> = Vec::new();
     for r in &results {
         match activities.iter_mut().find(|a| a.0 == r.activity) {
@@ -66,8 +80,9 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Card {
         }
     }
     let mut vetoes: Vec<String> = results.iter().filter_map(|r| r.veto.clone()).collect();
-    vetoes.extend(points::vetoes(&rules.scoring.vetoes, &get));
-    Card {
+    let veto_results = points::vetoes(&rules.scoring.vetoes, &m);
+    vetoes.extend(veto_results.iter().map(|v| v.words(Some(level))));
+    Ok(Card {
         code: c.code.clone(),
         name: c.name.clone(),
         total: results.iter().map(Scored::total).sum(),
@@ -75,6 +90,24 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Card {
         results,
         activities,
         vetoes,
+        veto_results,
+        provisional: !m.missing_findings.is_empty(),
         measures: m,
-    }
+    })
+}
+
+/// Scores every county; a stratum with a single PSU under
+/// `lonely_psu = "fail"` stops it with a message naming the stratum.
+pub fn cards(rules: &Rules, inputs: &[CountyInput], level: f64) -> crate::error::Result<Vec<Card>> {
+    inputs
+        .iter()
+        .map(|c| {
+            card(rules, c, level).map_err(|LonelyStratum(h)| {
+                crate::error::Error::CheckFailed(format!(
+                    "county {} {}: variance stratum {h} has a single PSU in the sample, and the rules say lonely_psu = \"fail\" (SCORING.md §2); choose certainty, adjust or average, or give the stratum more PSUs",
+                    c.code, c.name
+                ))
+            })
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::estimate::Side;
 use super::points;
 use crate::error::{Error, Result};
 use crate::rules;
@@ -34,6 +35,37 @@ struct Case {
 
 fn default_tolerance() -> f64 {
     1e-6
+}
+
+/// A case's measures as points read them: a bound is the case's
+/// `{name}_lcb` or `{name}_ucb`, which a case must give for a measure with
+/// sampling error read under `evidence = "bound"`.
+struct CaseMeasures<'a> {
+    rules: &'a rules::Rules,
+    measures: &'a BTreeMap<String, f64>,
+}
+
+impl points::Lookup for CaseMeasures<'_> {
+    fn value(&self, name: &str) -> Option<f64> {
+        self.measures.get(name).copied()
+    }
+
+    fn bound(&self, name: &str, side: Side) -> Option<f64> {
+        if rules::scoring::is_bounded(self.rules, name) {
+            let suffix = if side == Side::Lower { "lcb" } else { "ucb" };
+            self.measures.get(&format!("{name}_{suffix}")).copied()
+        } else {
+            self.value(name)
+        }
+    }
+
+    fn risk(&self, _name: &str, _line: f64, _side: Side) -> Option<f64> {
+        None
+    }
+
+    fn level(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// One case's outcome.
@@ -92,9 +124,9 @@ pub fn run(dir: &Path) -> Result<Vec<Outcome>> {
                 });
                 continue;
             };
-            let get = |n: &str| c.measures.get(n).copied();
-            let s = points::score(ind, &get);
-            let vetoed = s.veto.is_some() || !points::vetoes(&r.scoring.vetoes, &get).is_empty();
+            let look = CaseMeasures { rules: &r, measures: &c.measures };
+            let s = points::score(ind, &look);
+            let vetoed = s.veto.is_some() || !points::vetoes(&r.scoring.vetoes, &look).is_empty();
             let ok = (s.total() - c.points).abs() <= c.tolerance && vetoed == c.veto;
             let trail: Vec<String> =
                 s.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();

@@ -329,6 +329,141 @@ impl Expr {
     }
 }
 
+/// A measure compared with a number, written with the measure on the left
+/// (`0.1 < x` reads as `x > 0.1`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub name: String,
+    pub op: BinOp,
+    pub line: f64,
+}
+
+impl Comparison {
+    /// Whether `v` satisfies the comparison.
+    pub fn holds(&self, v: f64) -> bool {
+        match self.op {
+            BinOp::Lt => v < self.line,
+            BinOp::Le => v <= self.line,
+            BinOp::Gt => v > self.line,
+            BinOp::Ge => v >= self.line,
+            _ => false,
+        }
+    }
+
+    /// True for `>` and `>=`: the verdict says the measure is high.
+    pub fn above(&self) -> bool {
+        matches!(self.op, BinOp::Gt | BinOp::Ge)
+    }
+
+    pub fn op_text(&self) -> &'static str {
+        match self.op {
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            _ => "?",
+        }
+    }
+}
+
+/// How a condition of comparisons came out, and the value each part read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub holds: bool,
+    /// Every comparison, the value it read and whether it held.
+    pub parts: Vec<(Comparison, f64, bool)>,
+}
+
+impl Expr {
+    fn as_comparison(&self) -> Option<Comparison> {
+        let Expr::Bin(l, op, r) = self else { return None };
+        let flip = |op: BinOp| match op {
+            BinOp::Lt => BinOp::Gt,
+            BinOp::Le => BinOp::Ge,
+            BinOp::Gt => BinOp::Lt,
+            BinOp::Ge => BinOp::Le,
+            other => other,
+        };
+        if !matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+            return None;
+        }
+        let num = |e: &Expr| match e {
+            Expr::Num(n) => Some(*n),
+            Expr::Neg(inner) => match inner.as_ref() {
+                Expr::Num(n) => Some(-n),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (l.as_ref(), r.as_ref()) {
+            (Expr::Name(n), _) => num(r).map(|line| Comparison { name: n.clone(), op: *op, line }),
+            (_, Expr::Name(n)) => num(l).map(|line| Comparison { name: n.clone(), op: flip(*op), line }),
+            _ => None,
+        }
+    }
+
+    /// The comparisons of a condition that is an AND/OR of comparisons of
+    /// a measure with a number, as the bound evidence standard needs (each
+    /// measure is then read at the bound that favours the county); an error
+    /// saying what else the condition holds.
+    pub fn comparisons(&self) -> Result<Vec<Comparison>, String> {
+        match self {
+            Expr::Bin(a, BinOp::And | BinOp::Or, b) => {
+                let mut v = a.comparisons()?;
+                v.extend(b.comparisons()?);
+                Ok(v)
+            }
+            e => e.as_comparison().map(|c| vec![c]).ok_or_else(|| {
+                "the condition must join comparisons of a measure with a number (`births_under_rate > 0.10`) by AND and OR, so that each measure can be read at the bound that favours the county".to_string()
+            }),
+        }
+    }
+
+    /// Decides an AND/OR of comparisons, each reading the value `pick`
+    /// gives for it (a bound or the estimate).
+    pub fn decide(&self, pick: &dyn Fn(&Comparison) -> Option<f64>) -> Result<Decision, String> {
+        let mut parts = Vec::new();
+        let holds = self.decide_into(pick, &mut parts)?;
+        Ok(Decision { holds, parts })
+    }
+
+    fn decide_into(
+        &self,
+        pick: &dyn Fn(&Comparison) -> Option<f64>,
+        parts: &mut Vec<(Comparison, f64, bool)>,
+    ) -> Result<bool, String> {
+        match self {
+            Expr::Bin(a, op @ (BinOp::And | BinOp::Or), b) => {
+                let x = a.decide_into(pick, parts)?;
+                let y = b.decide_into(pick, parts)?;
+                Ok(if *op == BinOp::And { x && y } else { x || y })
+            }
+            e => {
+                let c = e.as_comparison().ok_or("not a comparison of a measure with a number")?;
+                let v = pick(&c).ok_or_else(|| format!("no value for `{}`", c.name))?;
+                let h = c.holds(v);
+                parts.push((c, v, h));
+                Ok(h)
+            }
+        }
+    }
+
+    /// The risk that a condition which holds is wrong, from its parts'
+    /// risks (`None` for a part that does not hold): an AND is wrong if any
+    /// part is, so it takes the largest; an OR takes the sum of the parts
+    /// that hold (Bonferroni), at most 1.
+    pub fn risk(&self, part: &dyn Fn(&Comparison) -> Option<f64>) -> Option<f64> {
+        match self {
+            Expr::Bin(a, BinOp::And, b) => Some(a.risk(part)?.max(b.risk(part)?)),
+            Expr::Bin(a, BinOp::Or, b) => match (a.risk(part), b.risk(part)) {
+                (None, None) => None,
+                (x, y) => Some((x.unwrap_or(0.0) + y.unwrap_or(0.0)).min(1.0)),
+            },
+            e => e.as_comparison().and_then(|c| part(&c)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +496,23 @@ mod tests {
         assert!(Expr::parse("(1 + 2").unwrap_err().contains(")"));
         assert!(Expr::parse("1 2").is_err());
         assert_eq!(Expr::parse("a + b * c").unwrap().names(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn conditions_of_comparisons_for_the_bound_standard() {
+        let e = Expr::parse("x_p < 0.001 AND 0.10 < x_rate").unwrap();
+        let c = e.comparisons().unwrap();
+        assert_eq!((c[1].name.as_str(), c[1].op, c[1].line), ("x_rate", BinOp::Gt, 0.10));
+        assert!(Expr::parse("x + 1 > 2").unwrap().comparisons().is_err());
+        assert!(Expr::parse("NOT x > 2").unwrap().comparisons().is_err());
+        assert!(Expr::parse("x == 2").unwrap().comparisons().is_err());
+        // Each part reads its own value.
+        let d = e.decide(&|c| Some(if c.name == "x_p" { 0.0005 } else { 0.08 })).unwrap();
+        assert!(!d.holds && d.parts[0].2 && !d.parts[1].2);
+        let risk = |r: f64| e.risk(&|c| Some(if c.name == "x_p" { 0.0005 } else { r }));
+        assert_eq!(risk(0.03), Some(0.03));
+        let or = Expr::parse("a > 1 OR b > 1").unwrap();
+        assert_eq!(or.risk(&|c| if c.name == "a" { Some(0.02) } else { None }), Some(0.02));
+        assert_eq!(or.risk(&|_| Some(0.6)), Some(1.0));
     }
 }

@@ -1,14 +1,13 @@
 //! The measures a county's indicators read, computed from its sampled
 //! villages: reported and verified totals, accuracy and error rates, case
-//! counts, proportions, credibility p-values. SCORING.md §3 defines each.
+//! counts, proportions, credibility p-values, each estimate with its
+//! interval and one-sided bounds. SCORING.md §3 defines each.
 
 use std::collections::BTreeMap;
 
-use statrs::distribution::{ContinuousCDF, Normal};
-
-use super::estimate::{self, Estimate, Obs};
+use super::estimate::{self, Estimate, LonelyStratum, Obs, Pivot, Proportion, Settings, Side};
 use crate::findings::values::Value;
-use crate::plan::attribute::binomial_cdf;
+use crate::rules::scoring::MissingFindings;
 use crate::rules::{Kind, Rules};
 
 /// One sampled village of a county, with what was reported and found.
@@ -20,21 +19,153 @@ pub struct Sampled {
     pub psu: String,
     /// Design weight 1/π.
     pub w: f64,
-    /// The county's self-report for the village, if any.
+    /// The county's self-report for the village; `None` when the report has
+    /// no row for it (a village left out of the report, 漏报村).
     pub reported: Option<BTreeMap<String, Value>>,
     /// The team's findings, if they have come in.
     pub found: Option<BTreeMap<String, Value>>,
 }
 
 /// A county's inputs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CountyInput {
     pub code: String,
     pub name: String,
     /// Totals of each field over every village row of the county's report.
     pub reported_totals: BTreeMap<String, f64>,
     pub report_submitted: bool,
+    /// The county's villages in the frame, and how many of them its
+    /// self-report has a row for.
+    pub villages: usize,
+    pub reported_villages: usize,
     pub sampled: Vec<Sampled>,
+}
+
+/// How a bounded measure follows from its pivot (for the ratio-derived
+/// rates, ρ is the ratio of found to reported).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Transform {
+    /// The pivot itself.
+    Identity,
+    /// a + b·ρ, b ≥ 0 (the verified total: the reported total times ρ, plus
+    /// what was found in villages the report left out).
+    Linear(f64, f64),
+    /// The under-report rate max(0, 1 − 1/ρ), increasing in ρ.
+    Under,
+    /// The over-report rate min(1, max(0, 1/ρ − 1)), decreasing in ρ.
+    Over,
+    /// The error rate min(1, |1 − 1/ρ|).
+    Error,
+    /// The accuracy 1 − the error rate.
+    Accuracy,
+}
+
+fn under(r: f64) -> f64 {
+    if r <= 1.0 { 0.0 } else { 1.0 - 1.0 / r }
+}
+
+/// The over-report rate (X − F)/F, at most 1: a claim more than twice what
+/// was found, or one where nothing was found, counts as 100% (SCORING.md §3).
+fn over(r: f64) -> f64 {
+    if r >= 1.0 {
+        0.0
+    } else if r <= 0.5 {
+        1.0
+    } else {
+        1.0 / r - 1.0
+    }
+}
+
+fn flip(s: Side) -> Side {
+    match s {
+        Side::Lower => Side::Upper,
+        Side::Upper => Side::Lower,
+    }
+}
+
+/// A measure with sampling error: its pivot and how it follows from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bounded {
+    pub pivot: Pivot,
+    pub transform: Transform,
+}
+
+impl Bounded {
+    pub fn value(&self) -> f64 {
+        let r = self.pivot.estimate();
+        match self.transform {
+            Transform::Identity => r,
+            Transform::Linear(a, b) => a + b * r,
+            Transform::Under => under(r),
+            Transform::Over => over(r),
+            Transform::Error => under(r).max(over(r)),
+            Transform::Accuracy => 1.0 - under(r).max(over(r)),
+        }
+    }
+
+    /// The one-sided bound at `level` (SCORING.md §6.4). The error rate's
+    /// lower bound is the larger of the under- and over-report rates' lower
+    /// bounds; its upper bound comes from the two-sided interval of ρ, so
+    /// that it holds at `level` whichever way the county errs.
+    pub fn bound(&self, level: f64, side: Side) -> f64 {
+        let p = |s: Side| self.pivot.bound(level, s);
+        match self.transform {
+            Transform::Identity => p(side),
+            Transform::Linear(a, b) => a + b * p(side),
+            Transform::Under => under(p(side)),
+            Transform::Over => over(p(flip(side))),
+            Transform::Error | Transform::Accuracy => {
+                let err = match (self.transform, side) {
+                    (Transform::Error, Side::Lower) | (Transform::Accuracy, Side::Upper) => {
+                        under(p(Side::Lower)).max(over(p(Side::Upper)))
+                    }
+                    _ => {
+                        let (lo, hi) = self.pivot.interval(level);
+                        under(hi).max(over(lo))
+                    }
+                };
+                if self.transform == Transform::Accuracy { 1.0 - err } else { err }
+            }
+        }
+    }
+
+    /// The two-sided interval at `level`.
+    pub fn interval(&self, level: f64) -> (f64, f64) {
+        let one = 0.5 + level / 2.0;
+        match self.transform {
+            Transform::Error => (self.bound(one, Side::Lower), self.bound(level, Side::Upper)),
+            Transform::Accuracy => (self.bound(level, Side::Lower), self.bound(one, Side::Upper)),
+            _ => (self.bound(one, Side::Lower), self.bound(one, Side::Upper)),
+        }
+    }
+
+    /// The risk of a verdict that the measure is beyond `line` on `side`
+    /// (above it for `Side::Lower`: the lower bound must pass the line): the
+    /// smallest α for which the one-sided bound at 1 − α still passes it. It
+    /// is the one-sided p-value of the test against the line; 0.5 or more
+    /// means the estimate itself does not pass it.
+    pub fn risk(&self, line: f64, side: Side) -> f64 {
+        let passes = |level: f64| {
+            let b = self.bound(level, side);
+            match side {
+                Side::Lower => b > line,
+                Side::Upper => b < line,
+            }
+        };
+        if !passes(0.5) {
+            return 0.5;
+        }
+        let (mut lo, mut hi) = (0.5f64, 1.0f64);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if passes(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        1.0 - lo
+    }
 }
 
 /// One field's estimates for a county, kept for explanations.
@@ -42,28 +173,71 @@ pub struct CountyInput {
 pub struct FieldEstimate {
     pub field: String,
     pub reported_total: f64,
-    /// The ratio estimate of the true total (HT when nothing was reported).
+    /// The estimate of the true total: the ratio estimate over the reported
+    /// villages plus the Horvitz–Thompson total of villages the report left
+    /// out (the Horvitz–Thompson total of all when nothing was reported).
     pub verified: Estimate,
+    /// Found over reported (None when nothing was reported in the sample).
+    pub ratio: Option<Estimate>,
     pub ht: Estimate,
-    /// Weighted sums over the sample: found and reported.
-    pub found_sample: f64,
-    pub reported_sample: f64,
-    /// Villages used: code, weight, reported (worst case 0 when missing), found.
-    pub villages: Vec<(String, f64, f64, f64)>,
+    /// Weighted sums over the villages with both a report and a finding.
+    pub found_weighted: f64,
+    pub reported_weighted: f64,
+    /// Villages used: code, weight (after any nonresponse adjustment),
+    /// reported (None: left out of the report), found.
+    pub villages: Vec<(String, f64, Option<f64>, f64)>,
 }
 
 /// A county's measures.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Measures {
     pub values: BTreeMap<String, f64>,
+    /// The measures with sampling error, by name.
+    pub bounded: BTreeMap<String, Bounded>,
+    /// The confidence of every interval and bound.
+    pub level: f64,
     pub fields: BTreeMap<String, FieldEstimate>,
+    /// Yes/no fields: the found rate with its interval.
+    pub rates: BTreeMap<String, Proportion>,
+    /// Sampled villages without accepted findings.
     pub missing_findings: Vec<String>,
+    /// Sampled villages the self-report has no row for.
     pub missing_reports: Vec<String>,
+    /// Sampled villages whose weight went to others of their cell because
+    /// their findings are missing (`missing_findings = "reweight"`).
+    pub reweighted: Vec<String>,
 }
 
 impl Measures {
     pub fn get(&self, name: &str) -> Option<f64> {
         self.values.get(name).copied()
+    }
+
+    fn put(&mut self, k: impl Into<String>, v: f64) {
+        // No NaN or infinity reaches an output.
+        self.values.insert(k.into(), if v.is_finite() { v } else { 0.0 });
+    }
+
+    /// Records a measure with sampling error: its value, two-sided
+    /// interval (`_lo`, `_hi`) and one-sided bounds (`_lcb`, `_ucb`). A
+    /// bound that does not exist (an over-report rate when the sample
+    /// cannot rule out that nothing exists) is left out, never made finite.
+    fn put_bounded(&mut self, name: &str, b: Bounded) {
+        let level = self.level;
+        let (lo, hi) = b.interval(level);
+        let v = b.value();
+        for (suffix, x) in [
+            ("", v),
+            ("_lo", lo),
+            ("_hi", hi),
+            ("_lcb", b.bound(level, Side::Lower)),
+            ("_ucb", b.bound(level, Side::Upper)),
+        ] {
+            if x.is_finite() {
+                self.values.insert(format!("{name}{suffix}"), x);
+            }
+        }
+        self.bounded.insert(name.to_string(), b);
     }
 }
 
@@ -73,164 +247,311 @@ fn num(v: Option<&Value>) -> Option<f64> {
     v.and_then(Value::number)
 }
 
-/// Computes every measure of a county at confidence `level`.
-pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Measures {
-    let mut m = Measures::default();
-    let with_findings: Vec<&Sampled> = c.sampled.iter().filter(|s| s.found.is_some()).collect();
+/// The nonresponse cell of a sampled village: its PSU when the PSU is a unit
+/// above the village (a township), else its variance stratum.
+fn cell(s: &Sampled) -> (&str, &str) {
+    if s.psu == s.code { (s.stratum.as_str(), "") } else { (s.stratum.as_str(), s.psu.as_str()) }
+}
+
+/// Weights after the nonresponse adjustment (SCORING.md §1.1): in each
+/// cell the villages with a value carry the weight of those without; a cell
+/// with none passes its weight to the rest of its stratum, and a stratum
+/// with none to the rest of the county, in proportion to their weights.
+fn reweight(sampled: &[&Sampled], has: &dyn Fn(&Sampled) -> bool) -> Vec<f64> {
+    let mut cells: BTreeMap<(&str, &str), (f64, f64)> = BTreeMap::new();
+    for s in sampled {
+        let e = cells.entry(cell(s)).or_default();
+        e.0 += s.w;
+        if has(s) {
+            e.1 += s.w;
+        }
+    }
+    let mut adj: Vec<f64> = sampled
+        .iter()
+        .map(|s| {
+            let (all, resp) = cells[&cell(s)];
+            if has(s) { s.w * all / resp } else { 0.0 }
+        })
+        .collect();
+    let mut orphaned: BTreeMap<&str, f64> = BTreeMap::new();
+    for ((h, _), (all, resp)) in &cells {
+        if *resp == 0.0 {
+            *orphaned.entry(h).or_default() += all;
+        }
+    }
+    let mut county_orphaned = 0.0;
+    for (h, extra) in orphaned {
+        let idx: Vec<usize> = (0..sampled.len()).filter(|&i| sampled[i].stratum == h).collect();
+        let carried: f64 = idx.iter().map(|&i| adj[i]).sum();
+        if carried > 0.0 {
+            for i in idx {
+                adj[i] *= (carried + extra) / carried;
+            }
+        } else {
+            county_orphaned += extra;
+        }
+    }
+    let total: f64 = adj.iter().sum();
+    if county_orphaned > 0.0 && total > 0.0 {
+        for a in &mut adj {
+            *a *= (total + county_orphaned) / total;
+        }
+    }
+    adj
+}
+
+/// Computes every measure of a county (SCORING.md §3).
+pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Result<Measures, LonelyStratum> {
+    let s = Settings { level, lonely: rules.scoring.lonely_psu };
+    let policy = rules.scoring.missing_findings;
+    let mut m = Measures { level, ..Measures::default() };
     m.missing_findings = c.sampled.iter().filter(|s| s.found.is_none()).map(|s| s.code.clone()).collect();
     m.missing_reports = c.sampled.iter().filter(|s| s.reported.is_none()).map(|s| s.code.clone()).collect();
-    let put = |m: &mut Measures, k: String, v: f64| {
-        // No NaN or infinity reaches an output.
-        m.values.insert(k, if v.is_finite() { v } else { 0.0 });
-    };
-    put(&mut m, "sampled".into(), c.sampled.len() as f64);
-    let (nf, nr) = (m.missing_findings.len() as f64, m.missing_reports.len() as f64);
-    put(&mut m, "findings_missing".into(), nf);
-    put(&mut m, "reports_missing".into(), nr);
-    put(&mut m, "report_submitted".into(), f64::from(u8::from(c.report_submitted)));
-    let normal = Normal::new(0.0, 1.0).ok();
+    m.put("sampled", c.sampled.len() as f64);
+    m.put("findings_missing", m.missing_findings.len() as f64);
+    m.put("reports_missing", m.missing_reports.len() as f64);
+    m.put("report_submitted", f64::from(u8::from(c.report_submitted)));
+    let omitted =
+        if c.report_submitted { c.villages.saturating_sub(c.reported_villages) } else { c.villages };
+    m.put("omitted_villages", omitted as f64);
+    let all: Vec<&Sampled> = c.sampled.iter().collect();
+    let mut reweighted = std::collections::BTreeSet::new();
 
     for f in &rules.inspection.fields {
-        // The villages with a finding for this field: a blank cell (an
-        // optional field left empty) is missing, not zero or "no".
-        let has = |s: &Sampled| s.found.as_ref().and_then(|v| v.get(&f.id)).and_then(Value::number).is_some();
-        let present: Vec<&Sampled> = with_findings.iter().copied().filter(|s| has(s)).collect();
-        if present.is_empty() {
+        let value = |s: &Sampled| num(s.found.as_ref().and_then(|v| v.get(&f.id)));
+        let has = |s: &Sampled| value(s).is_some();
+        if !all.iter().any(|s| has(s)) {
             // Nothing found to measure: the indicators that need this field
             // get no value (and no points), never a perfect score by default.
             continue;
         }
-        let obs =
-            |reported_value: &dyn Fn(&Sampled) -> f64, found_value: &dyn Fn(&Sampled) -> f64| -> Vec<Obs> {
-                present
-                    .iter()
-                    .map(|s| Obs {
-                        stratum: s.stratum.clone(),
-                        psu: s.psu.clone(),
-                        w: s.w,
-                        y: found_value(s),
-                        x: reported_value(s),
-                    })
-                    .collect()
-            };
-        let found = |s: &Sampled| num(s.found.as_ref().and_then(|v| v.get(&f.id))).unwrap_or(0.0);
-        // A missing self-report counts as the worst case: nothing reported.
-        let reported = |s: &Sampled| num(s.reported.as_ref().and_then(|v| v.get(&f.id))).unwrap_or(0.0);
+        // The villages in the estimate, with their weights: under
+        // "reweight", those with a value carry the others of their cell;
+        // under "worst", a missing value counts as 0 (否).
+        let (weights, found): (Vec<f64>, Vec<f64>) = match policy {
+            MissingFindings::Reweight => {
+                let w = reweight(&all, &has);
+                (w, all.iter().map(|s| value(s).unwrap_or(0.0)).collect())
+            }
+            MissingFindings::Worst => {
+                (all.iter().map(|s| s.w).collect(), all.iter().map(|s| value(s).unwrap_or(0.0)).collect())
+            }
+        };
+        let used: Vec<usize> = (0..all.len())
+            .filter(|&i| policy == MissingFindings::Worst || has(all[i]))
+            .filter(|&i| weights[i] > 0.0)
+            .collect();
+        if policy == MissingFindings::Reweight {
+            reweighted.extend(all.iter().filter(|s| !has(s)).map(|s| s.code.clone()));
+        }
+        let reported_of = |s: &Sampled| s.reported.as_ref().map(|v| num(v.get(&f.id)).unwrap_or(0.0));
+        let obs_of = |i: usize, x: f64| Obs {
+            stratum: all[i].stratum.clone(),
+            psu: all[i].psu.clone(),
+            w: weights[i],
+            y: found[i],
+            x,
+        };
+        // Villages with a report row are compared; the others are the
+        // county's left-out villages (SCORING.md §3.2).
+        let paired: Vec<Obs> =
+            used.iter().filter_map(|&i| reported_of(all[i]).map(|x| obs_of(i, x))).collect();
+        let left_out: Vec<Obs> =
+            used.iter().filter(|&&i| all[i].reported.is_none()).map(|&i| obs_of(i, 0.0)).collect();
+        let every: Vec<Obs> = used.iter().map(|&i| obs_of(i, reported_of(all[i]).unwrap_or(0.0))).collect();
+        let id = &f.id;
         match (f.kind, f.reported) {
             (Kind::Count | Kind::Amount, true) => {
-                let o = obs(&reported, &found);
-                let ht = estimate::total(&o, level);
-                let rt = c.reported_totals.get(&f.id).copied().unwrap_or(0.0);
-                let (fs, rs): (f64, f64) =
-                    o.iter().fold((0.0, 0.0), |(a, b), x| (a + x.w * x.y, b + x.w * x.x));
-                let ratio = estimate::ratio(&o, level);
-                let verified = match &ratio {
-                    Some(r) => Estimate {
-                        value: rt * r.value,
-                        se: rt * r.se,
-                        lo: rt * r.lo,
-                        hi: rt * r.hi,
-                        ..r.clone()
-                    },
-                    None => ht.clone(),
-                };
-                let error = if fs > 0.0 {
-                    (fs - rs).abs() / fs
-                } else if rs > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                };
-                let under = if fs > 0.0 { (fs - rs).max(0.0) / fs } else { 0.0 };
-                let over = if fs > 0.0 {
-                    (rs - fs).max(0.0) / fs
-                } else if rs > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                };
-                let (uc, oc) = o
+                let counts = f.kind == Kind::Count;
+                let ht = estimate::total(&every, &s, counts)?;
+                let rt = c.reported_totals.get(id).copied().unwrap_or(0.0);
+                let (fw, xw) = paired.iter().fold((0.0, 0.0), |(a, b), o| (a + o.w * o.y, b + o.w * o.x));
+                let (fs, xs) = paired.iter().fold((0.0, 0.0), |(a, b), o| (a + o.y, b + o.x));
+                let ratio = estimate::ratio(&paired, &s)?;
+                let omitted_ht = estimate::total(&left_out, &s, counts)?;
+                let (verified, verified_b) = verified_total(&paired, &left_out, ratio.as_ref(), rt, &ht, &s)?;
+                m.put(format!("{id}_reported"), rt);
+                m.put(format!("{id}_found_weighted"), fw);
+                m.put(format!("{id}_reported_weighted"), xw);
+                m.put(format!("{id}_found_sample"), fs);
+                m.put(format!("{id}_reported_sample"), xs);
+                m.put(format!("{id}_found_omitted"), left_out.iter().map(|o| o.y).sum());
+                m.put(format!("{id}_omitted_ht"), omitted_ht.value);
+                m.put(format!("{id}_df"), ht.df as f64);
+                m.put(format!("{id}_verified_se"), verified.se);
+                m.put(format!("{id}_ht_se"), ht.se);
+                m.put_bounded(
+                    &format!("{id}_ht"),
+                    Bounded { pivot: ht.pivot.clone(), transform: Transform::Identity },
+                );
+                m.put_bounded(&format!("{id}_verified"), verified_b);
+                let (uc, oc) = paired
                     .iter()
-                    .fold((0.0, 0.0), |(u, v), x| (u + (x.y - x.x).max(0.0), v + (x.x - x.y).max(0.0)));
-                // Credibility: z = (R̂ − 1) / SE(R̂); one-sided p-values.
-                let (p_under, p_over) = match (&ratio, normal) {
-                    (Some(r), Some(n)) if r.se > 0.0 => {
-                        let z = (r.value - 1.0) / r.se;
-                        (1.0 - n.cdf(z), n.cdf(z))
+                    .fold((0.0, 0.0), |(u, v), o| (u + (o.y - o.x).max(0.0), v + (o.x - o.y).max(0.0)));
+                m.put(format!("{id}_under_cases"), uc);
+                m.put(format!("{id}_over_cases"), oc);
+                match &ratio {
+                    Some(r) => {
+                        m.put(format!("{id}_ratio_se"), r.se);
+                        for (k, t) in [
+                            ("ratio", Transform::Identity),
+                            ("accuracy", Transform::Accuracy),
+                            ("error_rate", Transform::Error),
+                            ("under_rate", Transform::Under),
+                            ("over_rate", Transform::Over),
+                        ] {
+                            m.put_bounded(
+                                &format!("{id}_{k}"),
+                                Bounded { pivot: r.pivot.clone(), transform: t },
+                            );
+                        }
+                        m.put(format!("{id}_p_under"), estimate::ratio_p(&paired, r, Side::Upper));
+                        m.put(format!("{id}_p_over"), estimate::ratio_p(&paired, r, Side::Lower));
                     }
-                    (Some(r), _) => {
-                        (if r.value > 1.0 { 0.0 } else { 1.0 }, if r.value < 1.0 { 0.0 } else { 1.0 })
+                    None => {
+                        // Nothing reported for the compared villages: any
+                        // case found is unreported (SCORING.md §3.1).
+                        let any = fw > 0.0;
+                        m.put(format!("{id}_ratio"), 0.0);
+                        m.put(format!("{id}_accuracy"), if any { 0.0 } else { 1.0 });
+                        m.put(format!("{id}_error_rate"), if any { 1.0 } else { 0.0 });
+                        m.put(format!("{id}_under_rate"), if any { 1.0 } else { 0.0 });
+                        m.put(format!("{id}_over_rate"), 0.0);
+                        let up = paired.iter().filter(|o| o.y > o.x).count() as u64;
+                        m.put(format!("{id}_p_under"), estimate::sign_test(up, 0));
+                        m.put(format!("{id}_p_over"), 1.0);
                     }
-                    (None, _) => (if fs > 0.0 { 0.0 } else { 1.0 }, 1.0),
-                };
-                let id = &f.id;
-                for (k, v) in [
-                    ("reported", rt),
-                    ("verified", verified.value),
-                    ("verified_lo", verified.lo),
-                    ("verified_hi", verified.hi),
-                    ("ht", ht.value),
-                    ("ratio", ratio.as_ref().map_or(0.0, |r| r.value)),
-                    ("found_sample", fs),
-                    ("reported_sample", rs),
-                    ("accuracy", 1.0 - error),
-                    ("error_rate", error),
-                    ("under_rate", under),
-                    ("over_rate", over),
-                    ("under_cases", uc),
-                    ("over_cases", oc),
-                    ("p_under", p_under),
-                    ("p_over", p_over),
-                ] {
-                    put(&mut m, format!("{id}_{k}"), v);
                 }
-                let villages = present.iter().map(|s| (s.code.clone(), s.w, reported(s), found(s))).collect();
+                let villages = used
+                    .iter()
+                    .map(|&i| (all[i].code.clone(), weights[i], reported_of(all[i]), found[i]))
+                    .collect();
                 m.fields.insert(
-                    f.id.clone(),
+                    id.clone(),
                     FieldEstimate {
-                        field: f.id.clone(),
+                        field: id.clone(),
                         reported_total: rt,
                         verified,
+                        ratio,
                         ht,
-                        found_sample: fs,
-                        reported_sample: rs,
+                        found_weighted: fw,
+                        reported_weighted: xw,
                         villages,
                     },
                 );
             }
             (Kind::Count | Kind::Amount, false) => {
-                let o = obs(&|_| 0.0, &found);
-                let ht = estimate::total(&o, level);
-                put(&mut m, format!("{}_found_sample", f.id), o.iter().map(|x| x.y).sum());
-                put(&mut m, format!("{}_ht", f.id), ht.value);
+                let ht = estimate::total(&every, &s, f.kind == Kind::Count)?;
+                m.put(format!("{id}_found_sample"), every.iter().map(|o| o.y).sum());
+                m.put(format!("{id}_ht_se"), ht.se);
+                m.put(format!("{id}_df"), ht.df as f64);
+                m.put_bounded(
+                    &format!("{id}_ht"),
+                    Bounded { pivot: ht.pivot, transform: Transform::Identity },
+                );
             }
-            (Kind::YesNo, true) => {
-                let o = obs(&reported, &found);
-                let prop = estimate::proportion(&o, level, rules.scoring.proportion_interval);
-                let reported_rate = {
-                    let tw: f64 = o.iter().map(|x| x.w).sum();
-                    if tw > 0.0 { o.iter().map(|x| x.w * x.x).sum::<f64>() / tw } else { 0.0 }
+            (Kind::YesNo, rep) => {
+                let Some(prop) = estimate::proportion(&every, &s, rules.scoring.proportion_interval)? else {
+                    continue;
                 };
-                let found_no = o.iter().filter(|x| x.y < 0.5).count() as u64;
-                // Exact: the chance of so few "yes" if the reported rate were true.
-                let n = o.len() as u64;
-                let yes = n - found_no;
-                let p_over = if n == 0 { 1.0 } else { binomial_cdf(n, yes, reported_rate.clamp(0.0, 1.0)) };
-                let id = &f.id;
-                let (p, lo, hi) = prop.map_or((0.0, 0.0, 1.0), |p| (p.p, p.lo, p.hi));
-                for (k, v) in [
-                    ("found_rate", p),
-                    ("found_rate_lo", lo),
-                    ("found_rate_hi", hi),
-                    ("reported_rate", reported_rate),
-                    ("found_no", found_no as f64),
-                    ("p_over", p_over),
-                ] {
-                    put(&mut m, format!("{id}_{k}"), v);
+                if rep {
+                    let tw: f64 = paired.iter().map(|o| o.w).sum();
+                    let reported_rate =
+                        if tw > 0.0 { paired.iter().map(|o| o.w * o.x).sum::<f64>() / tw } else { 0.0 };
+                    m.put(format!("{id}_reported_rate"), reported_rate);
+                    // Over-claimed: reported "yes" more often than found,
+                    // paired village by village (SCORING.md §6.5).
+                    m.put(format!("{id}_p_over"), estimate::paired_p(&paired, &s, Side::Lower)?);
                 }
+                m.put(format!("{id}_found_no"), every.iter().filter(|o| o.y < 0.5).count() as f64);
+                m.put(format!("{id}_found_yes"), every.iter().filter(|o| o.y >= 0.5).count() as f64);
+                m.put(format!("{id}_df"), prop.df as f64);
+                m.put_bounded(
+                    &format!("{id}_found_rate"),
+                    Bounded { pivot: prop.pivot.clone(), transform: Transform::Identity },
+                );
+                if rules.scoring.proportion_interval == estimate::PropMethod::Wilson {
+                    // Wilson is a two-sided interval of its own.
+                    m.put(format!("{id}_found_rate_lo"), prop.lo);
+                    m.put(format!("{id}_found_rate_hi"), prop.hi);
+                }
+                m.rates.insert(id.clone(), prop);
             }
             _ => {}
         }
     }
-    m
+    m.reweighted = reweighted.into_iter().collect();
+    Ok(m)
+}
+
+/// The verified total: R·ρ̂ over the reported villages plus the HT total of
+/// the left-out ones, with the variance of the sum (one linearised score
+/// per village); without a reported figure in the sample, the HT total.
+/// Where the design gives no usable variance, the ratio's exact bound is
+/// mapped through R·ρ plus the left-out villages' total.
+fn verified_total(
+    paired: &[Obs],
+    left_out: &[Obs],
+    ratio: Option<&Estimate>,
+    rt: f64,
+    ht: &Estimate,
+    s: &Settings,
+) -> Result<(Estimate, Bounded), LonelyStratum> {
+    let Some(r) = ratio else {
+        return Ok((ht.clone(), Bounded { pivot: ht.pivot.clone(), transform: Transform::Identity }));
+    };
+    let tx: f64 = paired.iter().map(|o| o.w * o.x).sum();
+    let om: f64 = left_out.iter().map(|o| o.w * o.y).sum();
+    let scores: Vec<Obs> = paired
+        .iter()
+        .map(|o| Obs { y: rt * o.w * (o.y - r.value * o.x) / tx, w: 1.0, ..o.clone() })
+        .chain(left_out.iter().map(|o| Obs { y: o.w * o.y, w: 1.0, ..o.clone() }))
+        .collect();
+    let var = estimate::variance(&scores, |o| o.y, s.lonely)?;
+    let value = rt * r.value + om;
+    let se = var.v.unwrap_or(0.0).max(0.0).sqrt();
+    let b = if r.pivot.design_based() && se > 0.0 && var.df > 0 {
+        Bounded { pivot: Pivot::T { est: value, se, df: var.df }, transform: Transform::Identity }
+    } else {
+        Bounded { pivot: r.pivot.clone(), transform: Transform::Linear(om, rt) }
+    };
+    let (lo, hi) = b.interval(s.level);
+    let e = Estimate {
+        value,
+        se,
+        lo,
+        hi,
+        lcb: b.bound(s.level, Side::Lower),
+        ucb: b.bound(s.level, Side::Upper),
+        n: paired.len() + left_out.len(),
+        psus: var.psus,
+        df: var.df,
+        lonely: var.lonely,
+        pivot: b.pivot.clone(),
+    };
+    Ok((e, b))
+}
+
+impl super::points::Lookup for Measures {
+    fn value(&self, name: &str) -> Option<f64> {
+        self.get(name)
+    }
+
+    fn bound(&self, name: &str, side: Side) -> Option<f64> {
+        match self.bounded.get(name) {
+            Some(b) => Some(b.bound(self.level, side)),
+            None => self.get(name),
+        }
+    }
+
+    fn risk(&self, name: &str, line: f64, side: Side) -> Option<f64> {
+        match self.bounded.get(name) {
+            Some(b) => Some(b.risk(line, side)),
+            None => self.get(name).map(|_| 0.0),
+        }
+    }
+
+    fn level(&self) -> Option<f64> {
+        Some(self.level)
+    }
 }

@@ -63,9 +63,15 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
     let mut reported: HashMap<String, BTreeMap<String, Value>> = HashMap::new();
     let mut totals: BTreeMap<usize, BTreeMap<String, f64>> = BTreeMap::new();
     let mut submitted: Vec<bool> = vec![false; frame.counties.len()];
+    let mut reported_villages: Vec<usize> = vec![0; frame.counties.len()];
+    let mut villages: Vec<usize> = vec![0; frame.counties.len()];
+    for v in &frame.villages {
+        villages[v.county] += 1;
+    }
     super::reports::for_each(ws, &rules, &frame, |row| {
         submitted[row.county] = true;
         if !row.is_county {
+            reported_villages[row.county] += 1;
             for (f, v) in &row.values {
                 if let Some(x) = v.number() {
                     *totals.entry(row.county).or_default().entry(f.clone()).or_default() += x;
@@ -101,6 +107,8 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
             name: county.name.clone(),
             reported_totals: totals.remove(&ci).unwrap_or_default(),
             report_submitted: submitted[ci],
+            villages: villages[ci],
+            reported_villages: reported_villages[ci],
             sampled,
         });
     }
@@ -148,12 +156,23 @@ pub fn score(ws: &mut Workspace, level: f64) -> Result<Vec<Card>> {
     if rules.scoring.indicators.is_empty() {
         return Err(Error::Usage("the rules define no [[indicator]]: nothing to score".into()));
     }
-    let cards: Vec<Card> = inputs.iter().map(|c| card::card(&rules, c, level)).collect();
+    let cards: Vec<Card> = card::cards(&rules, &inputs, level)?;
     let renders: [&dyn Render; 4] = [&report::Csv, &report::SummaryCsv, &report::Markdown, &report::Json];
     let mut outputs = Vec::new();
     for r in renders {
         outputs.push(ws.write_output(&format!("score/{}", r.file_name()), &r.render(&cards))?);
     }
-    ws.append("score", json!({ "counties": cards.len(), "confidence": level, "outputs": outputs }))?;
+    let missing: Vec<&str> =
+        cards.iter().flat_map(|c| c.measures.missing_findings.iter().map(String::as_str)).collect();
+    ws.append(
+        "score",
+        json!({
+            "counties": cards.len(),
+            "confidence": level,
+            "provisional": !missing.is_empty(),
+            "missing_findings": missing,
+            "outputs": outputs,
+        }),
+    )?;
     Ok(cards)
 }

@@ -443,9 +443,18 @@ fn substitution_calls_the_next_reserve_into_the_same_team() {
 #[test]
 fn no_findings_earn_no_points_for_sample_based_indicators() {
     let (_tmp, camp) = campaign();
-    let (c, out, e) = run_in(&camp, &["score"]);
+    // Without findings the results are provisional: marked, and exit 3
+    // unless --provisional accepts them.
+    let (c, _, e) = run_in(&camp, &["score"]);
+    assert_eq!(c, 3, "{e}");
+    assert!(e.contains("PROVISIONAL"), "{e}");
+    let (c, out, e) = run_in(&camp, &["score", "--provisional"]);
     assert_eq!(c, 0, "{e}");
-    assert!(e.contains("warning: no findings yet"), "{e}");
+    assert!(out.contains("临时"), "{out}");
+    let cards = std::fs::read_to_string(camp.join("score/scorecards.csv")).unwrap();
+    assert!(cards.contains("临时结果 provisional"), "{cards}");
+    let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+    assert!(journal.lines().last().unwrap().contains("\"provisional\":true"), "{journal}");
     let line = out.lines().find(|l| l.starts_with("130921")).unwrap();
     let points: f64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!(points < 30.0, "without findings only the non-sample indicators may score: {line}");

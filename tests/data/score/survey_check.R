@@ -4,29 +4,45 @@
 #
 # The design is the one SCORING.md §2 describes: strata = counties (and
 # townships taken with certainty), PSUs = the first sampled unit below them,
-# weights = 1/pi, with-replacement (ultimate cluster) variance, and strata
-# with a single PSU adding nothing ("certainty").
+# weights = 1/pi, with-replacement (ultimate cluster) variance. Each county is
+# its own design, as spotcheck scores it. For every choice of
+# options(survey.lonely.psu) that spotcheck offers (certainty, adjust,
+# average) it prints, per scope, each estimate with its SE and its interval
+# confint(..., df = degf(design)), the t interval on the design's degrees of
+# freedom. Strata with one PSU under "average" when every stratum has one
+# PSU give NA, as in R. The "adjust" centring of totals changed in survey
+# 4.4-1 (a lonely PSU is centred at the mean of all PSU totals, no longer at
+# 0); the committed reference comes from a version with the newer rule, and
+# the ratio and mean lines are the same under both.
 suppressMessages(library(survey))
-options(survey.lonely.psu = "certainty", digits = 15)
+options(digits = 15)
 d <- read.csv("tests/data/score/fixture.csv", colClasses = c(county = "character", stratum = "character", psu = "character"))
-des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
-out <- function(scope, what, est, se, lo = NA, hi = NA) {
-  cat(scope, what, formatC(c(est, se, lo, hi), digits = 15, format = "g"), "\n")
+cat("# survey", as.character(packageVersion("survey")), "\n")
+out <- function(lonely, scope, what, est, se, lo = NA, hi = NA) {
+  cat(lonely, scope, what, formatC(c(est, se, lo, hi), digits = 15, format = "g"), "\n")
 }
-report <- function(scope, design) {
+report <- function(lonely, scope, design) {
+  df <- degf(design)
+  ci <- function(x) if (df > 0) confint(x, df = df) else c(NA, NA)
   t <- svytotal(~found, design)
-  out(scope, "total_found", coef(t), SE(t))
+  out(lonely, scope, "total_found", coef(t), SE(t), ci(t)[1], ci(t)[2])
   r <- svyratio(~found, ~reported, design)
-  out(scope, "ratio_found_reported", coef(r), SE(r))
+  out(lonely, scope, "ratio_found_reported", coef(r), SE(r), ci(r)[1], ci(r)[2])
   m <- svymean(~paid, design)
-  out(scope, "mean_paid", coef(m), SE(m))
+  out(lonely, scope, "mean_paid", coef(m), SE(m), ci(m)[1], ci(m)[2])
+  cat(lonely, scope, "degf", df, "\n")
 }
-report("all", des)
-p <- svyciprop(~paid, des, method = "logit")
-ci <- attr(p, "ci")
-out("all", "ciprop_paid_logit", coef(p), NA, ci[1], ci[2])
-cat("all", "degf", degf(des), "\n")
-for (c in sort(unique(d$county))) {
-  sub <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d[d$county == c, ])
-  report(c, sub)
+for (lonely in c("certainty", "adjust", "average")) {
+  options(survey.lonely.psu = lonely)
+  des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
+  report(lonely, "all", des)
+  if (lonely == "certainty") {
+    p <- svyciprop(~paid, des, method = "logit")
+    ci <- attr(p, "ci")
+    out(lonely, "all", "ciprop_paid_logit", coef(p), NA, ci[1], ci[2])
+  }
+  for (c in sort(unique(d$county))) {
+    sub <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d[d$county == c, ])
+    report(lonely, c, sub)
+  }
 }
