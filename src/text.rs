@@ -160,6 +160,44 @@ mod tests {
         assert!(d.message.contains("UTF-16"));
     }
 
+    /// SAMPLING.md §4.1: the byte sequences on which GB18030-2000 decoders
+    /// differ from the WHATWG decoder the draw uses. A dependency update that
+    /// changes any of them changes how frames read.
+    #[test]
+    fn gb18030_decodes_the_sequences_sampling_md_lists() {
+        let table: [(&[u8], char); 22] = [
+            (b"\x80", '\u{20AC}'),
+            (b"\xA3\xA0", '\u{3000}'),
+            (b"\xA6\xD9", '\u{FE10}'),
+            (b"\xA6\xDA", '\u{FE12}'),
+            (b"\xA6\xDB", '\u{FE11}'),
+            (b"\xA6\xDC", '\u{FE13}'),
+            (b"\xA6\xDD", '\u{FE14}'),
+            (b"\xA6\xDE", '\u{FE15}'),
+            (b"\xA6\xDF", '\u{FE16}'),
+            (b"\xA6\xEC", '\u{FE17}'),
+            (b"\xA6\xED", '\u{FE18}'),
+            (b"\xA6\xF3", '\u{FE19}'),
+            (b"\xA8\xBC", '\u{1E3F}'),
+            (b"\xFE\x59", '\u{9FB4}'),
+            (b"\xFE\x61", '\u{9FB5}'),
+            (b"\xFE\x66", '\u{9FB6}'),
+            (b"\xFE\x67", '\u{9FB7}'),
+            (b"\xFE\x6D", '\u{9FB8}'),
+            (b"\xFE\x7E", '\u{9FB9}'),
+            (b"\xFE\x90", '\u{9FBA}'),
+            (b"\xFE\xA0", '\u{9FBB}'),
+            (b"\x81\x35\xF4\x37", '\u{E7C7}'),
+        ];
+        for (bytes, want) in table {
+            let (s, _) = decode("f", bytes, Encoding::Gb18030).unwrap();
+            assert_eq!(s, want.to_string(), "{bytes:02X?}");
+        }
+        // The UTF-8 byte-order mark is dropped before GB18030 decoding too.
+        let (s, _) = decode("f", b"\xEF\xBB\xBF\xA8\xBC", Encoding::Gb18030).unwrap();
+        assert_eq!(s, "\u{1E3F}");
+    }
+
     #[test]
     fn encoding_names_parse() {
         assert_eq!("GBK".parse::<Encoding>().unwrap(), Encoding::Gb18030);

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Independent re-derivation of a spotcheck sample, for auditors.
 
-This is an independent implementation of algorithm ``spotcheck-draw-v1`` as
-written in SAMPLING.md, in Python 3.11 with the standard library only. It was
-written from SAMPLING.md, the test vectors and the example campaign, without
-reading spotcheck's source, so that a published sample can be re-derived
-without trusting the tool that produced it.
+This implements algorithm ``spotcheck-draw-v1`` as SAMPLING.md specifies it, in
+Python 3.11 with the standard library only. It shares no code with spotcheck,
+so a published sample can be re-derived without trusting the tool that
+produced it; where SAMPLING.md says what makes rules or inputs invalid, this
+refuses them too.
 
     python3 tools/verify_draw.py DIR              # DIR holds draw.toml, sample.csv, inputs
     python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12 test vectors
@@ -18,29 +18,33 @@ import codecs
 import csv
 import hashlib
 import io
-import os
 import sys
 import tomllib
-from decimal import Decimal
 from fractions import Fraction
 from math import ceil, comb
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ALGORITHM = "spotcheck-draw-v1"
 LEVELS = ("county", "township", "village")
 M32, M64 = 0xFFFFFFFF, 1 << 64
-# Unicode White_Space property (the meaning assumed for "white space", §3/§4).
-WHITE_SPACE = frozenset(chr(c) for c in [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680,
-                                          *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F,
-                                          0x205F, 0x3000])
+MAX_STRATUM_SIZE = 1 << 40  # §10
+# The 25 characters with the Unicode White_Space property (SAMPLING.md, Conventions).
+WHITE_SPACE = "".join(chr(c) for c in [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680,
+                                        *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F,
+                                        0x205F, 0x3000])
+csv.field_size_limit(sys.maxsize)
 
 
 class InputError(Exception):
     """Unreadable input, or rules that SAMPLING.md calls invalid (exit 2)."""
 
 
-def strip_ws(s):
-    return s.strip("".join(WHITE_SPACE))
+class TomlFloat(str):
+    """A TOML float kept as written: rates are exact decimals (§7)."""
+
+
+def trim(s):
+    return s.strip(WHITE_SPACE)
 
 
 # ---------------------------------------------------------------- §6 ChaCha20
@@ -105,25 +109,35 @@ def normalize_seed(seed):
     return "".join(out)
 
 
-def check_seed_policy(S, rules):
-    pol = rules.get("seed", {})
-    if len(S) < pol.get("min_length", 20):
-        raise InputError(f"seed {S!r} shorter than min_length")
-    if pol.get("digits_only", True) and not all("0" <= c <= "9" for c in S):
+def seed_policy(rules):
+    pol = table(rules, "seed", ("min_length", "digits_only", "basis"), required=False)
+    min_length, digits_only = pol.get("min_length", 20), pol.get("digits_only", True)
+    if not is_uint(min_length) or min_length < 1 or not isinstance(digits_only, bool):
+        raise InputError("[seed]: min_length must be an integer >= 1 and digits_only true or false")
+    return min_length, digits_only
+
+
+def check_seed(S, rules):  # §3
+    min_length, digits_only = seed_policy(rules)
+    if digits_only and not all("0" <= c <= "9" for c in S):
         raise InputError(f"seed {S!r} is not digits only")
+    if len(S) < min_length:
+        raise InputError(f"seed {S!r} is shorter than min_length {min_length}")
 
 
-# ---------------------------------------------------------------- §4 population
-# Python's gb18030 codec follows GB18030-2000; spotcheck decodes like the WHATWG
-# Encoding Standard's gb18030 decoder (GB18030-2005 index with the 2022 changes).
-# These are all the differences (checked over every 2-byte code).
+# ---------------------------------------------------------------- §4.1 text
+# Python's gb18030 codec follows GB18030-2000. SAMPLING.md §4.1 lists the 22
+# byte sequences on which the WHATWG decoder differs. The 2-byte and 4-byte
+# ones decode in Python to code points that nothing else decodes to, so
+# mapping those code points afterwards is exact; a lone 0x80, invalid in
+# Python, is the euro sign.
 _WHATWG_GB = {0xE5E5: 0x3000, 0xE7C7: 0x1E3F, 0x1E3F: 0xE7C7,
               **dict(zip(range(0xE78D, 0xE797), [0xFE10, 0xFE12, 0xFE11, *range(0xFE13, 0xFE1A)])),
               **dict(zip([0xE81E, 0xE826, 0xE82B, 0xE82C, 0xE832, 0xE843, 0xE854, 0xE864],
                          range(0x9FB4, 0x9FBC)))}
 
 
-def _gb_euro(err):  # WHATWG: a lone byte 0x80 is U+20AC
+def _gb_euro(err):
     if isinstance(err, UnicodeDecodeError) and err.object[err.start] == 0x80:
         return "\u20ac", err.start + 1
     raise err
@@ -132,110 +146,236 @@ def _gb_euro(err):  # WHATWG: a lone byte 0x80 is U+20AC
 codecs.register_error("spotcheck-gb18030", _gb_euro)
 
 
-def decode(data, encoding):
-    if encoding == "gb18030":
-        return data.decode("gb18030", "spotcheck-gb18030").translate(_WHATWG_GB)
-    return data.decode(encoding)
+def encoding_name(name):
+    """frame_encoding as draw.toml gives it (§1)."""
+    n = trim(name).lower().replace("-", "").replace("_", "")
+    if n in ("utf8",):
+        return "utf-8"
+    if n in ("gb18030", "gbk", "gb2312", "cp936"):
+        return "gb18030"
+    if n == "auto":
+        return "auto"
+    raise InputError(f"unknown frame_encoding {name!r}")
 
 
-def read_csv(data, encoding, what):
-    try:
-        text = decode(data, encoding)
-    except (UnicodeDecodeError, LookupError) as e:
-        raise InputError(f"{what}: cannot decode as {encoding}: {e}")
-    text = text.removeprefix("\ufeff")
-    rows = [[strip_ws(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
-    return [r for r in rows if any(r)]
-
-
-def norm_header(h):
-    return "".join(c for c in h if c not in WHITE_SPACE).lower()
-
-
-def code_list(entries, rules_dir, what):
-    """Codes of [[exclude]] / [[include]] entries: inline codes + first column of files."""
-    codes = set()
-    for e in entries:
-        codes.update(strip_ws(str(c)) for c in e.get("codes", []))
-        if "file" in e:
-            path = rules_dir / e["file"]
+def decode(data, encoding, what):
+    """Bytes to text (§4.1). encoding: utf-8, gb18030, or auto (the detection of lists)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{what}: UTF-16 is refused")
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
+    if encoding == "auto":
+        if bom:
+            encoding = "utf-8"
+        else:
             try:
-                data = path.read_bytes()
-            except OSError as err:
-                raise InputError(f"{what} list {path}: {err}")
-            try:  # §2/§4.3 do not say; spotcheck accepts UTF-8 or GB18030 lists
-                data.decode("utf-8")
-                enc = "utf-8"
+                body.decode("utf-8")
+                encoding = "utf-8"
             except UnicodeDecodeError:
-                enc = "gb18030"
-            codes.update(r[0] for r in read_csv(data, enc, str(path))[1:] if r and r[0])
-    return codes
+                encoding = "gb18030"
+    try:
+        if encoding == "gb18030":
+            return body.decode("gb18030", "spotcheck-gb18030").translate(_WHATWG_GB)
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{what}: not valid {encoding}: {e}")
 
 
-def parse_size(cell, code):  # §4.4: a non-negative whole number in ASCII digits
-    digits = cell.removeprefix("+")
-    if not (digits.isascii() and digits.isdigit()):
-        raise InputError(f"village {code}: size {cell!r} is not a non-negative integer")
-    return int(digits)
+def records(text):
+    """CSV records (§4.1): one leading U+FEFF dropped; empty lines are no record."""
+    text = text.removeprefix("\ufeff")
+    return [r for r in csv.reader(io.StringIO(text, newline="")) if r]
 
 
+def norm_header(h):  # §4.1: White_Space removed, each character lower-cased on its own
+    return "".join(c.lower() for c in h if c not in WHITE_SPACE)
+
+
+# ---------------------------------------------------------------- rules helpers
+def is_uint(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def table(parent, key, known, required=True):
+    t = parent.get(key)
+    if t is None and not required:
+        return {}
+    if not isinstance(t, dict):
+        raise InputError(f"[{key}] must be a table")
+    unknown = set(t) - set(known)
+    if unknown:
+        raise InputError(f"[{key}]: unknown keys {sorted(unknown)}")
+    return t
+
+
+def rate(v, what):
+    """A rate as written (§7): plain decimal, or a string such as "2.5%"; at most 12 decimals."""
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise InputError(f"{what}: {v!r} is not a rate")
+    text = trim(str(v))
+    body, percent = (trim(text[:-1]), True) if text.endswith("%") else (text, False)
+    whole, _, frac = body.partition(".")
+    if (not whole and not frac) or body.count(".") > 1 or len(frac) > 12 or not all(
+            c in "0123456789" for c in whole + frac):
+        raise InputError(f"{what}: {v!r} is not a rate")
+    r = Fraction(int(whole or "0") * 10 ** len(frac) + int(frac or "0"), 10 ** len(frac))
+    r = r / 100 if percent else r
+    if r > 1:
+        raise InputError(f"{what}: {v!r} is more than 1")
+    return r
+
+
+# ---------------------------------------------------------------- §4 population
 class Village:
     __slots__ = ("code", "name", "ckey", "cname", "tkey", "tname", "sizes", "keys")
 
 
+def is_plain_relative(p):
+    parts = PurePosixPath(p).parts
+    return bool(p) and not p.startswith("/") and ".." not in parts
+
+
+def code_list(entries, rules_dir, what):
+    """The codes of [[exclude]] or [[include]] tables (§4.3, §4.6)."""
+    codes = []
+    for e in entries:
+        if not isinstance(e, dict) or set(e) - {"codes", "file", "reason"}:
+            raise InputError(f"[[{what}]]: keys are codes, file and reason")
+        if not isinstance(e.get("reason"), str):
+            raise InputError(f"[[{what}]] needs a reason")
+        if "codes" not in e and "file" not in e:
+            raise InputError(f"[[{what}]] needs codes or file")
+        inline = e.get("codes", [])
+        if not isinstance(inline, list) or not all(isinstance(c, str) for c in inline):
+            raise InputError(f"[[{what}]]: codes must be an array of strings")
+        codes += [trim(c) for c in inline]
+        if "file" in e:
+            name = e["file"]
+            if not isinstance(name, str) or not is_plain_relative(name):
+                raise InputError(f"[[{what}]]: {name!r} must be relative to the rules file")
+            path = rules_dir / name
+            rows = records(decode(read_bytes(path), "auto", str(path)))
+            for r in rows[1:]:  # the first record is a header
+                code = trim(r[0])
+                if not code:
+                    if any(trim(c) for c in r):
+                        raise InputError(f"{path}: empty code in the first column")
+                    continue
+                codes.append(code)
+    return codes
+
+
+def parse_size(cell, code):  # §4.1: ASCII digits, optional leading +, below 2^64
+    digits = cell[1:] if cell.startswith("+") else cell
+    if not (digits and all(c in "0123456789" for c in digits)) or int(digits) >= M64:
+        raise InputError(f"village {code}: size {cell!r} is not a whole number")
+    return int(digits)
+
+
+def looks_like_total(cell):
+    t = trim(cell)
+    return (any(w in cell for w in ("合计", "总计", "小计", "共计"))
+            or (t.isascii() and t.lower() in ("total", "subtotal", "sum"))
+            or (len(t.encode()) >= 6 and t.encode()[:6].lower() == b"total "))
+
+
+def looks_like_scientific(code):
+    c = trim(code)
+    for i, ch in enumerate(c):
+        if ch in "eE":
+            mant, exp = c[:i], c[i + 1:]
+            return (bool(mant) and all(x in "0123456789." for x in mant) and bool(exp)
+                    and all(x in "0123456789" for x in exp.lstrip("+-")))
+    return False
+
+
 def load_population(rules, rules_dir, frame_bytes, encoding):
-    """The villages left after exclusions (§4.1-§4.4) and forced keys per level (§4.6)."""
-    fr = rules.get("frame", {})
-    rows = read_csv(frame_bytes, encoding, "frame")
+    """The villages left after exclusions (§4.1-§4.5) and the forced keys per level (§4.6)."""
+    fr = table(rules, "frame", ("code", "name", "county", "county_code", "township",
+                                "township_code", "sizes", "extra"))
+    rows = records(decode(frame_bytes, encoding, "frame"))
     if not rows:
         raise InputError("frame is empty")
-    header = {norm_header(h): i for i, h in enumerate(rows[0])}
-
-    def col(role):
-        if role not in fr:
-            return None
-        if norm_header(fr[role]) not in header:
-            raise InputError(f"frame has no column {fr[role]!r} ({role})")
-        return header[norm_header(fr[role])]
-
-    ci = {r: col(r) for r in ("code", "name", "county", "county_code", "township", "township_code")}
-    if ci["code"] is None:
-        raise InputError("[frame] names no code column")
-    size_cols = {s: header.get(norm_header(s)) for s in fr.get("sizes", [])}
-    if None in size_cols.values():
-        raise InputError(f"frame lacks a size column of {fr.get('sizes')}")
-    excluded = code_list(rules.get("exclude", []), rules_dir, "exclude")
-    villages, seen, cnames, tnames = [], set(), {}, {}
-    for r in rows[1:]:
+    header = {}
+    for i, h in enumerate(rows[0]):  # untrimmed; leading U+FEFF dropped
+        n = norm_header(h.lstrip("\ufeff"))
+        if n in header:
+            raise InputError(f"frame: duplicate header {h!r}")
+        header[n] = i
+    roles = {r: fr.get(r) for r in ("code", "name", "county", "township", "county_code",
+                                    "township_code")}
+    for r in ("code", "name", "county", "township"):
+        if not isinstance(roles[r], str):
+            raise InputError(f"[frame] needs {r}")
+    sizes = fr.get("sizes", [])
+    wanted = {norm_header(n): r for r, n in roles.items() if n is not None}
+    for s in sizes:
+        wanted.setdefault(norm_header(s), ("size", s))
+    extra = {norm_header(x) for x in fr.get("extra", [])}
+    for h in header:
+        if h not in wanted and h not in extra:
+            raise InputError(f"frame: unknown header {h!r}")
+    missing = [w for w in wanted if w not in header]
+    if missing:
+        raise InputError(f"frame: missing columns {missing}")
+    ci = {r: header[norm_header(n)] for r, n in roles.items() if n is not None}
+    size_cols = {norm_header(s): header[norm_header(s)] for s in sizes}
+    required = [*ci.values(), *size_cols.values()]
+    villages, seen, cnames, tnames, tcounty = [], set(), {}, {}, {}
+    data = [[trim(c) for c in r] for r in rows[1:]]
+    data = [r for r in data if any(r)]  # blank rows, and rows of white space, are skipped
+    for r in data:
         if len(r) != len(rows[0]):
             raise InputError(f"frame row {r[:1]} has {len(r)} cells, the header {len(rows[0])}")
-        cell = lambda role: "" if ci[role] is None else r[ci[role]]
+        if any(not r[i] for i in required):
+            raise InputError(f"frame row {r[:1]}: empty cell")
+        labels = [r[ci[x]] for x in ("code", "name", "county", "township")]
+        if any(looks_like_total(c) for c in labels):
+            raise InputError(f"frame row {r[:1]} looks like a totals row")
         v = Village()
-        v.code, v.name, v.cname, v.tname = cell("code"), cell("name"), cell("county"), cell("township")
-        v.ckey = cell("county_code") if ci["county_code"] is not None else v.cname
-        v.tkey = cell("township_code") if ci["township_code"] is not None else f"{v.ckey}/{v.tname}"
-        if not v.code or v.code in seen:
-            raise InputError(f"village code {v.code!r} is empty or appears twice in the frame")
+        v.code, v.name = r[ci["code"]], r[ci["name"]]
+        v.cname, v.tname = r[ci["county"]], r[ci["township"]]
+        if looks_like_scientific(v.code):
+            raise InputError(f"village code {v.code!r} looks like scientific notation")
+        v.ckey = r[ci["county_code"]] if "county_code" in ci else v.cname
+        v.tkey = r[ci["township_code"]] if "township_code" in ci else f"{v.ckey}/{v.tname}"
+        if v.code in seen:
+            raise InputError(f"village code {v.code!r} appears twice in the frame")
         seen.add(v.code)
         v.sizes = {s: parse_size(r[i], v.code) for s, i in size_cols.items()}
-        for key, name, names in ((v.ckey, v.cname, cnames), (v.tkey, v.tname, tnames)):
-            if names.setdefault(key, name) != name:  # spotcheck refuses such frames
-                raise InputError(f"unit {key} is named both {names[key]!r} and {name!r}")
+        if "county_code" in ci and cnames.setdefault(v.ckey, v.cname) != v.cname:
+            raise InputError(f"county {v.ckey} has two names")
+        if tcounty.setdefault(v.tkey, v.ckey) != v.ckey:
+            raise InputError(f"township {v.tkey} lies in two counties")
+        if "township_code" in ci and tnames.setdefault(v.tkey, v.tname) != v.tname:
+            raise InputError(f"township {v.tkey} has two names")
         v.keys = {"county": v.ckey, "township": v.tkey, "village": v.code}
-        if not excluded & {v.code, v.tkey, v.ckey}:
-            villages.append(v)
+        villages.append(v)
+    if not villages:
+        raise InputError("the frame has no villages")
+    if len(villages) >= 4 and sizes:
+        last = villages[-1]
+        if all(sum(v.sizes[s] for v in villages[:-1]) == last.sizes[s] for s in size_cols) and any(
+                last.sizes[s] for s in size_cols):
+            raise InputError("the frame's last row is the sum of the others: a totals row")
+    excluded = set(code_list(rules.get("exclude", []), rules_dir, "exclude"))
+    kept = [v for v in villages if not excluded & {v.code, v.tkey, v.ckey}]
+    if not kept:
+        raise InputError("no villages are left after the exclusions")
     forced = {lvl: set() for lvl in LEVELS}
+    in_frame = {k for v in villages for k in v.keys.values()}
     for code in code_list(rules.get("include", []), rules_dir, "include"):
-        hit = False
-        for v in villages:
-            for depth, lvl in enumerate(LEVELS):
-                if v.keys[lvl] == code:  # force this unit and every unit above it
-                    hit = True
-                    for above in LEVELS[:depth + 1]:
-                        forced[above].add(v.keys[above])
-        if not hit:
-            raise InputError(f"included code {code} is not in the (remaining) frame")
-    return villages, forced
+        if code in excluded:
+            raise InputError(f"code {code} is both excluded and forced in")
+        # Village codes first, then township keys, then county keys (§4.6).
+        hit = next(((lvl, v) for lvl in reversed(LEVELS) for v in kept if v.keys[lvl] == code), None)
+        if hit is None:
+            where = "lies in an excluded area" if code in in_frame else "is not in the frame"
+            raise InputError(f"forced code {code} {where}")
+        lvl, v = hit
+        for above in LEVELS[:LEVELS.index(lvl) + 1]:
+            forced[above].add(v.keys[above])
+    return kept, forced
 
 
 def group(villages, level):
@@ -243,25 +383,106 @@ def group(villages, level):
     units = {}
     for v in villages:
         units.setdefault(v.keys[level], []).append(v)
-    return sorted(units.items())
+    return sorted(units.items())  # Python compares str by code point: UTF-8 byte order
 
 
 def unit_size(unit, column):  # §4.4
     return sum(v.sizes[column] for v in unit[1])
 
 
-# ---------------------------------------------------------------- §7 allocation
-def allocate(spec, strata, level):
-    """{stratum key: n_h} for n = {allocate = ...} (§7)."""
-    T, a, b = spec["total"], spec.get("min", 1), spec.get("max")
-    Ns = {h: len(group(vs, level)) for h, vs in strata}
-    how, by = spec["allocate"], spec.get("by", "units")
+# ---------------------------------------------------------------- §5, §7 the design
+STAGE_KEYS = ("level", "n", "method", "size", "if_short", "reserve", "basis")
+
+
+def read_stages(rules):
+    stages = rules.get("stage")
+    if not isinstance(stages, list) or not stages:
+        raise InputError("the rules need at least one [[stage]]")
+    sizes = {norm_header(s) for s in rules["frame"].get("sizes", [])}
+    out = []
+    for k, st in enumerate(stages):
+        where = f"stage {k + 1}"
+        if not isinstance(st, dict) or set(st) - set(STAGE_KEYS):
+            raise InputError(f"{where}: keys are {', '.join(STAGE_KEYS)}")
+        s = {"level": st.get("level"), "method": st.get("method", "srs"),
+             "if_short": st.get("if_short", "error"), "reserve": st.get("reserve", 0)}
+        if s["level"] not in LEVELS or s["method"] not in ("srs", "pps", "rivest") or s[
+                "if_short"] not in ("error", "take-all") or not is_uint(s["reserve"]):
+            raise InputError(f"{where}: bad level, method, if_short or reserve")
+        if (s["method"] == "pps") != ("size" in st):
+            raise InputError(f"{where}: size goes with method = \"pps\", and only there")
+        if "size" in st:
+            if norm_header(st["size"]) not in sizes:
+                raise InputError(f"{where}: size {st['size']!r} is not a [frame] size")
+            s["size"] = norm_header(st["size"])
+        s["n"] = read_n(st.get("n"), where, sizes)
+        out.append(s)
+    levels = [s["level"] for s in out]
+    if levels[-1] != "village" or any(LEVELS.index(a) >= LEVELS.index(b)
+                                      for a, b in zip(levels, levels[1:])):
+        raise InputError(f"stage levels {levels} must go strictly down to village")
+    for k, s in enumerate(out):
+        if s["reserve"] and k + 1 != len(out):
+            raise InputError(f"stage {k + 1}: reserves are drawn at the last stage only")
+        if s["n"][0] == "allocate" and any(p["n"][0] != "all" for p in out[:k]):
+            raise InputError(f"stage {k + 1}: allocate needs n = \"all\" in earlier stages")
+    return out
+
+
+def read_n(n, where, sizes):
+    """("all",), ("fixed", n), ("allocate", spec) or ("plan", t, c, e, k) (§7)."""
+    if n == "all":
+        return ("all",)
+    if is_uint(n) and n >= 1:
+        return ("fixed", n)
+    if not isinstance(n, dict):
+        raise InputError(f"{where}: n = {n!r} is not a number >= 1, \"all\" or a table")
+    if "plan" in n:
+        if set(n) - {"plan", "tolerable", "confidence", "expected", "expected_count"} or n[
+                "plan"] != "attribute":
+            raise InputError(f"{where}: an attribute plan has plan, tolerable, confidence, "
+                             "expected or expected_count")
+        if "expected" in n and "expected_count" in n:
+            raise InputError(f"{where}: expected or expected_count, not both")
+        t = rate(n.get("tolerable"), f"{where}: tolerable")
+        c = rate(n.get("confidence"), f"{where}: confidence")
+        e = rate(n.get("expected", 0), f"{where}: expected")
+        k = n.get("expected_count")
+        if not (0 < t < 1 and 0 < c < 1) or e >= t or (k is not None and not is_uint(k)):
+            raise InputError(f"{where}: need 0 < tolerable < 1, 0 < confidence < 1, "
+                             "expected < tolerable")
+        return ("plan", t, c, e, k)
+    if set(n) - {"allocate", "by", "total", "min", "max"}:
+        raise InputError(f"{where}: an allocation has allocate, by, total, min and max")
+    how, by = n.get("allocate"), n.get("by")
     if how == "equal":
-        w = {h: 1 for h in Ns}
+        if by is not None:
+            raise InputError(f"{where}: by is not used with allocate = \"equal\"")
     elif how == "proportional":
-        w = {h: Ns[h] if by == "units" else sum(v.sizes[by] for v in vs) for h, vs in strata}
+        if by is None:
+            raise InputError(f"{where}: allocate = \"proportional\" needs by")
+        if by != "units":
+            if norm_header(by) not in sizes:
+                raise InputError(f"{where}: by = {by!r} is neither \"units\" nor a size column")
+            by = norm_header(by)
     else:
-        raise InputError(f"unknown allocate = {how!r}")
+        raise InputError(f"{where}: unknown allocate = {how!r}")
+    T, a, b = n.get("total"), n.get("min", 1), n.get("max")
+    if not is_uint(T) or not is_uint(a) or (b is not None and (not is_uint(b) or a > b)):
+        raise InputError(f"{where}: total, min and max must be integers >= 0, min <= max")
+    return ("allocate", {"how": how, "by": by, "total": T, "min": a, "max": b})
+
+
+def allocate(spec, strata, level):
+    """{stratum key: n_h} for n = {allocate = ...} over the strata, in code order (§7)."""
+    T, a, b, by = spec["total"], spec["min"], spec["max"], spec["by"]
+    Ns = {h: len(group(vs, level)) for h, vs in strata}
+    if spec["how"] == "equal":
+        w = {h: 1 for h in Ns}
+    elif by == "units":
+        w = dict(Ns)
+    else:
+        w = {h: sum(v.sizes[by] for v in vs) for h, vs in strata}
     lo = {h: min(a, N) for h, N in Ns.items()}
     hi = {h: N if b is None else min(b, N) for h, N in Ns.items()}
     if not sum(lo.values()) <= T <= sum(hi.values()):
@@ -269,6 +490,8 @@ def allocate(spec, strata, level):
     fixed, order = {}, [h for h, _ in strata]
     while True:
         F = [h for h in order if h not in fixed]
+        if not F:
+            break
         R = T - sum(fixed.values())
         ww = {h: w[h] for h in F} if sum(w[h] for h in F) else {h: 1 for h in F}
         W = sum(ww.values())
@@ -284,8 +507,62 @@ def allocate(spec, strata, level):
         fixed.update(n)
         break
     if sum(fixed.values()) != T:
-        raise InputError("allocation does not sum to its total")
+        raise InputError(f"no allocation of {T} satisfies min and max")
     return fixed
+
+
+def attribute_n(plan, N):  # §7 and §14: the hypergeometric attribute plan, exactly
+    _, t, c, e, k = plan
+    K = ceil(t * N)
+    for n in range(1, N + 1):
+        x = k if k is not None else ceil(e * n)
+        if x >= n:
+            continue
+        p = Fraction(sum(comb(K, i) * comb(N - K, n - i) for i in range(x + 1)), comb(N, n))
+        if p <= 1 - c:
+            return n
+    return N
+
+
+class Design:
+    """The stages checked against the population over every stratum they could meet (§5)."""
+
+    def __init__(self, rules, villages, forced):
+        self.stages, self.forced = read_stages(rules), forced
+        self.alloc, self.plans = {}, {}
+        for k, st in enumerate(self.stages):
+            level = st["level"]
+            strata = group(villages, self.stages[k - 1]["level"]) if k else [("", villages)]
+            if st["n"][0] == "allocate":
+                self.alloc[k] = allocate(st["n"][1], strata, level)
+            for key, vs in strata:
+                units = group(vs, level)
+                n = self.n_of(k, key, len(units))
+                if n > len(units) and st["if_short"] == "error":
+                    raise InputError(f"stage {k + 1}: {key or 'the population'} has "
+                                     f"{len(units)} units for n = {n}")
+                if n >= len(units):
+                    continue
+                if sum(u[0] in forced[level] for u in units) > n:
+                    raise InputError(f"stage {k + 1}: {key}: more forced units than n = {n}")
+                if st["method"] == "pps":
+                    sizes = [(u[0], unit_size(u, st["size"])) for u in units]
+                    if any(x == 0 and u not in forced[level] for u, x in sizes):
+                        raise InputError(f"stage {k + 1}: a unit sampled by PPS has size 0")
+                    if sum(x for _, x in sizes) >= MAX_STRATUM_SIZE:
+                        raise InputError(f"stage {k + 1}: a stratum's sizes reach 2^40")
+
+    def n_of(self, k, key, N):
+        n = self.stages[k]["n"]
+        if n[0] == "all":
+            return N
+        if n[0] == "fixed":
+            return n[1]
+        if n[0] == "allocate":
+            return self.alloc[k][key]
+        if (k, N) not in self.plans:
+            self.plans[k, N] = attribute_n(n, N)
+        return self.plans[k, N]
 
 
 # ---------------------------------------------------------------- §7-§10 one stratum
@@ -296,22 +573,17 @@ def select(stage, units, n, label, S, forced):
         return [(u, Fraction(1), "forced" if u[0] in forced else "all", None) for u in units]
     F = [u for u in units if u[0] in forced]
     C = [u for u in units if u[0] not in forced]
-    m, k = n - len(F), stage.get("reserve", 0)
-    if m < 0:
-        raise InputError(f"{label}: more forced units ({len(F)}) than n = {n}")
+    m, k = n - len(F), stage["reserve"]
     out = [(u, Fraction(1), "forced", None) for u in F]
-    method = stage.get("method", "srs")
-    if method in ("srs", "rivest"):  # §8, §9: main sample, then reserves, all m / |C|
-        if method == "srs":
+    if stage["method"] in ("srs", "rivest"):  # §8, §9: main sample, then reserves, all m / |C|
+        if stage["method"] == "srs":
             picks = fisher_yates(len(C), m + k, Stream(stratum_key(S, label)))
         else:
             picks = [i - 1 for i in rivest(f"{S}/{label}", len(C), min(m + k, len(C)))]
         p = Fraction(m, len(C))
         out += [(C[i], p, "", None if r < m else r - m + 1) for r, i in enumerate(picks)]
-    elif method == "pps":  # §10
-        out += pps(C, m, k, stage["size"], Stream(stratum_key(S, label)), label)
-    else:
-        raise InputError(f"unknown method {method!r}")
+    else:  # §10
+        out += pps(C, m, k, stage["size"], Stream(stratum_key(S, label)))
     return out
 
 
@@ -335,20 +607,16 @@ def rivest(seed_string, size, count):  # §9: 1-based positions, distinct, in dr
     return picks
 
 
-def pps(C, m, k, column, stream, label):  # §10: systematic PPS with certainty units
+def pps(C, m, k, column, stream):  # §10: systematic PPS with certainty units
     x = [unit_size(u, column) for u in C]
-    if any(xi == 0 for xi in x):
-        raise InputError(f"{label}: a non-forced unit has size 0 in {column!r}")
     certain, mp, X = set(), m, sum(x)
-    while True:  # §10.1
+    while mp > 0 and X > 0:  # §10.1
         new = {i for i in range(len(C)) if i not in certain and mp * x[i] >= X}
         if not new:
             break
         certain |= new
         mp = m - len(certain)
         X = sum(x[i] for i in range(len(C)) if i not in certain)
-        if mp == 0:
-            break
     prob = [Fraction(1) if i in certain else Fraction(mp * x[i], X) if X else Fraction(0)
             for i in range(len(C))]
     out = [(C[i], prob[i], "size", None) for i in sorted(certain)]
@@ -369,42 +637,26 @@ def pps(C, m, k, column, stream, label):  # §10: systematic PPS with certainty 
     return out
 
 
-# ---------------------------------------------------------------- §5 the design, §11 output
+# ---------------------------------------------------------------- §5 the draw, §11 output
 def derive(rules, villages, forced, S):
-    """The rows of sample.csv (lists of strings), header first."""
-    stages = rules.get("stage", [])
-    levels = [st.get("level") for st in stages]
-    if not stages or levels[-1] != "village" or any(
-            lv not in LEVELS for lv in levels) or any(
-            LEVELS.index(a) >= LEVELS.index(b) for a, b in zip(levels, levels[1:])):
-        raise InputError(f"stage levels {levels} must go strictly down to village")
-    alloc = {}
-    for k, st in enumerate(stages):
-        if isinstance(st.get("n"), dict) and "plan" not in st["n"]:
-            if any(s.get("n") != "all" for s in stages[:k]):
-                raise InputError(f"stage {k + 1}: allocate needs n = 'all' in earlier stages")
-            strata = group(villages, levels[k - 1]) if k else [("", villages)]
-            alloc[k] = allocate(st["n"], strata, levels[k])
+    """The rows of sample.csv (lists of strings, header first), [[planned]] and the
+    number of strata per stage."""
+    design = Design(rules, villages, forced)
+    stages = design.stages
+    levels = [st["level"] for st in stages]
     rows = [["code", "name", "county_code", "county", "township_code", "township", "stratum",
              "order", *(f"pi_{lv}" for lv in levels), "pi", "certainty", "reserve_rank"]]
+    planned, strata = [], [0] * len(stages)
 
     def walk(k, vs, path, probs):
         st, units = stages[k], group(vs, levels[k])
+        strata[k] += 1
         label = f"{levels[k]}:{'/'.join(path)}"
-        n = st.get("n")
-        if n == "all":
-            n = len(units)
-        elif isinstance(n, dict) and "plan" in n:
-            n = attribute_n(n, len(units))
-            planned.append({"stage": k + 1, "stratum": "/".join(path), "units": len(units), "n": n})
-        elif isinstance(n, dict):
-            n = alloc[k][path[-1] if path else ""]
-        elif isinstance(n, int) and not isinstance(n, bool):
-            if len(units) < n and st.get("if_short", "error") != "take-all":
-                raise InputError(f"{label}: only {len(units)} units for n = {n}")
-        else:
-            raise InputError(f"stage {k + 1}: bad n = {n!r}")
-        picks = select(st, units, n, label, S, forced[levels[k]])
+        n = design.n_of(k, path[-1] if path else "", len(units))
+        if st["n"][0] == "plan":
+            planned.append({"stage": k + 1, "stratum": "/".join(path), "units": len(units),
+                            "n": min(n, len(units))})
+        picks = select(st, units, n, label, S, design.forced[levels[k]])
         if k + 1 < len(stages):
             for unit, p, _, rank in picks:
                 if rank is None:
@@ -419,32 +671,8 @@ def derive(rules, villages, forced, S):
                          str(order), *map(dec12, ps), dec12(pi), flag,
                          "" if rank is None else str(rank)])
 
-    planned = []
     walk(0, villages, [], [])
-    return rows, planned
-
-
-def rate(v):
-    """A rate from the rules: a TOML number (read as Decimal) or "5%"."""
-    if isinstance(v, str) and v.strip().endswith("%"):
-        return Fraction(Decimal(v.strip()[:-1])) / 100
-    return Fraction(Decimal(str(v)))
-
-
-def attribute_n(spec, N):  # §7 and §14: the hypergeometric attribute plan, exactly
-    if spec.get("plan") != "attribute":
-        raise InputError(f"unknown plan {spec.get('plan')!r}")
-    t, c = rate(spec["tolerable"]), rate(spec["confidence"])
-    e = rate(spec.get("expected", 0))
-    K = ceil(t * N)
-    for n in range(1, N + 1):
-        x = spec["expected_count"] if "expected_count" in spec else ceil(e * n)
-        if x >= n:
-            continue
-        p = Fraction(sum(comb(K, i) * comb(N - K, n - i) for i in range(min(x, K) + 1)), comb(N, n))
-        if p <= 1 - c:
-            return n
-    return N
+    return rows, planned, strata
 
 
 def dec12(q):  # §11: exact fraction, 12 decimals, half up
@@ -503,46 +731,76 @@ def read_bytes(path):
 
 
 def read_toml(path):
+    data = read_bytes(path)
     try:
-        # Floats as Decimal: rates are exact decimals as written (§7).
-        return tomllib.loads(read_bytes(path).decode("utf-8"), parse_float=Decimal)
+        return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"),
+                             parse_float=TomlFloat)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: {e}")
 
 
+DRAW_KEYS = {"algorithm": str, "spotcheck_version": str, "seed": str, "seed_normalized": str,
+             "commitment": str, "drawn_at": str, "rules": str, "frame": str,
+             "frame_encoding": str, "sample": str, "sample_sha256": str, "villages": int,
+             "reserves": int, "strata_per_stage": list, "inputs": list}
+
+
+def read_draw(path):
+    """draw.toml with the keys and types of SAMPLING.md §1."""
+    draw = read_toml(path)
+    unknown = set(draw) - set(DRAW_KEYS) - {"redraw", "planned"}
+    if unknown:
+        raise InputError(f"{path}: unknown keys {sorted(unknown)}")
+    for key, kind in DRAW_KEYS.items():
+        if not isinstance(draw.get(key), kind) or isinstance(draw.get(key), bool):
+            raise InputError(f"{path}: {key} is missing or not a {kind.__name__}")
+    for inp in draw["inputs"]:
+        if not isinstance(inp, dict) or set(inp) != {"path", "sha256", "role"}:
+            raise InputError(f"{path}: every [[inputs]] has path, sha256 and role")
+    for key in ("rules", "frame", "sample"):
+        if not is_plain_relative(draw[key]):
+            raise InputError(f"{path}: {key} must be a path inside the folder")
+    return draw
+
+
 def verify_dir(d):
-    draw, diffs = read_toml(d / "draw.toml"), []
-    if draw.get("algorithm") != ALGORITHM:
-        raise InputError(f"algorithm is {draw.get('algorithm')!r}, not {ALGORITHM!r}")
+    draw, diffs = read_draw(d / "draw.toml"), []
+    if draw["algorithm"] != ALGORITHM:
+        raise InputError(f"algorithm is {draw['algorithm']!r}, not {ALGORITHM!r}")
     entries = []
-    for inp in draw.get("inputs", []):
+    for inp in draw["inputs"]:
+        if not is_plain_relative(inp["path"]):
+            raise InputError(f"input {inp['path']!r} is not a path inside the folder")
         h = hashlib.sha256(read_bytes(d / inp["path"])).hexdigest()
         entries.append((inp["path"], h))
-        if h != inp.get("sha256"):
-            diffs.append(f"input {inp['path']}: sha256 {h} differs from draw.toml {inp.get('sha256')}")
-    if commitment(entries) != draw.get("commitment"):
-        diffs.append(f"commitment: derived {commitment(entries)} vs draw.toml {draw.get('commitment')}")
-    S = normalize_seed(draw.get("seed", ""))
-    if S != draw.get("seed_normalized"):
-        diffs.append(f"seed: normalises to {S!r}, draw.toml says {draw.get('seed_normalized')!r}")
+        if h != inp["sha256"]:
+            diffs.append(f"input {inp['path']}: sha256 {h} differs from draw.toml {inp['sha256']}")
+    if commitment(entries) != draw["commitment"]:
+        diffs.append(f"commitment: derived {commitment(entries)} vs draw.toml {draw['commitment']}")
     rules_path = d / draw["rules"]
     rules = read_toml(rules_path)
+    rules_dir = PurePosixPath(draw["rules"]).parent
     used = [draw["rules"], draw["frame"]] + [  # every file the draw reads must be committed
-        os.path.relpath(rules_path.parent / e["file"], d)
-        for e in rules.get("exclude", []) + rules.get("include", []) if "file" in e]
-    covered = {os.path.normpath(p) for p, _ in entries}
+        str(rules_dir / e["file"]) for e in rules.get("exclude", []) + rules.get("include", [])
+        if isinstance(e, dict) and isinstance(e.get("file"), str)]
+    committed = {str(PurePosixPath(p)) for p, _ in entries}
     diffs += [f"{u}: used by the draw but not among the committed [[inputs]]"
-              for u in used if os.path.normpath(u) not in covered]
-    check_seed_policy(S, rules)
-    enc = draw.get("frame_encoding", "utf-8")
-    if enc not in ("utf-8", "gb18030"):
-        raise InputError(f"unknown frame_encoding {enc!r}")
+              for u in used if str(PurePosixPath(u)) not in committed]
+    S = normalize_seed(draw["seed"])
+    if S != draw["seed_normalized"]:
+        diffs.append(f"seed: normalises to {S!r}, draw.toml says {draw['seed_normalized']!r}")
+    check_seed(S, rules)
+    enc = encoding_name(draw["frame_encoding"])
     villages, forced = load_population(rules, rules_path.parent, read_bytes(d / draw["frame"]), enc)
-    rows, planned = derive(rules, villages, forced, S)
+    rows, planned, strata = derive(rules, villages, forced, S)
     if planned != draw.get("planned", []):
-        diffs.append("draw.toml: [[planned]] differs from the n the rules give per stratum")
-    published = read_bytes(d / draw.get("sample", "sample.csv"))
-    if "sample_sha256" in draw and hashlib.sha256(published).hexdigest() != draw["sample_sha256"]:
+        diffs.append(f"draw.toml: [[planned]] is {draw.get('planned', [])}, the rules give {planned}")
+    counts = {"villages": sum(1 for r in rows[1:] if not r[-1]),
+              "reserves": sum(1 for r in rows[1:] if r[-1]), "strata_per_stage": strata}
+    diffs += [f"draw.toml: {k} is {draw[k]}, the draw gives {v}" for k, v in counts.items()
+              if draw[k] != v]
+    published = read_bytes(d / draw["sample"])
+    if hashlib.sha256(published).hexdigest() != draw["sample_sha256"]:
         diffs.append("sample.csv: its sha256 differs from draw.toml's sample_sha256")
     diffs += compare(published, render(rows), "sample.csv")
     return len(rows) - 1, diffs
@@ -571,18 +829,27 @@ def self_checks():
     return diffs
 
 
+VECTOR_SEED = "12345678901234567890"
+
+
 def verify_vectors(d):
+    """Vectors 1-4 (X.toml, X.sample.csv, frame.csv) and 5- (folders with draw.toml)."""
     diffs = self_checks()
-    vectors = [t for t in sorted(d.glob("*.toml")) if t.with_name(t.stem + ".sample.csv").exists()]
-    if not vectors:
-        raise InputError(f"no X.toml with an X.sample.csv in {d}")
-    for t in vectors:
-        expected = t.with_name(t.stem + ".sample.csv")
+    flat = [t for t in sorted(d.glob("*.toml")) if t.with_name(t.stem + ".sample.csv").exists()]
+    folders = [f for f in sorted(d.iterdir()) if (f / "draw.toml").is_file()]
+    if not flat and not folders:
+        raise InputError(f"no X.toml with an X.sample.csv, and no folder with a draw.toml, in {d}")
+    for t in flat:
         rules = read_toml(t)
+        check_seed(VECTOR_SEED, rules)
         villages, forced = load_population(rules, t.parent, read_bytes(d / "frame.csv"), "utf-8")
-        got = compare(read_bytes(expected),
-                      render(derive(rules, villages, forced, "12345678901234567890")[0]), t.name)
+        got = compare(read_bytes(t.with_name(t.stem + ".sample.csv")),
+                      render(derive(rules, villages, forced, VECTOR_SEED)[0]), t.name)
         print(f"{'OK' if not got else 'FAIL'}: vector {t.name}")
+        diffs += got
+    for f in folders:
+        _, got = verify_dir(f)
+        print(f"{'OK' if not got else 'FAIL'}: vector {f.name}/")
         diffs += got
     return diffs
 

@@ -21,7 +21,7 @@ pub struct DrawRecord {
     pub spotcheck_version: String,
     /// The seed as typed at the ceremony.
     pub seed: String,
-    /// The seed after normalisation (SAMPLING.md §2): what the streams use.
+    /// The seed after normalisation (SAMPLING.md §3): what the streams use.
     pub seed_normalized: String,
     pub commitment: String,
     pub drawn_at: String,
@@ -280,6 +280,23 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     let (derived_sample, derived) = sample::derive(&rules, &frame, &seed_norm)?;
     if derived_sample.planned != record.planned {
         problems.push(format!("{DRAW}: the planned n per stratum differ from what the rules give"));
+    }
+    // The counts are part of the record people read first; a record that
+    // misstates them must not pass as verified.
+    let main = derived_sample.main().count();
+    let counts = [
+        ("villages", record.villages.to_string(), main.to_string()),
+        ("reserves", record.reserves.to_string(), (derived_sample.rows.len() - main).to_string()),
+        (
+            "strata_per_stage",
+            format!("{:?}", record.strata_per_stage),
+            format!("{:?}", derived_sample.strata),
+        ),
+    ];
+    for (field, theirs, ours) in counts {
+        if theirs != ours {
+            problems.push(format!("{DRAW}: {field} is {theirs}, but the draw gives {ours}"));
+        }
     }
     let published = read(&dir.join(&record.sample))?;
     if sha256_hex(&published) != record.sample_sha256 {

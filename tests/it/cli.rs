@@ -331,12 +331,49 @@ fn the_independent_python_verifier_agrees() {
         .arg(data("vectors"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    // Every vector of SAMPLING.md §12 was re-derived, the published draws
+    // from their own files.
+    for v in [
+        "multistage.toml",
+        "pps.toml",
+        "rivest.toml",
+        "plan.toml",
+        "allocate/",
+        "names-gb18030/",
+        "attribute-rate/",
+        "forced-collision/",
+    ] {
+        assert!(stdout.contains(&format!("OK: vector {v}\n")), "vector {v} not checked:\n{stdout}");
+    }
+}
+
+/// Regression: verify passed a draw record whose counts of villages,
+/// reserves and strata misstated the sample.
+#[test]
+fn verify_checks_the_counts_in_the_draw_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let public = tmp.path().join("allocate");
+    for rel in
+        ["draw.toml", "sample.csv", "frame/frame.csv", "rules/allocate.toml", "rules/lists/excluded.csv"]
+    {
+        let dest = public.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(data("vectors/allocate").join(rel), dest).unwrap();
+    }
+    assert_eq!(run_in(&public, &["verify"]).0, 0);
+    let text = std::fs::read_to_string(public.join("draw.toml")).unwrap();
+    for (from, to, said) in [
+        ("villages = 9", "villages = 10", "villages is 10, but the draw gives 9"),
+        ("reserves = 2", "reserves = 1", "reserves is 1, but the draw gives 2"),
+        ("strata_per_stage = [1, 2]", "strata_per_stage = [1, 3]", "strata_per_stage is [1, 3]"),
+    ] {
+        std::fs::write(public.join("draw.toml"), text.replace(from, to)).unwrap();
+        let (c, _, e) = run_in(&public, &["verify"]);
+        assert_eq!(c, 1, "{e}");
+        assert!(e.contains(said), "{e}");
+    }
 }
 
 /// The README's set-up is exactly the two commands that CI and these tests run.

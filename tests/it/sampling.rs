@@ -31,14 +31,86 @@ fn golden_vectors_of_sampling_md() {
     }
 }
 
+/// The vectors that are published draws: folders with a `draw.toml`.
+fn draw_vectors() -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(data("vectors"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("draw.toml").is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn published_draw_vectors_verify_from_their_files_alone() {
+    let names: Vec<String> =
+        draw_vectors().iter().map(|p| p.file_name().unwrap().to_string_lossy().to_string()).collect();
+    assert_eq!(names, ["allocate", "attribute-rate", "forced-collision", "names-gb18030"]);
+    for dir in draw_vectors() {
+        if let Err(e) = spotcheck::workspace::draw::verify(&dir) {
+            panic!("{}: {e}", dir.display());
+        }
+    }
+}
+
+/// The rules text from the first `[[stage]]` on: the part of a vector's rules
+/// that SAMPLING.md shows for each vector.
+fn stages_text(rules: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(rules).unwrap();
+    text[text.find("[[stage]]").unwrap()..].to_string()
+}
+
 #[test]
 fn sampling_md_shows_the_vectors_as_tested() {
     let doc = std::fs::read_to_string(crate::support::root("SAMPLING.md")).unwrap();
+    let shows = |what: &str, text: &str| {
+        assert!(doc.contains(text), "SAMPLING.md does not show {what} as the tests pin it:\n{text}");
+    };
+    shows("the frame of vectors 1-4", &std::fs::read_to_string(data("vectors/frame.csv")).unwrap());
+    let shared = std::fs::read_to_string(data("vectors/multistage.toml")).unwrap();
+    shows(
+        "[frame] and [seed]",
+        shared[shared.find("[frame]").unwrap()..shared.find("[[stage]]").unwrap()].trim_end(),
+    );
     for name in ["multistage", "pps", "rivest", "plan"] {
         let want = std::fs::read_to_string(data(&format!("vectors/{name}.sample.csv"))).unwrap();
-        let body = want.trim_start_matches('\u{feff}');
-        assert!(doc.contains(body), "SAMPLING.md does not show vector {name} as the tests pin it");
+        shows(&format!("vector {name}"), want.trim_start_matches('\u{feff}'));
+        shows(&format!("the stages of vector {name}"), &stages_text(&data(&format!("vectors/{name}.toml"))));
     }
+    for dir in draw_vectors() {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let want = std::fs::read_to_string(dir.join("sample.csv")).unwrap();
+        shows(&format!("vector {name}"), want.trim_start_matches('\u{feff}'));
+        let rules = std::fs::read_dir(dir.join("rules")).unwrap().map(|e| e.unwrap().path());
+        for r in rules.filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+            shows(&format!("the stages of vector {name}"), &stages_text(&r));
+            let text = std::fs::read_to_string(&r).unwrap();
+            shows(
+                &format!("[frame] and [seed] of {name}"),
+                text[text.find("[frame]").unwrap()..text.find("[[stage]]").unwrap()].trim_end(),
+            );
+        }
+    }
+    shows(
+        "the draw record of vector 5",
+        &std::fs::read_to_string(data("vectors/allocate/draw.toml")).unwrap(),
+    );
+}
+
+/// SAMPLING.md §4.1 names the encoding_rs release whose GB18030 decoder the
+/// draw follows; a new release must be checked against the table there.
+#[test]
+fn sampling_md_names_the_gb18030_decoder_in_use() {
+    let lock = std::fs::read_to_string(crate::support::root("Cargo.lock")).unwrap();
+    let at = lock.find("name = \"encoding_rs\"\nversion = \"").unwrap() + 31;
+    let version = &lock[at..at + lock[at..].find('"').unwrap()];
+    let doc = std::fs::read_to_string(crate::support::root("SAMPLING.md")).unwrap();
+    let words = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(&format!("spotcheck uses encoding_rs {version}")),
+        "SAMPLING.md §4.1 should name encoding_rs {version}"
+    );
 }
 
 fn example() -> (Rules, Vec<u8>) {
