@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{Continuous, ContinuousCDF, Normal, StudentsT};
 use statrs::function::gamma::gamma_lr;
 
 use crate::plan::attribute::binomial_cdf;
@@ -250,16 +250,20 @@ fn bisect_up(below: impl Fn(f64) -> bool, start: f64) -> f64 {
 }
 
 /// The `p` quantile of Student's t with `df` degrees of freedom (the normal
-/// when df = 0 is asked for, which callers avoid). Found by bisection on the
-/// distribution function, which statrs computes accurately; the tests check
-/// it against R's qt.
+/// when df = 0 is asked for, which callers avoid). Exact for 1 and 2
+/// degrees of freedom; otherwise Newton's method on statrs' distribution
+/// function, kept inside a bracket, from the normal quantile. The tests
+/// check it against R's qt.
 pub fn t_quantile(p: f64, df: usize) -> f64 {
     if df == 0 {
         return z_quantile(p);
     }
     if df == 1 {
-        // Cauchy: exact.
+        // Cauchy.
         return (std::f64::consts::PI * (p - 0.5)).tan();
+    }
+    if df == 2 {
+        return (2.0 * p - 1.0) / (2.0 * p * (1.0 - p)).sqrt();
     }
     let Ok(t) = StudentsT::new(0.0, 1.0, df as f64) else { return z_quantile(p) };
     let (mut lo, mut hi) = (-1.0f64, 1.0f64);
@@ -269,18 +273,23 @@ pub fn t_quantile(p: f64, df: usize) -> f64 {
     while t.cdf(hi) < p {
         hi *= 2.0;
     }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if t.cdf(mid) < p {
-            lo = mid;
+    let mut x = z_quantile(p).clamp(lo, hi);
+    for _ in 0..100 {
+        let f = t.cdf(x) - p;
+        if f < 0.0 {
+            lo = x;
         } else {
-            hi = mid;
+            hi = x;
         }
+        let step = f / t.pdf(x);
+        let next = x - step;
+        let next = if next > lo && next < hi && step.is_finite() { next } else { 0.5 * (lo + hi) };
+        if (next - x).abs() <= 1e-14 * x.abs().max(1.0) || hi - lo <= 1e-15 * x.abs().max(1.0) {
+            return next;
+        }
+        x = next;
     }
-    0.5 * (lo + hi)
+    x
 }
 
 /// Student's t distribution function with `df` degrees of freedom (normal

@@ -6,3 +6,4 @@ pub mod estimate;
 pub mod expr;
 pub mod measures;
 pub mod points;
+pub mod simulate;

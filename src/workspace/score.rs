@@ -17,20 +17,7 @@ use crate::score::card::{self, Card};
 use crate::score::measures::{CountyInput, Sampled};
 use crate::text::Encoding;
 
-/// The variance stratum and PSU of a sampled village (SCORING.md §2): the
-/// units above it are stratum while their stage took them with certainty;
-/// the first unit drawn at random is the PSU (the village itself if none).
-pub fn stratum_and_psu(path: &[&str], stage_pis: &[f64], village: &str) -> (String, String) {
-    let mut units: Vec<&str> = path.iter().copied().filter(|p| !p.is_empty()).collect();
-    units.push(village);
-    match stage_pis.iter().position(|p| *p < 1.0) {
-        Some(s) if s < units.len() => {
-            let stratum = if s == 0 { "all".to_string() } else { units[..s].join("/") };
-            (stratum, units[s].to_string())
-        }
-        _ => (units.join("/"), village.to_string()),
-    }
-}
+pub use crate::score::simulate::stratum_and_psu;
 
 /// Everything scoring needs, county by county.
 pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
@@ -175,4 +162,31 @@ pub fn score(ws: &mut Workspace, level: f64) -> Result<Vec<Card>> {
         }),
     )?;
     Ok(cards)
+}
+
+/// Every frame village's figures in the frozen self-reports (`None` for a
+/// village no report has a row for), for simulations that take the reports
+/// as the truth.
+pub fn report_values(
+    ws: &Workspace,
+    rules: &Rules,
+    frame: &crate::frame::Frame,
+) -> Result<Vec<Option<BTreeMap<String, Value>>>> {
+    let index: HashMap<&str, usize> = (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect();
+    let mut out: Vec<Option<BTreeMap<String, Value>>> = vec![None; frame.villages.len()];
+    let mut any = false;
+    super::reports::for_each(ws, rules, frame, |row| {
+        if !row.is_county
+            && let Some(&i) = index.get(row.code.as_str())
+        {
+            out[i] = Some(row.values.iter().cloned().collect());
+            any = true;
+        }
+    })?;
+    if !any {
+        return Err(Error::Usage(
+            "the campaign has no self-reports: the simulation takes the counties' reported figures as the truth (spotcheck reports import)".into(),
+        ));
+    }
+    Ok(out)
 }

@@ -353,7 +353,7 @@ mod commands {
             &["plan", "simulate", "--rate", "10%", "--pattern", "clustered", "--replicates", "20"],
         );
         assert_eq!(c, 0);
-        assert!(out.contains("finds at least one falsified village with"), "{out}");
+        assert!(out.contains("found at least one of them in"), "{out}");
         let (c, _, e) = run_in(&camp, &["plan", "simulate", "--rate", "0"]);
         assert_eq!(c, 2, "{e}");
     }

@@ -14,9 +14,10 @@ use crate::frame::tree::Population;
 use crate::plan::rate::Rate;
 use crate::sample::power::{self, Pattern, Spec};
 use crate::sample::{Design, excluded_codes};
+use crate::score::simulate as verdict_sim;
 use crate::workspace::Workspace;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PatternArg {
     /// Villages at random within each county.
     Random,
@@ -28,21 +29,45 @@ pub enum PatternArg {
     Large,
 }
 
-/// Detection power of the campaign's real multistage design, by simulation.
+/// Detection power and verdict risks of the campaign's real multistage
+/// design, by simulation.
 ///
-/// Plants falsified villages at --rate in every county (at least one),
-/// runs the campaign's actual draw with --replicates derived seeds, and
-/// reports per county and overall the probability that the sample holds at
-/// least one falsified village and the expected number it holds, with
-/// Monte Carlo standard errors. Results do not depend on --threads.
+/// With --rate: plants falsified villages at that rate in every county (at
+/// least one), runs the campaign's actual draw with --replicates derived
+/// seeds, and reports per county and overall how often the sample holds at
+/// least one falsified village and how many it holds on average.
+///
+/// With --noise: takes the counties' self-reports as the truth and, for
+/// each replicate, draws the sample and scores it twice by the real rules:
+/// once for an honest county whose found figures differ from the truth by
+/// unbiased noise (each count times 1 + u, u uniform in ±noise), and once
+/// for a county that left --conceal of --field out of its report. It
+/// reports how often each rule and veto fires in each case.
+///
+/// Every result is a frequency over replicates with its simulation standard
+/// error. Results do not depend on --threads.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered --replicates 10000"
+    after_help = "Example:\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered --replicates 10000\n  spotcheck -C camp-2009 plan simulate --noise 10% --conceal 12% --replicates 1000"
 )]
 pub struct Args {
     /// Share of each county's villages that are falsified.
+    #[arg(long, value_parser = rate, required_unless_present = "noise", conflicts_with = "noise")]
+    pub rate: Option<Rate>,
+    /// Honest recording noise for the verdict simulation: found figures
+    /// are the reported ones times 1 + u, u uniform in ±noise.
     #[arg(long, value_parser = rate)]
-    pub rate: Rate,
+    pub noise: Option<Rate>,
+    /// Share of --field that the concealing county leaves out of its report.
+    #[arg(long, value_parser = rate, default_value = "12%", requires = "noise")]
+    pub conceal: Rate,
+    /// The field the concealing county under-reports (default: the field of
+    /// the first accuracy indicator).
+    #[arg(long, requires = "noise")]
+    pub field: Option<String>,
+    /// Confidence of the bounds the rules read (as `score --confidence`).
+    #[arg(long, default_value_t = 0.95, requires = "noise")]
+    pub confidence: f64,
     #[arg(long, value_enum, default_value = "random")]
     pub pattern: PatternArg,
     #[arg(long, default_value_t = 1000)]
@@ -60,8 +85,14 @@ pub struct Args {
 }
 
 pub fn run(dir: &Path, a: &Args) -> CmdResult {
-    if !a.rate.is_proper() {
-        return Err(Error::Usage(format!("--rate must be between 0 and 1 (exclusive), not {}", a.rate)));
+    if let Some(noise) = a.noise {
+        return verdicts(dir, a, noise);
+    }
+    let Some(rate) = a.rate else {
+        return Err(Error::Usage("give --rate (detection power) or --noise (verdict risks)".into()));
+    };
+    if !rate.is_proper() {
+        return Err(Error::Usage(format!("--rate must be between 0 and 1 (exclusive), not {rate}")));
     }
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
@@ -93,7 +124,7 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     };
     let threads =
         a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let spec = Spec { rate: a.rate, pattern, replicates: a.replicates, seed: a.seed, threads, size_column };
+    let spec = Spec { rate, pattern, replicates: a.replicates, seed: a.seed, threads, size_column };
 
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
@@ -153,12 +184,14 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
             for p in &results {
                 let (_, county) = name(p.county);
                 s.push_str(&format!(
-                    "Checking {:.0} of {} villages in {county} finds at least one falsified village with {:.0}% probability if {} of its villages ({}) are falsified {how}.\n",
-                    p.sampled,
+                    "With {} of its {} villages ({:.1}%) falsified {how}, checking {:.1} villages of {county} on average found at least one of them in {:.1}% ± {:.1}% of {} simulated draws.\n",
+                    p.planted,
                     p.villages,
+                    p.planted as f64 / p.villages.max(1) as f64 * 100.0,
+                    p.sampled,
                     p.detect * 100.0,
-                    a.rate,
-                    p.planted
+                    p.detect_se * 100.0,
+                    a.replicates
                 ));
             }
             out(&s);
@@ -207,7 +240,228 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
                 })
                 .collect();
             let doc = json!({
-                "rate": a.rate.value(), "pattern": format!("{:?}", a.pattern).to_lowercase(),
+                "rate": rate.value(), "pattern": format!("{:?}", a.pattern).to_lowercase(),
+                "replicates": a.replicates, "seed": a.seed, "counties": rows,
+            });
+            out(&format!("{doc}\n"));
+        }
+    }
+    Ok(0)
+}
+
+/// Progress on stderr: an updating line on a terminal, a line per 10%
+/// otherwise.
+fn progress_printer(total: u64) -> impl Fn(u64) + Sync {
+    let tty = std::io::stderr().is_terminal();
+    let last_shown = Mutex::new(0u64);
+    move |done: u64| {
+        let mut last = last_shown.lock().unwrap_or_else(|e| e.into_inner());
+        if tty {
+            eprint!("\rsimulated {done}/{total} replicates");
+            if done == total {
+                eprintln!();
+            }
+        } else if done * 10 / total > *last * 10 / total || done == total {
+            say(&format!("simulated {done}/{total} replicates"));
+        }
+        *last = done;
+    }
+}
+
+/// A frequency with its simulation error, as people read it.
+fn freq(k: u64, n: u64) -> String {
+    let (p, se) = verdict_sim::frequency(k, n);
+    format!("{:.1}% ± {:.1}", p * 100.0, se * 100.0)
+}
+
+/// `plan simulate --noise`: how often the rules fire against honest and
+/// concealing counties.
+fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
+    for (what, r) in [("--noise", noise), ("--conceal", a.conceal)] {
+        if !r.is_proper() {
+            return Err(Error::Usage(format!("{what} must be between 0 and 1 (exclusive), not {r}")));
+        }
+    }
+    if !(a.confidence > 0.0 && a.confidence < 1.0) {
+        return Err(Error::Usage(format!("--confidence must be between 0 and 1, not {}", a.confidence)));
+    }
+    if a.replicates == 0 {
+        return Err(Error::Usage("--replicates must be at least 1".into()));
+    }
+    let ws = Workspace::open(dir)?;
+    let (rules, frame) = ws.load_inputs()?;
+    let field = match &a.field {
+        Some(f) => f.clone(),
+        None => rules
+            .scoring
+            .indicators
+            .iter()
+            .find_map(|i| match &i.kind {
+                crate::rules::scoring::IndicatorKind::Accuracy { field, .. } => Some(field.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                Error::Usage(
+                    "the rules have no accuracy indicator; name the concealed field with --field".into(),
+                )
+            })?,
+    };
+    match rules.inspection.fields.iter().find(|f| f.id == field) {
+        Some(f) if f.reported && matches!(f.kind, crate::rules::Kind::Count | crate::rules::Kind::Amount) => {
+        }
+        Some(_) => {
+            return Err(Error::Usage(format!("--field {field}: a reported count or amount field is needed")));
+        }
+        None => return Err(Error::Usage(format!("--field {field}: no such field in the rules"))),
+    }
+    let truth = crate::workspace::score::report_values(&ws, &rules, &frame)?;
+    let pop = Population::new(&frame, &excluded_codes(&rules));
+    let (design, diags) = Design::prepare(&rules, &pop);
+    let design = design.ok_or_else(|| Error::Invalid(diags.sorted()))?;
+    let threads =
+        a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let spec = verdict_sim::Spec {
+        noise: noise.value(),
+        conceal: a.conceal.value(),
+        field: field.clone(),
+        replicates: a.replicates,
+        seed: a.seed,
+        threads,
+        level: a.confidence,
+    };
+    let designs = verdict_sim::county_designs(&design, &pop);
+    let started = Instant::now();
+    let results =
+        verdict_sim::simulate(&rules, &design, &pop, &truth, &spec, &progress_printer(a.replicates));
+    say(&format!(
+        "{} replicates on {threads} thread(s) in {:.1} s",
+        a.replicates,
+        started.elapsed().as_secs_f64()
+    ));
+    let name = |c: Option<usize>| {
+        c.map_or(("all".to_string(), "全市 (all)".to_string()), |c| {
+            (frame.counties[c].key.clone(), frame.counties[c].name.clone())
+        })
+    };
+    let df = |c: Option<usize>| designs.iter().find(|d| Some(d.county) == c).map(|d| d.df);
+    let mut rule_ids: Vec<String> = results
+        .iter()
+        .flat_map(|r| r.honest.by_rule.keys().chain(r.concealing.by_rule.keys()).cloned())
+        .collect();
+    rule_ids.sort();
+    rule_ids.dedup();
+    match a.format {
+        Format::Text => {
+            let mut s = format!(
+                "{:<8} {:<16} {:>3} {:>16} {:>16}\n",
+                "code", "county", "df", "honest: vetoed", "concealing: vetoed"
+            );
+            for r in &results {
+                let (code, county) = name(r.county);
+                s.push_str(&format!(
+                    "{code:<8} {county:<16} {:>3} {:>16} {:>16}\n",
+                    df(r.county).map_or("".to_string(), |d| d.to_string()),
+                    freq(r.honest.vetoed, r.trials),
+                    freq(r.concealing.vetoed, r.trials)
+                ));
+            }
+            let city = results.last().expect("the city's line");
+            s.push_str(&format!("\nhow often each rule fired, over {} county-draws:\n", city.trials));
+            s.push_str(&format!("{:<28} {:>16} {:>16}\n", "rule", "honest", "concealing"));
+            for id in &rule_ids {
+                let get = |f: &verdict_sim::Fired| f.by_rule.get(id).copied().unwrap_or(0);
+                s.push_str(&format!(
+                    "{id:<28} {:>16} {:>16}\n",
+                    freq(get(&city.honest), city.trials),
+                    freq(get(&city.concealing), city.trials)
+                ));
+            }
+            s.push_str(&format!(
+                "\nAn honest county whose found figures differ from its report by up to ±{noise} at random was vetoed in {} of {} simulated county-draws; a county that left {} of its {field} out of its report was vetoed in {}.\n",
+                freq(city.honest.vetoed, city.trials),
+                city.trials,
+                a.conceal,
+                freq(city.concealing.vetoed, city.trials),
+            ));
+            let thin: Vec<String> = designs
+                .iter()
+                .filter(|d| d.df < 2)
+                .map(|d| {
+                    format!(
+                        "{} {} (df {})",
+                        frame.counties[d.county].key, frame.counties[d.county].name, d.df
+                    )
+                })
+                .collect();
+            if !thin.is_empty() {
+                s.push_str(&format!(
+                    "Verdicts in {} rest on fewer than 2 degrees of freedom: their bounds are very wide, so a bound-based veto rarely fires there.\n",
+                    thin.join(", ")
+                ));
+            }
+            out(&s);
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let _ = w.write_record([
+                "code",
+                "county",
+                "df",
+                "trials",
+                "scenario",
+                "rule",
+                "fired",
+                "frequency",
+                "frequency_se",
+            ]);
+            for r in &results {
+                let (code, county) = name(r.county);
+                for (scenario, f) in [("honest", &r.honest), ("concealing", &r.concealing)] {
+                    let mut rows = vec![("any veto".to_string(), f.vetoed)];
+                    rows.extend(
+                        rule_ids.iter().map(|id| (id.clone(), f.by_rule.get(id).copied().unwrap_or(0))),
+                    );
+                    for (rule, k) in rows {
+                        let (p, se) = verdict_sim::frequency(k, r.trials);
+                        let _ = w.write_record([
+                            code.clone(),
+                            county.clone(),
+                            df(r.county).map_or(String::new(), |d| d.to_string()),
+                            r.trials.to_string(),
+                            scenario.to_string(),
+                            rule,
+                            k.to_string(),
+                            format!("{p:.6}"),
+                            format!("{se:.6}"),
+                        ]);
+                    }
+                }
+            }
+            let mut bytes = b"\xEF\xBB\xBF".to_vec();
+            bytes.extend(w.into_inner().unwrap_or_default());
+            out(&String::from_utf8_lossy(&bytes));
+        }
+        Format::Json => {
+            let fired = |f: &verdict_sim::Fired, n: u64| {
+                json!({
+                    "vetoed": f.vetoed,
+                    "vetoed_frequency": verdict_sim::frequency(f.vetoed, n).0,
+                    "vetoed_se": verdict_sim::frequency(f.vetoed, n).1,
+                    "rules": f.by_rule,
+                })
+            };
+            let rows: Vec<_> = results
+                .iter()
+                .map(|r| {
+                    let (code, county) = name(r.county);
+                    json!({
+                        "code": code, "county": county, "df": df(r.county), "trials": r.trials,
+                        "honest": fired(&r.honest, r.trials), "concealing": fired(&r.concealing, r.trials),
+                    })
+                })
+                .collect();
+            let doc = json!({
+                "noise": noise.value(), "conceal": a.conceal.value(), "field": field, "confidence": a.confidence,
                 "replicates": a.replicates, "seed": a.seed, "counties": rows,
             });
             out(&format!("{doc}\n"));
