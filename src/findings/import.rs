@@ -10,7 +10,7 @@ use super::forms::form_fields;
 use super::reports::check_constraints;
 use super::table::Sheet;
 use super::values::{self, Value};
-use crate::error::Diags;
+use crate::error::{Diags, excerpt};
 use crate::rules::Rules;
 
 /// An active sampled village and who inspects it.
@@ -104,7 +104,9 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
                     n,
                     Some(col("form")),
                     format!(
-                        "form id `{fid}` differs from `{first}` on row {at}; one file holds one team's form"
+                        "form id `{}` differs from `{}` on row {at}; one file holds one team's form",
+                        excerpt(&fid),
+                        excerpt(first)
                     ),
                 ));
             }
@@ -125,7 +127,7 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
         }
         let Some(a) = ctx.assigned.get(&code) else {
             let why = ctx.inactive.get(&code).cloned().unwrap_or_else(|| "is not in the sample".into());
-            diags.push(sheet.diag(n, Some(col("code")), format!("village {code} {why}")));
+            diags.push(sheet.diag(n, Some(col("code")), format!("village {} {why}", excerpt(&code))));
             continue;
         };
         if a.form_id != fid {
@@ -133,8 +135,10 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
                 n,
                 Some(col("form")),
                 format!(
-                    "village {code} is assigned to team {} (form {}), not to form `{fid}`",
-                    a.team, a.form_id
+                    "village {code} is assigned to team {} (form {}), not to form `{}`",
+                    a.team,
+                    a.form_id,
+                    excerpt(&fid)
                 ),
             ));
             continue;

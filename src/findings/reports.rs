@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::columns::{self, Role};
 use super::table::Sheet;
 use super::values::{self, Value};
-use crate::error::Diags;
+use crate::error::{Diags, excerpt};
 use crate::frame::Frame;
 use crate::rules::{FieldLevel, Rules};
 
@@ -84,7 +84,7 @@ pub fn validate(
                 diags.push(sheet.diag(
                     row.number,
                     Some(code_col),
-                    format!("code {code} is not a village or county of the frame"),
+                    format!("code {} is not a village or county of the frame", excerpt(&code)),
                 ));
                 continue;
             }

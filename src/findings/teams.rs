@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::columns::{self, Role};
 use super::table::Sheet;
-use crate::error::Diags;
+use crate::error::{Diags, excerpt};
 use crate::frame::Frame;
 use crate::sample::select::fisher_yates;
 use crate::sample::stream::Stream;
@@ -64,7 +64,7 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
             diags.push(sheet.diag(
                 row.number,
                 Some(ct),
-                format!("team id `{id}` may not contain /, \\, .. or control characters"),
+                format!("team id `{}` may not contain /, \\, .. or control characters", excerpt(&id)),
             ));
             continue;
         }
@@ -83,7 +83,7 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
                 None => diags.push(sheet.diag(
                     row.number,
                     Some(ch),
-                    format!("home county `{h}` is not in the frame"),
+                    format!("home county `{}` is not in the frame", excerpt(&h)),
                 )),
             }
         }

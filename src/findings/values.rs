@@ -1,6 +1,7 @@
 //! Cell values by field kind: counts, amounts in yuan, yes/no, dates, text,
 //! as inspectors and county clerks type them.
 
+use crate::error::excerpt;
 use crate::rules::Kind;
 
 /// A parsed value.
@@ -29,20 +30,27 @@ impl Value {
 
 /// Parses `raw` (already trimmed, non-empty) as `kind`.
 pub fn parse(kind: Kind, raw: &str) -> Result<Value, String> {
+    let q = excerpt(raw);
     match kind {
         Kind::Count => {
             if let Some(rest) = raw.strip_prefix('-')
                 && rest.parse::<u64>().is_ok()
             {
-                return Err(format!("`{raw}` is negative; counts are 0 or more"));
+                return Err(format!("`{q}` is negative; counts are 0 or more"));
             }
-            raw.parse::<u64>().map(Value::Count).map_err(|_| format!("`{raw}` is not a whole number"))
+            raw.parse::<u64>().map(Value::Count).map_err(|_| {
+                if raw.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("`{q}` is too large")
+                } else {
+                    format!("`{q}` is not a whole number")
+                }
+            })
         }
         Kind::Amount => parse_amount(raw).map(Value::Amount),
         Kind::YesNo => match raw.to_lowercase().as_str() {
             "是" | "有" | "yes" | "y" | "1" | "true" | "√" => Ok(Value::YesNo(true)),
             "否" | "无" | "no" | "n" | "0" | "false" | "×" => Ok(Value::YesNo(false)),
-            _ => Err(format!("`{raw}` is not 是 or 否")),
+            _ => Err(format!("`{q}` is not 是 or 否")),
         },
         Kind::Date => parse_date(raw).map(Value::Date),
         Kind::Text => Ok(Value::Text(raw.to_string())),
@@ -51,28 +59,29 @@ pub fn parse(kind: Kind, raw: &str) -> Result<Value, String> {
 
 /// Yuan with at most two decimals, as fen.
 fn parse_amount(raw: &str) -> Result<u64, String> {
+    let q = excerpt(raw);
     let t = raw.trim_end_matches('元');
     if t.starts_with('-') {
-        return Err(format!("`{raw}` is negative; amounts are 0 or more"));
+        return Err(format!("`{q}` is negative; amounts are 0 or more"));
     }
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     if !digits(int) || !(frac.is_empty() || digits(frac)) {
-        return Err(format!("`{raw}` is not an amount in yuan"));
+        return Err(format!("`{q}` is not an amount in yuan"));
     }
     if frac.len() > 2 {
-        return Err(format!("`{raw}` has more than two decimals (fen)"));
+        return Err(format!("`{q}` has more than two decimals (fen)"));
     }
-    let yuan: u64 = int.parse().map_err(|_| format!("`{raw}` is too large"))?;
+    let yuan: u64 = int.parse().map_err(|_| format!("`{q}` is too large"))?;
     let fen: u64 = format!("{frac:0<2}").parse().unwrap_or(0);
-    yuan.checked_mul(100).and_then(|v| v.checked_add(fen)).ok_or(format!("`{raw}` is too large"))
+    yuan.checked_mul(100).and_then(|v| v.checked_add(fen)).ok_or(format!("`{q}` is too large"))
 }
 
 /// YYYY-MM-DD, also with / or . or 年月日.
 pub fn parse_date(raw: &str) -> Result<String, String> {
     let norm: String = raw.replace(['/', '.', '年', '月'], "-").trim_end_matches('日').to_string();
     let parts: Vec<&str> = norm.split('-').collect();
-    let bad = || format!("`{raw}` is not a date like 2009-02-15");
+    let bad = || format!("`{}` is not a date like 2009-02-15", excerpt(raw));
     if parts.len() != 3 {
         return Err(bad());
     }

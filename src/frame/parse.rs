@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use super::{Area, Frame, FrameSchema, Village};
-use crate::error::{Diag, Diags};
+use crate::error::{Diag, Diags, excerpt};
 
 /// Header matching ignores case and all white space (including the
 /// ideographic space Excel users type), so `Women 15-49` equals `women15-49`.
@@ -171,7 +171,8 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 file,
                 line,
                 format!(
-                    "village code `{code}` looks like Excel scientific notation; format the code column as text and export again"
+                    "village code `{}` looks like Excel scientific notation; format the code column as text and export again",
+                    excerpt(code)
                 ),
             ));
             row_ok = false;
@@ -363,9 +364,9 @@ fn parse_size(raw: &str) -> Result<u64, String> {
         return Err(format!("negative size {raw}; sizes count people or households and are ≥ 0"));
     }
     if raw.contains(',') && raw.replace(',', "").parse::<u64>().is_ok() {
-        return Err(format!("`{raw}` has a thousands separator; write the number without it"));
+        return Err(format!("`{}` has a thousands separator; write the number without it", excerpt(raw)));
     }
-    Err(format!("`{raw}` is not a whole number"))
+    Err(format!("`{}` is not a whole number", excerpt(raw)))
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> Diag {
@@ -417,7 +418,12 @@ fn map_headers(
             diags.push(Diag::at_line(
                 file,
                 line,
-                format!("duplicate header `{h}` in column {} (same as column {})", i + 1, first + 1),
+                format!(
+                    "duplicate header `{}` in column {} (same as column {})",
+                    excerpt(h),
+                    i + 1,
+                    first + 1
+                ),
             ));
             roles.push(Role::Extra);
             continue;
@@ -430,7 +436,12 @@ fn map_headers(
                 diags.push(Diag::at_line(
                     file,
                     line,
-                    format!("unknown header `{h}` in column {} (expected: {})", i + 1, expected.join(", ")),
+                    format!(
+                        "unknown header `{}` in column {} (expected: {})",
+                        excerpt(h),
+                        i + 1,
+                        expected.join(", ")
+                    ),
                 ));
                 roles.push(Role::Extra);
             }

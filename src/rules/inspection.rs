@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::reader::{Reader, Table};
-use crate::error::{Diag, Loc};
+use crate::error::{Diag, Loc, excerpt};
 use crate::frame::FrameSchema;
 
 /// What a field holds.
@@ -266,11 +266,19 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
                     r.diags.push(Diag::error(
                         &r.file,
                         Some(loc),
-                        format!("constraint `{text}` names unknown field(s): {}", unknown.join(", ")),
+                        format!(
+                            "constraint `{}` names unknown field(s): {}",
+                            excerpt(&text),
+                            unknown.join(", ")
+                        ),
                     ));
                 }
             }
-            Err(why) => r.diags.push(Diag::error(&r.file, Some(loc), format!("constraint `{text}`: {why}"))),
+            Err(why) => r.diags.push(Diag::error(
+                &r.file,
+                Some(loc),
+                format!("constraint `{}`: {why}", excerpt(&text)),
+            )),
         }
     }
     for t in r.tables(top, "policy", "policy") {

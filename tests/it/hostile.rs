@@ -407,3 +407,32 @@ fn xlsx_limits_hold_at_their_bounds() {
         (vec!["村代码".to_string()], vec!["130921100201".to_string()])
     );
 }
+
+/// Regression: a formula or veto nested 5,000 deep, or a long NOT chain,
+/// overflowed the stack of `check` and `init` (exit 134). Now a located
+/// error, exit 1, and no campaign folder.
+#[test]
+fn deeply_nested_formulas_are_refused_by_check_and_init() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The fixtures' frame: columns code, name, county, township, population.
+    let frame = tmp.path().join("frame.csv");
+    let mut text = String::from("code,name,county,township,population\n");
+    for i in 0..12 {
+        text.push_str(&format!("{},v{i},A,t{},{}\n", 100 + i, i % 3, 50 + i));
+    }
+    std::fs::write(&frame, text).unwrap();
+    for name in ["formula_nested_parentheses", "veto_not_chain", "veto_not_nested"] {
+        let rules = data(&format!("rules/err/{name}.toml"));
+        let (r, f) = (rules.to_str().unwrap(), frame.to_str().unwrap());
+        let (c, _, e) = crate::support::run(&["check", "--rules", r, "--frame", f]);
+        assert_eq!(c, 1, "{name}: {e}");
+        assert!(
+            e.contains(&format!("{name}.toml:")) && (e.contains("levels deep") || e.contains("longer than")),
+            "{e}"
+        );
+        let camp = tmp.path().join(name);
+        let (c, _, e) = init(&camp, &rules, &frame);
+        assert_eq!(c, 1, "{name}: {e}");
+        assert!(!camp.exists(), "{name}: init refused, nothing is created");
+    }
+}
