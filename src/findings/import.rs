@@ -10,6 +10,7 @@ use super::forms::form_fields;
 use super::reports::check_constraints;
 use super::table::Sheet;
 use super::values::{self, Value};
+use crate::cell;
 use crate::error::{Diags, excerpt};
 use crate::rules::Rules;
 
@@ -96,7 +97,9 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
     let mut rows = Vec::new();
     for row in &sheet.rows {
         let n = row.number;
-        let fid = sheet.cell(row, col("form")).to_string();
+        // A form's CSV came from spotcheck with its cells defused; Excel may
+        // keep the quote when it saves the file again.
+        let fid = cell::restore(sheet.cell(row, col("form"))).to_string();
         match &form_id {
             None => form_id = Some((fid.clone(), n)),
             Some((first, at)) if *first != fid => {
@@ -112,7 +115,7 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
             }
             _ => {}
         }
-        let code = sheet.cell(row, col("code")).to_string();
+        let code = cell::restore(sheet.cell(row, col("code"))).to_string();
         if code.is_empty() {
             diags.push(sheet.diag(n, Some(col("code")), "empty village code"));
             continue;

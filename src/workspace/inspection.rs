@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{SAMPLE, Workspace, read, str_field};
+use crate::cell;
 use crate::error::{Error, Result};
 use crate::findings::forms::{self, Form, FormRow};
 use crate::findings::import::{self, Assigned, Context};
@@ -57,13 +58,15 @@ pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
     let sheet = table::read(SAMPLE, &bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
     let col = |name: &str| sheet.header.iter().position(|h| h == name).unwrap_or(0);
     let (c, cc, st, rr) = (col("code"), col("county_code"), col("stratum"), col("reserve_rank"));
+    // Text fields were defused for spreadsheets (SAMPLING.md §11).
+    let text = |r: &table::Row, i: usize| cell::restore(sheet.cell(r, i)).to_string();
     Ok(sheet
         .rows
         .iter()
         .map(|r| Sampled {
-            code: sheet.cell(r, c).to_string(),
-            county: sheet.cell(r, cc).to_string(),
-            stratum: sheet.cell(r, st).to_string(),
+            code: text(r, c),
+            county: text(r, cc),
+            stratum: text(r, st),
             reserve: sheet.cell(r, rr).parse().ok(),
         })
         .collect())
@@ -122,7 +125,7 @@ pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
         .rows
         .iter()
         .map(|r| {
-            let c = |i: usize| sheet.cell(r, i).to_string();
+            let c = |i: usize| cell::restore(sheet.cell(r, i)).to_string();
             AssignedRow {
                 team: c(0),
                 form_id: c(1),
@@ -137,18 +140,18 @@ pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
 }
 
 fn assignment_csv(rows: &[AssignedRow]) -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        w.write_record(["检查组", "表单编号", "村代码", "村名", "县代码", "县", "乡镇"])
-            .expect("write to memory");
-        for r in rows {
-            w.write_record([&r.team, &r.form_id, &r.code, &r.name, &r.county_code, &r.county, &r.township])
-                .expect("write to memory");
-        }
-        w.flush().expect("write to memory");
-    }
-    out
+    let head = ["检查组", "表单编号", "村代码", "村名", "县代码", "县", "乡镇"].map(String::from);
+    cell::excel_csv(std::iter::once(head.to_vec()).chain(rows.iter().map(|r| {
+        vec![
+            r.team.clone(),
+            r.form_id.clone(),
+            r.code.clone(),
+            r.name.clone(),
+            r.county_code.clone(),
+            r.county.clone(),
+            r.township.clone(),
+        ]
+    })))
 }
 
 /// What `assign` did.

@@ -436,3 +436,184 @@ fn deeply_nested_formulas_are_refused_by_check_and_init() {
         assert!(!camp.exists(), "{name}: init refused, nothing is created");
     }
 }
+
+/// Every cell of a CSV spotcheck wrote: none may begin with a formula
+/// trigger unless it is a number. Returns the cells.
+fn csv_cells(path: &Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
+    let number = |s: &str| {
+        let t = s.trim_start_matches(['+', '-']).trim_end_matches('%');
+        !t.is_empty() && t.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut cells = Vec::new();
+    for rec in rdr.records() {
+        for c in rec.unwrap().iter() {
+            assert!(
+                !c.starts_with(['=', '+', '-', '@', '\t', '\r']) || number(c),
+                "{}: a live formula: {c:?}",
+                path.display()
+            );
+            cells.push(c.to_string());
+        }
+    }
+    cells
+}
+
+const FORMULA: &str = "=HYPERLINK(\"http://x\",\"click\")";
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+/// Regression: names from the frame reached every CSV as live formulas and
+/// the Markdown reports as raw HTML. A county named `=HYPERLINK(…)`, one
+/// named `<script>`, and villages named `<script>` go through the whole pipeline; every CSV shows
+/// them as text, Markdown and HTML escape them, and the draw still verifies,
+/// with spotcheck and with the independent Python verifier.
+#[test]
+fn hostile_names_go_through_the_pipeline_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ex = root("examples/cangzhou-2008");
+    let text = std::fs::read_to_string(example_frame()).unwrap();
+    let mut frame = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut f: Vec<String> = line.split(',').map(String::from).collect();
+        if i > 0 && f[2] == "130921" {
+            f[1] = SCRIPT.into();
+            f[3] = FORMULA.into();
+        }
+        if i > 0 && f[2] == "130922" {
+            f[3] = "<script>alert(2)</script>".into();
+        }
+        if i > 0 && f[4] == "130922101" {
+            f[5] = "@SUM(1+1)*cmd|' /C calc'!A0".into();
+        }
+        let quoted: Vec<String> =
+            f.iter()
+                .map(|c| {
+                    if c.contains([',', '"']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() }
+                })
+                .collect();
+        frame.push_str(&quoted.join(","));
+        frame.push('\n');
+    }
+    let frame_path = tmp.path().join("frame.csv");
+    std::fs::write(&frame_path, frame).unwrap();
+    let camp = tmp.path().join("camp");
+    let ok = |args: &[&str]| {
+        let (c, out, e) = run_in(&camp, args);
+        assert_eq!(c, 0, "{args:?}: {e}");
+        out
+    };
+    assert_eq!(init(&camp, &example_rules(), &frame_path).0, 0);
+    let reports: Vec<String> = std::fs::read_dir(ex.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().to_string())
+        .collect();
+    let mut args = vec!["reports", "import"];
+    args.extend(reports.iter().map(String::as_str));
+    ok(&args);
+    ok(&["commit"]);
+    ok(&["draw", "--seed", SEED]);
+    ok(&["verify"]);
+    ok(&["assign", "--teams", ex.join("teams.csv").to_str().unwrap()]);
+    ok(&["forms"]);
+    let findings: Vec<String> = std::fs::read_dir(ex.join("findings"))
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().to_string())
+        .collect();
+    let mut args = vec!["findings", "import"];
+    args.extend(findings.iter().map(String::as_str));
+    ok(&args);
+    ok(&["score"]);
+    ok(&["status"]);
+    ok(&["audit"]);
+    let out = camp.join("annual");
+    let (c, _, e) = crate::support::run(&[
+        "annual",
+        "--rules",
+        ex.join("rules/cangzhou-2009-annual.toml").to_str().unwrap(),
+        "--campaign",
+        &format!("face-to-face={}", camp.display()),
+        "--input",
+        &format!("routine={}", ex.join("routine-2009.csv").display()),
+        "--input",
+        &format!("bonus={}", ex.join("bonus-2009.csv").display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 0, "{e}");
+
+    let defused = format!("'{FORMULA}");
+    let mut csvs = vec![
+        camp.join("sample.csv"),
+        camp.join("assignment.csv"),
+        camp.join("score/scorecards.csv"),
+        camp.join("score/summary.csv"),
+        out.join("annual.csv"),
+    ];
+    csvs.extend(
+        std::fs::read_dir(camp.join("forms"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "csv")),
+    );
+    let mut forms_with_it = 0;
+    for p in &csvs {
+        let cells = csv_cells(p);
+        let has = cells.contains(&defused);
+        let is_form = p.parent().is_some_and(|d| d.ends_with("forms"));
+        forms_with_it += usize::from(is_form && has);
+        assert!(has || is_form, "{}: the county's name as text", p.display());
+        assert!(!cells.iter().any(|c| c.starts_with("''")), "{}: defused twice", p.display());
+    }
+    assert!(forms_with_it > 0, "some team inspects the county");
+    let sample = csv_cells(&camp.join("sample.csv"));
+    assert!(
+        sample.contains(&SCRIPT.to_string()) && sample.contains(&"'@SUM(1+1)*cmd|' /C calc'!A0".to_string())
+    );
+    for md in [camp.join("score/scorecards.md"), out.join("annual.md"), out.join("annual.html")] {
+        let text = std::fs::read_to_string(&md).unwrap();
+        assert!(!text.contains("<script"), "{}: raw HTML", md.display());
+        assert!(text.contains("&lt;script&gt;alert(2)&lt;/script&gt;"), "{}", md.display());
+        assert!(text.contains("HYPERLINK"), "{}", md.display());
+    }
+    // The scorecards' numbers are numbers, the county's row among them.
+    let summary = csv_cells(&camp.join("score/summary.csv"));
+    let at = summary.iter().position(|c| c == "130921").unwrap();
+    assert_eq!(summary[at + 1], defused);
+    assert!(summary[at + 2].parse::<f64>().is_ok(), "{summary:?}");
+
+    // An outside auditor re-derives the sample, names and all.
+    let published = tmp.path().join("published");
+    std::fs::create_dir(&published).unwrap();
+    for f in ["rules", "frame", "reports"] {
+        copy_dir(&camp.join(f), &published.join(f));
+    }
+    for f in ["draw.toml", "sample.csv"] {
+        std::fs::copy(camp.join(f), published.join(f)).unwrap();
+    }
+    let (c, _, e) = crate::support::run(&["-C", published.to_str().unwrap(), "verify"]);
+    assert_eq!(c, 0, "{e}");
+    if std::process::Command::new("python3").arg("--version").output().is_ok() {
+        let out = std::process::Command::new("python3")
+            .arg(root("tools/verify_draw.py"))
+            .arg(&published)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() { copy_dir(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).unwrap() }
+    }
+}
