@@ -594,6 +594,18 @@ fn hostile_names_go_through_the_pipeline_as_text() {
     }
     let (c, _, e) = crate::support::run(&["-C", published.to_str().unwrap(), "verify"]);
     assert_eq!(c, 0, "{e}");
+    // Algorithm v1 wrote names as they are: its re-derivation differs in
+    // the formula-looking names, and only there.
+    let draw = published.join("draw.toml");
+    let v2 = std::fs::read_to_string(&draw).unwrap();
+    std::fs::write(&draw, v2.replace("spotcheck-draw-v2", "spotcheck-draw-v1")).unwrap();
+    let (c, _, e) = crate::support::run(&["-C", published.to_str().unwrap(), "verify"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(
+        e.contains("county is `'=HYPERLINK") && e.contains("township is `'@SUM") && !e.contains("name is"),
+        "{e}"
+    );
+    std::fs::write(&draw, v2).unwrap();
     if std::process::Command::new("python3").arg("--version").output().is_ok() {
         let out = std::process::Command::new("python3")
             .arg(root("tools/verify_draw.py"))
