@@ -32,6 +32,9 @@ pub struct Context<'a> {
     pub inactive: &'a HashMap<String, String>,
     /// Villages whose findings came in another file, and that file.
     pub covered: &'a HashMap<String, String>,
+    /// A village's value of a frame size column, by code and column, for
+    /// the rules' `max_per_size` limits (None when not known).
+    pub size: &'a dyn Fn(&str, &str) -> Option<u64>,
 }
 
 /// One village's findings.
@@ -189,7 +192,8 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
                 }
                 continue;
             }
-            match values::parse(f.kind, raw) {
+            let size = |column: &str| (ctx.size)(&code, column);
+            match values::parse(f.kind, raw).and_then(|v| values::plausible(f, raw, &v, &size).map(|_| v)) {
                 Ok(v) => vals.push((f.id.clone(), v)),
                 Err(why) => diags.push(sheet.diag(n, Some(c), format!("`{}`: {why}", f.name))),
             }

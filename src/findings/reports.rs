@@ -38,6 +38,22 @@ impl<'f> CodeIndex<'f> {
             counties: frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect(),
         }
     }
+
+    /// A village's value of a frame size column, or a county's total.
+    pub fn size(&self, frame: &Frame, code: &str, is_county: bool, column: &str) -> Option<u64> {
+        let col = frame.size_column(column)?;
+        if is_county {
+            let c = *self.counties.get(code)?;
+            Some(
+                (0..frame.villages.len())
+                    .filter(|&v| frame.villages[v].county == c)
+                    .map(|v| frame.size(v, col))
+                    .sum(),
+            )
+        } else {
+            self.villages.get(code).map(|&v| frame.size(v, col))
+        }
+    }
 }
 
 /// Validates a report sheet. `already` holds codes reported by files
@@ -126,7 +142,8 @@ pub fn validate(
                 ));
                 continue;
             }
-            match values::parse(f.kind, raw) {
+            let size = |column: &str| index.size(frame, &code, is_county, column);
+            match values::parse(f.kind, raw).and_then(|v| values::plausible(f, raw, &v, &size).map(|_| v)) {
                 Ok(v) => values.push((f.id.clone(), v)),
                 Err(why) => diags.push(sheet.diag(row.number, Some(col), format!("`{}`: {why}", f.name))),
             }

@@ -2,7 +2,7 @@
 //! as inspectors and county clerks type them.
 
 use crate::error::excerpt;
-use crate::rules::Kind;
+use crate::rules::{Field, FieldLevel, Kind};
 
 /// A parsed value.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +55,58 @@ pub fn parse(kind: Kind, raw: &str) -> Result<Value, String> {
         Kind::Date => parse_date(raw).map(Value::Date),
         Kind::Text => Ok(Value::Text(raw.to_string())),
     }
+}
+
+/// Whether a parsed count or amount is plausible for its field: at most
+/// the field's `max` (or the default for its kind and level), and, when the
+/// rules set `max_per_size`, at most `factor` × the row's value of that
+/// frame size column. `size` gives that value for the row's village (or
+/// county). Returns why not.
+pub fn plausible(
+    field: &Field,
+    raw: &str,
+    v: &Value,
+    size: &dyn Fn(&str) -> Option<u64>,
+) -> Result<(), String> {
+    let x = match v {
+        Value::Count(n) => *n as f64,
+        Value::Amount(fen) => *fen as f64 / 100.0,
+        _ => return Ok(()),
+    };
+    let level = if field.level == FieldLevel::County { "county" } else { "village" };
+    let shown = excerpt(raw);
+    if let Some((max, from_rules)) = field.max_value()
+        && x > max
+    {
+        return Err(if from_rules {
+            format!("{shown} is more than {}, the most the rules allow (`max`); check the figure", num(max))
+        } else {
+            format!(
+                "{shown} is more than {}, the most a {level}-level {} may be unless the rules' [[field]] sets `max`; check the figure",
+                num(max),
+                field.kind.name()
+            )
+        });
+    }
+    if let Some(p) = &field.max_per_size
+        && let Some(s) = size(&p.size)
+    {
+        let limit = p.factor * s as f64;
+        if x > limit * (1.0 + 1e-12) {
+            return Err(format!(
+                "{shown} is more than {} × the {level}'s {} ({s}) = {}, the most the rules allow (`max_per_size`); check the figure",
+                p.factor,
+                p.size,
+                num(limit)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A count or yuan amount for messages: whole numbers without decimals.
+fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x:.2}") }
 }
 
 /// Yuan with at most two decimals, as fen.
@@ -113,5 +165,35 @@ mod tests {
         assert_eq!(parse(Kind::YesNo, "是"), Ok(Value::YesNo(true)));
         assert_eq!(parse(Kind::Date, "2009年2月9日"), Ok(Value::Date("2009-02-09".into())));
         assert!(parse(Kind::Date, "2009-02-30").is_err());
+    }
+
+    #[test]
+    fn plausible_figures() {
+        let (rules, d) = crate::rules::parse(
+            "r.toml",
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rules/ok/minimal.toml"))
+                .unwrap()
+                .replace("township = \"township\"\n", "township = \"township\"\nsizes = [\"population\"]\n")
+                .replace(
+                    "[[stage]]",
+                    "[[field]]\nid = \"births\"\nname = \"出生\"\nkind = \"count\"\nmax_per_size = { size = \"population\", factor = 0.1 }\n\n[[field]]\nid = \"spent\"\nname = \"投入\"\nkind = \"amount\"\nlevel = \"county\"\nmax = 5000\n\n[[stage]]",
+                ),
+        );
+        assert!(!d.has_errors(), "{d}");
+        let rules = rules.unwrap();
+        let (births, spent) = (&rules.inspection.fields[0], &rules.inspection.fields[1]);
+        let size = |col: &str| (col == "population").then_some(1000);
+        let check = |f, raw: &str, kind| plausible(f, raw, &parse(kind, raw).unwrap(), &size);
+        assert!(check(births, "100", Kind::Count).is_ok());
+        assert!(
+            check(births, "101", Kind::Count)
+                .unwrap_err()
+                .contains("0.1 × the village's population (1000) = 100")
+        );
+        assert!(check(births, "1000001", Kind::Count).unwrap_err().contains("more than 1000000"));
+        assert!(check(spent, "5000.00", Kind::Amount).is_ok());
+        assert!(check(spent, "5000.01", Kind::Amount).unwrap_err().contains("`max`"));
+        // Without a size the per-size limit cannot apply; the maximum still does.
+        assert!(plausible(births, "500", &Value::Count(500), &|_| None).is_ok());
     }
 }

@@ -14,7 +14,9 @@ use crate::findings::forms::{self, Form, FormRow};
 use crate::findings::import::{self, Assigned, Context};
 use crate::findings::table;
 use crate::findings::teams::{self, Job};
+use crate::frame::Frame;
 use crate::hash::sha256_hex;
+use crate::rules::Rules;
 use crate::sample::stream::Stream;
 use crate::text::Encoding;
 
@@ -353,6 +355,19 @@ pub fn current_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
     cur
 }
 
+/// A village's value of a frame size column, by code: what the rules'
+/// `max_per_size` limits compare with. The frame is indexed only when a
+/// field has such a limit.
+pub fn size_lookup<'f>(rules: &Rules, frame: &'f Frame) -> impl Fn(&str, &str) -> Option<u64> + 'f {
+    let needed = rules.inspection.fields.iter().any(|f| f.max_per_size.is_some());
+    let index: HashMap<&'f str, usize> =
+        if needed { (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect() } else { HashMap::new() };
+    move |code, column| {
+        let v = *index.get(code)?;
+        Some(frame.size(v, frame.size_column(column)?))
+    }
+}
+
 /// One file's result.
 pub struct FileResult {
     pub file: String,
@@ -368,6 +383,12 @@ pub fn import_findings(
 ) -> Result<Vec<FileResult>> {
     need_draw(ws)?;
     let rules = ws.load_rules()?;
+    let frame = if rules.inspection.fields.iter().any(|f| f.max_per_size.is_some()) {
+        ws.load_inputs()?.1
+    } else {
+        Frame::default()
+    };
+    let size = size_lookup(&rules, &frame);
     let (_, inactive) = active(ws)?;
     let assigned: HashMap<String, Assigned> = assignment(ws)?
         .into_iter()
@@ -391,7 +412,13 @@ pub fn import_findings(
             .flat_map(|(f, vs)| vs.iter().map(move |v| (v.clone(), f.clone())))
             .collect();
         let bytes = read(path)?;
-        let ctx = Context { rules: &rules, assigned: &assigned, inactive: &inactive, covered: &covered };
+        let ctx = Context {
+            rules: &rules,
+            assigned: &assigned,
+            inactive: &inactive,
+            covered: &covered,
+            size: &size,
+        };
         match table::read(&name, &bytes, Encoding::Auto, Some("检查表"))
             .and_then(|s| import::validate(&s, &ctx))
         {

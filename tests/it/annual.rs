@@ -248,7 +248,40 @@ fn annual_inputs_are_checked() {
     let bonus = format!("bonus={}", neg.display());
     let (c, _, e) = with_inputs(&[&routine, &bonus]);
     assert_eq!(c, 1, "{e}");
-    assert!(e.contains("item values are 0 or more"), "{e}");
+    assert!(e.contains("values are 0 or more"), "{e}");
+}
+
+/// Regression: routine scores outside 0…out_of were clamped (150 → full
+/// marks; -40 and 1e308 accepted), and unknown county codes and headers
+/// were ignored. Each bad score file in tests/data/annual/err is refused
+/// with its diagnostics, exit 1, and no report written.
+#[test]
+fn bad_score_files_are_refused() {
+    let ex = root("examples/cangzhou-2008");
+    let camp = format!("face-to-face={}", example().display());
+    let bonus = format!("bonus={}", ex.join("bonus-2009.csv").display());
+    let rules = annual_rules();
+    crate::support::check_dir(&data("annual/err"), "csv", |p| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let routine = format!("routine={}", p.display());
+        let (c, _, e) = run(&[
+            "annual",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--campaign",
+            &camp,
+            "--input",
+            &routine,
+            "--input",
+            &bonus,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(c, 1, "{}: {e}", p.display());
+        assert!(!out.exists(), "{}: nothing is written", p.display());
+        e.replace(&p.parent().unwrap().display().to_string(), "err")
+    });
 }
 
 #[test]

@@ -224,6 +224,7 @@ fn bad_findings_files_are_refused_whole_with_every_problem() {
     let (header, rows) = filled_rows(&camp, "第一组");
     let (_, other) = filled_rows(&camp, "第二组");
     let col = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
+    let complaints = col("群众反映");
     let (births, visited, done, date, inspector, reward, due) = (
         col("2008年以来出生"),
         col("入户核查"),
@@ -257,6 +258,10 @@ fn bad_findings_files_are_refused_whole_with_every_problem() {
         ("date_outside_window", Box::new(move |r| r[0][date] = "2009-05-01".into())),
         ("missing_inspector", Box::new(move |r| r[0][inspector] = String::new())),
         ("bad_yes_no", Box::new(move |r| r[0][reward] = "也许".into())),
+        // Regression: absurd figures were imported, and one typo vetoed a county.
+        ("implausible_births", Box::new(move |r| r[1][births] = "100000".into())),
+        ("absurd_count", Box::new(move |r| r[0][complaints] = "18446744073709551615".into())),
+        ("count_beyond_u64", Box::new(move |r| r[0][complaints] = "18446744073709551616".into())),
         (
             "several_problems",
             Box::new(move |r| {
@@ -368,6 +373,8 @@ fn bad_self_reports_are_refused_with_every_problem() {
     lines[5].push_str("1000"); // a county-level value on a village row
     lines.push(first); // duplicate
     lines.push("999999999999,无,1,1,1,1,1,1,是,是,".into()); // not in the frame
+    lines[6] = lines[6].replacen(",4,2,", ",100000,2,", 1); // more births than a tenth of the people
+    lines[7] = lines[7].replacen(",4,2,", ",4,18446744073709551615,", 1); // absurd
     let path = tmp.path().join("bad-report.csv");
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let before = hash_tree(&camp);
