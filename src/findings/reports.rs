@@ -85,6 +85,21 @@ pub fn validate(
     let (villages, counties) = (&index.villages, &index.counties);
 
     let mut diags = Diags::default();
+    // A report without figures would be frozen as if the county had
+    // reported: refused, so that its villages count as left out instead.
+    if cols.fields.is_empty() {
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        diags.push(sheet.diag(
+            sheet.header_row,
+            None,
+            format!("no column holds a figure the rules ask for (expected some of: {})", names.join(", ")),
+        ));
+        return Err(diags);
+    }
+    if sheet.rows.is_empty() {
+        diags.push(sheet.diag(sheet.header_row, None, "the file has a header but no rows"));
+        return Err(diags);
+    }
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut rows = Vec::new();
     for row in &sheet.rows {
@@ -147,6 +162,18 @@ pub fn validate(
                 Ok(v) => values.push((f.id.clone(), v)),
                 Err(why) => diags.push(sheet.diag(row.number, Some(col), format!("`{}`: {why}", f.name))),
             }
+        }
+        let blank = cols.fields.iter().all(|&(col, _)| sheet.cell(row, col).is_empty());
+        if blank {
+            diags.push(sheet.diag(
+                row.number,
+                None,
+                format!(
+                    "{} {code} has no figures; fill them in, or leave the row out (a village left out counts as the worst case)",
+                    if is_county { "county" } else { "village" }
+                ),
+            ));
+            continue;
         }
         check_constraints(sheet, row.number, rules, &values, &mut diags);
         rows.push(Reported { code, county, is_county, values });

@@ -98,8 +98,6 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let mut township_ix: FxHashMap<String, usize> = FxHashMap::default();
     // For the "last row is the sum of the others" check.
     let mut sums = vec![0u128; nsizes];
-    let mut last_line = 0u64;
-    let mut last_data_line = 0u64;
     let mut rows = 0u64;
     let mut sizes_row = vec![0u64; nsizes];
     let mut tkey_buf = String::new();
@@ -140,7 +138,6 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             continue;
         }
         rows += 1;
-        last_data_line = line;
         let cell = |c: Option<usize>| c.and_then(|i| cells.get(i)).map_or("", |r| &all[r.clone()]);
         let (code, name, county, township) = (cell(c_code), cell(c_name), cell(c_county), cell(c_township));
 
@@ -260,26 +257,62 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         for (k, v) in sizes_row.iter().enumerate() {
             sums[k] += u128::from(*v);
         }
-        last_line = line;
         let (code, name) = (frame.intern(code), frame.intern(name));
         frame.villages.push(Village { code, name, county: ci, township: ti, line });
         frame.sizes.extend_from_slice(&sizes_row);
     }
 
-    // A last row equal to the sum of all the others is a totals row whose
-    // label cells were filled with something innocent. Three villages before
-    // it, so that 10 + 20 = 30 is not taken for a total.
-    if frame.villages.len() >= 4 && last_line == last_data_line && nsizes > 0 {
-        let last = frame.villages.len() - 1;
-        let is_sum = (0..nsizes)
-            .all(|k| sums[k] - u128::from(frame.size(last, k)) == u128::from(frame.size(last, k)))
-            && (0..nsizes).any(|k| frame.size(last, k) > 0);
-        if is_sum {
-            diags.push(Diag::at_line(
-                file,
-                last_line,
-                "the last row equals the sum of all other rows in every size column; it looks like a totals row",
-            ));
+    // A row equal to the sum of all the others is a totals row whose label
+    // cells were filled with something innocent (a numeric code, real
+    // names), wherever it stands. Columns the row leaves at 0 are not
+    // compared: a totals row may sum only some of them. At least three other
+    // villages, so that 10 + 20 = 30 is not taken for a total.
+    if frame.villages.len() >= 4 && nsizes > 0 {
+        for v in 0..frame.villages.len() {
+            let (mut equal, mut differ) = (false, false);
+            for (k, total) in sums.iter().enumerate() {
+                let x = u128::from(frame.size(v, k));
+                if x > 0 {
+                    if 2 * x == *total { equal = true } else { differ = true }
+                }
+            }
+            if equal && !differ {
+                diags.push(Diag::at_line(
+                    file,
+                    frame.villages[v].line,
+                    "this row equals the sum of all other rows in every size column it fills; it looks like a totals row",
+                ));
+            }
+        }
+    }
+    // A subtotal row often carries its county's or township's own code.
+    if c_ccode.is_some() || c_tcode.is_some() {
+        let areas: FxHashMap<&str, (&str, &Area)> = frame
+            .counties
+            .iter()
+            .filter(|_| c_ccode.is_some())
+            .map(|a| (a.key.as_str(), ("county", a)))
+            .chain(
+                frame
+                    .townships
+                    .iter()
+                    .filter(|_| c_tcode.is_some())
+                    .map(|a| (a.key.as_str(), ("township", a))),
+            )
+            .collect();
+        for v in &frame.villages {
+            let code = frame.text(v.code);
+            if let Some((what, area)) = areas.get(code) {
+                diags.push(Diag::at_line(
+                    file,
+                    v.line,
+                    format!(
+                        "village code {} is the code of {what} {} too; a frame lists villages only, not totals of a {what}",
+                        excerpt(code),
+                        excerpt(&area.name)
+                    ),
+                ));
+            }
         }
     }
     if rows == 0 && diags.is_empty() {

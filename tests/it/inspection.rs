@@ -539,3 +539,38 @@ fn audit_checks_a_published_head() {
     assert_eq!(c, 1, "{e}");
     assert!(e.contains("published head"), "{e}");
 }
+
+/// Regression: self-reports with no figures at all (only a header, only
+/// codes, or a row left blank) were accepted and frozen.
+#[test]
+fn self_reports_without_figures_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
+    let villages = county_villages("130921");
+    let codes: String = villages.iter().take(3).map(|(c, _)| format!("{c}\n")).collect();
+    let good = report_csv("130921", 0);
+    let mut blank_row: Vec<String> = good.lines().map(String::from).collect();
+    blank_row[2] = format!("{},{},,,,,,,,,", villages[1].0, villages[1].1);
+    let cases = [
+        ("report-header-only", report_csv("130921", usize::MAX).lines().next().unwrap().to_string() + "\n"),
+        ("report-codes-only", format!("村代码\n{codes}")),
+        ("report-blank-row", blank_row.join("\n") + "\n"),
+    ];
+    let mut failures = Vec::new();
+    for (name, text) in cases {
+        let path = tmp.path().join(format!("{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let before = hash_tree(&camp);
+        let (c, _, e) = run_in(&camp, &["reports", "import", path.to_str().unwrap()]);
+        if c != 1 {
+            failures.push(format!("{name}: exit {c}: {e}"));
+        }
+        assert_eq!(before, hash_tree(&camp), "{name}: nothing is frozen");
+        let got: String = e.lines().filter(|l| l.starts_with(name)).map(|l| format!("{l}\n")).collect();
+        if let Err(m) = check_snapshot(&data(&format!("findings/err/{name}.expected")), &got) {
+            failures.push(m);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
