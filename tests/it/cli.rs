@@ -505,3 +505,24 @@ fn verify_without_the_sample_is_a_failed_check() {
         assert!(e.contains("sample.csv:") && e.contains("cannot be read"), "{e}");
     }
 }
+
+/// Regression: the first line of a list of problems was printed with an
+/// `error:` prefix even when it was a warning. Now each diagnostic is its
+/// own line and the verdict comes last.
+#[test]
+fn a_warning_first_in_the_list_is_not_called_an_error() {
+    let rules = data("rules/err/weak_seed.toml");
+    let (c, _, e) = run(&[
+        "check",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--frame",
+        data("design/frame.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(c, 1, "{e}");
+    let lines: Vec<&str> = e.lines().collect();
+    assert!(lines[0].ends_with("weak_seed.toml:17:14: warning: fewer than 20 digits can be guessed by brute force once the sample is known; public audits roll at least 20"), "{e}");
+    assert!(!lines[0].starts_with("error"), "{e}");
+    assert!(lines[1].ends_with("weak_seed.toml:21:5: `n` must be at least 1"), "{e}");
+    assert_eq!(lines.last(), Some(&"error: 1 problem found"), "{e}");
+}

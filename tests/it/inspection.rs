@@ -574,3 +574,21 @@ fn self_reports_without_figures_are_refused() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Regressions: a 122-character team id passed `assign` and then `forms`
+/// failed every time; characters Windows refuses in file names, and ids a
+/// spreadsheet takes for formulas, were accepted; a team from every
+/// sampled county silently got no village. Each bad teams file in
+/// tests/data/teams/err is refused with exit 1 and leaves the campaign as
+/// it was.
+#[test]
+fn bad_team_files_are_refused() {
+    let (_tmp, camp) = crate::support::drawn_example();
+    crate::support::check_dir(&data("teams/err"), "csv", |p| {
+        let before = hash_tree(&camp);
+        let (c, _, e) = run_in(&camp, &["assign", "--teams", p.to_str().unwrap()]);
+        assert_eq!(c, 1, "{}: {e}", p.display());
+        assert_eq!(before, hash_tree(&camp), "{}: the campaign is unchanged", p.display());
+        e
+    });
+}
