@@ -127,7 +127,7 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
             diags.push(sheet.diag(
                 n,
                 Some(col("code")),
-                format!("village {code} appears twice (also on row {first})"),
+                format!("village {} appears twice (also on row {first})", excerpt(&code)),
             ));
             continue;
         }

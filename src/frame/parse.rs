@@ -197,7 +197,12 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                     diags.push(Diag::at_line(
                         file,
                         line,
-                        format!("county code {ckey} is named `{county}` here but `{}` earlier", known.name),
+                        format!(
+                            "county code {} is named `{}` here but `{}` earlier",
+                            excerpt(ckey),
+                            excerpt(county),
+                            excerpt(&known.name)
+                        ),
                     ));
                 }
                 ci
@@ -229,8 +234,11 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                         file,
                         line,
                         format!(
-                            "township {tkey} ({township}) is under county {} here but under county {} earlier; a township belongs to one county",
-                            frame.counties[ci].key, frame.counties[known.parent].key
+                            "township {} ({}) is under county {} here but under county {} earlier; a township belongs to one county",
+                            excerpt(tkey),
+                            excerpt(township),
+                            excerpt(&frame.counties[ci].key),
+                            excerpt(&frame.counties[known.parent].key)
                         ),
                     ));
                 } else if c_tcode.is_some() && known.name != township && !township.is_empty() {
@@ -238,8 +246,10 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                         file,
                         line,
                         format!(
-                            "township code {tkey} is named `{township}` here but `{}` earlier",
-                            known.name
+                            "township code {} is named `{}` here but `{}` earlier",
+                            excerpt(tkey),
+                            excerpt(township),
+                            excerpt(&known.name)
                         ),
                     ));
                 }
@@ -367,10 +377,13 @@ fn report_duplicates(file: &str, frame: &Frame, diags: &mut Diags) {
         let msg = if first.township != b.township {
             format!(
                 "village {} is listed under two townships: {} here and {} on line {}",
-                code, frame.townships[b.township].key, frame.townships[first.township].key, first.line
+                excerpt(code),
+                excerpt(&frame.townships[b.township].key),
+                excerpt(&frame.townships[first.township].key),
+                first.line
             )
         } else {
-            format!("duplicate village code {code} (also on line {})", first.line)
+            format!("duplicate village code {} (also on line {})", excerpt(code), first.line)
         };
         diags.push(Diag::at_line(file, b.line, msg));
     }
@@ -394,7 +407,7 @@ fn parse_size(raw: &str) -> Result<u64, String> {
         return Ok(v);
     }
     if raw.starts_with('-') && raw[1..].parse::<u64>().is_ok() {
-        return Err(format!("negative size {raw}; sizes count people or households and are ≥ 0"));
+        return Err(format!("negative size {}; sizes count people or households and are ≥ 0", excerpt(raw)));
     }
     if raw.contains(',') && raw.replace(',', "").parse::<u64>().is_ok() {
         return Err(format!("`{}` has a thousands separator; write the number without it", excerpt(raw)));

@@ -262,6 +262,8 @@ fn bad_findings_files_are_refused_whole_with_every_problem() {
         ("implausible_births", Box::new(move |r| r[1][births] = "100000".into())),
         ("absurd_count", Box::new(move |r| r[0][complaints] = "18446744073709551615".into())),
         ("count_beyond_u64", Box::new(move |r| r[0][complaints] = "18446744073709551616".into())),
+        // A cell of 100,000 characters is quoted, not repeated whole.
+        ("long_cell", Box::new(move |r| r[0][births] = "五".repeat(100_000))),
         (
             "several_problems",
             Box::new(move |r| {
