@@ -567,6 +567,11 @@ fn hostile_names_go_through_the_pipeline_as_text() {
         assert!(!cells.iter().any(|c| c.starts_with("''")), "{}: defused twice", p.display());
     }
     assert!(forms_with_it > 0, "some team inspects the county");
+    // The planning simulation's CSV too.
+    let sim = ok(&["plan", "simulate", "--rate", "10%", "--replicates", "3", "--format", "csv"]);
+    let sim_path = tmp.path().join("simulate.csv");
+    std::fs::write(&sim_path, sim).unwrap();
+    assert!(csv_cells(&sim_path).contains(&defused));
     let sample = csv_cells(&camp.join("sample.csv"));
     assert!(
         sample.contains(&SCRIPT.to_string()) && sample.contains(&"'@SUM(1+1)*cmd|' /C calc'!A0".to_string())
