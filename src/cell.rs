@@ -46,10 +46,8 @@ where
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         // A note above a table may be a row of its own length.
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .flexible(true)
-            .from_writer(&mut out);
+        let mut w =
+            csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).flexible(true).from_writer(&mut out);
         for row in rows {
             let cells: Vec<String> = row.into_iter().map(|c| defuse(c.as_ref()).into_owned()).collect();
             // Writing to memory cannot fail.
