@@ -53,7 +53,8 @@ pub fn map<'r>(
     let mut cols = Columns { roles: Vec::new(), fields: Vec::new() };
     let mut seen: Vec<(String, usize)> = Vec::new();
     for (i, h) in sheet.header.iter().enumerate() {
-        let norm = normalize_header(strip_unit(h));
+        // A header of a CSV spotcheck wrote may carry its defusing quote.
+        let norm = normalize_header(strip_unit(crate::cell::restore(h)));
         if norm.is_empty() {
             continue;
         }
