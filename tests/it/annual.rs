@@ -299,3 +299,32 @@ fn grades_and_ranks_use_the_printed_total() {
     assert_eq!((rows[0].total, rows[0].rank, rows[0].grade.as_str()), (95.0, 1, "优秀"));
     assert_eq!((rows[1].rank, rows[1].grade.as_str()), (1, "优秀"));
 }
+
+/// Regression: with --allow-provisional, annual.csv begins with a one-cell
+/// note above the table, and a CSV writer that wants every row as long as
+/// the first refused it.
+#[test]
+fn a_provisional_table_is_written_with_its_note() {
+    let (tmp, camp) = crate::support::drawn_example();
+    let ex = root("examples/cangzhou-2008");
+    let out = tmp.path().join("out");
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        annual_rules().to_str().unwrap(),
+        "--campaign",
+        &format!("face-to-face={}", camp.display()),
+        "--input",
+        &format!("routine={}", ex.join("routine-2009.csv").display()),
+        "--input",
+        &format!("bonus={}", ex.join("bonus-2009.csv").display()),
+        "--out",
+        out.to_str().unwrap(),
+        "--allow-provisional",
+    ]);
+    assert_eq!(c, 0, "{e}");
+    let csv = std::fs::read_to_string(out.join("annual.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().contains("临时结果"), "{csv}");
+    assert!(lines.next().unwrap().starts_with("县代码,"), "{csv}");
+}
