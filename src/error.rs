@@ -35,13 +35,49 @@ pub struct Diag {
     pub message: String,
 }
 
+/// The most characters of someone's text a message repeats.
+pub const EXCERPT_CHARS: usize = 60;
+
+/// A short, one-line excerpt of text from an input file, for messages: at
+/// most [`EXCERPT_CHARS`] characters, control characters escaped, and the
+/// full length said when it was cut. A cell or formula may be megabytes
+/// long; the message only needs enough to find it.
+pub fn excerpt(s: &str) -> String {
+    let n = s.chars().count();
+    let keep = if n > EXCERPT_CHARS { EXCERPT_CHARS - 20 } else { n };
+    let mut out = String::new();
+    for c in s.chars().take(keep) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if keep < n {
+        out.push_str(&format!("… ({n} characters)"));
+    }
+    out
+}
+
+/// The longest message a diagnostic keeps. Messages quote input text
+/// through [`excerpt`]; this is the backstop for any that does not.
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+fn capped(message: String) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message;
+    }
+    let head: String = message.chars().take(MAX_MESSAGE_CHARS - 100).collect();
+    format!("{head}… (message cut; {} characters in all)", message.chars().count())
+}
+
 impl Diag {
     pub fn error(file: &str, loc: Option<Loc>, message: impl Into<String>) -> Diag {
-        Diag { file: file.to_string(), loc, severity: Severity::Error, message: message.into() }
+        Diag { file: file.to_string(), loc, severity: Severity::Error, message: capped(message.into()) }
     }
 
     pub fn warning(file: &str, loc: Option<Loc>, message: impl Into<String>) -> Diag {
-        Diag { file: file.to_string(), loc, severity: Severity::Warning, message: message.into() }
+        Diag { file: file.to_string(), loc, severity: Severity::Warning, message: capped(message.into()) }
     }
 
     pub fn at_line(file: &str, line: u64, message: impl Into<String>) -> Diag {
@@ -104,6 +140,12 @@ impl Diags {
         self
     }
 
+    /// `3 problems found`: the count of errors, for the line after the list.
+    pub fn summary(&self) -> String {
+        let n = self.errors().count();
+        format!("{n} problem{} found", if n == 1 { "" } else { "s" })
+    }
+
     /// Turns the list into `Err` when it holds any error; warnings alone pass.
     pub fn into_result(self) -> Result<Diags, Error> {
         if self.has_errors() { Err(Error::Invalid(self.sorted())) } else { Ok(self.sorted()) }
@@ -141,10 +183,7 @@ pub enum Error {
 }
 
 fn render_invalid(d: &Diags) -> String {
-    let n = d.errors().count();
-    let mut s = d.to_string();
-    s.push_str(&format!("{n} problem{} found", if n == 1 { "" } else { "s" }));
-    s
+    format!("{d}{}", d.summary())
 }
 
 impl Error {
@@ -162,3 +201,19 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_short_and_on_one_line() {
+        assert_eq!(excerpt("沧县"), "沧县");
+        assert_eq!(excerpt("a\nb"), "a\\nb");
+        let long = "x".repeat(1_000_000);
+        let e = excerpt(&long);
+        assert!(e.chars().count() < 70 && e.ends_with("(1000000 characters)"), "{e}");
+        let d = Diag::error("f", None, "y".repeat(5_000));
+        assert!(d.message.chars().count() < 1_100, "{}", d.message.len());
+    }
+}

@@ -17,6 +17,7 @@
 //! Findings, scoring and the annual assessment build on these stages.
 
 pub mod annual;
+pub mod cell;
 pub mod cli;
 pub mod error;
 pub mod findings;

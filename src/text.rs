@@ -59,7 +59,7 @@ pub fn decode(file: &str, bytes: &[u8], enc: Encoding) -> Result<(String, Encodi
         Encoding::Auto if had_bom => utf8(file, body).map(|s| (s, Encoding::Utf8)),
         Encoding::Auto => match std::str::from_utf8(body) {
             Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
-            Err(_) => gb18030(file, body).map(|s| (s, Encoding::Gb18030)),
+            Err(e) => auto_fallback(file, body, e.valid_up_to()),
         },
         Encoding::Gb18030 => gb18030(file, body).map(|s| (s, Encoding::Gb18030)),
     }
@@ -79,9 +79,32 @@ pub fn decode_owned(file: &str, mut bytes: Vec<u8>, enc: Encoding) -> Result<(St
     match String::from_utf8(bytes) {
         Ok(s) => Ok((s, Encoding::Utf8)),
         Err(e) if enc == Encoding::Auto && !had_bom => {
-            gb18030(file, e.as_bytes()).map(|s| (s, Encoding::Gb18030))
+            let at = e.utf8_error().valid_up_to();
+            auto_fallback(file, e.as_bytes(), at)
         }
         Err(e) => utf8(file, e.as_bytes()).map(|s| (s, Encoding::Utf8)),
+    }
+}
+
+/// Detection when the bytes are not UTF-8 (valid up to `utf8_valid`): GB18030,
+/// or, when that fails too, an error on the line where the likelier
+/// encoding breaks. A UTF-8 file with one bad byte on line 900 fails as
+/// GB18030 on line 1 already; pointing there would send people to the
+/// wrong place.
+fn auto_fallback(file: &str, body: &[u8], utf8_valid: usize) -> Result<(String, Encoding), Diag> {
+    match decode_gb18030(body) {
+        Ok(s) => Ok((s, Encoding::Gb18030)),
+        Err(gb_at) => {
+            let at = utf8_valid.max(gb_at);
+            let which = if utf8_valid >= gb_at { "UTF-8" } else { "GB18030" };
+            Err(Diag::error(
+                file,
+                Some(Loc::line(line_of(body, at))),
+                format!(
+                    "neither valid UTF-8 nor valid GB18030/GBK text: it reads as {which} up to this line; check the file's encoding"
+                ),
+            ))
+        }
     }
 }
 
@@ -97,6 +120,17 @@ fn utf8(file: &str, body: &[u8]) -> Result<String, Diag> {
 }
 
 fn gb18030(file: &str, body: &[u8]) -> Result<String, Diag> {
+    decode_gb18030(body).map_err(|at| {
+        Diag::error(
+            file,
+            Some(Loc::line(line_of(body, at))),
+            "not valid GB18030/GBK text; check the file's encoding",
+        )
+    })
+}
+
+/// GB18030 text, or the offset of the first malformed byte.
+fn decode_gb18030(body: &[u8]) -> Result<String, usize> {
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
     let mut out = String::with_capacity(body.len() * 3 / 2 + 16);
     let mut read_total = 0;
@@ -107,13 +141,8 @@ fn gb18030(file: &str, body: &[u8]) -> Result<String, Diag> {
         match result {
             encoding_rs::DecoderResult::InputEmpty => return Ok(out),
             encoding_rs::DecoderResult::OutputFull => out.reserve(body.len() - read_total + 16),
-            encoding_rs::DecoderResult::Malformed(_, _) => {
-                let line = line_of(body, read_total.saturating_sub(1));
-                return Err(Diag::error(
-                    file,
-                    Some(Loc::line(line)),
-                    "neither valid UTF-8 nor valid GB18030/GBK text; check the file's encoding",
-                ));
+            encoding_rs::DecoderResult::Malformed(bad, after) => {
+                return Err(read_total.saturating_sub(usize::from(bad) + usize::from(after)));
             }
         }
     }
@@ -152,6 +181,30 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GB18030.encode("a\nb\n沧县\n");
         let d = decode("x.csv", &gbk, Encoding::Utf8).unwrap_err();
         assert_eq!(d.loc, Some(Loc::line(3)));
+    }
+
+    /// Regression: a UTF-8 file with one bad byte far down was reported on
+    /// line 1 (where its UTF-8 Chinese stops being GB18030).
+    #[test]
+    fn an_encoding_error_names_the_line_where_it_is() {
+        let mut bytes = "村代码,村名\n1,宋家堡\n2,石店\n".as_bytes().to_vec();
+        bytes.extend(b"3,\xff\xfe\n");
+        for d in [
+            decode("x.csv", &bytes, Encoding::Auto).unwrap_err(),
+            decode_owned("x.csv", bytes.clone(), Encoding::Auto).unwrap_err(),
+        ] {
+            assert_eq!(d.loc, Some(Loc::line(4)), "{d}");
+            assert!(d.message.contains("reads as UTF-8 up to this line"), "{d}");
+        }
+        // GB18030 text with a bad byte on line 3.
+        let (mut gbk, _, _) = encoding_rs::GB18030.encode("沧县,青县\n沧县\n");
+        let mut gbk = gbk.to_mut().clone();
+        gbk.extend(b"\x80\xff\n");
+        let d = decode("x.csv", &gbk, Encoding::Auto).unwrap_err();
+        assert_eq!(d.loc, Some(Loc::line(3)), "{d}");
+        assert!(d.message.contains("reads as GB18030"), "{d}");
+        let d = decode("x.csv", &gbk, Encoding::Gb18030).unwrap_err();
+        assert_eq!(d.loc, Some(Loc::line(3)), "{d}");
     }
 
     #[test]

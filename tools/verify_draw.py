@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Independent re-derivation of a spotcheck sample, for auditors.
 
-This implements algorithm ``spotcheck-draw-v1`` as SAMPLING.md specifies it, in
-Python 3.11 with the standard library only. It shares no code with spotcheck,
+This implements algorithm ``spotcheck-draw-v2`` (and ``v1``, which differs only
+in §11) as SAMPLING.md specifies it, in Python 3.11 with the standard library only. It shares no code with spotcheck,
 so a published sample can be re-derived without trusting the tool that
 produced it; where SAMPLING.md says what makes rules or inputs invalid, this
 refuses them too.
@@ -18,13 +18,15 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import sys
 import tomllib
 from fractions import Fraction
 from math import ceil, comb
 from pathlib import Path, PurePosixPath
 
-ALGORITHM = "spotcheck-draw-v1"
+# Each algorithm, with whether it defuses the text fields of sample.csv (§11).
+ALGORITHMS = {"spotcheck-draw-v1": False, "spotcheck-draw-v2": True}
 LEVELS = ("county", "township", "village")
 M32, M64 = 0xFFFFFFFF, 1 << 64
 MAX_STRATUM_SIZE = 1 << 40  # §10
@@ -680,10 +682,20 @@ def dec12(q):  # §11: exact fraction, 12 decimals, half up
     return f"{v // 10**12}.{v % 10**12:012d}"
 
 
-def render(rows):  # §11: BOM, "\n", quoting only where needed
+NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?%?")
+
+
+def defuse(f):  # §11: a text field a spreadsheet would take for a formula
+    return "'" + f if f[:1] in ("=", "+", "-", "@", "\t", "\r", "'") and not NUMBER.fullmatch(f) else f
+
+
+def render(rows, defused):  # §11: BOM, "\n", text fields defused (v2), quoting only where needed
     def field(f):
         return '"' + f.replace('"', '""') + '"' if any(c in f for c in ',"\r\n') else f
-    return b"\xef\xbb\xbf" + "".join(",".join(map(field, r)) + "\n" for r in rows).encode()
+
+    def line(i, r):
+        return ",".join(field(defuse(f) if defused and i > 0 and k < 7 else f) for k, f in enumerate(r))
+    return b"\xef\xbb\xbf" + "".join(line(i, r) + "\n" for i, r in enumerate(rows)).encode()
 
 
 # ---------------------------------------------------------------- comparison and CLI
@@ -765,8 +777,9 @@ def read_draw(path):
 
 def verify_dir(d):
     draw, diffs = read_draw(d / "draw.toml"), []
-    if draw["algorithm"] != ALGORITHM:
-        raise InputError(f"algorithm is {draw['algorithm']!r}, not {ALGORITHM!r}")
+    if draw["algorithm"] not in ALGORITHMS:
+        raise InputError(f"algorithm is {draw['algorithm']!r}, not one of {sorted(ALGORITHMS)}")
+    defused = ALGORITHMS[draw["algorithm"]]
     entries = []
     for inp in draw["inputs"]:
         if not is_plain_relative(inp["path"]):
@@ -802,7 +815,7 @@ def verify_dir(d):
     published = read_bytes(d / draw["sample"])
     if hashlib.sha256(published).hexdigest() != draw["sample_sha256"]:
         diffs.append("sample.csv: its sha256 differs from draw.toml's sample_sha256")
-    diffs += compare(published, render(rows), "sample.csv")
+    diffs += compare(published, render(rows, defused), "sample.csv")
     return len(rows) - 1, diffs
 
 
@@ -844,7 +857,7 @@ def verify_vectors(d):
         check_seed(VECTOR_SEED, rules)
         villages, forced = load_population(rules, t.parent, read_bytes(d / "frame.csv"), "utf-8")
         got = compare(read_bytes(t.with_name(t.stem + ".sample.csv")),
-                      render(derive(rules, villages, forced, VECTOR_SEED)[0]), t.name)
+                      render(derive(rules, villages, forced, VECTOR_SEED)[0], True), t.name)
         print(f"{'OK' if not got else 'FAIL'}: vector {t.name}")
         diffs += got
     for f in folders:

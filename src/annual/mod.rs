@@ -3,4 +3,5 @@
 //! into totals, grades and ranks, every number traceable to its source.
 
 pub mod compute;
+pub mod inputs;
 pub mod rules;

@@ -1,12 +1,13 @@
 //! `spotcheck annual`: the year-end assessment table and its reports.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::{CmdResult, out, say};
 use crate::annual::compute::{self, Input};
+use crate::annual::inputs::{self, Scores};
 use crate::annual::rules::{self, Source};
-use crate::error::{Error, Result};
+use crate::error::{Diags, Error, Result, excerpt};
 use crate::findings::table;
 use crate::report::annual::{self as report, Lang};
 use crate::report::points;
@@ -97,25 +98,11 @@ fn pair(s: &str) -> Result<(String, PathBuf)> {
         .ok_or_else(|| Error::Usage(format!("`{s}`: expected NAME=PATH")))
 }
 
-fn csv_scores(path: &Path) -> Result<HashMap<String, f64>> {
+/// Reads the score file of source `name`: every problem, or the scores.
+fn csv_scores(path: &Path, name: &str, rules: &rules::AnnualRules) -> Result<Result<Scores, Diags>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let shown = path.display().to_string();
-    let sheet = table::read(&shown, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
-    let mut out = HashMap::new();
-    let mut diags = crate::error::Diags::default();
-    for r in &sheet.rows {
-        let (code, v) = (sheet.cell(r, 0), sheet.cell(r, 1));
-        match v.parse::<f64>() {
-            Ok(x) if x.is_finite() => {
-                if out.insert(code.to_string(), x).is_some() {
-                    diags.push(sheet.diag(r.number, Some(0), format!("county {code} appears twice")));
-                }
-            }
-            _ => diags.push(sheet.diag(r.number, Some(1), format!("`{v}` is not a score"))),
-        }
-    }
-    diags.into_result()?;
-    Ok(out)
+    Ok(table::read(&shown, &bytes, Encoding::Auto, None).and_then(|s| inputs::parse(&s, name, rules)))
 }
 
 fn compute_all(spec: &Spec) -> Result<Computed> {
@@ -177,9 +164,18 @@ fn compute_all(spec: &Spec) -> Result<Computed> {
         }
         inputs.insert(name, Input::Campaign(cards));
     }
+    let mut diags = Diags::default();
+    let mut files: Vec<Scores> = Vec::new();
     for (name, path) in &spec.inputs {
-        inputs.insert(name.clone(), Input::Csv(csv_scores(path)?));
+        match csv_scores(path, name, &rules)? {
+            Ok(scores) => {
+                inputs.insert(name.clone(), Input::Csv(scores.values.clone()));
+                files.push(scores);
+            }
+            Err(d) => diags.extend(d),
+        }
     }
+    diags.into_result()?;
     for c in &rules.components {
         let (Source::Campaign(n) | Source::Csv(n)) = &c.source;
         if !inputs.contains_key(n) {
@@ -214,6 +210,27 @@ fn compute_all(spec: &Spec) -> Result<Computed> {
     if counties.is_empty() {
         return Err(Error::Usage("the components' sources list no county: nothing to assess".into()));
     }
+    // Every code of every score file, and of every ranking group, must be
+    // a county assessed: an unknown one is a typo or another year's file.
+    let known: HashSet<&str> = counties.iter().map(|c| c.0.as_str()).collect();
+    let mut diags = Diags::default();
+    for f in &files {
+        diags.extend(inputs::unknown_codes(f, &known));
+    }
+    for g in &rules.groups {
+        for c in g.counties.iter().filter(|c| !known.contains(c.as_str())) {
+            diags.push(crate::Diag::error(
+                &rules.file,
+                None,
+                format!(
+                    "group `{}` lists county {}, which is not among the counties assessed",
+                    g.name,
+                    excerpt(c)
+                ),
+            ));
+        }
+    }
+    diags.into_result()?;
     let rows = compute::compute(&rules, &inputs, &counties)?;
     let xlsx = report::xlsx(&rules, &rows, &all_cards, lang)
         .map_err(|e| Error::CheckFailed(format!("cannot write the workbook: {e}")))?;

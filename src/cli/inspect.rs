@@ -137,7 +137,7 @@ pub fn findings(dir: &Path, a: &FindingsArgs) -> CmdResult {
             Some((team, n)) => say(&format!("{}: accepted, team {team}, {n} villages", r.file)),
             None => {
                 failed += 1;
-                say(&format!("{}", r.problems.clone().sorted()));
+                say(r.problems.clone().sorted().to_string().trim_end());
                 let n = r.problems.errors().count();
                 let plural = if n == 1 { "" } else { "s" };
                 say(&format!("{}: refused ({n} problem{plural}); nothing of it was imported", r.file));

@@ -101,7 +101,13 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            match &e {
+                // Each diagnostic is a line of its own (a warning says so);
+                // the verdict comes last, so the first line is never
+                // mislabelled.
+                Error::Invalid(d) => eprintln!("{d}error: {}", d.summary()),
+                _ => eprintln!("error: {e}"),
+            }
             e.exit_code()
         }
     }

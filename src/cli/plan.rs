@@ -166,9 +166,10 @@ fn emit(format: Format, fields: &[(&str, serde_json::Value)], sentence: &str) {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             let _ = w.write_record(fields.iter().map(|(k, _)| *k));
-            let _ = w.write_record(
-                fields.iter().map(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
-            );
+            let _ = w.write_record(fields.iter().map(|(_, v)| {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                crate::cell::defuse(&text).into_owned()
+            }));
             out(&String::from_utf8_lossy(&w.into_inner().unwrap_or_default()));
         }
         Format::Json => {

@@ -1,7 +1,7 @@
 //! Matching a sheet's headers to the rules' fields: by field id or by the
 //! Chinese name, ignoring case and spaces, like frame headers.
 
-use crate::error::Diags;
+use crate::error::{Diags, excerpt};
 use crate::findings::table::Sheet;
 use crate::frame::normalize_header;
 use crate::rules::Field;
@@ -53,7 +53,8 @@ pub fn map<'r>(
     let mut cols = Columns { roles: Vec::new(), fields: Vec::new() };
     let mut seen: Vec<(String, usize)> = Vec::new();
     for (i, h) in sheet.header.iter().enumerate() {
-        let norm = normalize_header(strip_unit(h));
+        // A header of a CSV spotcheck wrote may carry its defusing quote.
+        let norm = normalize_header(strip_unit(crate::cell::restore(h)));
         if norm.is_empty() {
             continue;
         }
@@ -62,7 +63,8 @@ pub fn map<'r>(
                 sheet.header_row,
                 Some(i),
                 format!(
-                    "duplicate header `{h}` (same as column {})",
+                    "duplicate header `{}` (same as column {})",
+                    excerpt(h),
                     crate::findings::table::column_letters(*first)
                 ),
             ));
@@ -84,7 +86,7 @@ pub fn map<'r>(
             diags.push(sheet.diag(
                 sheet.header_row,
                 Some(i),
-                format!("unknown header `{h}` (expected: {})", known.join(", ")),
+                format!("unknown header `{}` (expected: {})", excerpt(h), known.join(", ")),
             ));
         }
     }

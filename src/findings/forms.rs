@@ -40,30 +40,26 @@ fn header(f: &Field) -> String {
     if f.unit.is_empty() { f.name.clone() } else { format!("{}（{}）", f.name, f.unit) }
 }
 
-/// The CSV form: UTF-8 with BOM, the same columns as the workbook.
+/// The CSV form: UTF-8 with BOM, the same columns as the workbook, names
+/// defused for spreadsheets.
 pub fn csv(form: &Form, rules: &Rules) -> Vec<u8> {
     let fields = form_fields(rules);
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        let mut head: Vec<String> = FIXED.iter().map(|s| s.to_string()).collect();
-        head.extend(fields.iter().map(|f| header(f)));
-        w.write_record(&head).expect("write to memory");
-        for r in &form.rows {
-            let mut rec = vec![
-                form.form_id.clone(),
-                form.team.clone(),
-                r.code.clone(),
-                r.name.clone(),
-                r.county.clone(),
-                r.township.clone(),
-            ];
-            rec.resize(head.len(), String::new());
-            w.write_record(&rec).expect("write to memory");
-        }
-        w.flush().expect("write to memory");
-    }
-    out
+    let mut head: Vec<String> = FIXED.iter().map(|s| s.to_string()).collect();
+    head.extend(fields.iter().map(|f| header(f)));
+    let width = head.len();
+    let rows = form.rows.iter().map(|r| {
+        let mut rec = vec![
+            form.form_id.clone(),
+            form.team.clone(),
+            r.code.clone(),
+            r.name.clone(),
+            r.county.clone(),
+            r.township.clone(),
+        ];
+        rec.resize(width, String::new());
+        rec
+    });
+    crate::cell::excel_csv(std::iter::once(head.clone()).chain(rows))
 }
 
 fn ymd(date: &str) -> Result<ExcelDateTime, XlsxError> {

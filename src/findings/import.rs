@@ -10,7 +10,8 @@ use super::forms::form_fields;
 use super::reports::check_constraints;
 use super::table::Sheet;
 use super::values::{self, Value};
-use crate::error::Diags;
+use crate::cell;
+use crate::error::{Diags, excerpt};
 use crate::rules::Rules;
 
 /// An active sampled village and who inspects it.
@@ -31,6 +32,9 @@ pub struct Context<'a> {
     pub inactive: &'a HashMap<String, String>,
     /// Villages whose findings came in another file, and that file.
     pub covered: &'a HashMap<String, String>,
+    /// A village's value of a frame size column, by code and column, for
+    /// the rules' `max_per_size` limits (None when not known).
+    pub size: &'a dyn Fn(&str, &str) -> Option<u64>,
 }
 
 /// One village's findings.
@@ -96,7 +100,9 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
     let mut rows = Vec::new();
     for row in &sheet.rows {
         let n = row.number;
-        let fid = sheet.cell(row, col("form")).to_string();
+        // A form's CSV came from spotcheck with its cells defused; Excel may
+        // keep the quote when it saves the file again.
+        let fid = cell::restore(sheet.cell(row, col("form"))).to_string();
         match &form_id {
             None => form_id = Some((fid.clone(), n)),
             Some((first, at)) if *first != fid => {
@@ -104,13 +110,15 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
                     n,
                     Some(col("form")),
                     format!(
-                        "form id `{fid}` differs from `{first}` on row {at}; one file holds one team's form"
+                        "form id `{}` differs from `{}` on row {at}; one file holds one team's form",
+                        excerpt(&fid),
+                        excerpt(first)
                     ),
                 ));
             }
             _ => {}
         }
-        let code = sheet.cell(row, col("code")).to_string();
+        let code = cell::restore(sheet.cell(row, col("code"))).to_string();
         if code.is_empty() {
             diags.push(sheet.diag(n, Some(col("code")), "empty village code"));
             continue;
@@ -119,13 +127,13 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
             diags.push(sheet.diag(
                 n,
                 Some(col("code")),
-                format!("village {code} appears twice (also on row {first})"),
+                format!("village {} appears twice (also on row {first})", excerpt(&code)),
             ));
             continue;
         }
         let Some(a) = ctx.assigned.get(&code) else {
             let why = ctx.inactive.get(&code).cloned().unwrap_or_else(|| "is not in the sample".into());
-            diags.push(sheet.diag(n, Some(col("code")), format!("village {code} {why}")));
+            diags.push(sheet.diag(n, Some(col("code")), format!("village {} {why}", excerpt(&code))));
             continue;
         };
         if a.form_id != fid {
@@ -133,8 +141,10 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
                 n,
                 Some(col("form")),
                 format!(
-                    "village {code} is assigned to team {} (form {}), not to form `{fid}`",
-                    a.team, a.form_id
+                    "village {code} is assigned to team {} (form {}), not to form `{}`",
+                    a.team,
+                    a.form_id,
+                    excerpt(&fid)
                 ),
             ));
             continue;
@@ -182,7 +192,8 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
                 }
                 continue;
             }
-            match values::parse(f.kind, raw) {
+            let size = |column: &str| (ctx.size)(&code, column);
+            match values::parse(f.kind, raw).and_then(|v| values::plausible(f, raw, &v, &size).map(|_| v)) {
                 Ok(v) => vals.push((f.id.clone(), v)),
                 Err(why) => diags.push(sheet.diag(n, Some(c), format!("`{}`: {why}", f.name))),
             }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::columns::{self, Role};
 use super::table::Sheet;
 use super::values::{self, Value};
-use crate::error::Diags;
+use crate::error::{Diags, excerpt};
 use crate::frame::Frame;
 use crate::rules::{FieldLevel, Rules};
 
@@ -38,6 +38,32 @@ impl<'f> CodeIndex<'f> {
             counties: frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect(),
         }
     }
+
+    /// A village's value of a frame size column, or a county's total.
+    pub fn size(&self, frame: &Frame, code: &str, is_county: bool, column: &str) -> Option<u64> {
+        let col = frame.size_column(column)?;
+        if is_county {
+            let c = *self.counties.get(code)?;
+            Some(
+                (0..frame.villages.len())
+                    .filter(|&v| frame.villages[v].county == c)
+                    .map(|v| frame.size(v, col))
+                    .sum(),
+            )
+        } else {
+            self.villages.get(code).map(|&v| frame.size(v, col))
+        }
+    }
+}
+
+/// How a report is read: on import, with every check; or frozen, as it was
+/// accepted. A frozen report cannot be changed, so checks added since its
+/// import (figures present, plausible values) are not made again: a
+/// campaign frozen earlier stays readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Import,
+    Frozen,
 }
 
 /// Validates a report sheet. `already` holds codes reported by files
@@ -48,7 +74,9 @@ pub fn validate(
     frame: &Frame,
     index: &CodeIndex<'_>,
     already: &HashSet<String>,
+    reading: Reading,
 ) -> Result<ReportFile, Diags> {
+    let import = reading == Reading::Import;
     let fields: Vec<_> = rules.inspection.fields.iter().filter(|f| f.reported).collect();
     let roles = [Role {
         name: "code",
@@ -69,6 +97,21 @@ pub fn validate(
     let (villages, counties) = (&index.villages, &index.counties);
 
     let mut diags = Diags::default();
+    // A report without figures would be frozen as if the county had
+    // reported: refused, so that its villages count as left out instead.
+    if import && cols.fields.is_empty() {
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        diags.push(sheet.diag(
+            sheet.header_row,
+            None,
+            format!("no column holds a figure the rules ask for (expected some of: {})", names.join(", ")),
+        ));
+        return Err(diags);
+    }
+    if import && sheet.rows.is_empty() {
+        diags.push(sheet.diag(sheet.header_row, None, "the file has a header but no rows"));
+        return Err(diags);
+    }
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut rows = Vec::new();
     for row in &sheet.rows {
@@ -84,7 +127,7 @@ pub fn validate(
                 diags.push(sheet.diag(
                     row.number,
                     Some(code_col),
-                    format!("code {code} is not a village or county of the frame"),
+                    format!("code {} is not a village or county of the frame", excerpt(&code)),
                 ));
                 continue;
             }
@@ -126,10 +169,25 @@ pub fn validate(
                 ));
                 continue;
             }
-            match values::parse(f.kind, raw) {
+            let size = |column: &str| index.size(frame, &code, is_county, column);
+            let plausible =
+                |v: Value| if import { values::plausible(f, raw, &v, &size).map(|_| v) } else { Ok(v) };
+            match values::parse(f.kind, raw).and_then(plausible) {
                 Ok(v) => values.push((f.id.clone(), v)),
                 Err(why) => diags.push(sheet.diag(row.number, Some(col), format!("`{}`: {why}", f.name))),
             }
+        }
+        let blank = cols.fields.iter().all(|&(col, _)| sheet.cell(row, col).is_empty());
+        if import && blank {
+            diags.push(sheet.diag(
+                row.number,
+                None,
+                format!(
+                    "{} {code} has no figures; fill them in, or leave the row out (a village left out counts as the worst case)",
+                    if is_county { "county" } else { "village" }
+                ),
+            ));
+            continue;
         }
         check_constraints(sheet, row.number, rules, &values, &mut diags);
         rows.push(Reported { code, county, is_county, values });
@@ -167,4 +225,39 @@ pub fn coverage(frame: &Frame, reported: &HashSet<String>) -> BTreeMap<usize, (u
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::table;
+    use crate::text::Encoding;
+
+    /// A blank row or an absurd figure is refused on import; a frozen report
+    /// is read as it was accepted.
+    #[test]
+    fn frozen_reports_are_read_as_accepted() {
+        let rules_text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rules/ok/minimal.toml"))
+                .unwrap()
+                .replace(
+                    "[[stage]]",
+                    "[[field]]\nid = \"births\"\nname = \"出生\"\nkind = \"count\"\n\n[[stage]]",
+                );
+        let (rules, d) = crate::rules::parse("r.toml", &rules_text);
+        assert!(!d.has_errors(), "{d}");
+        let rules = rules.unwrap();
+        let (frame, d) =
+            crate::frame::parse("f.csv", "code,name,county,township\n1,a,A,t\n2,b,A,t\n", &rules.frame);
+        assert!(!d.has_errors(), "{d}");
+        let index = CodeIndex::new(&frame);
+        for (text, why) in
+            [("code,births\n1,\n2,3\n", "has no figures"), ("code,births\n1,99999999\n", "more than 1000000")]
+        {
+            let sheet = table::read("r.csv", text.as_bytes(), Encoding::Auto, None).unwrap();
+            let err = validate(&sheet, &rules, &frame, &index, &HashSet::new(), Reading::Import).unwrap_err();
+            assert!(err.to_string().contains(why), "{err}");
+            assert!(validate(&sheet, &rules, &frame, &index, &HashSet::new(), Reading::Frozen).is_ok());
+        }
+    }
 }

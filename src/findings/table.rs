@@ -2,11 +2,12 @@
 //! — into rows of text with their positions, so that every problem can be
 //! named by file, sheet, row and column.
 
-use std::io::Cursor;
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read};
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{DataRef, Reader, Xlsx, open_workbook_from_rs};
 
-use crate::error::{Diag, Diags, Loc};
+use crate::error::{Diag, Diags, Loc, excerpt};
 use crate::text::{self, Encoding};
 
 /// A table: header and rows, with where they came from.
@@ -110,61 +111,300 @@ fn read_csv(file: &str, bytes: &[u8], enc: Encoding) -> Result<Sheet, Diags> {
     if diags.has_errors() { Err(diags) } else { Ok(sheet) }
 }
 
+/// Bounds on what an `.xlsx` may hold. A workbook is a zip of XML parts,
+/// and a file of a few kilobytes can claim, or unpack to, gigabytes: a
+/// shared-strings table announcing 2^31 entries, one cell a gigabyte long,
+/// a cell at XFD1048576 that spans a grid of 17 billion cells. Every claim
+/// is checked against these bounds before anything is allocated for it, so
+/// a workbook is read within bounded memory and time, or refused with the
+/// reason. They are far above any real findings form or self-report
+/// (README, "Limits").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XlsxLimits {
+    /// Parts (files) in the zip.
+    pub parts: usize,
+    /// Bytes of all parts together, unpacked.
+    pub unpacked: u64,
+    /// The longest run of XML from one `<` to the next: a tag, or a tag and
+    /// the text after it (a cell's text, a shared string).
+    pub token: u64,
+    /// Entries in the shared-strings table, announced or present.
+    pub shared_strings: u64,
+    /// Cells of the sheet as held in memory: each row from column A to its
+    /// last value.
+    pub cells: u64,
+    /// Bytes of text in the sheet's cells, a shared string counted at each
+    /// use.
+    pub text: u64,
+}
+
+/// The bounds spotcheck reads `.xlsx` files within.
+pub const XLSX_LIMITS: XlsxLimits = XlsxLimits {
+    parts: 1_000,
+    unpacked: 128 << 20,
+    token: 1 << 20,
+    shared_strings: 1 << 20,
+    cells: 4_000_000,
+    text: 64 << 20,
+};
+
 fn read_xlsx(file: &str, bytes: &[u8], prefer_sheet: Option<&str>) -> Result<Sheet, Diags> {
+    read_xlsx_within(file, bytes, prefer_sheet, &XLSX_LIMITS)
+}
+
+/// Reads a workbook within the given limits.
+pub fn read_xlsx_within(
+    file: &str,
+    bytes: &[u8],
+    prefer_sheet: Option<&str>,
+    lim: &XlsxLimits,
+) -> Result<Sheet, Diags> {
     let err = |m: String| Diags(vec![Diag::error(file, None, m)]);
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| err(format!("not a readable .xlsx workbook: {e}")))?;
+    check_package(bytes, lim).map_err(err)?;
+    let mut wb: Xlsx<Cursor<&[u8]>> =
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| {
+            err(format!("not a readable .xlsx workbook: {}", excerpt(&e.to_string())))
+        })?;
     let names = wb.sheet_names();
     let name = prefer_sheet
         .and_then(|p| names.iter().find(|n| n.as_str() == p).cloned())
         .or_else(|| names.first().cloned())
         .ok_or_else(|| err("the workbook has no worksheet".into()))?;
-    let range = wb.worksheet_range(&name).map_err(|e| err(format!("worksheet {name}: {e}")))?;
-    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let shown = excerpt(&name);
+    let unreadable = |e: calamine::XlsxError| err(format!("worksheet {shown}: {}", excerpt(&e.to_string())));
+    let too_large = |what: String| {
+        err(format!("worksheet {shown} is too large for spotcheck: {what}; split it into smaller files"))
+    };
     let mut sheet = Sheet {
         file: file.to_string(),
-        sheet: Some(name),
+        sheet: Some(name.clone()),
         header: Vec::new(),
         header_row: 1,
         rows: Vec::new(),
     };
-    for (i, r) in range.rows().enumerate() {
-        let number = u64::from(row0) + i as u64 + 1;
-        // Columns before the range's first one are empty.
-        let mut cells = vec![String::new(); col0 as usize];
-        cells.extend(r.iter().map(cell_text));
-        if sheet.header.is_empty() {
-            if cells.iter().any(|c| !c.is_empty()) {
-                sheet.header = cells;
-                sheet.header_row = number;
+    let mut diags = Diags::default();
+    // Cells are streamed and kept by row, so that only cells holding
+    // something take memory: a grid over the used area could be enormous.
+    let mut by_row: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let (mut text, mut cells) = (0u64, 0u64);
+    {
+        let mut reader = wb.worksheet_cells_reader(&name).map_err(unreadable)?;
+        while let Some(c) = reader.next_cell_with_formula_metadata().map_err(unreadable)? {
+            let (r, col) = c.pos;
+            if c.formula.is_some() && c.value == DataRef::Empty {
+                // Some programs save formulas without their results; read as
+                // blank, the figure would be lost without a word.
+                diags.push(sheet.diag(
+                    u64::from(r) + 1,
+                    Some(col as usize),
+                    "a formula without a stored value; open the file in Excel and save it again, or type the value",
+                ));
+                continue;
             }
-        } else if cells.iter().any(|c| !c.is_empty()) {
-            sheet.rows.push(Row { number, cells });
+            let t = cell_text(&c.value);
+            if t.is_empty() {
+                continue;
+            }
+            text += t.len() as u64;
+            cells += 1;
+            if text > lim.text {
+                return Err(too_large(format!("more than {} of text in its cells", size_text(lim.text))));
+            }
+            if cells > lim.cells {
+                return Err(too_large(format!("more than {} cells", lim.cells)));
+            }
+            by_row.entry(r).or_default().push((col, t));
         }
     }
-    if sheet.header.is_empty() {
-        return Err(err(format!(
-            "worksheet {} is empty: expected a header row",
-            sheet.sheet.unwrap_or_default()
+    let span: u64 = by_row.values().map(|v| v.iter().map(|c| u64::from(c.0) + 1).max().unwrap_or(0)).sum();
+    if span > lim.cells {
+        return Err(too_large(format!(
+            "its rows span more than {} cells from column A to their last values",
+            lim.cells
         )));
+    }
+    for (r, values) in by_row {
+        let width = values.iter().map(|c| c.0 as usize + 1).max().unwrap_or(0);
+        let mut row = vec![String::new(); width];
+        for (c, t) in values {
+            row[c as usize] = t;
+        }
+        let number = u64::from(r) + 1;
+        if sheet.header.is_empty() {
+            sheet.header = row;
+            sheet.header_row = number;
+        } else {
+            sheet.rows.push(Row { number, cells: row });
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    if sheet.header.is_empty() {
+        return Err(err(format!("worksheet {shown} is empty: expected a header row")));
     }
     Ok(sheet)
 }
 
+/// Checks the zip and its parts against the limits before the workbook is
+/// opened: the count of parts, their unpacked size (as read, not as the
+/// zip's headers claim: headers can lie), the longest XML token, and the
+/// shared-strings table's announced and actual size.
+fn check_package(bytes: &[u8], lim: &XlsxLimits) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable .xlsx workbook: {}", excerpt(&e.to_string())))?;
+    if zip.len() > lim.parts {
+        return Err(format!("the workbook has {} parts; spotcheck reads at most {}", zip.len(), lim.parts));
+    }
+    let too_big = || {
+        format!("the workbook unpacks to more than {} MiB; spotcheck reads at most that", lim.unpacked >> 20)
+    };
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(|e| {
+            format!("part {} of the workbook cannot be read: {}", i + 1, excerpt(&e.to_string()))
+        })?;
+        let raw_name = part.name().map(|n| n.to_string()).unwrap_or_default();
+        let name = raw_name.replace('\\', "/").to_ascii_lowercase();
+        let shown = excerpt(&raw_name);
+        if part.size() > lim.unpacked - total {
+            return Err(too_big());
+        }
+        let xml = name.ends_with(".xml") || name.ends_with(".rels");
+        // calamine reads `<dir>sharedStrings.xml`, matching names without case.
+        let mut scan = XmlScan::new(name.ends_with("sharedstrings.xml"));
+        loop {
+            let n = part
+                .read(&mut buf)
+                .map_err(|e| format!("part {shown} is damaged: {}", excerpt(&e.to_string())))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > lim.unpacked {
+                return Err(too_big());
+            }
+            if xml {
+                scan.feed(&buf[..n], lim).map_err(|why| format!("part {shown}: {why}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A streaming look at one XML part: how long each token runs and, in the
+/// shared-strings table, how many entries it announces (`uniqueCount`, which
+/// the reader reserves room for) and holds (`<si>`).
+struct XmlScan {
+    shared: bool,
+    run: u64,
+    in_tag: bool,
+    tag: Vec<u8>,
+    strings: u64,
+}
+
+impl XmlScan {
+    fn new(shared: bool) -> XmlScan {
+        XmlScan { shared, run: 0, in_tag: false, tag: Vec::new(), strings: 0 }
+    }
+
+    fn feed(&mut self, chunk: &[u8], lim: &XlsxLimits) -> Result<(), String> {
+        for &b in chunk {
+            if b == b'<' {
+                self.run = 0;
+                self.in_tag = true;
+                self.tag.clear();
+            }
+            self.run += 1;
+            if self.run > lim.token {
+                return Err(format!(
+                    "a tag or text longer than {} (a cell holds at most 32,767 characters)",
+                    size_text(lim.token)
+                ));
+            }
+            if self.in_tag && self.shared {
+                self.tag.push(b);
+            }
+            if b == b'>' && self.in_tag {
+                self.in_tag = false;
+                if self.shared {
+                    self.tag_done(lim)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn tag_done(&mut self, lim: &XlsxLimits) -> Result<(), String> {
+        let body = self.tag.get(1..).unwrap_or(&[]);
+        if body.first().is_some_and(|c| matches!(c, b'/' | b'?' | b'!')) {
+            return Ok(());
+        }
+        let end = body.iter().position(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'));
+        let qname = &body[..end.unwrap_or(body.len())];
+        let local = qname.rsplit(|&c| c == b':').next().unwrap_or(qname);
+        match local {
+            b"si" => {
+                self.strings += 1;
+                if self.strings > lim.shared_strings {
+                    return Err(format!("more than {} shared strings", lim.shared_strings));
+                }
+            }
+            b"sst" => {
+                if let Some(n) = attribute_number(body, b"uniqueCount")
+                    && n > lim.shared_strings
+                {
+                    return Err(format!(
+                        "the shared-strings table announces {n} entries; spotcheck reads at most {}",
+                        lim.shared_strings
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A size for messages: `128 MiB`, or bytes when smaller than a MiB.
+fn size_text(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) { format!("{} MiB", n >> 20) } else { format!("{n} bytes") }
+}
+
+/// The whole number in attribute `name` of a tag, if it holds one (a number
+/// too large for u64 reads as u64::MAX).
+fn attribute_number(tag: &[u8], name: &[u8]) -> Option<u64> {
+    let at = tag.windows(name.len()).position(|w| w == name)?;
+    let rest = tag[at + name.len()..].trim_ascii_start().strip_prefix(b"=")?.trim_ascii_start();
+    let quote = *rest.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let value = &rest[1..];
+    let value = value[..value.iter().position(|&c| c == quote)?].trim_ascii();
+    let digits = value.strip_prefix(b"+").unwrap_or(value);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(std::str::from_utf8(digits).ok()?.parse::<u64>().unwrap_or(u64::MAX))
+}
+
 /// A cell as the text a person would type: whole numbers without ".0",
 /// dates as YYYY-MM-DD.
-fn cell_text(d: &Data) -> String {
+fn cell_text(d: &DataRef<'_>) -> String {
     match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => format!("{f}"),
-        Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        Data::DateTime(dt) => excel_date(dt.as_f64()),
-        Data::DateTimeIso(s) => s.chars().take(10).collect(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#ERROR {e:?}"),
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_string(),
+        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => format!("{f}"),
+        DataRef::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        DataRef::DateTime(dt) => excel_date(dt.as_f64()),
+        DataRef::DateTimeIso(s) => s.chars().take(10).collect(),
+        DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => format!("#ERROR {e:?}"),
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::columns::{self, Role};
 use super::table::Sheet;
-use crate::error::Diags;
+use crate::error::{Diags, excerpt};
 use crate::frame::Frame;
 use crate::sample::select::fisher_yates;
 use crate::sample::stream::Stream;
@@ -19,6 +19,41 @@ pub struct Team {
     pub members: Vec<String>,
     /// County keys the team's members come from.
     pub home: Vec<String>,
+}
+
+/// The longest team id, in characters. A team id names its form files
+/// (`检查表-<team>.xlsx`), and a file name may hold 255 bytes: 40 characters
+/// of up to four bytes each, with the rest of the name, fit on any system.
+pub const MAX_TEAM_ID_CHARS: usize = 40;
+
+/// Why a team id cannot be used, if it cannot: it names form files on
+/// Windows and Linux alike, and it begins form ids that spreadsheets show.
+pub fn team_id_problem(id: &str) -> Option<String> {
+    let n = id.chars().count();
+    if n > MAX_TEAM_ID_CHARS {
+        return Some(format!(
+            "team id `{}` has {n} characters; at most {MAX_TEAM_ID_CHARS} (it names the team's form files)",
+            excerpt(id)
+        ));
+    }
+    // Characters that Windows refuses in file names, path separators, and
+    // the parent step.
+    if id.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|'])
+        || id.contains("..")
+        || id.chars().any(char::is_control)
+    {
+        return Some(format!(
+            "team id `{}` may not contain / \\ : * ? \" < > |, .. or control characters (it names the team's form files)",
+            excerpt(id)
+        ));
+    }
+    if id.starts_with(['=', '+', '-', '@', '\'']) {
+        return Some(format!(
+            "team id `{}` may not begin with = + - @ or ' (a spreadsheet would take it for a formula)",
+            excerpt(id)
+        ));
+    }
+    None
 }
 
 /// Reads `teams.csv`: team id, members, home counties (codes or names,
@@ -59,13 +94,8 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
             diags.push(sheet.diag(row.number, Some(ct), "empty team id"));
             continue;
         }
-        // Team ids name the form files: no path separators or parent steps.
-        if id.contains(['/', '\\']) || id.contains("..") || id.chars().any(char::is_control) {
-            diags.push(sheet.diag(
-                row.number,
-                Some(ct),
-                format!("team id `{id}` may not contain /, \\, .. or control characters"),
-            ));
+        if let Some(why) = team_id_problem(&id) {
+            diags.push(sheet.diag(row.number, Some(ct), why));
             continue;
         }
         if teams.iter().any(|t| t.id == id) {
@@ -83,7 +113,7 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
                 None => diags.push(sheet.diag(
                     row.number,
                     Some(ch),
-                    format!("home county `{h}` is not in the frame"),
+                    format!("home county `{}` is not in the frame", excerpt(&h)),
                 )),
             }
         }
@@ -136,6 +166,18 @@ pub fn assign(
                 county.key, county.name
             ));
         }
+    }
+    // A team from every sampled county would get no village at all.
+    let idle: Vec<&str> = teams
+        .iter()
+        .filter(|t| by_county.keys().all(|&c| t.home.contains(&frame.counties[c].key)))
+        .map(|t| t.id.as_str())
+        .collect();
+    if !idle.is_empty() {
+        return Err(format!(
+            "team {} may check none of the sampled counties: its members come from every one of them; drop the team or change its members",
+            idle.join(", ")
+        ));
     }
     // Ties between teams and between equal counties follow the seed.
     let team_rank: Vec<usize> = {
@@ -260,6 +302,31 @@ mod tests {
         let (mx, mn) = (a.loads.iter().max().unwrap(), a.loads.iter().min().unwrap());
         assert!(mx - mn <= tolerance, "{:?} (tolerance {tolerance})", a.loads);
         assert_eq!(a.loads.iter().sum::<u64>(), total);
+    }
+
+    #[test]
+    fn a_team_from_every_county_is_named() {
+        let f = frame();
+        let jobs: Vec<Job> = (0..f.villages.len())
+            .map(|v| Job { village: v, county: f.villages[v].county, weight: 1 })
+            .collect();
+        let teams = [team("1", &["C0"]), team("2", &["C1"]), team("local", &["C0", "C1", "C2", "C3"])];
+        let err = assign(&teams, &jobs, &f, 1, &mut Stream::new([3; 32])).unwrap_err();
+        assert!(err.contains("team local may check none"), "{err}");
+    }
+
+    #[test]
+    fn team_ids_fit_file_names_and_spreadsheets() {
+        assert_eq!(team_id_problem("第一组"), None);
+        assert_eq!(team_id_problem(&"组".repeat(MAX_TEAM_ID_CHARS)), None);
+        assert!(team_id_problem(&"组".repeat(MAX_TEAM_ID_CHARS + 1)).is_some());
+        for bad in [
+            "a/b", "a\\b", "a:b", "a*", "a?", "a\"b", "<a>", "a|b", "..", "a\u{7}", "=a", "+a", "-a", "@a",
+            "'a",
+        ] {
+            assert!(team_id_problem(bad).is_some(), "{bad}");
+        }
+        assert_eq!(team_id_problem("a-b"), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Cell values by field kind: counts, amounts in yuan, yes/no, dates, text,
 //! as inspectors and county clerks type them.
 
-use crate::rules::Kind;
+use crate::error::excerpt;
+use crate::rules::{Field, FieldLevel, Kind};
 
 /// A parsed value.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,50 +30,110 @@ impl Value {
 
 /// Parses `raw` (already trimmed, non-empty) as `kind`.
 pub fn parse(kind: Kind, raw: &str) -> Result<Value, String> {
+    let q = excerpt(raw);
     match kind {
         Kind::Count => {
             if let Some(rest) = raw.strip_prefix('-')
                 && rest.parse::<u64>().is_ok()
             {
-                return Err(format!("`{raw}` is negative; counts are 0 or more"));
+                return Err(format!("`{q}` is negative; counts are 0 or more"));
             }
-            raw.parse::<u64>().map(Value::Count).map_err(|_| format!("`{raw}` is not a whole number"))
+            raw.parse::<u64>().map(Value::Count).map_err(|_| {
+                if raw.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("`{q}` is too large")
+                } else {
+                    format!("`{q}` is not a whole number")
+                }
+            })
         }
         Kind::Amount => parse_amount(raw).map(Value::Amount),
         Kind::YesNo => match raw.to_lowercase().as_str() {
             "是" | "有" | "yes" | "y" | "1" | "true" | "√" => Ok(Value::YesNo(true)),
             "否" | "无" | "no" | "n" | "0" | "false" | "×" => Ok(Value::YesNo(false)),
-            _ => Err(format!("`{raw}` is not 是 or 否")),
+            _ => Err(format!("`{q}` is not 是 or 否")),
         },
         Kind::Date => parse_date(raw).map(Value::Date),
         Kind::Text => Ok(Value::Text(raw.to_string())),
     }
 }
 
+/// Whether a parsed count or amount is plausible for its field: at most
+/// the field's `max` (or the default for its kind and level), and, when the
+/// rules set `max_per_size`, at most `factor` × the row's value of that
+/// frame size column. `size` gives that value for the row's village (or
+/// county). Returns why not.
+pub fn plausible(
+    field: &Field,
+    raw: &str,
+    v: &Value,
+    size: &dyn Fn(&str) -> Option<u64>,
+) -> Result<(), String> {
+    let x = match v {
+        Value::Count(n) => *n as f64,
+        Value::Amount(fen) => *fen as f64 / 100.0,
+        _ => return Ok(()),
+    };
+    let level = if field.level == FieldLevel::County { "county" } else { "village" };
+    let shown = excerpt(raw);
+    if let Some((max, from_rules)) = field.max_value()
+        && x > max
+    {
+        return Err(if from_rules {
+            format!("{shown} is more than {}, the most the rules allow (`max`); check the figure", num(max))
+        } else {
+            format!(
+                "{shown} is more than {}, the most a {level}-level {} may be unless the rules' [[field]] sets `max`; check the figure",
+                num(max),
+                field.kind.name()
+            )
+        });
+    }
+    if let Some(p) = &field.max_per_size
+        && let Some(s) = size(&p.size)
+    {
+        let limit = p.factor * s as f64;
+        if x > limit * (1.0 + 1e-12) {
+            return Err(format!(
+                "{shown} is more than {} × the {level}'s {} ({s}) = {}, the most the rules allow (`max_per_size`); check the figure",
+                p.factor,
+                p.size,
+                num(limit)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A count or yuan amount for messages: whole numbers without decimals.
+fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x:.2}") }
+}
+
 /// Yuan with at most two decimals, as fen.
 fn parse_amount(raw: &str) -> Result<u64, String> {
+    let q = excerpt(raw);
     let t = raw.trim_end_matches('元');
     if t.starts_with('-') {
-        return Err(format!("`{raw}` is negative; amounts are 0 or more"));
+        return Err(format!("`{q}` is negative; amounts are 0 or more"));
     }
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     if !digits(int) || !(frac.is_empty() || digits(frac)) {
-        return Err(format!("`{raw}` is not an amount in yuan"));
+        return Err(format!("`{q}` is not an amount in yuan"));
     }
     if frac.len() > 2 {
-        return Err(format!("`{raw}` has more than two decimals (fen)"));
+        return Err(format!("`{q}` has more than two decimals (fen)"));
     }
-    let yuan: u64 = int.parse().map_err(|_| format!("`{raw}` is too large"))?;
+    let yuan: u64 = int.parse().map_err(|_| format!("`{q}` is too large"))?;
     let fen: u64 = format!("{frac:0<2}").parse().unwrap_or(0);
-    yuan.checked_mul(100).and_then(|v| v.checked_add(fen)).ok_or(format!("`{raw}` is too large"))
+    yuan.checked_mul(100).and_then(|v| v.checked_add(fen)).ok_or(format!("`{q}` is too large"))
 }
 
 /// YYYY-MM-DD, also with / or . or 年月日.
 pub fn parse_date(raw: &str) -> Result<String, String> {
     let norm: String = raw.replace(['/', '.', '年', '月'], "-").trim_end_matches('日').to_string();
     let parts: Vec<&str> = norm.split('-').collect();
-    let bad = || format!("`{raw}` is not a date like 2009-02-15");
+    let bad = || format!("`{}` is not a date like 2009-02-15", excerpt(raw));
     if parts.len() != 3 {
         return Err(bad());
     }
@@ -104,5 +165,35 @@ mod tests {
         assert_eq!(parse(Kind::YesNo, "是"), Ok(Value::YesNo(true)));
         assert_eq!(parse(Kind::Date, "2009年2月9日"), Ok(Value::Date("2009-02-09".into())));
         assert!(parse(Kind::Date, "2009-02-30").is_err());
+    }
+
+    #[test]
+    fn plausible_figures() {
+        let (rules, d) = crate::rules::parse(
+            "r.toml",
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rules/ok/minimal.toml"))
+                .unwrap()
+                .replace("township = \"township\"\n", "township = \"township\"\nsizes = [\"population\"]\n")
+                .replace(
+                    "[[stage]]",
+                    "[[field]]\nid = \"births\"\nname = \"出生\"\nkind = \"count\"\nmax_per_size = { size = \"population\", factor = 0.1 }\n\n[[field]]\nid = \"spent\"\nname = \"投入\"\nkind = \"amount\"\nlevel = \"county\"\nmax = 5000\n\n[[stage]]",
+                ),
+        );
+        assert!(!d.has_errors(), "{d}");
+        let rules = rules.unwrap();
+        let (births, spent) = (&rules.inspection.fields[0], &rules.inspection.fields[1]);
+        let size = |col: &str| (col == "population").then_some(1000);
+        let check = |f, raw: &str, kind| plausible(f, raw, &parse(kind, raw).unwrap(), &size);
+        assert!(check(births, "100", Kind::Count).is_ok());
+        assert!(
+            check(births, "101", Kind::Count)
+                .unwrap_err()
+                .contains("0.1 × the village's population (1000) = 100")
+        );
+        assert!(check(births, "1000001", Kind::Count).unwrap_err().contains("more than 1000000"));
+        assert!(check(spent, "5000.00", Kind::Amount).is_ok());
+        assert!(check(spent, "5000.01", Kind::Amount).unwrap_err().contains("`max`"));
+        // Without a size the per-size limit cannot apply; the maximum still does.
+        assert!(plausible(births, "500", &Value::Count(500), &|_| None).is_ok());
     }
 }

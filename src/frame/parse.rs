@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use super::{Area, Frame, FrameSchema, Village};
-use crate::error::{Diag, Diags};
+use crate::error::{Diag, Diags, excerpt};
 
 /// Header matching ignores case and all white space (including the
 /// ideographic space Excel users type), so `Women 15-49` equals `women15-49`.
@@ -98,8 +98,6 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let mut township_ix: FxHashMap<String, usize> = FxHashMap::default();
     // For the "last row is the sum of the others" check.
     let mut sums = vec![0u128; nsizes];
-    let mut last_line = 0u64;
-    let mut last_data_line = 0u64;
     let mut rows = 0u64;
     let mut sizes_row = vec![0u64; nsizes];
     let mut tkey_buf = String::new();
@@ -140,7 +138,6 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             continue;
         }
         rows += 1;
-        last_data_line = line;
         let cell = |c: Option<usize>| c.and_then(|i| cells.get(i)).map_or("", |r| &all[r.clone()]);
         let (code, name, county, township) = (cell(c_code), cell(c_name), cell(c_county), cell(c_township));
 
@@ -171,7 +168,8 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 file,
                 line,
                 format!(
-                    "village code `{code}` looks like Excel scientific notation; format the code column as text and export again"
+                    "village code `{}` looks like Excel scientific notation; format the code column as text and export again",
+                    excerpt(code)
                 ),
             ));
             row_ok = false;
@@ -199,7 +197,12 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                     diags.push(Diag::at_line(
                         file,
                         line,
-                        format!("county code {ckey} is named `{county}` here but `{}` earlier", known.name),
+                        format!(
+                            "county code {} is named `{}` here but `{}` earlier",
+                            excerpt(ckey),
+                            excerpt(county),
+                            excerpt(&known.name)
+                        ),
                     ));
                 }
                 ci
@@ -231,8 +234,11 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                         file,
                         line,
                         format!(
-                            "township {tkey} ({township}) is under county {} here but under county {} earlier; a township belongs to one county",
-                            frame.counties[ci].key, frame.counties[known.parent].key
+                            "township {} ({}) is under county {} here but under county {} earlier; a township belongs to one county",
+                            excerpt(tkey),
+                            excerpt(township),
+                            excerpt(&frame.counties[ci].key),
+                            excerpt(&frame.counties[known.parent].key)
                         ),
                     ));
                 } else if c_tcode.is_some() && known.name != township && !township.is_empty() {
@@ -240,8 +246,10 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                         file,
                         line,
                         format!(
-                            "township code {tkey} is named `{township}` here but `{}` earlier",
-                            known.name
+                            "township code {} is named `{}` here but `{}` earlier",
+                            excerpt(tkey),
+                            excerpt(township),
+                            excerpt(&known.name)
                         ),
                     ));
                 }
@@ -259,26 +267,62 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         for (k, v) in sizes_row.iter().enumerate() {
             sums[k] += u128::from(*v);
         }
-        last_line = line;
         let (code, name) = (frame.intern(code), frame.intern(name));
         frame.villages.push(Village { code, name, county: ci, township: ti, line });
         frame.sizes.extend_from_slice(&sizes_row);
     }
 
-    // A last row equal to the sum of all the others is a totals row whose
-    // label cells were filled with something innocent. Three villages before
-    // it, so that 10 + 20 = 30 is not taken for a total.
-    if frame.villages.len() >= 4 && last_line == last_data_line && nsizes > 0 {
-        let last = frame.villages.len() - 1;
-        let is_sum = (0..nsizes)
-            .all(|k| sums[k] - u128::from(frame.size(last, k)) == u128::from(frame.size(last, k)))
-            && (0..nsizes).any(|k| frame.size(last, k) > 0);
-        if is_sum {
-            diags.push(Diag::at_line(
-                file,
-                last_line,
-                "the last row equals the sum of all other rows in every size column; it looks like a totals row",
-            ));
+    // A row equal to the sum of all the others is a totals row whose label
+    // cells were filled with something innocent (a numeric code, real
+    // names), wherever it stands. Columns the row leaves at 0 are not
+    // compared: a totals row may sum only some of them. At least three other
+    // villages, so that 10 + 20 = 30 is not taken for a total.
+    if frame.villages.len() >= 4 && nsizes > 0 {
+        for v in 0..frame.villages.len() {
+            let (mut equal, mut differ) = (false, false);
+            for (k, total) in sums.iter().enumerate() {
+                let x = u128::from(frame.size(v, k));
+                if x > 0 {
+                    if 2 * x == *total { equal = true } else { differ = true }
+                }
+            }
+            if equal && !differ {
+                diags.push(Diag::at_line(
+                    file,
+                    frame.villages[v].line,
+                    "this row equals the sum of all other rows in every size column it fills; it looks like a totals row",
+                ));
+            }
+        }
+    }
+    // A subtotal row often carries its county's or township's own code.
+    if c_ccode.is_some() || c_tcode.is_some() {
+        let areas: FxHashMap<&str, (&str, &Area)> = frame
+            .counties
+            .iter()
+            .filter(|_| c_ccode.is_some())
+            .map(|a| (a.key.as_str(), ("county", a)))
+            .chain(
+                frame
+                    .townships
+                    .iter()
+                    .filter(|_| c_tcode.is_some())
+                    .map(|a| (a.key.as_str(), ("township", a))),
+            )
+            .collect();
+        for v in &frame.villages {
+            let code = frame.text(v.code);
+            if let Some((what, area)) = areas.get(code) {
+                diags.push(Diag::at_line(
+                    file,
+                    v.line,
+                    format!(
+                        "village code {} is the code of {what} {} too; a frame lists villages only, not totals of a {what}",
+                        excerpt(code),
+                        excerpt(&area.name)
+                    ),
+                ));
+            }
         }
     }
     if rows == 0 && diags.is_empty() {
@@ -333,10 +377,13 @@ fn report_duplicates(file: &str, frame: &Frame, diags: &mut Diags) {
         let msg = if first.township != b.township {
             format!(
                 "village {} is listed under two townships: {} here and {} on line {}",
-                code, frame.townships[b.township].key, frame.townships[first.township].key, first.line
+                excerpt(code),
+                excerpt(&frame.townships[b.township].key),
+                excerpt(&frame.townships[first.township].key),
+                first.line
             )
         } else {
-            format!("duplicate village code {code} (also on line {})", first.line)
+            format!("duplicate village code {} (also on line {})", excerpt(code), first.line)
         };
         diags.push(Diag::at_line(file, b.line, msg));
     }
@@ -360,12 +407,12 @@ fn parse_size(raw: &str) -> Result<u64, String> {
         return Ok(v);
     }
     if raw.starts_with('-') && raw[1..].parse::<u64>().is_ok() {
-        return Err(format!("negative size {raw}; sizes count people or households and are ≥ 0"));
+        return Err(format!("negative size {}; sizes count people or households and are ≥ 0", excerpt(raw)));
     }
     if raw.contains(',') && raw.replace(',', "").parse::<u64>().is_ok() {
-        return Err(format!("`{raw}` has a thousands separator; write the number without it"));
+        return Err(format!("`{}` has a thousands separator; write the number without it", excerpt(raw)));
     }
-    Err(format!("`{raw}` is not a whole number"))
+    Err(format!("`{}` is not a whole number", excerpt(raw)))
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> Diag {
@@ -417,7 +464,12 @@ fn map_headers(
             diags.push(Diag::at_line(
                 file,
                 line,
-                format!("duplicate header `{h}` in column {} (same as column {})", i + 1, first + 1),
+                format!(
+                    "duplicate header `{}` in column {} (same as column {})",
+                    excerpt(h),
+                    i + 1,
+                    first + 1
+                ),
             ));
             roles.push(Role::Extra);
             continue;
@@ -430,7 +482,12 @@ fn map_headers(
                 diags.push(Diag::at_line(
                     file,
                     line,
-                    format!("unknown header `{h}` in column {} (expected: {})", i + 1, expected.join(", ")),
+                    format!(
+                        "unknown header `{}` in column {} (expected: {})",
+                        excerpt(h),
+                        i + 1,
+                        expected.join(", ")
+                    ),
                 ));
                 roles.push(Role::Extra);
             }

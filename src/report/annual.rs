@@ -8,6 +8,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, FormatB
 use super::points;
 use crate::annual::compute::Row;
 use crate::annual::rules::AnnualRules;
+use crate::cell;
 use crate::score::card::Card;
 
 /// The language of headings.
@@ -95,31 +96,22 @@ fn ordered(rows: &[Row]) -> Vec<&Row> {
 }
 
 pub fn csv(rules: &AnnualRules, rows: &[Row], lang: Lang) -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        if let Some(note) = provisional_note(rows, lang) {
-            w.write_record([note]).expect("write to memory");
-        }
-        w.write_record(headers_for(rules, rows, lang)).expect("write to memory");
-        for r in ordered(rows) {
-            w.write_record(cells_for(r, rows, lang)).expect("write to memory");
-        }
-        w.flush().expect("write to memory");
-    }
-    out
+    let note = provisional_note(rows, lang).map(|n| vec![n]);
+    let table = std::iter::once(headers_for(rules, rows, lang))
+        .chain(ordered(rows).into_iter().map(|r| cells_for(r, rows, lang)));
+    cell::excel_csv(note.into_iter().chain(table))
 }
 
 pub fn markdown(rules: &AnnualRules, rows: &[Row], cards: &[Card], lang: Lang) -> Vec<u8> {
     let h = headers_for(rules, rows, lang);
-    let mut s = format!("# {}\n\n", rules.name);
+    let mut s = format!("# {}\n\n", cell::markdown(&rules.name));
     if let Some(note) = provisional_note(rows, lang) {
-        s.push_str(&format!("**{note}**\n\n"));
+        s.push_str(&format!("**{}**\n\n", cell::markdown(&note)));
     }
+    let h: Vec<String> = h.iter().map(|x| cell::markdown(x)).collect();
     s.push_str(&format!("| {} |\n|{}\n", h.join(" | "), "---|".repeat(h.len())));
     for r in ordered(rows) {
-        let row: Vec<String> =
-            cells_for(r, rows, lang).iter().map(|c| c.replace('|', "/").replace('\n', " ")).collect();
+        let row: Vec<String> = cells_for(r, rows, lang).iter().map(|c| cell::markdown(c)).collect();
         s.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     s.push_str(&format!("\n## {}\n\n", t(lang, "核实情况", "Reported and verified")));
@@ -159,13 +151,14 @@ fn verified_table_md(cards: &[Card], lang: Lang) -> String {
         t(lang, "核实估计（95%区间）", "verified (95% interval)")
     );
     for (code, name, field, rep, ver, lo, hi) in key_figures(cards) {
+        let (code, name, field) = (cell::markdown(&code), cell::markdown(&name), cell::markdown(&field));
         s.push_str(&format!("| {code} | {name} | {field} | {rep:.0} | {ver:.0} ({lo:.0}–{hi:.0}) |\n"));
     }
     s
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    cell::html(s)
 }
 
 fn grade_colour(rules: &AnnualRules, r: &Row) -> &'static str {

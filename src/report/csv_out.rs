@@ -8,15 +8,7 @@ pub struct Csv;
 pub struct SummaryCsv;
 
 fn bom_csv(rows: Vec<Vec<String>>) -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        for r in rows {
-            w.write_record(&r).expect("write to memory");
-        }
-        w.flush().expect("write to memory");
-    }
-    out
+    crate::cell::excel_csv(rows)
 }
 
 /// Whether a card is final, or provisional while findings are missing.

@@ -2,6 +2,7 @@
 //! deductions and vetoes.
 
 use super::{Render, points};
+use crate::cell::markdown as md;
 use crate::score::card::Card;
 
 pub struct Markdown;
@@ -17,15 +18,15 @@ impl Render for Markdown {
         if !open.is_empty() {
             s.push_str(&format!(
                 "**临时结果 PROVISIONAL**: 以下县有样本村尚无检查结果 (sampled villages without findings): {}\n\n",
-                open.join(", ")
+                md(&open.join(", "))
             ));
         }
         s.push_str("| 县代码 | 县 | 得分 | 满分 | 一票否决 | 状态 |\n|---|---|---:|---:|---|---|\n");
         for c in cards {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
-                c.code,
-                c.name,
+                md(&c.code),
+                md(&c.name),
                 points(c.total),
                 points(c.max),
                 if c.vetoes.is_empty() { "—".to_string() } else { "否决".to_string() },
@@ -35,8 +36,8 @@ impl Render for Markdown {
         for c in cards {
             s.push_str(&format!(
                 "\n## {} {}{}\n\n",
-                c.code,
-                c.name,
+                md(&c.code),
+                md(&c.name),
                 if c.provisional { " (临时结果 provisional)" } else { "" }
             ));
             s.push_str(
@@ -58,26 +59,26 @@ impl Render for Markdown {
                 });
                 s.push_str(&format!(
                     "| {} {} | {} | {} | {} | {figures} | {} |\n",
-                    r.id,
-                    r.name,
-                    r.activity,
+                    md(&r.id),
+                    md(&r.name),
+                    md(&r.activity),
                     points(r.max),
                     points(r.total()),
-                    trail.join("; ").replace('|', "/")
+                    md(&trail.join("; "))
                 ));
             }
             s.push_str("\n| 活动 | 得分 | 满分 |\n|---|---:|---:|\n");
             for (a, got, max) in &c.activities {
-                s.push_str(&format!("| {a} | {} | {} |\n", points(*got), points(*max)));
+                s.push_str(&format!("| {} | {} | {} |\n", md(a), points(*got), points(*max)));
             }
             s.push_str(&format!("\n**总分 {} / {}**\n", points(c.total), points(c.max)));
             for v in &c.vetoes {
-                s.push_str(&format!("\n**一票否决**: {v}\n"));
+                s.push_str(&format!("\n**一票否决**: {}\n", md(v)));
             }
             if !c.measures.missing_findings.is_empty() {
                 s.push_str(&format!(
                     "\n缺少检查结果的样本村 (missing findings): {}\n",
-                    c.measures.missing_findings.join(", ")
+                    md(&c.measures.missing_findings.join(", "))
                 ));
             }
         }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::reader::{Reader, Table};
-use crate::error::{Diag, Loc};
+use crate::error::{Diag, Loc, excerpt};
 use crate::frame::FrameSchema;
 
 /// What a field holds.
@@ -67,7 +67,41 @@ pub struct Field {
     /// Teams must fill it in.
     pub required: bool,
     pub hint: String,
+    /// The largest plausible value in one row (`max`); without it, the
+    /// default of [`Field::max_value`].
+    pub max: Option<f64>,
+    /// At most `factor` × the row's value of a frame size column
+    /// (`max_per_size`): births at most 0.1 × 人口.
+    pub max_per_size: Option<PerSize>,
     pub loc: Loc,
+}
+
+/// `max_per_size = { size = "人口", factor = 0.1 }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerSize {
+    pub size: String,
+    pub factor: f64,
+}
+
+/// The largest value a count or amount may have in one row when the rules
+/// set no `max`: far above any real village or county, so that only an
+/// absurd figure (a typo, 18446744073709551615 births) is refused.
+pub const DEFAULT_MAX: [(Kind, FieldLevel, f64); 4] = [
+    (Kind::Count, FieldLevel::Village, 1e6),
+    (Kind::Count, FieldLevel::County, 1e8),
+    (Kind::Amount, FieldLevel::Village, 1e9),
+    (Kind::Amount, FieldLevel::County, 1e11),
+];
+
+impl Field {
+    /// The largest value one row may hold, and whether the rules set it:
+    /// `max`, or [`DEFAULT_MAX`] for counts and amounts.
+    pub fn max_value(&self) -> Option<(f64, bool)> {
+        if let Some(m) = self.max {
+            return Some((m, true));
+        }
+        DEFAULT_MAX.iter().find(|d| d.0 == self.kind && d.1 == self.level).map(|d| (d.2, false))
+    }
 }
 
 /// A comparison between sums of fields and numbers, e.g.
@@ -186,7 +220,8 @@ impl Inspection {
     }
 }
 
-const FIELD: &[&str] = &["id", "name", "unit", "level", "kind", "reported", "required", "hint", "basis"];
+const FIELD: &[&str] =
+    &["id", "name", "unit", "level", "kind", "reported", "required", "hint", "basis", "max", "max_per_size"];
 const CONSTRAINT: &[&str] = &["rule", "message"];
 const EXTENSION: &[&str] = &["county", "until", "reason"];
 const POLICY: &[&str] = &["id", "name", "amount", "per", "field", "basis"];
@@ -232,6 +267,7 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
         };
         let reported = r.boolean(t, "reported").is_none_or(|v| v.0);
         let required = r.boolean(t, "required").is_none_or(|v| v.0);
+        let (max, max_per_size) = read_limits(r, t, kind, frame);
         let Some((id, id_loc)) = id else { continue };
         if id.is_empty()
             || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -249,7 +285,19 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
             continue;
         }
         if let (Some(level), Some(kind)) = (level, kind) {
-            ins.fields.push(Field { id, name, unit, level, kind, reported, required, hint, loc });
+            ins.fields.push(Field {
+                id,
+                name,
+                unit,
+                level,
+                kind,
+                reported,
+                required,
+                hint,
+                max,
+                max_per_size,
+                loc,
+            });
         }
     }
     for t in r.tables(top, "constraint", "constraint") {
@@ -266,11 +314,19 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
                     r.diags.push(Diag::error(
                         &r.file,
                         Some(loc),
-                        format!("constraint `{text}` names unknown field(s): {}", unknown.join(", ")),
+                        format!(
+                            "constraint `{}` names unknown field(s): {}",
+                            excerpt(&text),
+                            unknown.join(", ")
+                        ),
                     ));
                 }
             }
-            Err(why) => r.diags.push(Diag::error(&r.file, Some(loc), format!("constraint `{text}`: {why}"))),
+            Err(why) => r.diags.push(Diag::error(
+                &r.file,
+                Some(loc),
+                format!("constraint `{}`: {why}", excerpt(&text)),
+            )),
         }
     }
     for t in r.tables(top, "policy", "policy") {
@@ -347,6 +403,51 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
         }
     }
     ins
+}
+
+/// A field's `max` and `max_per_size`, for counts and amounts only.
+fn read_limits(
+    r: &mut Reader<'_>,
+    t: Table<'_, '_>,
+    kind: Option<Kind>,
+    frame: &FrameSchema,
+) -> (Option<f64>, Option<PerSize>) {
+    let numeric = matches!(kind, Some(Kind::Count | Kind::Amount));
+    let here = |r: &Reader<'_>, key: &str| r.get(t, key).map(|v| v.span());
+    let mut max = r.rate_or_number(t, "max", false);
+    if let Some(span) = here(r, "max") {
+        if !numeric && kind.is_some() {
+            r.err_at(span, "`max` applies to count and amount fields only");
+            max = None;
+        } else if max.is_some_and(|m| m < 0.0) {
+            r.err_at(span, "`max` must be 0 or more");
+            max = None;
+        }
+    }
+    let mut per = None;
+    if let Some(span) = here(r, "max_per_size")
+        && let Some(pt) = r.table(t, "max_per_size", "field.max_per_size", false)
+    {
+        r.known_keys(pt, &["size", "factor"]);
+        let size = r.string(pt, "size", true);
+        let factor = r.rate_or_number(pt, "factor", true);
+        if !numeric && kind.is_some() {
+            r.err_at(span.clone(), "`max_per_size` applies to count and amount fields only");
+        } else if let (Some((size, sl)), Some(factor)) = (size, factor) {
+            if frame.size_index(&size).is_none() {
+                r.diags.push(Diag::error(
+                    &r.file,
+                    Some(sl),
+                    format!("size column `{}` is not among [frame] sizes", excerpt(&size)),
+                ));
+            } else if factor <= 0.0 {
+                r.err_at(span, "`factor` in `max_per_size` must be more than 0");
+            } else {
+                per = Some(PerSize { size, factor });
+            }
+        }
+    }
+    (max, per)
 }
 
 /// One side of a constraint: signed terms.

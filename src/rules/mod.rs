@@ -45,6 +45,18 @@ pub fn load(path: &Path, display: &str) -> Result<Rules> {
             ));
             continue;
         }
+        // Read as a list, the rules would give their own lines as codes.
+        let is_rules = std::fs::canonicalize(base.join(&file.path))
+            .ok()
+            .is_some_and(|p| std::fs::canonicalize(path).is_ok_and(|r| r == p));
+        if is_rules {
+            diags.push(Diag::error(
+                &rules.file,
+                Some(file.loc),
+                format!("`{}` is the rules file itself; a list file holds codes, one a row", file.path),
+            ));
+            continue;
+        }
         let shown = display_base.join(&file.path).to_string_lossy().replace('\\', "/");
         match std::fs::read(base.join(&file.path)) {
             Ok(bytes) => match parse_code_list(&shown, &bytes) {

@@ -4,7 +4,7 @@
 use super::Rules;
 use super::inspection::Kind;
 use super::reader::{Reader, Table};
-use crate::error::{Diag, Loc};
+use crate::error::{Diag, Loc, excerpt};
 use crate::score::expr::Expr;
 use toml::de::DeValue;
 
@@ -380,9 +380,11 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
                     });
                 }
             }
-            Err(why) => {
-                r.diags.push(Diag::error(&r.file, Some(wl), format!("veto condition `{text}`: {why}")))
-            }
+            Err(why) => r.diags.push(Diag::error(
+                &r.file,
+                Some(wl),
+                format!("veto condition `{}`: {why}", excerpt(&text)),
+            )),
         }
     }
     s
@@ -445,7 +447,11 @@ fn read_kind(r: &mut Reader<'_>, t: Table<'_, '_>) -> Option<IndicatorKind> {
             match Expr::parse(&text) {
                 Ok(expr) => IndicatorKind::Formula { expr, text },
                 Err(why) => {
-                    r.diags.push(Diag::error(&r.file, Some(fl), format!("formula `{text}`: {why}")));
+                    r.diags.push(Diag::error(
+                        &r.file,
+                        Some(fl),
+                        format!("formula `{}`: {why}", excerpt(&text)),
+                    ));
                     return None;
                 }
             }

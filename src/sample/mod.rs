@@ -17,7 +17,13 @@ pub use stream::{SeedPolicy, normalize_seed};
 
 /// Names the algorithm in `draw.toml`; changes whenever any selection rule,
 /// stream derivation or output format in SAMPLING.md changes.
-pub const ALGORITHM: &str = "spotcheck-draw-v1";
+pub const ALGORITHM: &str = "spotcheck-draw-v2";
+
+/// The algorithms `verify` re-derives, with how each writes the text fields
+/// of `sample.csv`: v1 as they are, v2 defused for spreadsheets (SAMPLING.md
+/// §11). The selection is the same in both.
+pub const ALGORITHMS: [(&str, table::TextFields); 2] =
+    [("spotcheck-draw-v1", table::TextFields::AsIs), (ALGORITHM, table::TextFields::Defused)];
 
 use crate::error::{Diags, Result};
 use crate::frame::Frame;
@@ -34,12 +40,23 @@ pub fn check(rules: &Rules, frame: &Frame) -> Result<Diags> {
 
 /// Draws the sample for a normalised seed and renders `sample.csv`.
 pub fn derive(rules: &Rules, frame: &Frame, seed: &str) -> Result<(Sample, Vec<u8>)> {
+    derive_as(rules, frame, seed, table::TextFields::Defused)
+}
+
+/// As [`derive`], writing the text fields as an algorithm of [`ALGORITHMS`]
+/// did.
+pub fn derive_as(
+    rules: &Rules,
+    frame: &Frame,
+    seed: &str,
+    text: table::TextFields,
+) -> Result<(Sample, Vec<u8>)> {
     let pop = Population::new(frame, &excluded_codes(rules));
     let (design, diags) = Design::prepare(rules, &pop);
     let Some(design) = design else {
         return Err(crate::Error::Invalid(diags.sorted()));
     };
     let sample = design.draw(&pop, seed);
-    let bytes = table::to_csv(&sample, &pop);
+    let bytes = table::to_csv(&sample, &pop, text);
     Ok((sample, bytes))
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::design::Sample;
+use crate::cell;
 use crate::frame::tree::Population;
 
 /// Digits after the decimal point for probabilities.
@@ -21,8 +22,22 @@ pub fn header(sample: &Sample) -> Vec<String> {
     h
 }
 
+/// How `sample.csv` writes its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFields {
+    /// As they are (algorithm v1).
+    AsIs,
+    /// A field beginning with `=`, `+`, `-`, `@`, tab, CR or `'` (and not a
+    /// number) gets a `'` in front, so a spreadsheet shows it as text.
+    Defused,
+}
+
 /// Renders the sample as the bytes of `sample.csv`.
-pub fn to_csv(sample: &Sample, pop: &Population<'_>) -> Vec<u8> {
+pub fn to_csv(sample: &Sample, pop: &Population<'_>, text: TextFields) -> Vec<u8> {
+    let field = |s: &str| match text {
+        TextFields::AsIs => s.to_string(),
+        TextFields::Defused => cell::defuse(s).into_owned(),
+    };
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut out);
@@ -33,8 +48,8 @@ pub fn to_csv(sample: &Sample, pop: &Population<'_>) -> Vec<u8> {
             let v = &f.villages[d.village];
             let (c, t) = (&f.counties[v.county], &f.townships[v.township]);
             let texts = [f.code(d.village), f.name(d.village), &c.key, &c.name, &t.key, &t.name, &d.stratum];
-            for field in texts {
-                w.write_field(field).expect("write to memory");
+            for t in texts {
+                w.write_field(field(t)).expect("write to memory");
             }
             w.write_field(d.order.to_string()).expect("write to memory");
             for p in d.stage_pi.iter().chain([&d.pi]) {

@@ -30,6 +30,21 @@ pub enum BinOp {
     Or,
 }
 
+/// The deepest a formula may nest: each parenthesis, function call, and
+/// `-` or `NOT` before a term opens a level (SCORING.md §4). Parsing and
+/// evaluation recurse once per level; a limit keeps a hostile rules file
+/// from exhausting the stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// The most tokens (numbers, names, operators, parentheses, commas) a
+/// formula may have. A long chain such as `a + a + … + a` nests by one
+/// level per operator when evaluated; this bounds it.
+pub const MAX_TOKENS: usize = 1_000;
+
+fn too_deep() -> String {
+    format!("the formula nests more than {MAX_DEPTH} levels deep (parentheses, functions, - and NOT)")
+}
+
 const FUNCTIONS: [(&str, usize, usize); 6] =
     [("IF", 3, 3), ("MIN", 1, 64), ("MAX", 1, 64), ("ABS", 1, 1), ("ROUND", 1, 2), ("DIV", 3, 3)];
 
@@ -47,7 +62,23 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
     let mut out = Vec::new();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
+    let mut open = 0usize;
     while i < chars.len() {
+        // Deep parentheses are named as such, even in a formula that is
+        // also too long.
+        match chars[i] {
+            '(' => open += 1,
+            ')' => open = open.saturating_sub(1),
+            _ => {}
+        }
+        if open > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        if out.len() >= MAX_TOKENS {
+            return Err(format!(
+                "the formula is longer than {MAX_TOKENS} numbers, names, operators and parentheses"
+            ));
+        }
         let c = chars[i];
         if c.is_whitespace() {
             i += 1;
@@ -57,7 +88,9 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
                 i += 1;
             }
             let text: String = chars[start..i].iter().collect();
-            out.push(Tok::Num(text.parse().map_err(|_| format!("`{text}` is not a number"))?));
+            out.push(Tok::Num(
+                text.parse().map_err(|_| format!("`{}` is not a number", crate::error::excerpt(&text)))?,
+            ));
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
             while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
@@ -93,9 +126,19 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
+    /// Opens a level of nesting; refused beyond [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.at)
     }
@@ -170,13 +213,13 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
-        if matches!(self.peek(), Some(Tok::Op("-"))) {
+        let neg = matches!(self.peek(), Some(Tok::Op("-")));
+        if neg || self.keyword("NOT") {
             self.at += 1;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
-        }
-        if self.keyword("NOT") {
-            self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.enter()?;
+            let inner = Box::new(self.unary()?);
+            self.depth -= 1;
+            return Ok(if neg { Expr::Neg(inner) } else { Expr::Not(inner) });
         }
         self.primary()
     }
@@ -185,7 +228,9 @@ impl Parser {
         match self.next() {
             Some(Tok::Num(n)) => Ok(Expr::Num(n)),
             Some(Tok::LParen) => {
+                self.enter()?;
                 let e = self.or()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(Tok::RParen) => Ok(e),
                     _ => Err("a `)` is missing".into()),
@@ -200,6 +245,7 @@ impl Parser {
                 let Some(&(_, min, max)) = FUNCTIONS.iter().find(|f| f.0 == upper) else {
                     return Err(format!("unknown function `{name}`; known: IF, MIN, MAX, ABS, ROUND, DIV"));
                 };
+                self.enter()?;
                 let mut args = Vec::new();
                 if !matches!(self.peek(), Some(Tok::RParen)) {
                     loop {
@@ -213,6 +259,7 @@ impl Parser {
                 } else {
                     self.at += 1;
                 }
+                self.depth -= 1;
                 if args.len() < min || args.len() > max {
                     return Err(format!(
                         "{upper} takes {}",
@@ -233,7 +280,7 @@ impl Parser {
 
 impl Expr {
     pub fn parse(s: &str) -> Result<Expr, String> {
-        let mut p = Parser { toks: lex(s)?, at: 0 };
+        let mut p = Parser { toks: lex(s)?, at: 0, depth: 0 };
         let e = p.or()?;
         if p.at < p.toks.len() {
             return Err(format!("unexpected {:?} after the end of the formula", p.toks[p.at]));
@@ -514,5 +561,25 @@ mod tests {
         let or = Expr::parse("a > 1 OR b > 1").unwrap();
         assert_eq!(or.risk(&|c| if c.name == "a" { Some(0.02) } else { None }), Some(0.02));
         assert_eq!(or.risk(&|_| Some(0.6)), Some(1.0));
+    }
+
+    /// Regression: 5,000 nested parentheses or a long NOT chain overflowed
+    /// the stack of `check` and `init`.
+    #[test]
+    fn nesting_and_length_are_bounded() {
+        let nested = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(ev(&nested(MAX_DEPTH)), 1.0);
+        assert!(Expr::parse(&nested(MAX_DEPTH + 1)).unwrap_err().contains("more than 32 levels"));
+        assert!(Expr::parse(&nested(5_000)).unwrap_err().contains("levels"));
+        assert!(Expr::parse(&format!("{}1", "NOT ".repeat(40))).unwrap_err().contains("levels"));
+        assert!(Expr::parse(&format!("{}1", "NOT ".repeat(100_000))).unwrap_err().contains("longer than"));
+        assert!(Expr::parse(&format!("{}1", "-".repeat(33))).unwrap_err().contains("levels"));
+        let calls = |n: usize| format!("{}1{}", "ABS(".repeat(n), ")".repeat(n));
+        assert_eq!(ev(&calls(MAX_DEPTH)), 1.0);
+        assert!(Expr::parse(&calls(MAX_DEPTH + 1)).is_err());
+        // The longest formula allowed evaluates on a test thread's stack.
+        let chain = |terms: usize| vec!["acc"; terms].join(" + ");
+        assert!((ev(&chain(MAX_TOKENS / 2)) - 0.9 * 500.0).abs() < 1e-9);
+        assert!(Expr::parse(&chain(MAX_TOKENS / 2 + 1)).unwrap_err().contains("longer than 1000"));
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{DRAW, FileRecord, SAMPLE, SUPERSEDED, Workspace, atomic, commitment, read, str_field};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, excerpt};
 use crate::frame;
 use crate::hash::sha256_hex;
 use crate::rules;
@@ -207,10 +207,12 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     let text = String::from_utf8_lossy(&read(&draw_path)?).to_string();
     let record: DrawRecord = toml::from_str(&text)
         .map_err(|e| Error::CheckFailed(format!("{DRAW}: not a draw record: {}", e.message())))?;
-    if record.algorithm != ALGORITHM {
+    let text_fields = sample::ALGORITHMS.iter().find(|a| a.0 == record.algorithm).map(|a| a.1);
+    if text_fields.is_none() {
         problems.push(format!(
-            "{DRAW}: drawn with algorithm {}, but this spotcheck implements {ALGORITHM}",
-            record.algorithm
+            "{DRAW}: drawn with algorithm {}, but this spotcheck implements {}",
+            excerpt(&record.algorithm),
+            sample::ALGORITHMS.map(|a| a.0).join(" and ")
         ));
     }
     for f in &record.inputs {
@@ -277,7 +279,8 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     if seed_norm != record.seed_normalized {
         problems.push(format!("{DRAW}: the seed normalises to {seed_norm}, not {}", record.seed_normalized));
     }
-    let (derived_sample, derived) = sample::derive(&rules, &frame, &seed_norm)?;
+    let text_fields = text_fields.unwrap_or(sample::table::TextFields::Defused);
+    let (derived_sample, derived) = sample::derive_as(&rules, &frame, &seed_norm, text_fields)?;
     if derived_sample.planned != record.planned {
         problems.push(format!("{DRAW}: the planned n per stratum differ from what the rules give"));
     }
@@ -298,7 +301,18 @@ pub fn verify(dir: &Path) -> Result<Verified> {
             problems.push(format!("{DRAW}: {field} is {theirs}, but the draw gives {ours}"));
         }
     }
-    let published = read(&dir.join(&record.sample))?;
+    // A missing or unreadable sample is a failed check (exit 1), like any
+    // other difference from what the draw published.
+    let published = match std::fs::read(dir.join(&record.sample)) {
+        Ok(b) => b,
+        Err(e) => {
+            let known = format!("{}:", record.sample);
+            if !problems.iter().any(|p| p.starts_with(&known)) {
+                problems.push(format!("{known} the published sample cannot be read ({e})"));
+            }
+            return Err(Error::CheckFailed(problems.join("\n")));
+        }
+    };
     if sha256_hex(&published) != record.sample_sha256 {
         problems.push(format!("{}: does not match sample_sha256 in {DRAW}", record.sample));
     }

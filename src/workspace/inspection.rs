@@ -8,12 +8,15 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{SAMPLE, Workspace, read, str_field};
+use crate::cell;
 use crate::error::{Error, Result};
 use crate::findings::forms::{self, Form, FormRow};
 use crate::findings::import::{self, Assigned, Context};
 use crate::findings::table;
 use crate::findings::teams::{self, Job};
+use crate::frame::Frame;
 use crate::hash::sha256_hex;
+use crate::rules::Rules;
 use crate::sample::stream::Stream;
 use crate::text::Encoding;
 
@@ -57,13 +60,15 @@ pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
     let sheet = table::read(SAMPLE, &bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
     let col = |name: &str| sheet.header.iter().position(|h| h == name).unwrap_or(0);
     let (c, cc, st, rr) = (col("code"), col("county_code"), col("stratum"), col("reserve_rank"));
+    // Text fields were defused for spreadsheets (SAMPLING.md §11).
+    let text = |r: &table::Row, i: usize| cell::restore(sheet.cell(r, i)).to_string();
     Ok(sheet
         .rows
         .iter()
         .map(|r| Sampled {
-            code: sheet.cell(r, c).to_string(),
-            county: sheet.cell(r, cc).to_string(),
-            stratum: sheet.cell(r, st).to_string(),
+            code: text(r, c),
+            county: text(r, cc),
+            stratum: text(r, st),
             reserve: sheet.cell(r, rr).parse().ok(),
         })
         .collect())
@@ -122,7 +127,7 @@ pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
         .rows
         .iter()
         .map(|r| {
-            let c = |i: usize| sheet.cell(r, i).to_string();
+            let c = |i: usize| cell::restore(sheet.cell(r, i)).to_string();
             AssignedRow {
                 team: c(0),
                 form_id: c(1),
@@ -137,18 +142,18 @@ pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
 }
 
 fn assignment_csv(rows: &[AssignedRow]) -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        w.write_record(["检查组", "表单编号", "村代码", "村名", "县代码", "县", "乡镇"])
-            .expect("write to memory");
-        for r in rows {
-            w.write_record([&r.team, &r.form_id, &r.code, &r.name, &r.county_code, &r.county, &r.township])
-                .expect("write to memory");
-        }
-        w.flush().expect("write to memory");
-    }
-    out
+    let head = ["检查组", "表单编号", "村代码", "村名", "县代码", "县", "乡镇"].map(String::from);
+    cell::excel_csv(std::iter::once(head.to_vec()).chain(rows.iter().map(|r| {
+        vec![
+            r.team.clone(),
+            r.form_id.clone(),
+            r.code.clone(),
+            r.name.clone(),
+            r.county_code.clone(),
+            r.county.clone(),
+            r.township.clone(),
+        ]
+    })))
 }
 
 /// What `assign` did.
@@ -350,6 +355,19 @@ pub fn current_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
     cur
 }
 
+/// A village's value of a frame size column, by code: what the rules'
+/// `max_per_size` limits compare with. The frame is indexed only when a
+/// field has such a limit.
+pub fn size_lookup<'f>(rules: &Rules, frame: &'f Frame) -> impl Fn(&str, &str) -> Option<u64> + 'f {
+    let needed = rules.inspection.fields.iter().any(|f| f.max_per_size.is_some());
+    let index: HashMap<&'f str, usize> =
+        if needed { (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect() } else { HashMap::new() };
+    move |code, column| {
+        let v = *index.get(code)?;
+        Some(frame.size(v, frame.size_column(column)?))
+    }
+}
+
 /// One file's result.
 pub struct FileResult {
     pub file: String,
@@ -365,6 +383,12 @@ pub fn import_findings(
 ) -> Result<Vec<FileResult>> {
     need_draw(ws)?;
     let rules = ws.load_rules()?;
+    let frame = if rules.inspection.fields.iter().any(|f| f.max_per_size.is_some()) {
+        ws.load_inputs()?.1
+    } else {
+        Frame::default()
+    };
+    let size = size_lookup(&rules, &frame);
     let (_, inactive) = active(ws)?;
     let assigned: HashMap<String, Assigned> = assignment(ws)?
         .into_iter()
@@ -388,7 +412,13 @@ pub fn import_findings(
             .flat_map(|(f, vs)| vs.iter().map(move |v| (v.clone(), f.clone())))
             .collect();
         let bytes = read(path)?;
-        let ctx = Context { rules: &rules, assigned: &assigned, inactive: &inactive, covered: &covered };
+        let ctx = Context {
+            rules: &rules,
+            assigned: &assigned,
+            inactive: &inactive,
+            covered: &covered,
+            size: &size,
+        };
         match table::read(&name, &bytes, Encoding::Auto, Some("检查表"))
             .and_then(|s| import::validate(&s, &ctx))
         {

@@ -43,7 +43,8 @@ pub fn for_each(
         let bytes = read(&ws.path(&f.path))?;
         let sheet = table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
         let rep: ReportFile =
-            reports::validate(&sheet, rules, frame, &index, &seen).map_err(Error::Invalid)?;
+            reports::validate(&sheet, rules, frame, &index, &seen, reports::Reading::Frozen)
+                .map_err(Error::Invalid)?;
         for row in &rep.rows {
             visit(row);
             seen.insert(row.code.clone());
@@ -78,7 +79,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         }
         let bytes = read(path)?;
         match table::read(&name, &bytes, Encoding::Auto, None)
-            .and_then(|s| reports::validate(&s, &rules, &frame, &index, &seen))
+            .and_then(|s| reports::validate(&s, &rules, &frame, &index, &seen, reports::Reading::Import))
         {
             Ok(rep) => {
                 seen.extend(rep.rows.iter().map(|r| r.code.clone()));

@@ -70,7 +70,7 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
         }
     })?;
     // Findings in force.
-    let found = findings(ws, &rules, &inactive)?;
+    let found = findings(ws, &rules, &frame, &inactive)?;
     let mut out = Vec::new();
     for (ci, county) in frame.counties.iter().enumerate() {
         let sampled: Vec<Sampled> = active
@@ -107,6 +107,7 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
 fn findings(
     ws: &Workspace,
     rules: &Rules,
+    frame: &crate::frame::Frame,
     inactive: &HashMap<String, String>,
 ) -> Result<HashMap<String, BTreeMap<String, Value>>> {
     let mut out = HashMap::new();
@@ -119,9 +120,10 @@ fn findings(
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
     let covered = HashMap::new();
+    let size = inspection::size_lookup(rules, frame);
     for file in current.keys() {
         let bytes = read(&ws.path(file))?;
-        let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered };
+        let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered, size: &size };
         let sheet = table::read(
             file.trim_start_matches(&format!("{FINDINGS}/")),
             &bytes,

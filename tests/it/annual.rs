@@ -248,7 +248,40 @@ fn annual_inputs_are_checked() {
     let bonus = format!("bonus={}", neg.display());
     let (c, _, e) = with_inputs(&[&routine, &bonus]);
     assert_eq!(c, 1, "{e}");
-    assert!(e.contains("item values are 0 or more"), "{e}");
+    assert!(e.contains("values are 0 or more"), "{e}");
+}
+
+/// Regression: routine scores outside 0…out_of were clamped (150 → full
+/// marks; -40 and 1e308 accepted), and unknown county codes and headers
+/// were ignored. Each bad score file in tests/data/annual/err is refused
+/// with its diagnostics, exit 1, and no report written.
+#[test]
+fn bad_score_files_are_refused() {
+    let ex = root("examples/cangzhou-2008");
+    let camp = format!("face-to-face={}", example().display());
+    let bonus = format!("bonus={}", ex.join("bonus-2009.csv").display());
+    let rules = annual_rules();
+    crate::support::check_dir(&data("annual/err"), "csv", |p| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let routine = format!("routine={}", p.display());
+        let (c, _, e) = run(&[
+            "annual",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--campaign",
+            &camp,
+            "--input",
+            &routine,
+            "--input",
+            &bonus,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(c, 1, "{}: {e}", p.display());
+        assert!(!out.exists(), "{}: nothing is written", p.display());
+        e.replace(&p.parent().unwrap().display().to_string(), "err")
+    });
 }
 
 #[test]
@@ -265,4 +298,33 @@ fn grades_and_ranks_use_the_printed_total() {
     let rows = compute::compute(&r, &inputs, &counties).unwrap();
     assert_eq!((rows[0].total, rows[0].rank, rows[0].grade.as_str()), (95.0, 1, "优秀"));
     assert_eq!((rows[1].rank, rows[1].grade.as_str()), (1, "优秀"));
+}
+
+/// Regression: with --allow-provisional, annual.csv begins with a one-cell
+/// note above the table, and a CSV writer that wants every row as long as
+/// the first refused it.
+#[test]
+fn a_provisional_table_is_written_with_its_note() {
+    let (tmp, camp) = crate::support::drawn_example();
+    let ex = root("examples/cangzhou-2008");
+    let out = tmp.path().join("out");
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        annual_rules().to_str().unwrap(),
+        "--campaign",
+        &format!("face-to-face={}", camp.display()),
+        "--input",
+        &format!("routine={}", ex.join("routine-2009.csv").display()),
+        "--input",
+        &format!("bonus={}", ex.join("bonus-2009.csv").display()),
+        "--out",
+        out.to_str().unwrap(),
+        "--allow-provisional",
+    ]);
+    assert_eq!(c, 0, "{e}");
+    let csv = std::fs::read_to_string(out.join("annual.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().contains("临时结果"), "{csv}");
+    assert!(lines.next().unwrap().starts_with("县代码,"), "{csv}");
 }

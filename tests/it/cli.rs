@@ -479,3 +479,57 @@ fn non_finite_numbers_in_rules_are_errors() {
     let (_, d) = spotcheck::rules::parse("r.toml", &text);
     assert!(d.to_string().contains("`per_point` must be a finite number"), "{d}");
 }
+
+/// Regression: verify exited 2 (an I/O error) when sample.csv was deleted;
+/// a missing sample is a failed check, exit 1, in a campaign and in a
+/// folder of published files.
+#[test]
+fn verify_without_the_sample_is_a_failed_check() {
+    let (tmp, camp) = drawn_example();
+    let published = tmp.path().join("published");
+    std::fs::create_dir(&published).unwrap();
+    for f in ["rules", "frame"] {
+        let (from, to) = (camp.join(f), published.join(f));
+        std::fs::create_dir_all(&to).unwrap();
+        for e in std::fs::read_dir(&from).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                std::fs::create_dir_all(to.join(p.file_name().unwrap())).unwrap();
+                for l in std::fs::read_dir(&p).unwrap() {
+                    let l = l.unwrap().path();
+                    std::fs::copy(&l, to.join(p.file_name().unwrap()).join(l.file_name().unwrap())).unwrap();
+                }
+            } else {
+                std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    std::fs::copy(camp.join("draw.toml"), published.join("draw.toml")).unwrap();
+    std::fs::remove_file(camp.join("sample.csv")).unwrap();
+    for dir in [&camp, &published] {
+        let (c, _, e) = run_in(dir, &["verify"]);
+        assert_eq!(c, 1, "{e}");
+        assert!(e.contains("sample.csv:") && e.contains("cannot be read"), "{e}");
+    }
+}
+
+/// Regression: the first line of a list of problems was printed with an
+/// `error:` prefix even when it was a warning. Now each diagnostic is its
+/// own line and the verdict comes last.
+#[test]
+fn a_warning_first_in_the_list_is_not_called_an_error() {
+    let rules = data("rules/err/weak_seed.toml");
+    let (c, _, e) = run(&[
+        "check",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--frame",
+        data("design/frame.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(c, 1, "{e}");
+    let lines: Vec<&str> = e.lines().collect();
+    assert!(lines[0].ends_with("weak_seed.toml:17:14: warning: fewer than 20 digits can be guessed by brute force once the sample is known; public audits roll at least 20"), "{e}");
+    assert!(!lines[0].starts_with("error"), "{e}");
+    assert!(lines[1].ends_with("weak_seed.toml:21:5: `n` must be at least 1"), "{e}");
+    assert_eq!(lines.last(), Some(&"error: 1 problem found"), "{e}");
+}

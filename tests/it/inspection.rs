@@ -224,6 +224,7 @@ fn bad_findings_files_are_refused_whole_with_every_problem() {
     let (header, rows) = filled_rows(&camp, "第一组");
     let (_, other) = filled_rows(&camp, "第二组");
     let col = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
+    let complaints = col("群众反映");
     let (births, visited, done, date, inspector, reward, due) = (
         col("2008年以来出生"),
         col("入户核查"),
@@ -257,6 +258,12 @@ fn bad_findings_files_are_refused_whole_with_every_problem() {
         ("date_outside_window", Box::new(move |r| r[0][date] = "2009-05-01".into())),
         ("missing_inspector", Box::new(move |r| r[0][inspector] = String::new())),
         ("bad_yes_no", Box::new(move |r| r[0][reward] = "也许".into())),
+        // Regression: absurd figures were imported, and one typo vetoed a county.
+        ("implausible_births", Box::new(move |r| r[1][births] = "100000".into())),
+        ("absurd_count", Box::new(move |r| r[0][complaints] = "18446744073709551615".into())),
+        ("count_beyond_u64", Box::new(move |r| r[0][complaints] = "18446744073709551616".into())),
+        // A cell of 100,000 characters is quoted, not repeated whole.
+        ("long_cell", Box::new(move |r| r[0][births] = "五".repeat(100_000))),
         (
             "several_problems",
             Box::new(move |r| {
@@ -368,6 +375,8 @@ fn bad_self_reports_are_refused_with_every_problem() {
     lines[5].push_str("1000"); // a county-level value on a village row
     lines.push(first); // duplicate
     lines.push("999999999999,无,1,1,1,1,1,1,是,是,".into()); // not in the frame
+    lines[6] = lines[6].replacen(",4,2,", ",100000,2,", 1); // more births than a tenth of the people
+    lines[7] = lines[7].replacen(",4,2,", ",4,18446744073709551615,", 1); // absurd
     let path = tmp.path().join("bad-report.csv");
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let before = hash_tree(&camp);
@@ -531,4 +540,57 @@ fn audit_checks_a_published_head() {
     let (c, _, e) = run_in(&camp, &["audit", "--head", &head]);
     assert_eq!(c, 1, "{e}");
     assert!(e.contains("published head"), "{e}");
+}
+
+/// Regression: self-reports with no figures at all (only a header, only
+/// codes, or a row left blank) were accepted and frozen.
+#[test]
+fn self_reports_without_figures_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
+    let villages = county_villages("130921");
+    let codes: String = villages.iter().take(3).map(|(c, _)| format!("{c}\n")).collect();
+    let good = report_csv("130921", 0);
+    let mut blank_row: Vec<String> = good.lines().map(String::from).collect();
+    blank_row[2] = format!("{},{},,,,,,,,,", villages[1].0, villages[1].1);
+    let cases = [
+        ("report-header-only", report_csv("130921", usize::MAX).lines().next().unwrap().to_string() + "\n"),
+        ("report-codes-only", format!("村代码\n{codes}")),
+        ("report-blank-row", blank_row.join("\n") + "\n"),
+    ];
+    let mut failures = Vec::new();
+    for (name, text) in cases {
+        let path = tmp.path().join(format!("{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let before = hash_tree(&camp);
+        let (c, _, e) = run_in(&camp, &["reports", "import", path.to_str().unwrap()]);
+        if c != 1 {
+            failures.push(format!("{name}: exit {c}: {e}"));
+        }
+        assert_eq!(before, hash_tree(&camp), "{name}: nothing is frozen");
+        let got: String = e.lines().filter(|l| l.starts_with(name)).map(|l| format!("{l}\n")).collect();
+        if let Err(m) = check_snapshot(&data(&format!("findings/err/{name}.expected")), &got) {
+            failures.push(m);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Regressions: a 122-character team id passed `assign` and then `forms`
+/// failed every time; characters Windows refuses in file names, and ids a
+/// spreadsheet takes for formulas, were accepted; a team from every
+/// sampled county silently got no village. Each bad teams file in
+/// tests/data/teams/err is refused with exit 1 and leaves the campaign as
+/// it was.
+#[test]
+fn bad_team_files_are_refused() {
+    let (_tmp, camp) = crate::support::drawn_example();
+    crate::support::check_dir(&data("teams/err"), "csv", |p| {
+        let before = hash_tree(&camp);
+        let (c, _, e) = run_in(&camp, &["assign", "--teams", p.to_str().unwrap()]);
+        assert_eq!(c, 1, "{}: {e}", p.display());
+        assert_eq!(before, hash_tree(&camp), "{}: the campaign is unchanged", p.display());
+        e
+    });
 }

@@ -3,6 +3,7 @@
 mod annual;
 mod cli;
 mod diagnostics;
+mod hostile;
 mod inspection;
 mod plan;
 mod sampling;

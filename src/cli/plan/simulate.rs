@@ -212,8 +212,8 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
             for p in &results {
                 let (code, county) = name(p.county);
                 let _ = w.write_record([
-                    code,
-                    county,
+                    crate::cell::defuse(&code).into_owned(),
+                    crate::cell::defuse(&county).into_owned(),
                     p.villages.to_string(),
                     p.planted.to_string(),
                     format!("{:.4}", p.sampled),
