@@ -19,6 +19,7 @@
 pub mod annual;
 pub mod cell;
 pub mod cli;
+pub mod csvscan;
 pub mod error;
 pub mod findings;
 pub mod frame;

@@ -2,6 +2,7 @@
 //! mark, or GB18030/GBK as Excel on Chinese Windows writes CSV. Detection is
 //! automatic unless the user names an encoding.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -45,44 +46,39 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Decodes `bytes` and reports which encoding was used. The BOM is dropped.
 /// `file` names the input in the diagnostic when the bytes are not valid text.
 pub fn decode(file: &str, bytes: &[u8], enc: Encoding) -> Result<(String, Encoding), Diag> {
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+    decode_cow(file, bytes, enc).map(|(s, e)| (s.into_owned(), e))
+}
+
+/// Whether the bytes begin with a UTF-16 byte-order mark.
+pub fn is_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+/// The bytes without a leading UTF-8 byte-order mark.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
+}
+
+/// As [`decode`], but UTF-8 text is borrowed from the bytes instead of
+/// copied: frames can be large.
+pub fn decode_cow<'b>(file: &str, bytes: &'b [u8], enc: Encoding) -> Result<(Cow<'b, str>, Encoding), Diag> {
+    if is_utf16(bytes) {
         return Err(Diag::error(
             file,
             None,
             "the file is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8\" or plain CSV instead",
         ));
     }
-    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let body = strip_bom(bytes);
     let had_bom = body.len() != bytes.len();
     match enc {
-        Encoding::Utf8 => utf8(file, body).map(|s| (s, Encoding::Utf8)),
-        Encoding::Auto if had_bom => utf8(file, body).map(|s| (s, Encoding::Utf8)),
+        Encoding::Utf8 => utf8(file, body).map(|s| (Cow::Borrowed(s), Encoding::Utf8)),
+        Encoding::Auto if had_bom => utf8(file, body).map(|s| (Cow::Borrowed(s), Encoding::Utf8)),
         Encoding::Auto => match std::str::from_utf8(body) {
-            Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
-            Err(e) => auto_fallback(file, body, e.valid_up_to()),
+            Ok(s) => Ok((Cow::Borrowed(s), Encoding::Utf8)),
+            Err(e) => auto_fallback(file, body, e.valid_up_to()).map(|(s, e)| (Cow::Owned(s), e)),
         },
-        Encoding::Gb18030 => gb18030(file, body).map(|s| (s, Encoding::Gb18030)),
-    }
-}
-
-/// As [`decode`], but takes the bytes and, for UTF-8, turns them into the
-/// string in place instead of copying: frames can be large.
-pub fn decode_owned(file: &str, mut bytes: Vec<u8>, enc: Encoding) -> Result<(String, Encoding), Diag> {
-    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
-    if enc == Encoding::Gb18030 || utf16 {
-        return decode(file, &bytes, enc);
-    }
-    let had_bom = bytes.starts_with(UTF8_BOM);
-    if had_bom {
-        bytes.drain(..UTF8_BOM.len());
-    }
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok((s, Encoding::Utf8)),
-        Err(e) if enc == Encoding::Auto && !had_bom => {
-            let at = e.utf8_error().valid_up_to();
-            auto_fallback(file, e.as_bytes(), at)
-        }
-        Err(e) => utf8(file, e.as_bytes()).map(|s| (s, Encoding::Utf8)),
+        Encoding::Gb18030 => gb18030(file, body).map(|s| (Cow::Owned(s), Encoding::Gb18030)),
     }
 }
 
@@ -108,8 +104,8 @@ fn auto_fallback(file: &str, body: &[u8], utf8_valid: usize) -> Result<(String, 
     }
 }
 
-fn utf8(file: &str, body: &[u8]) -> Result<String, Diag> {
-    std::str::from_utf8(body).map(str::to_string).map_err(|e| {
+fn utf8<'b>(file: &str, body: &'b [u8]) -> Result<&'b str, Diag> {
+    std::str::from_utf8(body).map_err(|e| {
         let line = line_of(body, e.valid_up_to());
         Diag::error(
             file,
@@ -191,7 +187,7 @@ mod tests {
         bytes.extend(b"3,\xff\xfe\n");
         for d in [
             decode("x.csv", &bytes, Encoding::Auto).unwrap_err(),
-            decode_owned("x.csv", bytes.clone(), Encoding::Auto).unwrap_err(),
+            decode_cow("x.csv", &bytes, Encoding::Auto).unwrap_err(),
         ] {
             assert_eq!(d.loc, Some(Loc::line(4)), "{d}");
             assert!(d.message.contains("reads as UTF-8 up to this line"), "{d}");

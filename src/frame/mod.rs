@@ -7,7 +7,7 @@ mod parse;
 pub mod synth;
 pub mod tree;
 
-pub use parse::{normalize_header, parse};
+pub use parse::{normalize_header, parse, parse_in_pieces};
 
 use crate::error::{Diags, Error, Result};
 use crate::text::{self, Encoding};
@@ -86,7 +86,7 @@ pub struct Village {
 }
 
 /// A validated frame. Sizes are stored flat, `size_names.len()` per village.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Frame {
     pub file: String,
     pub size_names: Vec<String>,
@@ -117,13 +117,6 @@ impl Frame {
         &self.arena[s.start as usize..(s.start + s.len) as usize]
     }
 
-    /// Stores a string in the arena.
-    fn intern(&mut self, s: &str) -> Span {
-        let start = self.arena.len() as u32;
-        self.arena.push_str(s);
-        Span { start, len: s.len() as u32 }
-    }
-
     /// The value of size column `col` for village `v`.
     pub fn size(&self, v: usize, col: usize) -> u64 {
         self.sizes[v * self.size_names.len() + col]
@@ -140,19 +133,22 @@ impl Frame {
 /// warnings; errors make this return `Err` with all of them.
 pub fn load(path: &Path, display: &str, schema: &FrameSchema, enc: Encoding) -> Result<Frame> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (frame, diags) = from_owned_bytes(display, bytes, schema, enc);
+    let (frame, diags) = from_bytes(display, &bytes, schema, enc);
     diags.into_result()?;
     Ok(frame)
 }
 
-/// Decodes and parses frame bytes; the pure core of [`load`].
+/// Decodes and parses frame bytes; the pure core of [`load`]. UTF-8 is
+/// read in place, on all cores when the file is large.
 pub fn from_bytes(file: &str, bytes: &[u8], schema: &FrameSchema, enc: Encoding) -> (Frame, Diags) {
-    from_owned_bytes(file, bytes.to_vec(), schema, enc)
-}
-
-/// As [`from_bytes`], reusing the buffer for the text when it is UTF-8.
-pub fn from_owned_bytes(file: &str, bytes: Vec<u8>, schema: &FrameSchema, enc: Encoding) -> (Frame, Diags) {
-    match text::decode_owned(file, bytes, enc) {
+    if enc != Encoding::Gb18030 && !text::is_utf16(bytes) {
+        let body = text::strip_bom(bytes);
+        if let Some((mut frame, diags)) = parse::parse_utf8(file, body, schema) {
+            frame.encoding = Some(Encoding::Utf8);
+            return (frame, diags);
+        }
+    }
+    match text::decode_cow(file, bytes, enc) {
         Ok((text, used)) => {
             let (mut frame, diags) = parse(file, &text, schema);
             frame.encoding = Some(used);

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use super::{Area, Frame, FrameSchema, Village};
+use super::{Area, Frame, FrameSchema, Span, Village};
+use crate::csvscan::{self, Record, Scanner};
 use crate::error::{Diag, Diags, excerpt};
 
 /// Header matching ignores case and all white space (including the
@@ -25,6 +26,14 @@ enum Role {
     TownshipCode,
     Size(usize),
     Extra,
+}
+
+/// A cell without the white space around it. Most cells have none, which
+/// two characters tell.
+fn trim_cell(s: &str) -> &str {
+    let padded = s.chars().next().is_some_and(char::is_whitespace)
+        || s.chars().next_back().is_some_and(char::is_whitespace);
+    if padded { s.trim() } else { s }
 }
 
 const TOTAL_WORDS: [&str; 4] = ["合计", "总计", "小计", "共计"];
@@ -56,107 +65,246 @@ fn looks_like_scientific(code: &str) -> bool {
         && !exp.is_empty()
 }
 
-/// Parses frame CSV text against a schema. Returns the rows that parsed and
-/// every problem found; callers treat any error as fatal.
-pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
-    let mut diags = Diags::default();
-    let mut frame = Frame { file: file.to_string(), size_names: schema.sizes.clone(), ..Frame::default() };
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
+/// Which column of a record plays which role, from the header.
+struct Layout {
+    width: usize,
+    nsizes: usize,
+    code: Option<usize>,
+    name: Option<usize>,
+    county: Option<usize>,
+    township: Option<usize>,
+    county_code: Option<usize>,
+    township_code: Option<usize>,
+    sizes: Vec<Option<usize>>,
+    /// The columns that must not be empty, with their role.
+    mapped: Vec<(usize, Role)>,
+}
 
-    // The header row.
-    let header_line = match rdr.read_record(&mut record) {
-        Ok(true) => record.position().map_or(1, |p| p.line()),
-        Ok(false) => {
-            diags.push(Diag::error(file, None, "the file is empty: expected a header row"));
-            return (frame, diags);
+impl Layout {
+    fn new(columns: &[Role], nsizes: usize) -> Layout {
+        let col_of = |role: Role| columns.iter().position(|r| *r == role);
+        Layout {
+            width: columns.len(),
+            nsizes,
+            code: col_of(Role::Code),
+            name: col_of(Role::Name),
+            county: col_of(Role::County),
+            township: col_of(Role::Township),
+            county_code: col_of(Role::CountyCode),
+            township_code: col_of(Role::TownshipCode),
+            sizes: (0..nsizes).map(|k| col_of(Role::Size(k))).collect(),
+            mapped: columns.iter().copied().enumerate().filter(|(_, r)| *r != Role::Extra).collect(),
         }
-        Err(e) => {
-            diags.push(csv_error(file, &e));
-            return (frame, diags);
-        }
-    };
-    let Some(columns) = map_headers(file, header_line, &record, schema, &mut diags) else {
+    }
+}
+
+/// Below this many bytes a frame is read on one thread: starting threads
+/// would cost more than they save.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// At most this many threads read one frame.
+const MAX_PIECES: usize = 8;
+
+/// How many pieces a text of `len` bytes is read in: one below
+/// [`PARALLEL_MIN_BYTES`], else one per core (at most [`MAX_PIECES`]).
+fn default_pieces(len: usize) -> usize {
+    if len < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PIECES)
+    }
+}
+
+/// Parses frame CSV text against a schema. Returns the rows that parsed and
+/// every problem found; callers treat any error as fatal. A large text is
+/// read in pieces on all cores (the result is the same as reading it in
+/// one piece).
+pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
+    parse_in_pieces(file, text, schema, default_pieces(text.len()))
+}
+
+/// As [`parse`], cutting the rows into `pieces` pieces read on as many
+/// threads, whatever the size of the text. The pieces are cut after line
+/// feeds; when a cut turns out to lie inside a quoted field, or any piece
+/// finds a problem, the text is read again in one piece, so that every
+/// problem is reported exactly as a reading from the top finds it.
+pub fn parse_in_pieces(file: &str, text: &str, schema: &FrameSchema, pieces: usize) -> (Frame, Diags) {
+    match read_in_pieces(file, text.as_bytes(), schema, pieces) {
+        Some(read) => read,
+        None => parse_whole(file, text, schema),
+    }
+}
+
+/// Parses frame bytes that are UTF-8 (without a byte-order mark) in pieces,
+/// each piece checked as UTF-8 on its own thread: text cut at line feeds is
+/// valid as a whole exactly when every piece is. `None` when the bytes are
+/// small (read in one piece) or not UTF-8 (the caller decodes them).
+pub(super) fn parse_utf8(file: &str, bytes: &[u8], schema: &FrameSchema) -> Option<(Frame, Diags)> {
+    let pieces = default_pieces(bytes.len());
+    if pieces < 2 {
+        return None;
+    }
+    if let Some(read) = read_in_pieces(file, bytes, schema, pieces) {
+        return Some(read);
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(parse_whole(file, text, schema))
+}
+
+/// Reads the header: the records of the text's first line (and of as many
+/// more lines as a quoted header cell spans).
+fn read_header<'t>(
+    file: &str,
+    text: &'t str,
+    schema: &FrameSchema,
+    diags: &mut Diags,
+) -> Option<(Layout, Scanner<'t>)> {
+    let mut scanner = Scanner::new(text);
+    let mut record = Record::default();
+    if !scanner.next_record(&mut record) {
+        diags.push(Diag::error(file, None, "the file is empty: expected a header row"));
+        return None;
+    }
+    let headers: Vec<&str> = record.fields(text).collect();
+    let columns = map_headers(file, record.line, &headers, schema, diags)?;
+    Some((Layout::new(&columns, schema.sizes.len()), scanner))
+}
+
+/// Reads the whole text on this thread, reporting every problem.
+fn parse_whole(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
+    let mut diags = Diags::default();
+    let Some((layout, mut scanner)) = read_header(file, text, schema, &mut diags) else {
+        let frame = Frame { file: file.to_string(), size_names: schema.sizes.clone(), ..Frame::default() };
         return (frame, diags);
     };
-    let width = record.len();
-    let nsizes = schema.sizes.len();
+    let ctx = Ctx { file, schema, layout: &layout };
+    let rest = &text[scanner.position()..];
+    let mut piece = Piece::new(&ctx, rest, rest.len(), false);
+    let mut record = Record::default();
+    while scanner.next_record(&mut record) {
+        piece.row(&ctx, text, &record, 0);
+    }
+    diags.extend(std::mem::take(&mut piece.diags));
+    let joined = piece.into_joined(&ctx);
+    finish(&ctx, joined, diags)
+}
 
-    // Presize from the line count: a frame is mostly villages, and growing
-    // vectors by doubling would briefly hold twice their memory.
-    let expect_rows = text.bytes().filter(|&b| b == b'\n').count();
-    frame.villages.reserve_exact(expect_rows);
-    frame.sizes.reserve_exact(expect_rows * nsizes);
-    frame.arena.reserve(text.len() / 3);
-    let col_of = |role: Role| columns.iter().position(|r| *r == role);
-    let (c_code, c_name, c_county, c_township) =
-        (col_of(Role::Code), col_of(Role::Name), col_of(Role::County), col_of(Role::Township));
-    let (c_ccode, c_tcode) = (col_of(Role::CountyCode), col_of(Role::TownshipCode));
-    let c_sizes: Vec<Option<usize>> = (0..nsizes).map(|k| col_of(Role::Size(k))).collect();
+/// What every piece reads with.
+struct Ctx<'a> {
+    file: &'a str,
+    schema: &'a FrameSchema,
+    layout: &'a Layout,
+}
 
-    let mut county_ix: FxHashMap<String, usize> = FxHashMap::default();
-    let mut township_ix: FxHashMap<String, usize> = FxHashMap::default();
-    // For the "last row is the sum of the others" check.
-    let mut sums = vec![0u128; nsizes];
-    let mut rows = 0u64;
-    let mut sizes_row = vec![0u64; nsizes];
-    let mut tkey_buf = String::new();
-    // Trimmed byte ranges of the current record's cells: each cell is
-    // trimmed once, however often it is looked at.
-    let mut cells: Vec<std::ops::Range<usize>> = Vec::with_capacity(width);
-    let mapped: Vec<(usize, Role)> =
-        columns.iter().copied().enumerate().filter(|(_, r)| *r != Role::Extra).collect();
+/// The rows of one piece of the text, with counties and townships numbered
+/// in the order the piece first meets them.
+struct Piece {
+    counties: Vec<Area>,
+    townships: Vec<Area>,
+    county_ix: FxHashMap<String, usize>,
+    township_ix: FxHashMap<String, usize>,
+    villages: Vec<Village>,
+    sizes: Vec<u64>,
+    arena: String,
+    /// For the "a row is the sum of the others" check.
+    sums: Vec<u128>,
+    rows: u64,
+    diags: Diags,
+    /// Stop at the first problem (a piece read on a thread: the text is
+    /// then read again from the top for the full list).
+    stop_on_problem: bool,
+    sizes_row: Vec<u64>,
+    tkey_buf: String,
+}
 
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                diags.push(csv_error(file, &e));
-                continue;
+impl Piece {
+    /// A piece of `text`, with room for the rows of `whole` bytes of text
+    /// like it: the first piece keeps the rows of all the others, added
+    /// in place.
+    fn new(ctx: &Ctx<'_>, text: &str, whole: usize, stop_on_problem: bool) -> Piece {
+        let nsizes = ctx.layout.nsizes;
+        // Presize from the line count: a frame is mostly villages, and
+        // growing vectors by doubling would briefly hold twice their memory.
+        // (Room not filled is never touched, so it costs no memory.)
+        let bytes = text.as_bytes();
+        let lines = csvscan::count_newlines(bytes) as usize + 1;
+        let expect_rows = (lines as u128 * whole.max(1) as u128 / bytes.len().max(1) as u128) as usize + 1;
+        let mut villages = Vec::new();
+        villages.reserve_exact(expect_rows);
+        let mut sizes = Vec::new();
+        sizes.reserve_exact(expect_rows * nsizes);
+        Piece {
+            counties: Vec::new(),
+            townships: Vec::new(),
+            county_ix: FxHashMap::default(),
+            township_ix: FxHashMap::default(),
+            villages,
+            sizes,
+            arena: String::with_capacity(whole / 3),
+            sums: vec![0; nsizes],
+            rows: 0,
+            diags: Diags::default(),
+            stop_on_problem,
+            sizes_row: vec![0; nsizes],
+            tkey_buf: String::new(),
+        }
+    }
+
+    fn problem(&mut self, ctx: &Ctx<'_>, line: u64, msg: impl Into<String>) {
+        self.diags.push(Diag::at_line(ctx.file, line, msg));
+    }
+
+    /// Reads one record; `line_base` is added to its line (for a piece
+    /// whose scanner counted lines from its own start). Returns whether to
+    /// go on.
+    fn row(&mut self, ctx: &Ctx<'_>, text: &str, rec: &Record, line_base: u64) -> bool {
+        let (layout, schema) = (ctx.layout, ctx.schema);
+        let line = rec.line + line_base;
+        // The trimmed cells, on the stack for frames of usual width.
+        let mut stack = [""; 24];
+        let heap: Vec<&str>;
+        let cells: &[&str] = if rec.len() <= stack.len() {
+            for (i, c) in stack.iter_mut().enumerate().take(rec.len()) {
+                *c = trim_cell(rec.field(text, i));
             }
+            &stack[..rec.len()]
+        } else {
+            heap = rec.fields(text).map(trim_cell).collect();
+            &heap
+        };
+        if cells.iter().all(|c| c.is_empty()) {
+            return true; // blank lines, including the ",,,," Excel leaves behind
         }
-        let line = crate::text::record_line(text.as_bytes(), record.position());
-        let all = record.as_slice();
-        cells.clear();
-        for i in 0..record.len() {
-            let r = record.range(i).unwrap_or(0..0);
-            let raw = &all[r.clone()];
-            let t = raw.trim_start();
-            let start = r.start + (raw.len() - t.len());
-            cells.push(start..start + t.trim_end().len());
-        }
-        if cells.iter().all(|r| r.is_empty()) {
-            continue; // blank lines, including the ",,,," Excel leaves behind
-        }
-        if record.len() != width {
-            diags.push(Diag::at_line(
-                file,
+        let n_diags = self.diags.0.len();
+        if rec.len() != layout.width {
+            self.problem(
+                ctx,
                 line,
-                format!("expected {width} fields as in the header, found {}", record.len()),
-            ));
-            continue;
+                format!("expected {} fields as in the header, found {}", layout.width, rec.len()),
+            );
+            return !self.stop_on_problem;
         }
-        rows += 1;
-        let cell = |c: Option<usize>| c.and_then(|i| cells.get(i)).map_or("", |r| &all[r.clone()]);
-        let (code, name, county, township) = (cell(c_code), cell(c_name), cell(c_county), cell(c_township));
+        self.rows += 1;
+        let cell = |c: Option<usize>| c.map_or("", |i| cells[i]);
+        let (code, name, county, township) =
+            (cell(layout.code), cell(layout.name), cell(layout.county), cell(layout.township));
 
         let labels_total = [code, name, county, township].iter().any(|c| looks_like_total(c));
         let unlabelled_numbers =
-            code.is_empty() && cells.iter().all(|r| r.is_empty() || all[r.clone()].parse::<u64>().is_ok());
+            code.is_empty() && cells.iter().all(|c| c.is_empty() || c.parse::<u64>().is_ok());
         if labels_total || unlabelled_numbers {
-            diags.push(Diag::at_line(
-                file,
+            self.diags.push(Diag::at_line(
+                ctx.file,
                 line,
                 "this row looks like a totals row (合计/总计/小计/total); a frame lists villages only",
             ));
-            continue;
+            return !self.stop_on_problem;
         }
         let mut row_ok = true;
-        for &(i, role) in &mapped {
+        for &(i, role) in &layout.mapped {
             if cells[i].is_empty() {
-                diags.push(Diag::at_line(
-                    file,
+                self.diags.push(Diag::at_line(
+                    ctx.file,
                     line,
                     format!("empty cell in column `{}`", &record_header(schema, role)),
                 ));
@@ -164,8 +312,8 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             }
         }
         if looks_like_scientific(code) {
-            diags.push(Diag::at_line(
-                file,
+            self.diags.push(Diag::at_line(
+                ctx.file,
                 line,
                 format!(
                     "village code `{}` looks like Excel scientific notation; format the code column as text and export again",
@@ -174,28 +322,28 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             ));
             row_ok = false;
         }
-        for (k, slot) in sizes_row.iter_mut().enumerate() {
-            let raw = cell(c_sizes[k]);
+        for k in 0..layout.nsizes {
+            let raw = cell(layout.sizes[k]);
             if raw.is_empty() {
                 continue;
             }
             match parse_size(raw) {
-                Ok(v) => *slot = v,
+                Ok(v) => self.sizes_row[k] = v,
                 Err(why) => {
-                    diags.push(Diag::at_line(file, line, format!("`{}`: {why}", schema.sizes[k])));
+                    self.diags.push(Diag::at_line(ctx.file, line, format!("`{}`: {why}", schema.sizes[k])));
                     row_ok = false;
                 }
             }
         }
 
         // Hierarchy: a county key has one name, a township one county.
-        let ckey = if c_ccode.is_some() { cell(c_ccode) } else { county };
-        let ci = match county_ix.get(ckey) {
+        let ckey = if layout.county_code.is_some() { cell(layout.county_code) } else { county };
+        let ci = match self.county_ix.get(ckey) {
             Some(&ci) => {
-                let known = &frame.counties[ci];
-                if c_ccode.is_some() && known.name != county && !county.is_empty() {
-                    diags.push(Diag::at_line(
-                        file,
+                let known = &self.counties[ci];
+                if layout.county_code.is_some() && known.name != county && !county.is_empty() {
+                    self.diags.push(Diag::at_line(
+                        ctx.file,
                         line,
                         format!(
                             "county code {} is named `{}` here but `{}` earlier",
@@ -208,42 +356,42 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 ci
             }
             None => {
-                frame.counties.push(Area {
+                self.counties.push(Area {
                     key: ckey.to_string(),
                     name: county.to_string(),
                     parent: usize::MAX,
                 });
-                county_ix.insert(ckey.to_string(), frame.counties.len() - 1);
-                frame.counties.len() - 1
+                self.county_ix.insert(ckey.to_string(), self.counties.len() - 1);
+                self.counties.len() - 1
             }
         };
-        let tkey: &str = if c_tcode.is_some() {
-            cell(c_tcode)
+        let tkey: &str = if layout.township_code.is_some() {
+            cell(layout.township_code)
         } else {
-            tkey_buf.clear();
-            tkey_buf.push_str(ckey);
-            tkey_buf.push('/');
-            tkey_buf.push_str(township);
-            &tkey_buf
+            self.tkey_buf.clear();
+            self.tkey_buf.push_str(ckey);
+            self.tkey_buf.push('/');
+            self.tkey_buf.push_str(township);
+            &self.tkey_buf
         };
-        let ti = match township_ix.get(tkey) {
+        let ti = match self.township_ix.get(tkey) {
             Some(&ti) => {
-                let known = &frame.townships[ti];
+                let known = &self.townships[ti];
                 if known.parent != ci {
-                    diags.push(Diag::at_line(
-                        file,
+                    self.diags.push(Diag::at_line(
+                        ctx.file,
                         line,
                         format!(
                             "township {} ({}) is under county {} here but under county {} earlier; a township belongs to one county",
                             excerpt(tkey),
                             excerpt(township),
-                            excerpt(&frame.counties[ci].key),
-                            excerpt(&frame.counties[known.parent].key)
+                            excerpt(&self.counties[ci].key),
+                            excerpt(&self.counties[known.parent].key)
                         ),
                     ));
-                } else if c_tcode.is_some() && known.name != township && !township.is_empty() {
-                    diags.push(Diag::at_line(
-                        file,
+                } else if layout.township_code.is_some() && known.name != township && !township.is_empty() {
+                    self.diags.push(Diag::at_line(
+                        ctx.file,
                         line,
                         format!(
                             "township code {} is named `{}` here but `{}` earlier",
@@ -256,32 +404,200 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 ti
             }
             None => {
-                frame.townships.push(Area { key: tkey.to_string(), name: township.to_string(), parent: ci });
-                township_ix.insert(tkey.to_string(), frame.townships.len() - 1);
-                frame.townships.len() - 1
+                self.townships.push(Area { key: tkey.to_string(), name: township.to_string(), parent: ci });
+                self.township_ix.insert(tkey.to_string(), self.townships.len() - 1);
+                self.townships.len() - 1
             }
         };
+        if self.stop_on_problem && self.diags.0.len() > n_diags {
+            return false;
+        }
         if !row_ok {
-            continue;
+            return true;
         }
-        for (k, v) in sizes_row.iter().enumerate() {
-            sums[k] += u128::from(*v);
+        for (k, v) in self.sizes_row.iter().enumerate() {
+            self.sums[k] += u128::from(*v);
         }
-        let (code, name) = (frame.intern(code), frame.intern(name));
-        frame.villages.push(Village { code, name, county: ci, township: ti, line });
-        frame.sizes.extend_from_slice(&sizes_row);
+        let code = intern(&mut self.arena, code);
+        let name = intern(&mut self.arena, name);
+        self.villages.push(Village { code, name, county: ci, township: ti, line });
+        self.sizes.extend_from_slice(&self.sizes_row);
+        true
     }
 
+    fn into_joined(self, ctx: &Ctx<'_>) -> Joined {
+        let frame = Frame {
+            file: ctx.file.to_string(),
+            size_names: ctx.schema.sizes.clone(),
+            counties: self.counties,
+            townships: self.townships,
+            villages: self.villages,
+            sizes: self.sizes,
+            arena: self.arena,
+            ..Frame::default()
+        };
+        Joined { frame, sums: self.sums, rows: self.rows }
+    }
+}
+
+fn intern(arena: &mut String, s: &str) -> Span {
+    let start = arena.len() as u32;
+    arena.push_str(s);
+    Span { start, len: s.len() as u32 }
+}
+
+/// Reads the rows in pieces on threads and joins them, or `None` when the
+/// one-piece reading must decide: a piece that is not UTF-8, a cut inside a
+/// quoted field, a problem in some piece, a county or township that two
+/// pieces see differently.
+fn read_in_pieces(file: &str, bytes: &[u8], schema: &FrameSchema, pieces: usize) -> Option<(Frame, Diags)> {
+    if pieces < 2 {
+        return None;
+    }
+    // The header, from the first line (and more, while a quoted cell spans
+    // them: rarely more than one).
+    let mut head_end = 0;
+    let (layout, header_end, header_lines) = loop {
+        let nl = bytes[head_end..].iter().position(|&b| b == b'\n');
+        head_end = nl.map_or(bytes.len(), |k| head_end + k + 1);
+        let text = std::str::from_utf8(&bytes[..head_end]).ok()?;
+        let mut diags = Diags::default();
+        let (layout, scanner) = read_header(file, text, schema, &mut diags)?;
+        if !diags.is_empty() {
+            return None;
+        }
+        if !scanner.ended_in_quotes() || head_end == bytes.len() {
+            // The scanner stopped at the header's line break.
+            let at = scanner.position();
+            break (layout, at, text[..at].bytes().filter(|&b| b == b'\n').count() as u64);
+        }
+        if head_end > 1 << 16 {
+            return None;
+        }
+    };
+    let body = &bytes[header_end..];
+    let cuts = csvscan::split(body, pieces);
+    if cuts.len() < 3 {
+        return None;
+    }
+    let ctx = Ctx { file, schema, layout: &layout };
+    let ctx = &ctx;
+    // Each piece: (rows read, line feeds in it, whether all is well).
+    let results: Vec<Option<(Piece, u64)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let piece_bytes = &body[w[0]..w[1]];
+                let whole = if w[0] == 0 { body.len() } else { piece_bytes.len() };
+                s.spawn(move || {
+                    let text = std::str::from_utf8(piece_bytes).ok()?;
+                    let mut piece = Piece::new(ctx, text, whole, true);
+                    let mut scanner = Scanner::piece(text);
+                    let mut rec = Record::default();
+                    while scanner.next_record(&mut rec) {
+                        if !piece.row(ctx, text, &rec, 0) {
+                            return None;
+                        }
+                    }
+                    (!scanner.ended_in_quotes() && piece.diags.is_empty())
+                        .then_some((piece, scanner.newlines()))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    });
+    let mut it = results.into_iter();
+    let (first, mut line_base) = it.next()??;
+    line_base += header_lines;
+    // Piece 0 counted its lines from its start, after the header.
+    let Piece { mut counties, mut townships, mut county_ix, mut township_ix, mut villages, .. } = first;
+    for v in &mut villages {
+        v.line += header_lines;
+    }
+    let (mut sizes, mut arena, mut sums, mut rows) = (first.sizes, first.arena, first.sums, first.rows);
+    for r in it {
+        let (p, newlines) = r?;
+        let county_map: Vec<usize> = p
+            .counties
+            .iter()
+            .map(|c| match county_ix.get(&c.key) {
+                Some(&g) => (ctx.layout.county_code.is_none() || counties[g].name == c.name).then_some(g),
+                None => {
+                    counties.push(c.clone());
+                    county_ix.insert(c.key.clone(), counties.len() - 1);
+                    Some(counties.len() - 1)
+                }
+            })
+            .collect::<Option<_>>()?;
+        let township_map: Vec<usize> = p
+            .townships
+            .iter()
+            .map(|t| {
+                let parent = county_map[t.parent];
+                match township_ix.get(&t.key) {
+                    Some(&g) => (townships[g].parent == parent
+                        && (ctx.layout.township_code.is_none() || townships[g].name == t.name))
+                        .then_some(g),
+                    None => {
+                        townships.push(Area { key: t.key.clone(), name: t.name.clone(), parent });
+                        township_ix.insert(t.key.clone(), townships.len() - 1);
+                        Some(townships.len() - 1)
+                    }
+                }
+            })
+            .collect::<Option<_>>()?;
+        let shift = u32::try_from(arena.len()).ok()?;
+        arena.push_str(&p.arena);
+        villages.reserve_exact(p.villages.len());
+        villages.extend(p.villages.iter().map(|v| Village {
+            code: Span { start: v.code.start + shift, len: v.code.len },
+            name: Span { start: v.name.start + shift, len: v.name.len },
+            county: county_map[v.county],
+            township: township_map[v.township],
+            line: v.line + line_base,
+        }));
+        sizes.extend_from_slice(&p.sizes);
+        for (s, x) in sums.iter_mut().zip(&p.sums) {
+            *s += x;
+        }
+        rows += p.rows;
+        line_base += newlines;
+    }
+    let frame = Frame {
+        file: file.to_string(),
+        size_names: schema.sizes.clone(),
+        counties,
+        townships,
+        villages,
+        sizes,
+        arena,
+        ..Frame::default()
+    };
+    Some(finish(ctx, Joined { frame, sums, rows }, Diags::default()))
+}
+
+/// The rows read, with what the checks over all rows need.
+struct Joined {
+    frame: Frame,
+    sums: Vec<u128>,
+    rows: u64,
+}
+
+/// The checks over all rows, and the code order.
+fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
+    let Joined { mut frame, sums, rows } = joined;
+    let file = ctx.file;
+    let nsizes = ctx.layout.nsizes;
     // A row equal to the sum of all the others is a totals row whose label
     // cells were filled with something innocent (a numeric code, real
     // names), wherever it stands. Columns the row leaves at 0 are not
     // compared: a totals row may sum only some of them. At least three other
     // villages, so that 10 + 20 = 30 is not taken for a total.
     if frame.villages.len() >= 4 && nsizes > 0 {
-        for v in 0..frame.villages.len() {
+        for (v, row) in frame.sizes.chunks_exact(nsizes).enumerate() {
             let (mut equal, mut differ) = (false, false);
-            for (k, total) in sums.iter().enumerate() {
-                let x = u128::from(frame.size(v, k));
+            for (x, total) in row.iter().zip(&sums) {
+                let x = u128::from(*x);
                 if x > 0 {
                     if 2 * x == *total { equal = true } else { differ = true }
                 }
@@ -296,21 +612,27 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
         }
     }
     // A subtotal row often carries its county's or township's own code.
-    if c_ccode.is_some() || c_tcode.is_some() {
+    let (by_county, by_township) = (ctx.layout.county_code.is_some(), ctx.layout.township_code.is_some());
+    if by_county || by_township {
         let areas: FxHashMap<&str, (&str, &Area)> = frame
             .counties
             .iter()
-            .filter(|_| c_ccode.is_some())
+            .filter(|_| by_county)
             .map(|a| (a.key.as_str(), ("county", a)))
-            .chain(
-                frame
-                    .townships
-                    .iter()
-                    .filter(|_| c_tcode.is_some())
-                    .map(|a| (a.key.as_str(), ("township", a))),
-            )
+            .chain(frame.townships.iter().filter(|_| by_township).map(|a| (a.key.as_str(), ("township", a))))
             .collect();
+        // Village codes are mostly longer than area codes; only a code of
+        // an area code's length can be one.
+        let lengths: Vec<usize> = {
+            let mut l: Vec<usize> = areas.keys().map(|k| k.len()).collect();
+            l.sort_unstable();
+            l.dedup();
+            l
+        };
         for v in &frame.villages {
+            if !lengths.contains(&(v.code.len as usize)) {
+                continue;
+            }
             let code = frame.text(v.code);
             if let Some((what, area)) = areas.get(code) {
                 diags.push(Diag::at_line(
@@ -328,46 +650,58 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     if rows == 0 && diags.is_empty() {
         diags.push(Diag::error(file, None, "the file has a header but no villages"));
     }
-    frame.by_code = sort_by_code(&frame);
-    report_duplicates(file, &frame, &mut diags);
+    let keys = sort_by_code(&frame);
+    report_duplicates(file, &frame, &keys, &mut diags);
+    frame.by_code = keys.into_iter().map(|k| k as u32).collect();
     (frame, diags)
 }
 
-/// A sort key that orders like the code's bytes: the first 16 bytes packed
-/// big-endian (a shorter code is zero-padded, and codes hold no NUL bytes).
-/// Ties, rare, fall back to the full bytes.
-fn code_prefix(code: &str) -> u128 {
+/// A sort key that orders like the code's bytes, then like the village's
+/// index: the code's first 12 bytes packed big-endian (a shorter code is
+/// zero-padded, and codes hold no NUL bytes) above the index.
+fn code_key(code: &str, index: usize) -> u128 {
     let mut buf = [0u8; 16];
-    let n = code.len().min(16);
+    let n = code.len().min(12);
     buf[..n].copy_from_slice(&code.as_bytes()[..n]);
-    u128::from_be_bytes(buf)
+    (u128::from_be_bytes(buf) & !0xffff_ffff) | index as u128
 }
 
-/// Village indices sorted by code (byte order), then by line.
-fn sort_by_code(frame: &Frame) -> Vec<u32> {
-    let mut keyed: Vec<(u128, u32)> =
-        (0..frame.villages.len()).map(|i| (code_prefix(frame.code(i)), i as u32)).collect();
-    keyed.sort_unstable();
-    // Runs with an equal prefix (codes longer than 16 bytes, or duplicates)
+/// The code part of a key.
+fn key_code(k: u128) -> u128 {
+    k >> 32
+}
+
+/// Keys of all villages sorted by code (byte order), then by line (which is
+/// the order of the villages).
+fn sort_by_code(frame: &Frame) -> Vec<u128> {
+    let mut keys: Vec<u128> = (0..frame.villages.len()).map(|i| code_key(frame.code(i), i)).collect();
+    keys.sort_unstable();
+    // Runs with an equal prefix (codes longer than 12 bytes, or duplicates)
     // are put in full code order, then line order.
-    let full = |a: &(u128, u32), b: &(u128, u32)| {
-        let (x, y) = (a.1 as usize, b.1 as usize);
+    let full = |a: &u128, b: &u128| {
+        let (x, y) = ((*a as u32) as usize, (*b as u32) as usize);
         frame.code(x).cmp(frame.code(y)).then(frame.villages[x].line.cmp(&frame.villages[y].line))
     };
-    for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
+    for run in keys.chunk_by_mut(|a, b| key_code(*a) == key_code(*b)) {
         if run.len() > 1 {
             run.sort_unstable_by(full);
         }
     }
-    keyed.into_iter().map(|(_, i)| i).collect()
+    keys
 }
 
 /// Equal codes sit together in code order; each repeat is an error on its
 /// own line, naming the first.
-fn report_duplicates(file: &str, frame: &Frame, diags: &mut Diags) {
-    let village = |j: usize| &frame.villages[frame.by_code[j] as usize];
+fn report_duplicates(file: &str, frame: &Frame, keys: &[u128], diags: &mut Diags) {
+    let village = |j: usize| &frame.villages[keys[j] as u32 as usize];
     let mut run_start = 0;
-    for j in 1..frame.by_code.len() {
+    for j in 1..keys.len() {
+        // Different packed prefixes are different codes; only equal ones
+        // need the text.
+        if key_code(keys[j]) != key_code(keys[run_start]) {
+            run_start = j;
+            continue;
+        }
         let (first, b) = (village(run_start), village(j));
         let code = frame.text(b.code);
         if frame.text(first.code) != code {
@@ -415,24 +749,12 @@ fn parse_size(raw: &str) -> Result<u64, String> {
     Err(format!("`{}` is not a whole number", excerpt(raw)))
 }
 
-fn csv_error(file: &str, e: &csv::Error) -> Diag {
-    let line = e.position().map(|p| p.line());
-    let msg = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
-        _ => format!("unreadable CSV: {e}"),
-    };
-    match line {
-        Some(l) => Diag::at_line(file, l, msg),
-        None => Diag::error(file, None, msg),
-    }
-}
-
 /// Maps each header to its role. Returns `None` when a required column is
 /// missing, since no row can then be read.
 fn map_headers(
     file: &str,
     line: u64,
-    headers: &csv::StringRecord,
+    headers: &[&str],
     schema: &FrameSchema,
     diags: &mut Diags,
 ) -> Option<Vec<Role>> {
@@ -457,7 +779,7 @@ fn map_headers(
 
     let mut roles = Vec::with_capacity(headers.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
+    for (i, h) in headers.iter().copied().enumerate() {
         let h = h.trim_start_matches('\u{feff}');
         let norm = normalize_header(h);
         if let Some(first) = seen.get(&norm) {
@@ -529,6 +851,33 @@ mod tests {
         let (f, d) = parse("f.csv", text, &s);
         assert!(d.is_empty(), "{d}");
         assert_eq!(f.villages.len(), 1);
+    }
+
+    /// The pieces are joined when every cut lies between records, and the
+    /// text is read again from the top when one lies inside quotes.
+    #[test]
+    fn pieces_are_joined_only_when_every_cut_is_clean() {
+        let mut text = String::from("code,name,county,township,population\n");
+        for i in 0..400 {
+            text.push_str(&format!("{i},v{i},C{},T{},{}\n", i % 7, i % 31, 10 + i));
+        }
+        let schema = schema();
+        let pieces = |text: &str, n: usize| read_in_pieces("f.csv", text.as_bytes(), &schema, n);
+        let whole = parse_in_pieces("f.csv", &text, &schema, 1);
+        for n in 2..6 {
+            let (f, d) = pieces(&text, n).expect("clean cuts are joined");
+            assert!(d.is_empty() && f == whole.0, "{n} pieces");
+        }
+        // A name with line breaks across the middle of the text.
+        let quoted = format!("x,\"a{}b\",C0,T0,1\n", "\n".repeat(text.len()));
+        let mid = text.len() / 2;
+        let at = mid + text[mid..].find('\n').unwrap() + 1;
+        text.insert_str(at, &quoted);
+        assert!(pieces(&text, 2).is_none());
+        let (f, d) = parse_in_pieces("f.csv", &text, &schema, 2);
+        assert!(d.is_empty(), "{d}");
+        assert_eq!(f, parse_in_pieces("f.csv", &text, &schema, 1).0);
+        assert_eq!(f.villages.len(), 401);
     }
 
     #[test]

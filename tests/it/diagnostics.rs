@@ -119,3 +119,66 @@ fn damaged_inputs_give_diagnostics_not_panics() {
         }
     }
 }
+
+/// The frame and the problems read in `pieces` pieces, as text to compare.
+fn read_in(text: &str, schema: &FrameSchema, pieces: usize) -> (frame::Frame, String) {
+    let (f, d) = frame::parse_in_pieces("f.csv", text, schema, pieces);
+    (f, d.sorted().to_string())
+}
+
+/// Reading a frame in pieces on threads gives the same frame and the same
+/// problems as reading it from the top, wherever the cuts fall: inside
+/// quoted line breaks, among blank lines, before or after a problem.
+#[test]
+fn frames_read_in_pieces_equal_frames_read_whole() {
+    let fixture_schema = FrameSchema {
+        county_code: Some("county_code".into()),
+        township_code: Some("township_code".into()),
+        sizes: vec!["population".into(), "households".into()],
+        ..FrameSchema::default()
+    };
+    let example_rules = rules::load(&crate::support::example_rules(), "r.toml").unwrap();
+    let mut cases: Vec<(String, FrameSchema)> = Vec::new();
+    for entry in std::fs::read_dir(data("frame/err")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "csv")
+            && let Ok(text) = String::from_utf8(std::fs::read(&p).unwrap())
+        {
+            cases.push((text, fixture_schema.clone()));
+        }
+    }
+    let example = std::fs::read_to_string(crate::support::example_frame()).unwrap();
+    cases.push((example.clone(), example_rules.frame.clone()));
+    // The example with quoted names holding line breaks and quotes, blank
+    // lines and CR LF line ends, so that cuts fall inside quotes.
+    let mut odd = String::new();
+    for (i, line) in example.lines().enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        if i > 0 && i % 3 == 0 {
+            cells[1] = format!("\"{}\n\"\"{}\"\"\"", cells[1], i);
+        }
+        odd.push_str(&cells.join(","));
+        odd.push_str(if i % 5 == 0 { "\r\n" } else { "\n" });
+        if i % 7 == 0 {
+            odd.push_str("\n,,,\n");
+        }
+    }
+    cases.push((odd.clone(), example_rules.frame.clone()));
+    // And with a problem at the end, one in the middle, one near the top.
+    let mut bad = odd.clone();
+    bad.push_str("999,合计,x,y,z,1,2,3,4\n");
+    let mid = bad.len() / 2;
+    let at = mid + bad[mid..].find('\n').unwrap() + 1;
+    bad.insert_str(at, "1,2\n");
+    let top = bad.find('\n').unwrap() + 1;
+    bad.insert_str(top, "\"\n");
+    cases.push((bad, example_rules.frame.clone()));
+    for (text, schema) in &cases {
+        let whole = read_in(text, schema, 1);
+        for pieces in 2..=7 {
+            let got = read_in(text, schema, pieces);
+            let start: String = text.chars().take(40).collect();
+            assert!(got == whole, "{pieces} pieces differ for a text beginning {start:?}");
+        }
+    }
+}
