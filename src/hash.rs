@@ -21,6 +21,20 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&sha256(data))
 }
 
+/// SHA-256 of data that arrives in parts (a file read a block at a time).
+#[derive(Default)]
+pub struct Hasher(Sha256);
+
+impl Hasher {
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub fn hex(self) -> String {
+        hex(&self.0.finalize())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -30,5 +44,9 @@ mod tests {
             super::sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+        let mut h = super::Hasher::default();
+        h.update(b"a");
+        h.update(b"bc");
+        assert_eq!(h.hex(), super::sha256_hex(b"abc"));
     }
 }

@@ -29,6 +29,7 @@ pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod score;
+pub mod snapshot;
 pub mod text;
 pub mod workspace;
 

@@ -4,6 +4,7 @@
 //! form that the sampler reads.
 
 mod parse;
+pub mod snapshot;
 pub mod synth;
 pub mod tree;
 

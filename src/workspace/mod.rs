@@ -26,6 +26,8 @@ use crate::text::Encoding;
 use journal::Journal;
 
 pub const JOURNAL: &str = "journal.jsonl";
+/// The validated frame, as `init` left it (see [`crate::snapshot`]).
+pub const FRAME_SNAPSHOT: &str = "snapshots/frame.bin";
 pub const SAMPLE: &str = "sample.csv";
 pub const DRAW: &str = "draw.toml";
 /// Earlier draws replaced by a journaled redraw are kept here.
@@ -50,6 +52,9 @@ pub struct Workspace {
     pub rules_path: String,
     pub frame_path: String,
     pub encoding: Encoding,
+    /// What each checked file hashed to when the folder was opened (or why
+    /// it could not be read).
+    hashes: BTreeMap<String, std::result::Result<String, String>>,
 }
 
 /// Current UTC time as RFC 3339, for journal lines.
@@ -103,7 +108,10 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     let frame_name = file_name(frame_src)?;
     let rules_display = rules_src.display().to_string();
     let rules = rules::load(rules_src, &rules_display)?;
-    let frame = frame::load(frame_src, &frame_src.display().to_string(), &rules.frame, enc)?;
+    // The frame is read once: what is validated is what is frozen.
+    let frame_bytes = read(frame_src)?;
+    let (frame, diags) = frame::from_bytes(&frame_src.display().to_string(), &frame_bytes, &rules.frame, enc);
+    diags.into_result()?;
     let warnings = crate::sample::check(&rules, &frame)?;
 
     // Build the folder beside its final place, then rename it into place.
@@ -117,24 +125,27 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         .tempdir_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
     let mut files = Vec::new();
-    let mut copy = |src: &Path, rel: String, role: &str| -> Result<()> {
-        let bytes = read(src)?;
-        let dest = tmp.path().join(&rel);
-        if let Some(p) = dest.parent() {
-            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
-        }
-        atomic::write(&dest, &bytes)?;
-        files.push(FileRecord { path: rel, sha256: sha256_hex(&bytes), role: role.to_string() });
+    let mut copy = |bytes: &[u8], rel: String, role: &str| -> Result<()> {
+        write_in(tmp.path(), &rel, bytes)?;
+        files.push(FileRecord { path: rel, sha256: sha256_hex(bytes), role: role.to_string() });
         Ok(())
     };
     let rules_rel = format!("rules/{rules_name}");
-    copy(rules_src, rules_rel.clone(), "rules")?;
+    copy(&read(rules_src)?, rules_rel.clone(), "rules")?;
     let base = rules_src.parent().unwrap_or(Path::new("."));
     for list in rules.referenced_files() {
-        copy(&base.join(&list), format!("rules/{list}"), "list")?;
+        copy(&read(&base.join(&list))?, format!("rules/{list}"), "list")?;
     }
     let frame_rel = format!("frame/{frame_name}");
-    copy(frame_src, frame_rel.clone(), "frame")?;
+    copy(&frame_bytes, frame_rel.clone(), "frame")?;
+    drop(frame_bytes);
+
+    // The validated frame, so that later commands need not parse it again.
+    let mut outputs = Vec::new();
+    if let Some(bytes) = frame::snapshot::encode(&frame, &frame_origin(&files)) {
+        write_in(tmp.path(), FRAME_SNAPSHOT, &bytes)?;
+        outputs.push(json!({ "path": FRAME_SNAPSHOT, "sha256": sha256_hex(&bytes) }));
+    }
 
     let used = frame.encoding.unwrap_or(Encoding::Utf8);
     let journal = Journal::new();
@@ -145,6 +156,7 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         "files": files,
         "campaign": rules.campaign.name,
         "spotcheck_version": env!("CARGO_PKG_VERSION"),
+        "outputs": outputs,
     });
     let (_, line) = journal.next_line(&now(), "init", data);
     atomic::write(&tmp.path().join(JOURNAL), line.as_bytes())?;
@@ -155,6 +167,66 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     let kept = tmp.keep();
     std::fs::rename(&kept, dir).map_err(|e| Error::io(dir, e))?;
     Ok(InitSummary { files, villages: frame.villages.len(), warnings })
+}
+
+/// Writes `rel` under `dir`, making its folder.
+fn write_in(dir: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    let dest = dir.join(rel);
+    if let Some(p) = dest.parent() {
+        std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+    }
+    atomic::write(&dest, bytes)
+}
+
+/// What a frame snapshot is made from: the frozen frame and rules (whose
+/// `[frame]` table maps its columns), by hash.
+fn frame_origin(files: &[FileRecord]) -> String {
+    let of = |role: &str| files.iter().find(|f| f.role == role).map_or("", |f| f.sha256.as_str());
+    format!("frame {} rules {}", of("frame"), of("rules"))
+}
+
+/// SHA-256 of each file, read a block at a time, on all cores: a national
+/// campaign holds a frame, its snapshot and reports of tens of megabytes.
+fn hash_files(dir: &Path, paths: &[&str]) -> Vec<std::io::Result<String>> {
+    use std::io::Read;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hash_one = |rel: &str| -> std::io::Result<String> {
+        let mut f = std::fs::File::open(dir.join(rel))?;
+        let mut h = crate::hash::Hasher::default();
+        let mut buf = vec![0u8; 1 << 18];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                return Ok(h.hex());
+            }
+            h.update(&buf[..n]);
+        }
+    };
+    // Largest first, so that the big files start at once.
+    let size = |rel: &str| std::fs::metadata(dir.join(rel)).map_or(0, |m| m.len());
+    let mut order: Vec<usize> = (0..paths.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(size(paths[i])));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let done: Vec<(usize, std::io::Result<String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        done.push((i, hash_one(paths[i])));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    let mut results: Vec<Option<std::io::Result<String>>> = (0..paths.len()).map(|_| None).collect();
+    for (i, h) in done {
+        results[i] = Some(h);
+    }
+    results.into_iter().map(|r| r.unwrap_or_else(|| Err(std::io::Error::other("not hashed")))).collect()
 }
 
 fn file_name(p: &Path) -> Result<String> {
@@ -206,14 +278,31 @@ impl Workspace {
             frozen.extend(files);
         }
         let encoding = str_field(init, "frame_encoding").parse().unwrap_or(Encoding::Auto);
-        let ws = Workspace {
+        let mut ws = Workspace {
             dir: dir.to_path_buf(),
             rules_path: str_field(init, "rules"),
             frame_path: str_field(init, "frame"),
             encoding,
             frozen,
             journal,
+            hashes: BTreeMap::new(),
         };
+        // Every file checked below, hashed at once.
+        let last_draw = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw");
+        let outputs = ws.recorded_outputs();
+        let mut paths: Vec<&str> = ws.frozen.iter().map(|f| f.path.as_str()).collect();
+        if last_draw.is_some() {
+            paths.extend([SAMPLE, DRAW]);
+        }
+        paths.extend(outputs.keys().map(String::as_str));
+        paths.sort_unstable();
+        paths.dedup();
+        let hashes: BTreeMap<String, std::result::Result<String, String>> = paths
+            .iter()
+            .zip(hash_files(dir, &paths))
+            .map(|(p, h)| (p.to_string(), h.map_err(|e| e.to_string())))
+            .collect();
+        ws.hashes = hashes;
         for f in &ws.frozen {
             problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
         }
@@ -252,7 +341,7 @@ impl Workspace {
         }
         // Files later steps wrote (assignment, forms, findings), each as its
         // latest journal entry recorded it.
-        for (path, sha) in ws.recorded_outputs() {
+        for (path, sha) in outputs {
             problems.extend(ws.check_file(&path, &sha, "recorded file"));
         }
         Ok((ws, problems))
@@ -287,12 +376,15 @@ impl Workspace {
     }
 
     fn check_file(&self, rel: &str, want: &str, what: &str) -> Vec<String> {
-        match std::fs::read(self.dir.join(rel)) {
-            Ok(b) if sha256_hex(&b) == want => Vec::new(),
-            Ok(b) => vec![format!(
-                "{rel}: {what} changed since it was recorded (sha256 {} now, {want} recorded)",
-                sha256_hex(&b)
-            )],
+        let now = match self.hashes.get(rel) {
+            Some(h) => h.clone(),
+            None => std::fs::read(self.dir.join(rel)).map(|b| sha256_hex(&b)).map_err(|e| e.to_string()),
+        };
+        match now {
+            Ok(h) if h == want => Vec::new(),
+            Ok(h) => {
+                vec![format!("{rel}: {what} changed since it was recorded (sha256 {h} now, {want} recorded)")]
+            }
             Err(e) => vec![format!("{rel}: {what} cannot be read: {e}")],
         }
     }
@@ -309,8 +401,35 @@ impl Workspace {
     /// Loads the frozen rules and frame (their hashes were checked on open).
     pub fn load_inputs(&self) -> Result<(Rules, Frame)> {
         let rules = rules::load(&self.path(&self.rules_path), &self.rules_path)?;
-        let frame = frame::load(&self.path(&self.frame_path), &self.frame_path, &rules.frame, self.encoding)?;
+        let frame = self.load_frame(&rules)?;
         Ok((rules, frame))
+    }
+
+    /// The frozen frame: from the snapshot `init` recorded, when it is there
+    /// and hashes to what the journal holds, else parsed from its CSV. A
+    /// snapshot of an older layout, or of other inputs, is passed over.
+    pub fn load_frame(&self, rules: &Rules) -> Result<Frame> {
+        if let Some(bytes) = self.recorded_bytes(FRAME_SNAPSHOT)?
+            && let Ok(frame) = frame::snapshot::decode(&self.frame_path, &bytes, &frame_origin(&self.frozen))
+        {
+            return Ok(frame);
+        }
+        frame::load(&self.path(&self.frame_path), &self.frame_path, &rules.frame, self.encoding)
+    }
+
+    /// The bytes of a file the journal records as an output, checked
+    /// against the hash it records: a file that changed is never used.
+    /// `None` when the journal records no such file.
+    pub fn recorded_bytes(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let Some(want) = self.recorded_outputs().remove(rel) else { return Ok(None) };
+        let bytes = read(&self.path(rel))?;
+        let now = sha256_hex(&bytes);
+        if now != want {
+            return Err(Error::CheckFailed(format!(
+                "{rel}: recorded file changed since it was recorded (sha256 {now} now, {want} recorded); nothing was done (run `spotcheck audit` for the full report)"
+            )));
+        }
+        Ok(Some(bytes))
     }
 
     /// Appends an event to the journal (rewriting it atomically).

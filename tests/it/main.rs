@@ -8,4 +8,5 @@ mod inspection;
 mod plan;
 mod sampling;
 mod score;
+mod snapshot;
 mod support;

@@ -1,0 +1,251 @@
+//! A validated frame as a snapshot (layout in [`crate::snapshot`]): what
+//! `init` keeps so that later commands load the frame without parsing and
+//! validating its CSV again. Loading gives the same [`Frame`] that parsing
+//! gave, index for index.
+
+use super::{Area, Frame, Span, Village};
+use crate::snapshot::{Reader, Refused, Writer};
+use crate::text::Encoding;
+
+/// The snapshot kind in the header.
+pub const KIND: &str = "frame";
+
+fn encoding_byte(e: Option<Encoding>) -> u8 {
+    match e {
+        None => 0,
+        Some(Encoding::Utf8 | Encoding::Auto) => 1,
+        Some(Encoding::Gb18030) => 2,
+    }
+}
+
+/// The snapshot of a valid frame, made from the inputs `origin` names.
+/// `None` for a frame the layout cannot hold (past 4 GiB of text, or 2^32
+/// villages or lines): such a frame is parsed every time.
+pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
+    let n = frame.villages.len();
+    let ncols = frame.size_names.len();
+    let mut w = Writer::new(KIND, origin, frame.arena.len() + n * (16 + 4 * ncols));
+    w.u8(encoding_byte(frame.encoding));
+    w.u32(u32::try_from(ncols).ok()?);
+    for s in &frame.size_names {
+        w.str(s);
+    }
+    w.u32(u32::try_from(frame.counties.len()).ok()?);
+    for c in &frame.counties {
+        w.str(&c.key);
+        w.str(&c.name);
+    }
+    w.u32(u32::try_from(frame.townships.len()).ok()?);
+    for t in &frame.townships {
+        w.str(&t.key);
+        w.str(&t.name);
+        w.u32(u32::try_from(t.parent).ok()?);
+    }
+    w.u32(u32::try_from(n).ok()?);
+    // Codes and names, one after the other in village order, with their
+    // lengths; the county of a village is its township's.
+    for v in &frame.villages {
+        w.u32(v.code.len);
+    }
+    for v in &frame.villages {
+        w.u32(v.name.len);
+    }
+    let text: u64 = frame.villages.iter().map(|v| u64::from(v.code.len) + u64::from(v.name.len)).sum();
+    u32::try_from(text).ok()?;
+    w.u64(text);
+    for i in 0..n {
+        w.bytes(frame.code(i).as_bytes());
+        w.bytes(frame.name(i).as_bytes());
+    }
+    for v in &frame.villages {
+        if frame.townships.get(v.township)?.parent != v.county {
+            return None;
+        }
+        w.u32(u32::try_from(v.township).ok()?);
+    }
+    // Lines: most frames have one village per line from line 2 on.
+    let first = frame.villages.first().map_or(0, |v| v.line);
+    if frame.villages.iter().enumerate().all(|(i, v)| v.line == first + i as u64) {
+        w.u8(0);
+        w.u64(first);
+    } else {
+        w.u8(1);
+        for v in &frame.villages {
+            w.u32(u32::try_from(v.line).ok()?);
+        }
+    }
+    for col in 0..ncols {
+        let wide = (0..n).any(|v| frame.size(v, col) > u64::from(u32::MAX));
+        w.u8(if wide { 8 } else { 4 });
+        for v in 0..n {
+            let x = frame.size(v, col);
+            if wide { w.u64(x) } else { w.u32(x as u32) }
+        }
+    }
+    for &i in &frame.by_code {
+        w.u32(i);
+    }
+    Some(w.finish())
+}
+
+/// Loads a frame from its snapshot. `origin` must be what it was made from;
+/// `file` names the frame in messages, as when it was parsed.
+pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> {
+    let mut r = Reader::new(bytes, KIND, origin)?;
+    let encoding = match r.u8()? {
+        0 => None,
+        1 => Some(Encoding::Utf8),
+        2 => Some(Encoding::Gb18030),
+        e => return Err(format!("unknown encoding {e}")),
+    };
+    let ncols = r.count(8)?;
+    let size_names = (0..ncols).map(|_| r.str().map(str::to_string)).collect::<Result<Vec<_>, _>>()?;
+    let nc = r.count(16)?;
+    let counties = (0..nc)
+        .map(|_| Ok(Area { key: r.str()?.to_string(), name: r.str()?.to_string(), parent: usize::MAX }))
+        .collect::<Result<Vec<_>, Refused>>()?;
+    let nt = r.count(20)?;
+    let townships = (0..nt)
+        .map(|_| {
+            let (key, name) = (r.str()?.to_string(), r.str()?.to_string());
+            let parent = r.u32()? as usize;
+            if parent >= nc {
+                return Err(format!("township {key} in county {parent} of {nc}"));
+            }
+            Ok(Area { key, name, parent })
+        })
+        .collect::<Result<Vec<_>, Refused>>()?;
+    let n = r.count(12)?;
+    let code_lens = r.u32s(n)?;
+    let name_lens = r.u32s(n)?;
+    let text_len = usize::try_from(r.u64()?).map_err(|_| "text longer than memory")?;
+    let arena = std::str::from_utf8(r.take(text_len)?).map_err(|_| "village text that is not UTF-8")?;
+    let mut villages = Vec::with_capacity(n);
+    let mut at = 0u32;
+    let townships_of = r.u32s(n)?;
+    for ((&cl, &nl), &t) in code_lens.iter().zip(&name_lens).zip(&townships_of) {
+        let code = Span { start: at, len: cl };
+        at = at.checked_add(cl).ok_or("village text too long")?;
+        let name = Span { start: at, len: nl };
+        at = at.checked_add(nl).ok_or("village text too long")?;
+        let (t, end) = (t as usize, at as usize);
+        if end > arena.len()
+            || !arena.is_char_boundary(code.start as usize)
+            || !arena.is_char_boundary(name.start as usize)
+        {
+            return Err("village text cut inside a character".into());
+        }
+        let county = townships.get(t).ok_or("a village in an unknown township")?.parent;
+        villages.push(Village { code, name, county, township: t, line: 0 });
+    }
+    if at as usize != arena.len() {
+        return Err("village text of the wrong length".into());
+    }
+    match r.u8()? {
+        0 => {
+            let first = r.u64()?;
+            for (i, v) in villages.iter_mut().enumerate() {
+                v.line = first + i as u64;
+            }
+        }
+        1 => {
+            for (v, line) in villages.iter_mut().zip(r.u32s(n)?) {
+                v.line = u64::from(line);
+            }
+        }
+        x => return Err(format!("unknown line layout {x}")),
+    }
+    let mut sizes = vec![0u64; n * ncols];
+    for col in 0..ncols {
+        match r.u8()? {
+            4 => {
+                for (v, x) in r.u32s(n)?.into_iter().enumerate() {
+                    sizes[v * ncols + col] = u64::from(x);
+                }
+            }
+            8 => {
+                for v in 0..n {
+                    sizes[v * ncols + col] = r.u64()?;
+                }
+            }
+            x => return Err(format!("unknown size width {x}")),
+        }
+    }
+    let by_code = r.u32s(n)?;
+    let mut seen = vec![false; n];
+    for &i in &by_code {
+        match seen.get_mut(i as usize) {
+            Some(s) if !*s => *s = true,
+            _ => return Err("the code order is not an order of the villages".into()),
+        }
+    }
+    r.done()?;
+    Ok(Frame {
+        file: file.to_string(),
+        size_names,
+        counties,
+        townships,
+        villages,
+        sizes,
+        arena: arena.to_string(),
+        by_code,
+        encoding,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{FrameSchema, parse};
+
+    fn frame(text: &str) -> Frame {
+        let schema = FrameSchema {
+            county_code: Some("cc".into()),
+            sizes: vec!["population".into(), "households".into()],
+            ..FrameSchema::default()
+        };
+        let (f, d) = parse("f.csv", text, &schema);
+        assert!(d.is_empty(), "{d}");
+        f
+    }
+
+    #[test]
+    fn a_frame_loads_as_it_was_parsed() {
+        let text = "code,name,cc,county,township,population,households\n\
+                    3,丙村,C1,甲县,t1,30,9\n1,甲村,C1,甲县,t1,10,4\n2,\"乙\n村\",C2,乙县,t2,20,99999999999\n\n5,戊,C2,乙县,t3,0,0\n";
+        let f = frame(text);
+        let bytes = encode(&f, "origin").unwrap();
+        assert_eq!(decode("f.csv", &bytes, "origin").unwrap(), f);
+        assert!(decode("f.csv", &bytes, "other").is_err());
+        // Consecutive lines are stored as the first line only.
+        let f = frame("code,name,cc,county,township,population,households\n1,a,C,A,t,1,1\n2,b,C,A,t,2,2\n");
+        assert_eq!(decode("f.csv", &encode(&f, "o").unwrap(), "o").unwrap(), f);
+    }
+
+    /// A damaged snapshot is refused with a reason, never a panic or a
+    /// wrong frame.
+    #[test]
+    fn damaged_snapshots_are_refused() {
+        let mut text = String::from("code,name,cc,county,township,population,households\n");
+        for i in 0..40 {
+            text.push_str(&format!("{i},村{i},C{},县{},t{},{},{}\n", i % 3, i % 3, i % 7, i * 10, i));
+        }
+        let f = frame(&text);
+        let bytes = encode(&f, "o").unwrap();
+        for n in 0..bytes.len() {
+            assert!(decode("f.csv", &bytes[..n], "o").is_err());
+        }
+        let mut state = 7u64;
+        for _ in 0..2000 {
+            let mut b = bytes.clone();
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let at = (state >> 33) as usize % b.len();
+            b[at] ^= 1 << ((state >> 20) % 8);
+            if let Ok(g) = decode("f.csv", &b, "o") {
+                // A flipped bit that still decodes changed some value, not
+                // the frame's shape.
+                assert_eq!(g.villages.len(), f.villages.len());
+            }
+        }
+    }
+}
