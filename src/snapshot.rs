@@ -38,6 +38,12 @@ impl Writer {
         w
     }
 
+    /// A writer without a header, for a part written before the header
+    /// can be (it is then added with [`Writer::bytes`]).
+    pub fn raw() -> Writer {
+        Writer { buf: Vec::new() }
+    }
+
     pub fn u8(&mut self, x: u8) {
         self.buf.push(x);
     }
@@ -76,6 +82,7 @@ impl Writer {
 }
 
 /// Reads a snapshot, refusing anything out of bounds.
+#[derive(Clone)]
 pub struct Reader<'b> {
     bytes: &'b [u8],
     pos: usize,

@@ -8,15 +8,47 @@ use super::table::Sheet;
 use super::values::{self, Value};
 use crate::error::{Diags, excerpt};
 use crate::frame::Frame;
-use crate::rules::{FieldLevel, Rules};
+use crate::rules::{Field, FieldLevel, Kind, Rules};
+use crate::snapshot::{Reader, Refused, Writer};
 
 /// One reported row: a village (or a county, for county-level fields).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reported {
     pub code: String,
+    /// The village's index in the frame, or the county's.
+    pub index: usize,
     pub county: usize,
     pub is_county: bool,
     pub values: Vec<(String, Value)>,
+}
+
+/// A reported row as readers of frozen reports see it, from a snapshot or
+/// from the file: the values by their field's place in [`reported_fields`].
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    pub code: &'a str,
+    pub county: usize,
+    pub is_county: bool,
+    /// (index into the reported fields, value), in the rules' field order.
+    pub values: &'a [(usize, Value)],
+}
+
+/// The fields a self-report may hold, in the rules' order.
+pub fn reported_fields(rules: &Rules) -> Vec<&Field> {
+    rules.inspection.fields.iter().filter(|f| f.reported).collect()
+}
+
+impl Reported {
+    /// The row's values by field place, in the rules' order.
+    pub fn indexed(&self, fields: &[&Field]) -> Vec<(usize, Value)> {
+        let mut out: Vec<(usize, Value)> = self
+            .values
+            .iter()
+            .filter_map(|(id, v)| Some((fields.iter().position(|f| &f.id == id)?, v.clone())))
+            .collect();
+        out.sort_by_key(|(i, _)| *i);
+        out
+    }
 }
 
 /// A validated report file.
@@ -77,7 +109,7 @@ pub fn validate(
     reading: Reading,
 ) -> Result<ReportFile, Diags> {
     let import = reading == Reading::Import;
-    let fields: Vec<_> = rules.inspection.fields.iter().filter(|f| f.reported).collect();
+    let fields = reported_fields(rules);
     let roles = [Role {
         name: "code",
         headers: vec![rules.frame.code.clone(), "code".into(), "村代码".into(), "代码".into()],
@@ -120,9 +152,9 @@ pub fn validate(
             diags.push(sheet.diag(row.number, Some(code_col), "empty code"));
             continue;
         }
-        let (county, is_county) = match (villages.get(code.as_str()), counties.get(code.as_str())) {
-            (Some(&v), _) => (frame.villages[v].county, false),
-            (None, Some(&c)) => (c, true),
+        let (at, county, is_county) = match (villages.get(code.as_str()), counties.get(code.as_str())) {
+            (Some(&v), _) => (v, frame.villages[v].county, false),
+            (None, Some(&c)) => (c, c, true),
             (None, None) => {
                 diags.push(sheet.diag(
                     row.number,
@@ -190,7 +222,7 @@ pub fn validate(
             continue;
         }
         check_constraints(sheet, row.number, rules, &values, &mut diags);
-        rows.push(Reported { code, county, is_county, values });
+        rows.push(Reported { code, index: at, county, is_county, values });
     }
     if diags.has_errors() { Err(diags) } else { Ok(ReportFile { rows }) }
 }
@@ -210,6 +242,137 @@ pub fn check_constraints(
             diags.push(sheet.diag(row, None, format!("violates `{}`{why}", c.text)));
         }
     }
+}
+
+/// The snapshot kind in the header of a reports snapshot.
+pub const SNAPSHOT_KIND: &str = "reports";
+
+fn kind_byte(k: Kind) -> u8 {
+    match k {
+        Kind::Count => 1,
+        Kind::Amount => 2,
+        Kind::YesNo => 3,
+        Kind::Date => 4,
+        Kind::Text => 5,
+    }
+}
+
+/// The rows of the reports one import accepted, gathered file by file into
+/// a snapshot (layout in [`crate::snapshot`]): the fields, then per row the
+/// village or county by its index in the frame and the values present,
+/// integers in as few bytes as they need.
+pub struct SnapshotRows {
+    body: Writer,
+    rows: u64,
+}
+
+impl Default for SnapshotRows {
+    fn default() -> SnapshotRows {
+        SnapshotRows { body: Writer::raw(), rows: 0 }
+    }
+}
+
+impl SnapshotRows {
+    pub fn add(&mut self, fields: &[&Field], r: &Reported) {
+        self.body.var((r.index as u64) << 1 | u64::from(r.is_county));
+        let values = r.indexed(fields);
+        self.body.var(values.len() as u64);
+        for (i, v) in &values {
+            self.body.var(*i as u64);
+            match v {
+                Value::Count(x) | Value::Amount(x) => self.body.var(*x),
+                Value::YesNo(b) => self.body.u8(u8::from(*b)),
+                Value::Date(t) | Value::Text(t) => self.body.str(t),
+            }
+        }
+        self.rows += 1;
+    }
+
+    /// The snapshot, made from the inputs `origin` names.
+    pub fn finish(self, rules: &Rules, origin: &str) -> Option<Vec<u8>> {
+        let fields = reported_fields(rules);
+        let mut w = Writer::new(SNAPSHOT_KIND, origin, 0);
+        w.u32(u32::try_from(fields.len()).ok()?);
+        for f in &fields {
+            w.str(&f.id);
+            w.u8(kind_byte(f.kind));
+        }
+        w.u64(self.rows);
+        w.bytes(&self.body.finish());
+        Some(w.finish())
+    }
+}
+
+/// Checks a reports snapshot through, without reading any row out.
+pub fn check_snapshot(bytes: &[u8], rules: &Rules, frame: &Frame, origin: &str) -> Result<(), Refused> {
+    read_snapshot(bytes, rules, frame, origin, None)
+}
+
+/// Hands each row of a reports snapshot to `visit`, after checking it
+/// through: a damaged snapshot is refused without any row read from it.
+pub fn decode_snapshot(
+    bytes: &[u8],
+    rules: &Rules,
+    frame: &Frame,
+    origin: &str,
+    visit: &mut dyn FnMut(&RowRef<'_>),
+) -> Result<(), Refused> {
+    read_snapshot(bytes, rules, frame, origin, None)?;
+    read_snapshot(bytes, rules, frame, origin, Some(visit))
+}
+
+fn read_snapshot(
+    bytes: &[u8],
+    rules: &Rules,
+    frame: &Frame,
+    origin: &str,
+    mut visit: Option<&mut dyn FnMut(&RowRef<'_>)>,
+) -> Result<(), Refused> {
+    let fields = reported_fields(rules);
+    let mut r = Reader::new(bytes, SNAPSHOT_KIND, origin)?;
+    let nf = r.count(9)?;
+    if nf != fields.len() {
+        return Err("made for other fields".into());
+    }
+    for f in &fields {
+        if r.str()? != f.id || r.u8()? != kind_byte(f.kind) {
+            return Err("made for other fields".into());
+        }
+    }
+    let n = r.u64()?;
+    let mut values: Vec<(usize, Value)> = Vec::with_capacity(fields.len());
+    for _ in 0..n {
+        let target = r.var()?;
+        let (index, is_county) =
+            (usize::try_from(target >> 1).map_err(|_| "index too large")?, target & 1 == 1);
+        let (code, county) = if is_county {
+            (frame.counties.get(index).ok_or("an unknown county")?.key.as_str(), index)
+        } else {
+            let v = frame.villages.get(index).ok_or("an unknown village")?;
+            (frame.code(index), v.county)
+        };
+        values.clear();
+        let k = r.var()?;
+        if k > fields.len() as u64 {
+            return Err("more values than fields".into());
+        }
+        for _ in 0..k {
+            let i = usize::try_from(r.var()?).map_err(|_| "field index too large")?;
+            let f = fields.get(i).ok_or("an unknown field")?;
+            let v = match f.kind {
+                Kind::Count => Value::Count(r.var()?),
+                Kind::Amount => Value::Amount(r.var()?),
+                Kind::YesNo => Value::YesNo(r.u8()? != 0),
+                Kind::Date => Value::Date(r.str()?.to_string()),
+                Kind::Text => Value::Text(r.str()?.to_string()),
+            };
+            values.push((i, v));
+        }
+        if let Some(visit) = visit.as_mut() {
+            visit(&RowRef { code, county, is_county, values: &values });
+        }
+    }
+    r.done()
 }
 
 /// Per county: reported villages and the frame's villages left out.

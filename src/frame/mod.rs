@@ -133,10 +133,40 @@ impl Frame {
 /// Reads, decodes and parses a frame file. The returned diagnostics may hold
 /// warnings; errors make this return `Err` with all of them.
 pub fn load(path: &Path, display: &str, schema: &FrameSchema, enc: Encoding) -> Result<Frame> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (frame, diags) = from_bytes(display, &bytes, schema, enc);
+    let (frame, diags) = match load_in_pieces(path, display, schema, enc) {
+        Some(read) => read,
+        None => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            from_bytes(display, &bytes, schema, enc)
+        }
+    };
     diags.into_result()?;
     Ok(frame)
+}
+
+/// A large UTF-8 frame read from its file a piece at a time, on all cores:
+/// the file is never held whole. `None` when the file is small, not UTF-8,
+/// or has a problem (it is then read whole, and every problem reported).
+fn load_in_pieces(path: &Path, display: &str, schema: &FrameSchema, enc: Encoding) -> Option<(Frame, Diags)> {
+    use std::io::Read;
+    if enc == Encoding::Gb18030 {
+        return None;
+    }
+    let len = usize::try_from(std::fs::metadata(path).ok()?.len()).ok()?;
+    let pieces = parse::default_pieces(len);
+    if pieces < 2 {
+        return None;
+    }
+    let mut head = [0u8; 3];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    if text::is_utf16(&head) {
+        return None;
+    }
+    let skip = head.len() - text::strip_bom(&head).len();
+    let src = parse::FileSource { path: path.to_path_buf(), skip, len: len - skip };
+    let (mut frame, diags) = parse::read_in_pieces(display, &src, schema, pieces, pieces)?;
+    frame.encoding = Some(Encoding::Utf8);
+    Some((frame, diags))
 }
 
 /// Decodes and parses frame bytes; the pure core of [`load`]. UTF-8 is
@@ -156,5 +186,35 @@ pub fn from_bytes(file: &str, bytes: &[u8], schema: &FrameSchema, enc: Encoding)
             (frame, diags)
         }
         Err(d) => (Frame { file: file.to_string(), ..Frame::default() }, Diags(vec![d])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large file is read from disk a piece at a time, with or without a
+    /// byte-order mark, into the frame a reading from the top gives.
+    #[test]
+    fn large_files_are_read_in_pieces() {
+        let schema = FrameSchema { sizes: vec!["population".into()], ..FrameSchema::default() };
+        let mut text = String::from("code,name,county,township,population\n");
+        let mut i = 0;
+        while text.len() < 3 << 20 {
+            text.push_str(&format!("{i:08},村{i},县{},乡{},{}\n", i % 97, i % 1009, i % 5000));
+            i += 1;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let whole = parse_in_pieces("f.csv", &text, &schema, 1).0;
+        for bom in [false, true] {
+            let path = tmp.path().join("f.csv");
+            let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+            bytes.extend_from_slice(text.as_bytes());
+            std::fs::write(&path, bytes).unwrap();
+            let src = parse::FileSource { path: path.clone(), skip: usize::from(bom) * 3, len: text.len() };
+            let (f, d) = parse::read_in_pieces("f.csv", &src, &schema, 2, 2).expect("read in pieces");
+            assert!(d.is_empty(), "{d}");
+            assert_eq!(f, whole);
+        }
     }
 }

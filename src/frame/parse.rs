@@ -1,7 +1,11 @@
 //! Parsing and validation of frame CSV text. Pure: takes text, returns the
 //! frame and every problem found, each with the file and line.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use rustc_hash::FxHashMap;
 
@@ -42,12 +46,17 @@ fn looks_like_total(cell: &str) -> bool {
     // All four words end in 计 (E8 AE A1 in UTF-8), so one byte scan rules out
     // most cells; a substring search per word would cost more than the rest
     // of the row.
-    if cell.as_bytes().windows(3).any(|w| w == "计".as_bytes())
+    let b = cell.as_bytes();
+    if b.windows(3).any(|w| w[0] == 0xE8 && w[1] == 0xAE && w[2] == 0xA1)
         && TOTAL_WORDS.iter().any(|w| cell.contains(w))
     {
         return true;
     }
-    let t = cell.trim();
+    // The English labels all begin with s or t.
+    let t = trim_cell(cell);
+    if t.as_bytes().first().is_none_or(|&c| !matches!(c | 0x20, b's' | b't')) {
+        return false;
+    }
     ["total", "subtotal", "sum"].iter().any(|w| t.eq_ignore_ascii_case(w))
         || t.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("total "))
 }
@@ -107,7 +116,7 @@ const MAX_PIECES: usize = 8;
 
 /// How many pieces a text of `len` bytes is read in: one below
 /// [`PARALLEL_MIN_BYTES`], else one per core (at most [`MAX_PIECES`]).
-fn default_pieces(len: usize) -> usize {
+pub(super) fn default_pieces(len: usize) -> usize {
     if len < PARALLEL_MIN_BYTES {
         1
     } else {
@@ -129,7 +138,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
 /// finds a problem, the text is read again in one piece, so that every
 /// problem is reported exactly as a reading from the top finds it.
 pub fn parse_in_pieces(file: &str, text: &str, schema: &FrameSchema, pieces: usize) -> (Frame, Diags) {
-    match read_in_pieces(file, text.as_bytes(), schema, pieces) {
+    match read_in_pieces(file, &Bytes(text.as_bytes()), schema, pieces, pieces) {
         Some(read) => read,
         None => parse_whole(file, text, schema),
     }
@@ -144,7 +153,7 @@ pub(super) fn parse_utf8(file: &str, bytes: &[u8], schema: &FrameSchema) -> Opti
     if pieces < 2 {
         return None;
     }
-    if let Some(read) = read_in_pieces(file, bytes, schema, pieces) {
+    if let Some(read) = read_in_pieces(file, &Bytes(bytes), schema, pieces, pieces) {
         return Some(read);
     }
     let text = std::str::from_utf8(bytes).ok()?;
@@ -446,86 +455,228 @@ fn intern(arena: &mut String, s: &str) -> Span {
     Span { start, len: s.len() as u32 }
 }
 
-/// Reads the rows in pieces on threads and joins them, or `None` when the
-/// one-piece reading must decide: a piece that is not UTF-8, a cut inside a
-/// quoted field, a problem in some piece, a county or township that two
-/// pieces see differently.
-fn read_in_pieces(file: &str, bytes: &[u8], schema: &FrameSchema, pieces: usize) -> Option<(Frame, Diags)> {
-    if pieces < 2 {
+/// Where a frame's bytes come from: memory, or a file read a piece at a
+/// time, so that a large frame is never held whole.
+pub(super) trait Source: Sync {
+    fn len(&self) -> usize;
+    /// The bytes in `range` (clipped to the end); `None` if they cannot be
+    /// read.
+    fn read(&self, range: Range<usize>) -> Option<Cow<'_, [u8]>>;
+}
+
+/// Bytes in memory.
+pub(super) struct Bytes<'a>(pub &'a [u8]);
+
+impl Source for Bytes<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn read(&self, range: Range<usize>) -> Option<Cow<'_, [u8]>> {
+        let n = self.0.len();
+        self.0.get(range.start.min(n)..range.end.min(n)).map(Cow::Borrowed)
+    }
+}
+
+/// A file from byte `skip` on (after a byte-order mark).
+pub(super) struct FileSource {
+    pub path: std::path::PathBuf,
+    pub skip: usize,
+    pub len: usize,
+}
+
+impl Source for FileSource {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn read(&self, range: Range<usize>) -> Option<Cow<'_, [u8]>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let (a, b) = (range.start.min(self.len), range.end.min(self.len));
+        let mut f = std::fs::File::open(&self.path).ok()?;
+        f.seek(SeekFrom::Start((self.skip + a) as u64)).ok()?;
+        let mut buf = vec![0; b - a];
+        f.read_exact(&mut buf).ok()?;
+        Some(Cow::Owned(buf))
+    }
+}
+
+/// A piece is about this many bytes: with one piece per thread in hand at
+/// a time, a frame of any size is read in little more memory than what is
+/// kept of it.
+const PIECE_BYTES: usize = 4 << 20;
+
+/// The first line feed at or after `from`, looked for in windows.
+fn line_feed_from(src: &dyn Source, from: usize) -> Option<usize> {
+    let mut at = from;
+    while at < src.len() {
+        let window = src.read(at..at + (64 << 10))?;
+        if let Some(k) = window.iter().position(|&b| b == b'\n') {
+            return Some(at + k);
+        }
+        at += window.len().max(1);
+    }
+    None
+}
+
+/// Reads the rows in `pieces` pieces (or more, for a large source) on
+/// `threads` threads and joins them, or `None` when the one-piece reading
+/// must decide: a piece that is not UTF-8, a cut inside a quoted field, a
+/// problem in some piece, a county or township that two pieces see
+/// differently.
+pub(super) fn read_in_pieces(
+    file: &str,
+    src: &dyn Source,
+    schema: &FrameSchema,
+    pieces: usize,
+    threads: usize,
+) -> Option<(Frame, Diags)> {
+    if pieces < 2 || threads < 1 {
         return None;
     }
     // The header, from the first line (and more, while a quoted cell spans
     // them: rarely more than one).
     let mut head_end = 0;
     let (layout, header_end, header_lines) = loop {
-        let nl = bytes[head_end..].iter().position(|&b| b == b'\n');
-        head_end = nl.map_or(bytes.len(), |k| head_end + k + 1);
-        let text = std::str::from_utf8(&bytes[..head_end]).ok()?;
+        head_end = line_feed_from(src, head_end).map_or(src.len(), |k| k + 1);
+        let bytes = src.read(0..head_end)?;
+        let text = std::str::from_utf8(&bytes).ok()?;
         let mut diags = Diags::default();
         let (layout, scanner) = read_header(file, text, schema, &mut diags)?;
         if !diags.is_empty() {
             return None;
         }
-        if !scanner.ended_in_quotes() || head_end == bytes.len() {
+        if !scanner.ended_in_quotes() || head_end == src.len() {
             // The scanner stopped at the header's line break.
             let at = scanner.position();
-            break (layout, at, text[..at].bytes().filter(|&b| b == b'\n').count() as u64);
+            break (layout, at, csvscan::count_newlines(&bytes[..at]));
         }
         if head_end > 1 << 16 {
             return None;
         }
     };
-    let body = &bytes[header_end..];
-    let cuts = csvscan::split(body, pieces);
+    let body = src.len() - header_end;
+    let pieces = pieces.max(body.div_ceil(PIECE_BYTES));
+    let mut cuts = vec![header_end];
+    for k in 1..pieces {
+        let guess = header_end + body * k / pieces;
+        let last = cuts[cuts.len() - 1];
+        if guess < last {
+            continue;
+        }
+        match line_feed_from(src, guess) {
+            Some(nl) if nl + 1 < src.len() && nl + 1 > last => cuts.push(nl + 1),
+            _ => {}
+        }
+    }
+    cuts.push(src.len());
     if cuts.len() < 3 {
         return None;
     }
     let ctx = Ctx { file, schema, layout: &layout };
-    let ctx = &ctx;
-    // Each piece: (rows read, line feeds in it, whether all is well).
-    let results: Vec<Option<(Piece, u64)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = cuts
-            .windows(2)
-            .map(|w| {
-                let piece_bytes = &body[w[0]..w[1]];
-                let whole = if w[0] == 0 { body.len() } else { piece_bytes.len() };
-                s.spawn(move || {
-                    let text = std::str::from_utf8(piece_bytes).ok()?;
-                    let mut piece = Piece::new(ctx, text, whole, true);
-                    let mut scanner = Scanner::piece(text);
-                    let mut rec = Record::default();
-                    while scanner.next_record(&mut rec) {
-                        if !piece.row(ctx, text, &rec, 0) {
+    let (ctx, cuts) = (&ctx, &cuts);
+    let n = cuts.len() - 1;
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let (next, failed) = (&next, &failed);
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<(usize, Option<(Piece, u64)>)>();
+        for _ in 0..threads.min(n) {
+            let tx = tx.clone();
+            s.spawn(move || {
+                while !failed.load(Ordering::Relaxed) {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= n {
+                        break;
+                    }
+                    let (a, b) = (cuts[k], cuts[k + 1]);
+                    // The first piece keeps the rows of all: room for them.
+                    let whole = if k == 0 { src.len() - header_end } else { b - a };
+                    let read = src.read(a..b).and_then(|bytes| {
+                        let text = std::str::from_utf8(&bytes).ok()?;
+                        let mut piece = Piece::new(ctx, text, whole, true);
+                        let mut scanner = Scanner::piece(text);
+                        let mut rec = Record::default();
+                        while scanner.next_record(&mut rec) {
+                            if !piece.row(ctx, text, &rec, 0) {
+                                return None;
+                            }
+                        }
+                        (!scanner.ended_in_quotes() && piece.diags.is_empty())
+                            .then_some((piece, scanner.newlines()))
+                    });
+                    if read.is_none() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if tx.send((k, read)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Pieces are joined in order as they come in, so that few are held
+        // at once.
+        let mut waiting: BTreeMap<usize, (Piece, u64)> = BTreeMap::new();
+        let mut joined: Option<Joining> = None;
+        let mut have = 0;
+        for (k, read) in rx {
+            let Some(read) = read else {
+                failed.store(true, Ordering::Relaxed);
+                return None;
+            };
+            waiting.insert(k, read);
+            while let Some((p, newlines)) = waiting.remove(&have) {
+                match &mut joined {
+                    None => joined = Some(Joining::new(p, newlines + header_lines, header_lines)),
+                    Some(j) => {
+                        if j.absorb(ctx, p, newlines).is_none() {
+                            failed.store(true, Ordering::Relaxed);
                             return None;
                         }
                     }
-                    (!scanner.ended_in_quotes() && piece.diags.is_empty())
-                        .then_some((piece, scanner.newlines()))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
-    });
-    let mut it = results.into_iter();
-    let (first, mut line_base) = it.next()??;
-    line_base += header_lines;
-    // Piece 0 counted its lines from its start, after the header.
-    let Piece { mut counties, mut townships, mut county_ix, mut township_ix, mut villages, .. } = first;
-    for v in &mut villages {
-        v.line += header_lines;
+                }
+                have += 1;
+            }
+        }
+        if have != n {
+            return None;
+        }
+        let joined = joined?.finish(ctx);
+        Some(finish(ctx, joined, Diags::default()))
+    })
+}
+
+/// Pieces joined so far.
+struct Joining {
+    first: Piece,
+    /// Line feeds before the next piece.
+    line_base: u64,
+}
+
+impl Joining {
+    /// Starts from the first piece, whose lines count from after the header.
+    fn new(mut first: Piece, line_base: u64, header_lines: u64) -> Joining {
+        for v in &mut first.villages {
+            v.line += header_lines;
+        }
+        Joining { first, line_base }
     }
-    let (mut sizes, mut arena, mut sums, mut rows) = (first.sizes, first.arena, first.sums, first.rows);
-    for r in it {
-        let (p, newlines) = r?;
+
+    /// Adds the next piece's rows, with its counties and townships numbered
+    /// on from those already seen. `None` when the piece sees a known
+    /// county or township differently (the reading from the top reports it).
+    fn absorb(&mut self, ctx: &Ctx<'_>, p: Piece, newlines: u64) -> Option<()> {
+        let j = &mut self.first;
         let county_map: Vec<usize> = p
             .counties
             .iter()
-            .map(|c| match county_ix.get(&c.key) {
-                Some(&g) => (ctx.layout.county_code.is_none() || counties[g].name == c.name).then_some(g),
+            .map(|c| match j.county_ix.get(&c.key) {
+                Some(&g) => (ctx.layout.county_code.is_none() || j.counties[g].name == c.name).then_some(g),
                 None => {
-                    counties.push(c.clone());
-                    county_ix.insert(c.key.clone(), counties.len() - 1);
-                    Some(counties.len() - 1)
+                    j.counties.push(c.clone());
+                    j.county_ix.insert(c.key.clone(), j.counties.len() - 1);
+                    Some(j.counties.len() - 1)
                 }
             })
             .collect::<Option<_>>()?;
@@ -534,46 +685,41 @@ fn read_in_pieces(file: &str, bytes: &[u8], schema: &FrameSchema, pieces: usize)
             .iter()
             .map(|t| {
                 let parent = county_map[t.parent];
-                match township_ix.get(&t.key) {
-                    Some(&g) => (townships[g].parent == parent
-                        && (ctx.layout.township_code.is_none() || townships[g].name == t.name))
+                match j.township_ix.get(&t.key) {
+                    Some(&g) => (j.townships[g].parent == parent
+                        && (ctx.layout.township_code.is_none() || j.townships[g].name == t.name))
                         .then_some(g),
                     None => {
-                        townships.push(Area { key: t.key.clone(), name: t.name.clone(), parent });
-                        township_ix.insert(t.key.clone(), townships.len() - 1);
-                        Some(townships.len() - 1)
+                        j.townships.push(Area { key: t.key.clone(), name: t.name.clone(), parent });
+                        j.township_ix.insert(t.key.clone(), j.townships.len() - 1);
+                        Some(j.townships.len() - 1)
                     }
                 }
             })
             .collect::<Option<_>>()?;
-        let shift = u32::try_from(arena.len()).ok()?;
-        arena.push_str(&p.arena);
-        villages.reserve_exact(p.villages.len());
-        villages.extend(p.villages.iter().map(|v| Village {
+        let shift = u32::try_from(j.arena.len()).ok()?;
+        u32::try_from(j.arena.len() + p.arena.len()).ok()?;
+        j.arena.push_str(&p.arena);
+        let base = self.line_base;
+        j.villages.extend(p.villages.iter().map(|v| Village {
             code: Span { start: v.code.start + shift, len: v.code.len },
             name: Span { start: v.name.start + shift, len: v.name.len },
             county: county_map[v.county],
             township: township_map[v.township],
-            line: v.line + line_base,
+            line: v.line + base,
         }));
-        sizes.extend_from_slice(&p.sizes);
-        for (s, x) in sums.iter_mut().zip(&p.sums) {
+        j.sizes.extend_from_slice(&p.sizes);
+        for (s, x) in j.sums.iter_mut().zip(&p.sums) {
             *s += x;
         }
-        rows += p.rows;
-        line_base += newlines;
+        j.rows += p.rows;
+        self.line_base += newlines;
+        Some(())
     }
-    let frame = Frame {
-        file: file.to_string(),
-        size_names: schema.sizes.clone(),
-        counties,
-        townships,
-        villages,
-        sizes,
-        arena,
-        ..Frame::default()
-    };
-    Some(finish(ctx, Joined { frame, sums, rows }, Diags::default()))
+
+    fn finish(self, ctx: &Ctx<'_>) -> Joined {
+        self.first.into_joined(ctx)
+    }
 }
 
 /// The rows read, with what the checks over all rows need.
@@ -862,12 +1008,15 @@ mod tests {
             text.push_str(&format!("{i},v{i},C{},T{},{}\n", i % 7, i % 31, 10 + i));
         }
         let schema = schema();
-        let pieces = |text: &str, n: usize| read_in_pieces("f.csv", text.as_bytes(), &schema, n);
+        let pieces = |text: &str, n: usize| read_in_pieces("f.csv", &Bytes(text.as_bytes()), &schema, n, n);
         let whole = parse_in_pieces("f.csv", &text, &schema, 1);
         for n in 2..6 {
             let (f, d) = pieces(&text, n).expect("clean cuts are joined");
             assert!(d.is_empty() && f == whole.0, "{n} pieces");
         }
+        // More pieces than threads.
+        let (f, _) = read_in_pieces("f.csv", &Bytes(text.as_bytes()), &schema, 9, 2).unwrap();
+        assert_eq!(f, whole.0);
         // A name with line breaks across the middle of the text.
         let quoted = format!("x,\"a{}b\",C0,T0,1\n", "\n".repeat(text.len()));
         let mid = text.len() / 2;

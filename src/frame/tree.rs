@@ -49,6 +49,19 @@ pub struct Unit {
     pub index: usize,
 }
 
+/// Lists of units per parent, one after another: the units of parent `p`
+/// are `items[offsets[p]..offsets[p + 1]]`.
+struct Lists {
+    offsets: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Lists {
+    fn of(&self, p: usize) -> &[usize] {
+        &self.items[self.offsets[p]..self.offsets[p + 1]]
+    }
+}
+
 /// The frame after exclusions, sorted and summed.
 pub struct Population<'f> {
     pub frame: &'f Frame,
@@ -57,8 +70,8 @@ pub struct Population<'f> {
     townships: Vec<usize>,
     villages: Vec<usize>,
     county_townships: Vec<Vec<usize>>,
-    county_villages: Vec<Vec<usize>>,
-    township_villages: Vec<Vec<usize>>,
+    county_villages: Lists,
+    township_villages: Lists,
     county_sizes: Vec<u128>,
     township_sizes: Vec<u128>,
     ncols: usize,
@@ -71,41 +84,75 @@ impl<'f> Population<'f> {
     /// or county keys; excluding an area excludes all its villages.
     pub fn new(frame: &'f Frame, excluded: &HashSet<String>) -> Population<'f> {
         let ncols = frame.size_names.len();
-        let (nc, nt) = (frame.counties.len(), frame.townships.len());
-        let mut county_townships = vec![Vec::new(); nc];
-        let mut county_villages = vec![Vec::new(); nc];
-        let mut township_villages = vec![Vec::new(); nt];
+        let (nc, nt, n) = (frame.counties.len(), frame.townships.len(), frame.villages.len());
+        let kept: Option<Vec<bool>> = (!excluded.is_empty()).then(|| {
+            let county_out: Vec<bool> = frame.counties.iter().map(|c| excluded.contains(&c.key)).collect();
+            let township_out: Vec<bool> = frame.townships.iter().map(|t| excluded.contains(&t.key)).collect();
+            (0..n)
+                .map(|i| {
+                    let v = &frame.villages[i];
+                    !(county_out[v.county] || township_out[v.township] || excluded.contains(frame.code(i)))
+                })
+                .collect()
+        });
+        let is_kept = |i: usize| kept.as_ref().is_none_or(|k| k[i]);
+        // Counts and sizes walk the villages in their stored order; only the
+        // placing in code order jumps about, and then in small arrays: a
+        // frame is shuffled, and half a million jumps into the villages
+        // themselves cost more than all the rest.
         let mut county_sizes = vec![0u128; nc * ncols];
         let mut township_sizes = vec![0u128; nt * ncols];
-        let mut villages = Vec::with_capacity(frame.villages.len());
-        let mut dropped = 0;
-        // Walking the villages in code order leaves every list sorted.
-        for &i in &frame.by_code {
-            let i = i as usize;
-            let v = &frame.villages[i];
-            let out = !excluded.is_empty()
-                && (excluded.contains(frame.code(i))
-                    || excluded.contains(&frame.townships[v.township].key)
-                    || excluded.contains(&frame.counties[v.county].key));
-            if out {
-                dropped += 1;
+        let mut county_count = vec![0usize; nc];
+        let mut township_count = vec![0usize; nt];
+        let mut area_of = Vec::with_capacity(n);
+        for (i, v) in frame.villages.iter().enumerate() {
+            area_of.push((v.county as u32, v.township as u32));
+            if !is_kept(i) {
                 continue;
             }
-            villages.push(i);
-            county_villages[v.county].push(i);
-            township_villages[v.township].push(i);
+            county_count[v.county] += 1;
+            township_count[v.township] += 1;
             for k in 0..ncols {
                 let s = u128::from(frame.size(i, k));
                 county_sizes[v.county * ncols + k] += s;
                 township_sizes[v.township * ncols + k] += s;
             }
         }
-        let mut townships: Vec<usize> = (0..nt).filter(|&t| !township_villages[t].is_empty()).collect();
+        let offsets = |counts: &[usize]| {
+            let mut o = Vec::with_capacity(counts.len() + 1);
+            let mut at = 0;
+            o.push(0);
+            for c in counts {
+                at += c;
+                o.push(at);
+            }
+            o
+        };
+        let (c_off, t_off) = (offsets(&county_count), offsets(&township_count));
+        let kept_n = t_off[nt];
+        let (mut c_at, mut t_at) = (c_off.clone(), t_off.clone());
+        let (mut c_items, mut t_items) = (vec![0usize; kept_n], vec![0usize; kept_n]);
+        let mut villages = Vec::with_capacity(kept_n);
+        // Walking the villages in code order leaves every list sorted.
+        for &i in &frame.by_code {
+            let i = i as usize;
+            if !is_kept(i) {
+                continue;
+            }
+            let (c, t) = (area_of[i].0 as usize, area_of[i].1 as usize);
+            t_items[t_at[t]] = i;
+            t_at[t] += 1;
+            c_items[c_at[c]] = i;
+            c_at[c] += 1;
+            villages.push(i);
+        }
+        let mut county_townships = vec![Vec::new(); nc];
+        let mut townships: Vec<usize> = (0..nt).filter(|&t| township_count[t] > 0).collect();
         townships.sort_unstable_by(|a, b| frame.townships[*a].key.cmp(&frame.townships[*b].key));
         for &t in &townships {
             county_townships[frame.townships[t].parent].push(t);
         }
-        let mut counties: Vec<usize> = (0..nc).filter(|&c| !county_villages[c].is_empty()).collect();
+        let mut counties: Vec<usize> = (0..nc).filter(|&c| county_count[c] > 0).collect();
         counties.sort_unstable_by(|a, b| frame.counties[*a].key.cmp(&frame.counties[*b].key));
         Population {
             frame,
@@ -113,12 +160,12 @@ impl<'f> Population<'f> {
             townships,
             villages,
             county_townships,
-            county_villages,
-            township_villages,
+            county_villages: Lists { offsets: c_off, items: c_items },
+            township_villages: Lists { offsets: t_off, items: t_items },
             county_sizes,
             township_sizes,
             ncols,
-            excluded: dropped,
+            excluded: n - kept_n,
         }
     }
 
@@ -130,8 +177,8 @@ impl<'f> Population<'f> {
             (None, Level::Township) => &self.townships,
             (None, Level::Village) => &self.villages,
             (Some((Level::County, c)), Level::Township) => &self.county_townships[c],
-            (Some((Level::County, c)), Level::Village) => &self.county_villages[c],
-            (Some((Level::Township, t)), Level::Village) => &self.township_villages[t],
+            (Some((Level::County, c)), Level::Village) => self.county_villages.of(c),
+            (Some((Level::Township, t)), Level::Village) => self.township_villages.of(t),
             _ => &[],
         }
     }

@@ -88,6 +88,8 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     let seed_norm =
         normalize_seed(seed, &rules.seed).map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
     let (s, bytes) = sample::derive(&rules, &frame, &seed_norm)?;
+    let frame_encoding = frame.encoding.unwrap_or(ws.encoding).to_string();
+    drop(frame);
 
     let mut superseded = None;
     let mut kept_outputs = Vec::new();
@@ -120,7 +122,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         drawn_at: super::now(),
         rules: ws.rules_path.clone(),
         frame: ws.frame_path.clone(),
-        frame_encoding: frame.encoding.unwrap_or(ws.encoding).to_string(),
+        frame_encoding,
         sample: SAMPLE.to_string(),
         sample_sha256: sha256_hex(&bytes),
         villages: s.main().count(),
@@ -131,11 +133,18 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         planned: s.planned.clone(),
     };
     let toml_text = render_record(&record);
-    atomic::write(&ws.path(SAMPLE), &bytes)?;
-    atomic::write(&ws.path(DRAW), toml_text.as_bytes())?;
-    // The same list for people, in Excel with Chinese headings; sample.csv
-    // stays the record that `verify` re-derives.
-    let xlsx_out = sample_workbook(ws, &bytes, &rules.campaign.issued)?;
+    // The same list for people, in Excel with Chinese headings, is built
+    // while sample.csv and draw.toml are written; sample.csv stays the
+    // record that `verify` re-derives.
+    let (xlsx, written) = std::thread::scope(|sc| {
+        let xlsx = sc.spawn(|| sample_workbook(&bytes, &rules.campaign.issued));
+        let written = atomic::write(&ws.path(SAMPLE), &bytes)
+            .and_then(|()| atomic::write(&ws.path(DRAW), toml_text.as_bytes()));
+        (xlsx.join(), written)
+    });
+    written?;
+    let xlsx = xlsx.map_err(|_| Error::CheckFailed("cannot write sample.xlsx".into()))??;
+    let xlsx_out = ws.write_output("sample.xlsx", &xlsx)?;
     let mut data = json!({
         "seed": seed,
         "seed_normalized": seed_norm,
@@ -154,20 +163,29 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     Ok(DrawOutcome { record, superseded })
 }
 
-/// Writes `sample.xlsx` from the bytes of `sample.csv`.
-fn sample_workbook(ws: &Workspace, csv_bytes: &[u8], issued: &str) -> Result<serde_json::Value> {
-    let sheet = crate::findings::table::read(SAMPLE, csv_bytes, crate::text::Encoding::Utf8, None)
-        .map_err(Error::Invalid)?;
-    let rows: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();
+/// `sample.xlsx` from the bytes of `sample.csv`, which spotcheck wrote
+/// itself: UTF-8 with a byte-order mark, one record per row.
+fn sample_workbook(csv_bytes: &[u8], issued: &str) -> Result<Vec<u8>> {
+    let text = std::str::from_utf8(crate::text::strip_bom(csv_bytes))
+        .map_err(|_| Error::CheckFailed(format!("{SAMPLE} is not UTF-8")))?;
+    let mut scanner = crate::csvscan::Scanner::new(text);
+    let mut rec = crate::csvscan::Record::default();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while scanner.next_record(&mut rec) {
+        rows.push(rec.fields(text).map(|c| c.trim().to_string()).collect());
+    }
+    if rows.is_empty() {
+        return Err(Error::CheckFailed(format!("{SAMPLE} is empty")));
+    }
+    let header = rows.remove(0);
     let d: Vec<u16> = issued.split('-').filter_map(|x| x.parse().ok()).collect();
     let created = (
         d.first().copied().unwrap_or(2000),
         d.get(1).copied().unwrap_or(1) as u8,
         d.get(2).copied().unwrap_or(1) as u8,
     );
-    let xlsx = crate::report::sample_xlsx::sample_xlsx(&sheet.header, &rows, created)
-        .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))?;
-    ws.write_output("sample.xlsx", &xlsx)
+    crate::report::sample_xlsx::sample_xlsx(&header, &rows, created)
+        .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))
 }
 
 fn render_record(r: &DrawRecord) -> String {

@@ -108,11 +108,6 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     let frame_name = file_name(frame_src)?;
     let rules_display = rules_src.display().to_string();
     let rules = rules::load(rules_src, &rules_display)?;
-    // The frame is read once: what is validated is what is frozen.
-    let frame_bytes = read(frame_src)?;
-    let (frame, diags) = frame::from_bytes(&frame_src.display().to_string(), &frame_bytes, &rules.frame, enc);
-    diags.into_result()?;
-    let warnings = crate::sample::check(&rules, &frame)?;
 
     // Build the folder beside its final place, then rename it into place.
     let parent = match dir.parent() {
@@ -124,6 +119,22 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         .prefix(".spotcheck-init-")
         .tempdir_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
+    // The frame is copied first and validated from the copy, so that what
+    // is validated is what is frozen; it is hashed meanwhile.
+    let frame_rel = format!("frame/{frame_name}");
+    let frame_copy = tmp.path().join(&frame_rel);
+    copy_file(frame_src, &frame_copy)?;
+    let (frame, frame_sha) = std::thread::scope(|s| {
+        let hash = s.spawn(|| hash_file(&frame_copy));
+        let frame = frame::load(&frame_copy, &frame_src.display().to_string(), &rules.frame, enc);
+        (frame, hash.join())
+    });
+    let frame = frame?;
+    let frame_sha = frame_sha
+        .map_err(|_| Error::CheckFailed("hashing the frame failed".into()))?
+        .map_err(|e| Error::io(&frame_copy, e))?;
+    let warnings = crate::sample::check(&rules, &frame)?;
+
     let mut files = Vec::new();
     let mut copy = |bytes: &[u8], rel: String, role: &str| -> Result<()> {
         write_in(tmp.path(), &rel, bytes)?;
@@ -136,9 +147,7 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     for list in rules.referenced_files() {
         copy(&read(&base.join(&list))?, format!("rules/{list}"), "list")?;
     }
-    let frame_rel = format!("frame/{frame_name}");
-    copy(&frame_bytes, frame_rel.clone(), "frame")?;
-    drop(frame_bytes);
+    files.push(FileRecord { path: frame_rel.clone(), sha256: frame_sha, role: "frame".into() });
 
     // The validated frame, so that later commands need not parse it again.
     let mut outputs = Vec::new();
@@ -169,6 +178,32 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     Ok(InitSummary { files, villages: frame.villages.len(), warnings })
 }
 
+/// Copies a file to a new file (in a folder still being built), synced.
+fn copy_file(from: &Path, to: &Path) -> Result<()> {
+    if let Some(p) = to.parent() {
+        std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+    }
+    let mut src = std::fs::File::open(from).map_err(|e| Error::io(from, e))?;
+    let mut dst = std::fs::File::create_new(to).map_err(|e| Error::io(to, e))?;
+    std::io::copy(&mut src, &mut dst).map_err(|e| Error::io(to, e))?;
+    dst.sync_all().map_err(|e| Error::io(to, e))
+}
+
+/// SHA-256 of a file, read a block at a time.
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = crate::hash::Hasher::default();
+    let mut buf = vec![0u8; 1 << 18];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.hex());
+        }
+        h.update(&buf[..n]);
+    }
+}
+
 /// Writes `rel` under `dir`, making its folder.
 fn write_in(dir: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
     let dest = dir.join(rel);
@@ -188,20 +223,8 @@ fn frame_origin(files: &[FileRecord]) -> String {
 /// SHA-256 of each file, read a block at a time, on all cores: a national
 /// campaign holds a frame, its snapshot and reports of tens of megabytes.
 fn hash_files(dir: &Path, paths: &[&str]) -> Vec<std::io::Result<String>> {
-    use std::io::Read;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let hash_one = |rel: &str| -> std::io::Result<String> {
-        let mut f = std::fs::File::open(dir.join(rel))?;
-        let mut h = crate::hash::Hasher::default();
-        let mut buf = vec![0u8; 1 << 18];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                return Ok(h.hex());
-            }
-            h.update(&buf[..n]);
-        }
-    };
+    let hash_one = |rel: &str| hash_file(&dir.join(rel));
     // Largest first, so that the big files start at once.
     let size = |rel: &str| std::fs::metadata(dir.join(rel)).map_or(0, |m| m.len());
     let mut order: Vec<usize> = (0..paths.len()).collect();
@@ -409,27 +432,37 @@ impl Workspace {
     /// and hashes to what the journal holds, else parsed from its CSV. A
     /// snapshot of an older layout, or of other inputs, is passed over.
     pub fn load_frame(&self, rules: &Rules) -> Result<Frame> {
-        if let Some(bytes) = self.recorded_bytes(FRAME_SNAPSHOT)?
-            && let Ok(frame) = frame::snapshot::decode(&self.frame_path, &bytes, &frame_origin(&self.frozen))
-        {
+        let origin = frame_origin(&self.frozen);
+        let decode = |bytes: &[u8]| frame::snapshot::decode(&self.frame_path, bytes, &origin).ok();
+        if let Some((frame, _)) = self.load_recorded(FRAME_SNAPSHOT, decode)? {
             return Ok(frame);
         }
         frame::load(&self.path(&self.frame_path), &self.frame_path, &rules.frame, self.encoding)
     }
 
-    /// The bytes of a file the journal records as an output, checked
-    /// against the hash it records: a file that changed is never used.
-    /// `None` when the journal records no such file.
-    pub fn recorded_bytes(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+    /// Reads a file the journal records as an output and decodes it, while
+    /// another thread checks its bytes against the hash the journal
+    /// records: a file that changed is never used. Returns what `decode`
+    /// gave, with the bytes; `None` when the journal records no such file
+    /// or `decode` gives nothing.
+    pub fn load_recorded<T>(
+        &self,
+        rel: &str,
+        decode: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Result<Option<(T, Vec<u8>)>> {
         let Some(want) = self.recorded_outputs().remove(rel) else { return Ok(None) };
         let bytes = read(&self.path(rel))?;
-        let now = sha256_hex(&bytes);
+        let (now, decoded) = std::thread::scope(|s| {
+            let hash = s.spawn(|| sha256_hex(&bytes));
+            let decoded = decode(&bytes);
+            (hash.join().unwrap_or_default(), decoded)
+        });
         if now != want {
             return Err(Error::CheckFailed(format!(
                 "{rel}: recorded file changed since it was recorded (sha256 {now} now, {want} recorded); nothing was done (run `spotcheck audit` for the full report)"
             )));
         }
-        Ok(Some(bytes))
+        Ok(decoded.map(|d| (d, bytes)))
     }
 
     /// Appends an event to the journal (rewriting it atomically).

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{FileRecord, Workspace, atomic, read};
 use crate::error::{Diags, Error, Result};
-use crate::findings::reports::{self, ReportFile, Reported};
+use crate::findings::reports::{self, ReportFile, RowRef};
 use crate::findings::table;
 use crate::frame::Frame;
 use crate::hash::sha256_hex;
@@ -28,29 +28,83 @@ pub struct Imported {
     pub silent: Vec<usize>,
 }
 
-/// Parses the frozen report files one at a time, handing each row to
-/// `visit`, and returns every reported code. A file's text is dropped before
-/// the next is read: reports of a whole country are large.
+/// Where the snapshot of the reports journal entry `seq` is kept.
+pub fn snapshot_path(seq: u64) -> String {
+    format!("snapshots/reports-{seq}.bin")
+}
+
+/// What a reports snapshot is made from: the frozen frame and rules, and
+/// the report files of its import, by hash.
+fn snapshot_origin(ws: &Workspace, files: &[FileRecord]) -> String {
+    let of = |role: &str| ws.frozen.iter().find(|f| f.role == role).map_or("", |f| f.sha256.as_str());
+    let files: Vec<&str> = files.iter().map(|f| f.sha256.as_str()).collect();
+    format!("reports frame {} rules {} files {}", of("frame"), of("rules"), files.join(" "))
+}
+
+/// Hands every row of the frozen self-reports to `visit`, in the order
+/// they were imported. Each import's rows come from the snapshot it
+/// recorded when that is there and intact; otherwise (a campaign made
+/// before snapshots) its files are parsed and validated again, one at a
+/// time, as they were accepted.
 pub fn for_each(
     ws: &Workspace,
     rules: &Rules,
     frame: &Frame,
-    mut visit: impl FnMut(&Reported),
-) -> Result<HashSet<String>> {
-    let mut seen = HashSet::new();
-    let index = reports::CodeIndex::new(frame);
-    for f in ws.frozen.iter().filter(|f| f.role == "report") {
-        let bytes = read(&ws.path(&f.path))?;
-        let sheet = table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
-        let rep: ReportFile =
-            reports::validate(&sheet, rules, frame, &index, &seen, reports::Reading::Frozen)
-                .map_err(Error::Invalid)?;
-        for row in &rep.rows {
-            visit(row);
-            seen.insert(row.code.clone());
+    mut visit: impl FnMut(&RowRef<'_>),
+) -> Result<()> {
+    let fields = reports::reported_fields(rules);
+    let outputs = ws.recorded_outputs();
+    // First every import's source, so that a file read again knows the
+    // codes of all earlier imports.
+    let mut sources: Vec<(Vec<FileRecord>, Option<Vec<u8>>)> = Vec::new();
+    for e in ws.journal.all("reports") {
+        let files: Vec<FileRecord> =
+            serde_json::from_value(e.data.get("files").cloned().unwrap_or_default()).unwrap_or_default();
+        let path = snapshot_path(e.seq);
+        let origin = snapshot_origin(ws, &files);
+        let snapshot = if outputs.contains_key(&path) {
+            ws.load_recorded(&path, |b| reports::check_snapshot(b, rules, frame, &origin).ok())?
+                .map(|((), b)| b)
+        } else {
+            None
+        };
+        sources.push((files, snapshot));
+    }
+    let reparse = sources.iter().any(|(_, s)| s.is_none());
+    let mut seen: HashSet<String> = HashSet::new();
+    let index = reparse.then(|| reports::CodeIndex::new(frame));
+    for (files, snapshot) in &sources {
+        if let Some(bytes) = snapshot {
+            let origin = snapshot_origin(ws, files);
+            reports::decode_snapshot(bytes, rules, frame, &origin, &mut |row| {
+                if reparse {
+                    seen.insert(row.code.to_string());
+                }
+                visit(row);
+            })
+            .map_err(|why| Error::CheckFailed(format!("a reports snapshot cannot be read: {why}")))?;
+            continue;
+        }
+        let Some(index) = &index else { continue };
+        for f in files {
+            let bytes = read(&ws.path(&f.path))?;
+            let sheet = table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
+            let rep: ReportFile =
+                reports::validate(&sheet, rules, frame, index, &seen, reports::Reading::Frozen)
+                    .map_err(Error::Invalid)?;
+            for row in &rep.rows {
+                let values = row.indexed(&fields);
+                visit(&RowRef {
+                    code: &row.code,
+                    county: row.county,
+                    is_county: row.is_county,
+                    values: &values,
+                });
+                seen.insert(row.code.clone());
+            }
         }
     }
-    Ok(seen)
+    Ok(())
 }
 
 /// Validates and freezes report files. Refused once the commitment exists.
@@ -62,12 +116,19 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         )));
     }
     let (rules, frame) = ws.load_inputs()?;
-    let mut seen: HashSet<String> = for_each(ws, &rules, &frame, |_| {})?;
+    let mut seen: HashSet<String> = HashSet::new();
+    for_each(ws, &rules, &frame, |row| {
+        seen.insert(row.code.to_string());
+    })?;
     let mut diags = Diags::default();
     let index = reports::CodeIndex::new(&frame);
+    let fields = reports::reported_fields(&rules);
     let mut staged = Vec::new();
     let mut names = HashSet::new();
     let mut rows = 0;
+    // The accepted rows, for the snapshot later commands read instead of
+    // the files.
+    let mut snapshot = reports::SnapshotRows::default();
     for path in files {
         let name = path
             .file_name()
@@ -84,6 +145,9 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
             Ok(rep) => {
                 seen.extend(rep.rows.iter().map(|r| r.code.clone()));
                 rows += rep.rows.len();
+                for r in &rep.rows {
+                    snapshot.add(&fields, r);
+                }
                 staged.push((rel, bytes));
             }
             Err(d) => diags.extend(d),
@@ -96,7 +160,12 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         atomic::write_new(&ws.path(rel), bytes)?;
         records.push(FileRecord { path: rel.clone(), sha256: sha256_hex(bytes), role: "report".into() });
     }
-    ws.append("reports", json!({ "files": records }))?;
+    let mut outputs = Vec::new();
+    if let Some(bytes) = snapshot.finish(&rules, &snapshot_origin(ws, &records)) {
+        let seq = ws.journal.entries.len() as u64 + 1;
+        outputs.push(ws.write_output(&snapshot_path(seq), &bytes)?);
+    }
+    ws.append("reports", json!({ "files": records, "outputs": outputs }))?;
     ws.frozen.extend(records.clone());
     let coverage = reports::coverage(&frame, &seen);
     let silent = (0..frame.counties.len()).filter(|c| coverage.get(c).is_none_or(|e| e.0 == 0)).collect();

@@ -47,8 +47,11 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
     // Only the sampled villages' reported values are kept; every row adds
     // to its county's totals.
     let wanted: std::collections::HashSet<&str> = active.iter().map(|s| s.code.as_str()).collect();
+    let fields = crate::findings::reports::reported_fields(&rules);
+    let nf = fields.len();
     let mut reported: HashMap<String, BTreeMap<String, Value>> = HashMap::new();
-    let mut totals: BTreeMap<usize, BTreeMap<String, f64>> = BTreeMap::new();
+    // Per county and field: the sum, and whether any row had a number.
+    let mut totals: Vec<(f64, bool)> = vec![(0.0, false); frame.counties.len() * nf];
     let mut submitted: Vec<bool> = vec![false; frame.counties.len()];
     let mut reported_villages: Vec<usize> = vec![0; frame.counties.len()];
     let mut villages: Vec<usize> = vec![0; frame.counties.len()];
@@ -59,14 +62,17 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
         submitted[row.county] = true;
         if !row.is_county {
             reported_villages[row.county] += 1;
-            for (f, v) in &row.values {
+            for (i, v) in row.values {
                 if let Some(x) = v.number() {
-                    *totals.entry(row.county).or_default().entry(f.clone()).or_default() += x;
+                    let t = &mut totals[row.county * nf + i];
+                    t.0 += x;
+                    t.1 = true;
                 }
             }
         }
-        if wanted.contains(row.code.as_str()) {
-            reported.insert(row.code.clone(), row.values.iter().cloned().collect());
+        if wanted.contains(row.code) {
+            let values = row.values.iter().map(|(i, v)| (fields[*i].id.clone(), v.clone())).collect();
+            reported.insert(row.code.to_string(), values);
         }
     })?;
     // Findings in force.
@@ -92,7 +98,12 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
         out.push(CountyInput {
             code: county.key.clone(),
             name: county.name.clone(),
-            reported_totals: totals.remove(&ci).unwrap_or_default(),
+            reported_totals: fields
+                .iter()
+                .zip(&totals[ci * nf..(ci + 1) * nf])
+                .filter(|(_, t)| t.1)
+                .map(|(f, t)| (f.id.clone(), t.0))
+                .collect(),
             report_submitted: submitted[ci],
             villages: villages[ci],
             reported_villages: reported_villages[ci],
@@ -175,13 +186,14 @@ pub fn report_values(
     frame: &crate::frame::Frame,
 ) -> Result<Vec<Option<BTreeMap<String, Value>>>> {
     let index: HashMap<&str, usize> = (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect();
+    let fields = crate::findings::reports::reported_fields(rules);
     let mut out: Vec<Option<BTreeMap<String, Value>>> = vec![None; frame.villages.len()];
     let mut any = false;
     super::reports::for_each(ws, rules, frame, |row| {
         if !row.is_county
-            && let Some(&i) = index.get(row.code.as_str())
+            && let Some(&i) = index.get(row.code)
         {
-            out[i] = Some(row.values.iter().cloned().collect());
+            out[i] = Some(row.values.iter().map(|(f, v)| (fields[*f].id.clone(), v.clone())).collect());
             any = true;
         }
     })?;

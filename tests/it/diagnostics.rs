@@ -182,3 +182,43 @@ fn frames_read_in_pieces_equal_frames_read_whole() {
         }
     }
 }
+
+/// A large frame file is read a piece at a time on threads: the frame, and
+/// the problems of a bad one, are those of a reading from the top, with or
+/// without a byte-order mark.
+#[test]
+fn large_frame_files_read_in_pieces_equal_frames_read_whole() {
+    use spotcheck::frame::synth::{SynthSpec, synth_frame};
+    let rules = rules::load(&data("../../benches/national.toml"), "national.toml").unwrap();
+    let bytes = synth_frame(&SynthSpec { villages: 20_000, ..SynthSpec::national() }, 3);
+    assert!(bytes.len() > 1 << 20, "large enough to be read in pieces");
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bad = text.clone();
+    let line = bad.lines().nth(15_000).unwrap().to_string();
+    bad.push_str(&line); // a duplicate code at the end
+    bad.push('\n');
+    let mid = bad.len() / 3;
+    let at = mid + bad[mid..].find('\n').unwrap() + 1;
+    bad.insert_str(at, "1,2\n");
+    for (name, content, bom) in
+        [("good.csv", &text, false), ("bom.csv", &text, true), ("bad.csv", &bad, false)]
+    {
+        let path = tmp.path().join(name);
+        let mut b = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+        b.extend_from_slice(content.as_bytes());
+        std::fs::write(&path, &b).unwrap();
+        let whole = frame::parse_in_pieces(name, content, &rules.frame, 1);
+        match frame::load(&path, name, &rules.frame, Encoding::Auto) {
+            Ok(f) => {
+                assert!(whole.1.is_empty(), "{name}: {}", whole.1);
+                assert!(f.villages == whole.0.villages && f.by_code == whole.0.by_code, "{name}");
+                assert_eq!(f.encoding, Some(Encoding::Utf8));
+            }
+            Err(spotcheck::Error::Invalid(d)) => {
+                assert_eq!(d.to_string(), whole.1.sorted().to_string(), "{name}")
+            }
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+}

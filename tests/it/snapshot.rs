@@ -91,3 +91,94 @@ fn a_campaign_without_a_snapshot_draws_the_same_sample() {
     let (c, _, e) = run_in(&camp, &["verify"]);
     assert_eq!(c, 0, "{e}");
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// The example campaign run to the end by its script.
+fn scored_example() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("campaign");
+    let out = std::process::Command::new("bash")
+        .arg(crate::support::root("examples/cangzhou-2008/run.sh"))
+        .arg(&camp)
+        .env("SPOTCHECK", env!("CARGO_BIN_EXE_spotcheck"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (tmp, camp)
+}
+
+/// Scores and status read from the snapshots are those read from the
+/// files: the same campaign without its snapshots (as an earlier spotcheck
+/// left it) gives the same bytes. A changed snapshot stops them.
+#[test]
+fn scores_from_snapshots_equal_scores_from_the_files() {
+    let (tmp, camp) = scored_example();
+    let ws = Workspace::open(&camp).unwrap();
+    assert!(
+        ws.recorded_outputs().keys().any(|p| p.starts_with("snapshots/reports-")),
+        "reports import records a snapshot"
+    );
+    drop(ws);
+    let old = tmp.path().join("old");
+    copy_dir(&camp, &old);
+    std::fs::remove_dir_all(old.join("snapshots")).unwrap();
+    rewrite_journal(&old, |d| {
+        if let Some(list) = d.get_mut("outputs").and_then(|o| o.as_array_mut()) {
+            list.retain(|o| !o["path"].as_str().unwrap_or("").starts_with("snapshots/"));
+        }
+    });
+    for dir in [&camp, &old] {
+        let (c, _, e) = run_in(dir, &["score"]);
+        assert_eq!(c, 0, "{e}");
+    }
+    for f in ["score/scorecards.csv", "score/summary.csv", "score/scorecards.json"] {
+        assert_eq!(std::fs::read(camp.join(f)).unwrap(), std::fs::read(old.join(f)).unwrap(), "{f}");
+    }
+    assert_eq!(run_in(&camp, &["status"]).1, run_in(&old, &["status"]).1);
+
+    // A changed reports snapshot is a changed recorded file.
+    let snap = std::fs::read_dir(camp.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("reports-"))
+        .unwrap();
+    let mut bytes = std::fs::read(&snap).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    std::fs::write(&snap, bytes).unwrap();
+    for args in [&["score"][..], &["status"], &["audit"]] {
+        let (c, _, e) = run_in(&camp, args);
+        assert_eq!(c, 1, "{args:?}: {e}");
+        assert!(e.contains("snapshots/reports-"), "{args:?}: {e}");
+    }
+}
+
+/// A second import reads the first from its snapshot and still refuses a
+/// village reported twice.
+#[test]
+fn a_village_reported_in_an_earlier_import_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
+    let reports = crate::support::root("examples/cangzhou-2008/reports");
+    let mut files: Vec<_> = std::fs::read_dir(&reports).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let (c, _, e) = run_in(&camp, &["reports", "import", files[0].to_str().unwrap()]);
+    assert_eq!(c, 0, "{e}");
+    let again = tmp.path().join("again.csv");
+    std::fs::copy(&files[0], &again).unwrap();
+    let (c, _, e) = run_in(&camp, &["reports", "import", again.to_str().unwrap()]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("already reported in an earlier file"), "{e}");
+}
