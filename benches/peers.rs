@@ -17,7 +17,9 @@
 //!
 //! `SPOTCHECK_BASELINE=<binary>` times an earlier spotcheck beside this one
 //! (the pipeline and `score`); `SPOTCHECK_SURVEY_ROUNDS` sets the rounds of
-//! R `survey`, which takes minutes at national scale.
+//! R `survey`, which takes minutes at national scale;
+//! `SPOTCHECK_BENCH_DIR=<new folder>` works there and keeps it (the frame,
+//! the campaigns, the peers' outputs) instead of a temporary folder.
 //!
 //! Wall time is measured here around each process; peak memory is GNU
 //! time's maximum resident set (`/usr/bin/time -f %M`).
@@ -345,12 +347,19 @@ fn main() {
     let me = std::env::current_exe().unwrap();
     let me = me.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let work = tmp.path();
+    let kept = std::env::var_os("SPOTCHECK_BENCH_DIR").map(PathBuf::from);
+    if let Some(k) = &kept {
+        std::fs::create_dir_all(k).unwrap();
+    }
+    let work = kept.as_deref().unwrap_or(tmp.path());
     let p = |f: &str| peers.join(f).to_string_lossy().to_string();
     let n = villages.to_string();
     run(&["python3", &p("gen_frame.py"), &n, "peer.csv"], work);
     run(&["python3", &p("to_spotcheck.py"), "peer.csv", "sc.csv"], work);
     std::fs::create_dir_all(work.join("out")).unwrap();
+    for old in ["committed", "new", "old", "fresh", "scoring"] {
+        let _ = std::fs::remove_dir_all(work.join(old));
+    }
     // pandas' ratio step reads R's sample.
     run(&["Rscript", &p("peer_sampling.R"), "peer.csv", "out"], work);
     let file_mib = std::fs::metadata(work.join("sc.csv")).unwrap().len() as f64 / (1024.0 * 1024.0);

@@ -22,48 +22,84 @@ pub const MAGIC: &[u8; 16] = b"spotcheck-snap\r\n";
 /// The layout version; a reader refuses any other.
 pub const VERSION: u32 = 1;
 
-/// Builds a snapshot.
-pub struct Writer {
+/// Builds a snapshot, in memory or straight into a writer (a large one is
+/// never held whole).
+pub struct Writer<'w> {
     buf: Vec<u8>,
+    out: Option<&'w mut dyn std::io::Write>,
+    failed: Option<std::io::Error>,
 }
 
-impl Writer {
-    /// A snapshot of `kind` made from `origin`.
-    pub fn new(kind: &str, origin: &str, capacity: usize) -> Writer {
-        let mut w = Writer { buf: Vec::with_capacity(capacity + 64) };
-        w.buf.extend_from_slice(MAGIC);
-        w.u32(VERSION);
-        w.str(kind);
-        w.str(origin);
+/// Bytes held before they go to the writer.
+const SPILL: usize = 1 << 20;
+
+impl<'w> Writer<'w> {
+    /// A snapshot of `kind` made from `origin`, built in memory.
+    pub fn new(kind: &str, origin: &str, capacity: usize) -> Writer<'w> {
+        let mut w = Writer { buf: Vec::with_capacity(capacity + 64), out: None, failed: None };
+        w.header(kind, origin);
+        w
+    }
+
+    /// A snapshot of `kind` made from `origin`, written to `out` as it is
+    /// built.
+    pub fn to(out: &'w mut dyn std::io::Write, kind: &str, origin: &str) -> Writer<'w> {
+        let mut w = Writer { buf: Vec::with_capacity(SPILL + 4096), out: Some(out), failed: None };
+        w.header(kind, origin);
         w
     }
 
     /// A writer without a header, for a part written before the header
     /// can be (it is then added with [`Writer::bytes`]).
-    pub fn raw() -> Writer {
-        Writer { buf: Vec::new() }
+    pub fn raw() -> Writer<'w> {
+        Writer { buf: Vec::new(), out: None, failed: None }
+    }
+
+    fn header(&mut self, kind: &str, origin: &str) {
+        self.buf.extend_from_slice(MAGIC);
+        self.u32(VERSION);
+        self.str(kind);
+        self.str(origin);
+    }
+
+    fn spill(&mut self) {
+        if self.buf.len() < SPILL {
+            return;
+        }
+        if let Some(out) = self.out.as_mut() {
+            if self.failed.is_none()
+                && let Err(e) = out.write_all(&self.buf)
+            {
+                self.failed = Some(e);
+            }
+            self.buf.clear();
+        }
     }
 
     pub fn u8(&mut self, x: u8) {
         self.buf.push(x);
+        self.spill();
     }
 
     pub fn u32(&mut self, x: u32) {
         self.buf.extend_from_slice(&x.to_le_bytes());
+        self.spill();
     }
 
     pub fn u64(&mut self, x: u64) {
         self.buf.extend_from_slice(&x.to_le_bytes());
+        self.spill();
     }
 
     /// A string, its length in bytes first.
     pub fn str(&mut self, s: &str) {
         self.u64(s.len() as u64);
-        self.buf.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
     }
 
     pub fn bytes(&mut self, b: &[u8]) {
         self.buf.extend_from_slice(b);
+        self.spill();
     }
 
     /// Unsigned integers in as few bytes as they need: 7 bits a byte, the
@@ -74,10 +110,24 @@ impl Writer {
             x >>= 7;
         }
         self.buf.push(x as u8);
+        self.spill();
     }
 
+    /// The snapshot built in memory (empty when it went to a writer).
     pub fn finish(self) -> Vec<u8> {
         self.buf
+    }
+
+    /// Writes what is left to the writer.
+    pub fn flush(mut self) -> std::io::Result<()> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        if let Some(out) = self.out.as_mut() {
+            out.write_all(&self.buf)?;
+            out.flush()?;
+        }
+        Ok(())
     }
 }
 

@@ -26,11 +26,19 @@ pub struct Reported {
 /// from the file: the values by their field's place in [`reported_fields`].
 #[derive(Debug, Clone, Copy)]
 pub struct RowRef<'a> {
-    pub code: &'a str,
+    /// The village's index in the frame, or the county's.
+    pub index: usize,
     pub county: usize,
     pub is_county: bool,
     /// (index into the reported fields, value), in the rules' field order.
     pub values: &'a [(usize, Value)],
+}
+
+impl RowRef<'_> {
+    /// The village's or county's code.
+    pub fn code<'f>(&self, frame: &'f Frame) -> &'f str {
+        if self.is_county { &frame.counties[self.index].key } else { frame.code(self.index) }
+    }
 }
 
 /// The fields a self-report may hold, in the rules' order.
@@ -262,7 +270,7 @@ fn kind_byte(k: Kind) -> u8 {
 /// village or county by its index in the frame and the values present,
 /// integers in as few bytes as they need.
 pub struct SnapshotRows {
-    body: Writer,
+    body: Writer<'static>,
     rows: u64,
 }
 
@@ -308,8 +316,9 @@ pub fn check_snapshot(bytes: &[u8], rules: &Rules, frame: &Frame, origin: &str) 
     read_snapshot(bytes, rules, frame, origin, None)
 }
 
-/// Hands each row of a reports snapshot to `visit`, after checking it
-/// through: a damaged snapshot is refused without any row read from it.
+/// Hands each row of a reports snapshot to `visit`. Check the snapshot
+/// through with [`check_snapshot`] first: rows are handed over as they are
+/// read.
 pub fn decode_snapshot(
     bytes: &[u8],
     rules: &Rules,
@@ -317,7 +326,6 @@ pub fn decode_snapshot(
     origin: &str,
     visit: &mut dyn FnMut(&RowRef<'_>),
 ) -> Result<(), Refused> {
-    read_snapshot(bytes, rules, frame, origin, None)?;
     read_snapshot(bytes, rules, frame, origin, Some(visit))
 }
 
@@ -345,11 +353,11 @@ fn read_snapshot(
         let target = r.var()?;
         let (index, is_county) =
             (usize::try_from(target >> 1).map_err(|_| "index too large")?, target & 1 == 1);
-        let (code, county) = if is_county {
-            (frame.counties.get(index).ok_or("an unknown county")?.key.as_str(), index)
+        let county = if is_county {
+            frame.counties.get(index).ok_or("an unknown county")?;
+            index
         } else {
-            let v = frame.villages.get(index).ok_or("an unknown village")?;
-            (frame.code(index), v.county)
+            frame.villages.get(index).ok_or("an unknown village")?.county
         };
         values.clear();
         let k = r.var()?;
@@ -369,7 +377,7 @@ fn read_snapshot(
             values.push((i, v));
         }
         if let Some(visit) = visit.as_mut() {
-            visit(&RowRef { code, county, is_county, values: &values });
+            visit(&RowRef { index, county, is_county, values: &values });
         }
     }
     r.done()

@@ -80,35 +80,27 @@ pub fn read(file: &str, bytes: &[u8], enc: Encoding, prefer_sheet: Option<&str>)
 }
 
 fn read_csv(file: &str, bytes: &[u8], enc: Encoding) -> Result<Sheet, Diags> {
-    let (text, _) = text::decode(file, bytes, enc).map_err(|d| Diags(vec![d]))?;
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let (text, _) = text::decode_cow(file, bytes, enc).map_err(|d| Diags(vec![d]))?;
     let mut sheet =
         Sheet { file: file.to_string(), sheet: None, header: Vec::new(), header_row: 1, rows: Vec::new() };
-    let mut diags = Diags::default();
-    for (i, rec) in rdr.records().enumerate() {
-        match rec {
-            Ok(r) => {
-                let number = text::record_line(text.as_bytes(), r.position());
-                let cells: Vec<String> =
-                    r.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
-                if i == 0 {
-                    sheet.header = cells;
-                    sheet.header_row = number;
-                } else if cells.iter().any(|c| !c.is_empty()) {
-                    sheet.rows.push(Row { number, cells });
-                }
-            }
-            Err(e) => diags.push(Diag::error(
-                file,
-                e.position().map(|p| Loc::line(p.line())),
-                format!("unreadable CSV: {e}"),
-            )),
+    let mut scanner = crate::csvscan::Scanner::new(&text);
+    let mut rec = crate::csvscan::Record::default();
+    let mut first = true;
+    while scanner.next_record(&mut rec) {
+        let cells: Vec<String> =
+            rec.fields(&text).map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        if first {
+            sheet.header = cells;
+            sheet.header_row = rec.line;
+            first = false;
+        } else if cells.iter().any(|c| !c.is_empty()) {
+            sheet.rows.push(Row { number: rec.line, cells });
         }
     }
     if sheet.header.is_empty() {
-        diags.push(Diag::error(file, None, "the file is empty: expected a header row"));
+        return Err(Diags(vec![Diag::error(file, None, "the file is empty: expected a header row")]));
     }
-    if diags.has_errors() { Err(diags) } else { Ok(sheet) }
+    Ok(sheet)
 }
 
 /// Bounds on what an `.xlsx` may hold. A workbook is a zip of XML parts,

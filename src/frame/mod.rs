@@ -123,6 +123,13 @@ impl Frame {
         self.sizes[v * self.size_names.len() + col]
     }
 
+    /// The village with this code (the first, in file order, of a code
+    /// given twice), found in the code order.
+    pub fn find(&self, code: &str) -> Option<usize> {
+        let at = self.by_code.partition_point(|&i| self.code(i as usize) < code);
+        self.by_code.get(at).map(|&i| i as usize).filter(|&i| self.code(i) == code)
+    }
+
     /// Index of a size column by name, matched like headers.
     pub fn size_column(&self, name: &str) -> Option<usize> {
         let want = normalize_header(name);

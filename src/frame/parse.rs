@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, mpsc};
 
 use rustc_hash::FxHashMap;
 
@@ -237,7 +237,13 @@ impl Piece {
         // (Room not filled is never touched, so it costs no memory.)
         let bytes = text.as_bytes();
         let lines = csvscan::count_newlines(bytes) as usize + 1;
-        let expect_rows = (lines as u128 * whole.max(1) as u128 / bytes.len().max(1) as u128) as usize + 1;
+        let mut expect_rows = lines;
+        if whole > bytes.len() {
+            // Rows of the pieces not read yet, guessed from this one's, with
+            // a tenth to spare: growing by doubling would copy them all.
+            expect_rows =
+                (lines as u128 * whole as u128 * 11 / (10 * bytes.len().max(1) as u128)) as usize + 1;
+        }
         let mut villages = Vec::new();
         villages.reserve_exact(expect_rows);
         let mut sizes = Vec::new();
@@ -504,7 +510,7 @@ impl Source for FileSource {
 /// A piece is about this many bytes: with one piece per thread in hand at
 /// a time, a frame of any size is read in little more memory than what is
 /// kept of it.
-const PIECE_BYTES: usize = 4 << 20;
+const PIECE_BYTES: usize = 1 << 20;
 
 /// The first line feed at or after `from`, looked for in windows.
 fn line_feed_from(src: &dyn Source, from: usize) -> Option<usize> {
@@ -578,7 +584,18 @@ pub(super) fn read_in_pieces(
     let n = cuts.len() - 1;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let (next, failed) = (&next, &failed);
+    // A piece is started only when it is at most `ahead` pieces past the
+    // last one joined, so that pieces read ahead of a slow one do not pile
+    // up in memory.
+    let joined_upto = (Mutex::new(0usize), Condvar::new());
+    let ahead = threads + 1;
+    let (next, failed, joined_upto) = (&next, &failed, &joined_upto);
+    let release_all = || {
+        failed.store(true, Ordering::Relaxed);
+        *joined_upto.0.lock().unwrap_or_else(|e| e.into_inner()) = usize::MAX / 2;
+        joined_upto.1.notify_all();
+    };
+    let release_all = &release_all;
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Option<(Piece, u64)>)>();
         for _ in 0..threads.min(n) {
@@ -588,6 +605,12 @@ pub(super) fn read_in_pieces(
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     if k >= n {
                         break;
+                    }
+                    {
+                        let mut upto = joined_upto.0.lock().unwrap_or_else(|e| e.into_inner());
+                        while k >= *upto + ahead {
+                            upto = joined_upto.1.wait(upto).unwrap_or_else(|e| e.into_inner());
+                        }
                     }
                     let (a, b) = (cuts[k], cuts[k + 1]);
                     // The first piece keeps the rows of all: room for them.
@@ -606,7 +629,7 @@ pub(super) fn read_in_pieces(
                             .then_some((piece, scanner.newlines()))
                     });
                     if read.is_none() {
-                        failed.store(true, Ordering::Relaxed);
+                        release_all();
                     }
                     if tx.send((k, read)).is_err() {
                         break;
@@ -622,7 +645,7 @@ pub(super) fn read_in_pieces(
         let mut have = 0;
         for (k, read) in rx {
             let Some(read) = read else {
-                failed.store(true, Ordering::Relaxed);
+                release_all();
                 return None;
             };
             waiting.insert(k, read);
@@ -631,12 +654,15 @@ pub(super) fn read_in_pieces(
                     None => joined = Some(Joining::new(p, newlines + header_lines, header_lines)),
                     Some(j) => {
                         if j.absorb(ctx, p, newlines).is_none() {
-                            failed.store(true, Ordering::Relaxed);
+                            release_all();
                             return None;
                         }
                     }
                 }
                 have += 1;
+                let mut upto = joined_upto.0.lock().unwrap_or_else(|e| e.into_inner());
+                *upto = (*upto).max(have);
+                joined_upto.1.notify_all();
             }
         }
         if have != n {

@@ -18,30 +18,61 @@ fn encoding_byte(e: Option<Encoding>) -> u8 {
     }
 }
 
-/// The snapshot of a valid frame, made from the inputs `origin` names.
-/// `None` for a frame the layout cannot hold (past 4 GiB of text, or 2^32
-/// villages or lines): such a frame is parsed every time.
+/// Whether the layout can hold the frame: at most 4 GiB of village text and
+/// 2^32 villages, areas and lines, each village's county its township's.
+/// A frame it cannot hold is parsed every time.
+pub fn fits(frame: &Frame) -> bool {
+    let small = |n: usize| u32::try_from(n).is_ok();
+    let text: u64 = frame.villages.iter().map(|v| u64::from(v.code.len) + u64::from(v.name.len)).sum();
+    small(frame.villages.len())
+        && small(frame.counties.len())
+        && small(frame.townships.len())
+        && u32::try_from(text).is_ok()
+        && frame.villages.iter().all(|v| {
+            small(v.line as usize) && frame.townships.get(v.township).is_some_and(|t| t.parent == v.county)
+        })
+}
+
+/// Writes the snapshot of a valid frame that [`fits`], made from the inputs
+/// `origin` names, to `out`.
+pub fn write(frame: &Frame, origin: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut w = Writer::to(out, KIND, origin);
+    put(&mut w, frame);
+    w.flush()
+}
+
+/// The snapshot of a valid frame, in memory; `None` when it does not
+/// [`fit`](fits).
 pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
+    if !fits(frame) {
+        return None;
+    }
+    let mut w = Writer::new(KIND, origin, 0);
+    put(&mut w, frame);
+    Some(w.finish())
+}
+
+/// The frame's sections (which [`fits`] has checked).
+fn put(w: &mut Writer<'_>, frame: &Frame) {
     let n = frame.villages.len();
     let ncols = frame.size_names.len();
-    let mut w = Writer::new(KIND, origin, frame.arena.len() + n * (16 + 4 * ncols));
     w.u8(encoding_byte(frame.encoding));
-    w.u32(u32::try_from(ncols).ok()?);
+    w.u32(ncols as u32);
     for s in &frame.size_names {
         w.str(s);
     }
-    w.u32(u32::try_from(frame.counties.len()).ok()?);
+    w.u32(frame.counties.len() as u32);
     for c in &frame.counties {
         w.str(&c.key);
         w.str(&c.name);
     }
-    w.u32(u32::try_from(frame.townships.len()).ok()?);
+    w.u32(frame.townships.len() as u32);
     for t in &frame.townships {
         w.str(&t.key);
         w.str(&t.name);
-        w.u32(u32::try_from(t.parent).ok()?);
+        w.u32(t.parent as u32);
     }
-    w.u32(u32::try_from(n).ok()?);
+    w.u32(n as u32);
     // Codes and names, one after the other in village order, with their
     // lengths; the county of a village is its township's.
     for v in &frame.villages {
@@ -51,17 +82,13 @@ pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
         w.u32(v.name.len);
     }
     let text: u64 = frame.villages.iter().map(|v| u64::from(v.code.len) + u64::from(v.name.len)).sum();
-    u32::try_from(text).ok()?;
     w.u64(text);
     for i in 0..n {
         w.bytes(frame.code(i).as_bytes());
         w.bytes(frame.name(i).as_bytes());
     }
     for v in &frame.villages {
-        if frame.townships.get(v.township)?.parent != v.county {
-            return None;
-        }
-        w.u32(u32::try_from(v.township).ok()?);
+        w.u32(v.township as u32);
     }
     // Lines: most frames have one village per line from line 2 on.
     let first = frame.villages.first().map_or(0, |v| v.line);
@@ -71,7 +98,7 @@ pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
     } else {
         w.u8(1);
         for v in &frame.villages {
-            w.u32(u32::try_from(v.line).ok()?);
+            w.u32(v.line as u32);
         }
     }
     for col in 0..ncols {
@@ -85,7 +112,6 @@ pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
     for &i in &frame.by_code {
         w.u32(i);
     }
-    Some(w.finish())
 }
 
 /// Loads a frame from its snapshot. `origin` must be what it was made from;
@@ -220,6 +246,21 @@ mod tests {
         // Consecutive lines are stored as the first line only.
         let f = frame("code,name,cc,county,township,population,households\n1,a,C,A,t,1,1\n2,b,C,A,t,2,2\n");
         assert_eq!(decode("f.csv", &encode(&f, "o").unwrap(), "o").unwrap(), f);
+    }
+
+    /// Written to a file as it is built, a snapshot has the bytes it has in
+    /// memory.
+    #[test]
+    fn a_snapshot_written_as_it_is_built_is_the_same() {
+        let mut text = String::from("code,name,cc,county,township,population,households\n");
+        for i in 0..50_000 {
+            text.push_str(&format!("{i},村{i},C{},县{},t{},{},{}\n", i % 30, i % 30, i % 700, i, i % 99));
+        }
+        let f = frame(&text);
+        let mut out = Vec::new();
+        write(&f, "o", &mut out).unwrap();
+        assert!(out.len() > 1 << 20);
+        assert_eq!(Some(out), encode(&f, "o"));
     }
 
     /// A damaged snapshot is refused with a reason, never a panic or a

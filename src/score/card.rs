@@ -99,15 +99,26 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
 /// Scores every county; a stratum with a single PSU under
 /// `lonely_psu = "fail"` stops it with a message naming the stratum.
 pub fn cards(rules: &Rules, inputs: &[CountyInput], level: f64) -> crate::error::Result<Vec<Card>> {
-    inputs
-        .iter()
-        .map(|c| {
-            card(rules, c, level).map_err(|LonelyStratum(h)| {
-                crate::error::Error::CheckFailed(format!(
-                    "county {} {}: variance stratum {h} has a single PSU in the sample, and the rules say lonely_psu = \"fail\" (SCORING.md §2); choose certainty, adjust or average, or give the stratum more PSUs",
-                    c.code, c.name
-                ))
-            })
+    let one = |c: &CountyInput| {
+        card(rules, c, level).map_err(|LonelyStratum(h)| {
+            crate::error::Error::CheckFailed(format!(
+                "county {} {}: variance stratum {h} has a single PSU in the sample, and the rules say lonely_psu = \"fail\" (SCORING.md §2); choose certainty, adjust or average, or give the stratum more PSUs",
+                c.code, c.name
+            ))
         })
-        .collect()
+    };
+    // Counties are scored apart from each other, so a national campaign's
+    // are shared out between the cores; the cards come back in order, and
+    // the first county in order that fails is the one reported.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || inputs.len() < 64 {
+        return inputs.iter().map(one).collect();
+    }
+    let chunk = inputs.len().div_ceil(threads);
+    let parts: Vec<Vec<crate::error::Result<Card>>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            inputs.chunks(chunk).map(|part| s.spawn(move || part.iter().map(one).collect())).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    parts.into_iter().flatten().collect()
 }

@@ -28,6 +28,8 @@ use journal::Journal;
 pub const JOURNAL: &str = "journal.jsonl";
 /// The validated frame, as `init` left it (see [`crate::snapshot`]).
 pub const FRAME_SNAPSHOT: &str = "snapshots/frame.bin";
+/// The folder of validated snapshots.
+pub const SNAPSHOTS: &str = "snapshots/";
 pub const SAMPLE: &str = "sample.csv";
 pub const DRAW: &str = "draw.toml";
 /// Earlier draws replaced by a journaled redraw are kept here.
@@ -55,6 +57,9 @@ pub struct Workspace {
     /// What each checked file hashed to when the folder was opened (or why
     /// it could not be read).
     hashes: BTreeMap<String, std::result::Result<String, String>>,
+    /// The bytes of snapshots read when the folder was opened, with the
+    /// hash they had then; taken by the first command that loads them.
+    read: std::sync::Mutex<BTreeMap<String, (String, Vec<u8>)>>,
 }
 
 /// Current UTC time as RFC 3339, for journal lines.
@@ -134,6 +139,7 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         .map_err(|_| Error::CheckFailed("hashing the frame failed".into()))?
         .map_err(|e| Error::io(&frame_copy, e))?;
     let warnings = crate::sample::check(&rules, &frame)?;
+    let used = frame.encoding.unwrap_or(Encoding::Utf8);
 
     let mut files = Vec::new();
     let mut copy = |bytes: &[u8], rel: String, role: &str| -> Result<()> {
@@ -151,12 +157,19 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
 
     // The validated frame, so that later commands need not parse it again.
     let mut outputs = Vec::new();
-    if let Some(bytes) = frame::snapshot::encode(&frame, &frame_origin(&files)) {
-        write_in(tmp.path(), FRAME_SNAPSHOT, &bytes)?;
-        outputs.push(json!({ "path": FRAME_SNAPSHOT, "sha256": sha256_hex(&bytes) }));
+    if frame::snapshot::fits(&frame) {
+        // Written as it is built: a national frame's snapshot is tens of
+        // megabytes.
+        let path = tmp.path().join(FRAME_SNAPSHOT);
+        let mut out = HashingFile::create(&path)?;
+        frame::snapshot::write(&frame, &frame_origin(&files), &mut out).map_err(|e| Error::io(&path, e))?;
+        outputs.push(
+            json!({ "path": FRAME_SNAPSHOT, "sha256": out.finish().map_err(|e| Error::io(&path, e))? }),
+        );
     }
+    let villages = frame.villages.len();
+    drop(frame);
 
-    let used = frame.encoding.unwrap_or(Encoding::Utf8);
     let journal = Journal::new();
     let data = json!({
         "rules": rules_rel,
@@ -175,7 +188,43 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     }
     let kept = tmp.keep();
     std::fs::rename(&kept, dir).map_err(|e| Error::io(dir, e))?;
-    Ok(InitSummary { files, villages: frame.villages.len(), warnings })
+    Ok(InitSummary { files, villages, warnings })
+}
+
+/// A new file (in a folder still being built) that hashes what is written
+/// to it.
+struct HashingFile {
+    file: std::io::BufWriter<std::fs::File>,
+    hash: crate::hash::Hasher,
+}
+
+impl HashingFile {
+    fn create(path: &Path) -> Result<HashingFile> {
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+        }
+        let file = std::fs::File::create_new(path).map_err(|e| Error::io(path, e))?;
+        Ok(HashingFile { file: std::io::BufWriter::new(file), hash: crate::hash::Hasher::default() })
+    }
+
+    /// Syncs the file and returns the hash of what was written.
+    fn finish(self) -> std::io::Result<String> {
+        let file = self.file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(self.hash.hex())
+    }
+}
+
+impl std::io::Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Copies a file to a new file (in a folder still being built), synced.
@@ -222,16 +271,26 @@ fn frame_origin(files: &[FileRecord]) -> String {
 
 /// SHA-256 of each file, read a block at a time, on all cores: a national
 /// campaign holds a frame, its snapshot and reports of tens of megabytes.
-fn hash_files(dir: &Path, paths: &[&str]) -> Vec<std::io::Result<String>> {
+/// The bytes of the files under `snapshots/` are kept as well: a command
+/// reads those next, and bytes kept from the hashing need no second one.
+fn hash_files(dir: &Path, paths: &[&str]) -> Vec<std::io::Result<(String, Option<Vec<u8>>)>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let hash_one = |rel: &str| hash_file(&dir.join(rel));
+    let hash_one = |rel: &str| {
+        if rel.starts_with(SNAPSHOTS) {
+            let bytes = std::fs::read(dir.join(rel))?;
+            Ok((sha256_hex(&bytes), Some(bytes)))
+        } else {
+            hash_file(&dir.join(rel)).map(|h| (h, None))
+        }
+    };
     // Largest first, so that the big files start at once.
     let size = |rel: &str| std::fs::metadata(dir.join(rel)).map_or(0, |m| m.len());
     let mut order: Vec<usize> = (0..paths.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(size(paths[i])));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
     let next = AtomicUsize::new(0);
-    let done: Vec<(usize, std::io::Result<String>)> = std::thread::scope(|s| {
+    type Hashed = std::io::Result<(String, Option<Vec<u8>>)>;
+    let done: Vec<(usize, Hashed)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
@@ -245,7 +304,7 @@ fn hash_files(dir: &Path, paths: &[&str]) -> Vec<std::io::Result<String>> {
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
     });
-    let mut results: Vec<Option<std::io::Result<String>>> = (0..paths.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Hashed>> = (0..paths.len()).map(|_| None).collect();
     for (i, h) in done {
         results[i] = Some(h);
     }
@@ -309,6 +368,7 @@ impl Workspace {
             frozen,
             journal,
             hashes: BTreeMap::new(),
+            read: Default::default(),
         };
         // Every file checked below, hashed at once.
         let last_draw = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw");
@@ -320,12 +380,20 @@ impl Workspace {
         paths.extend(outputs.keys().map(String::as_str));
         paths.sort_unstable();
         paths.dedup();
-        let hashes: BTreeMap<String, std::result::Result<String, String>> = paths
-            .iter()
-            .zip(hash_files(dir, &paths))
-            .map(|(p, h)| (p.to_string(), h.map_err(|e| e.to_string())))
-            .collect();
-        ws.hashes = hashes;
+        let mut read = BTreeMap::new();
+        for (p, h) in paths.iter().zip(hash_files(dir, &paths)) {
+            let h = match h {
+                Ok((hash, bytes)) => {
+                    if let Some(b) = bytes {
+                        read.insert(p.to_string(), (hash.clone(), b));
+                    }
+                    Ok(hash)
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            ws.hashes.insert(p.to_string(), h);
+        }
+        ws.read = std::sync::Mutex::new(read);
         for f in &ws.frozen {
             problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
         }
@@ -451,12 +519,23 @@ impl Workspace {
         decode: impl FnOnce(&[u8]) -> Option<T>,
     ) -> Result<Option<(T, Vec<u8>)>> {
         let Some(want) = self.recorded_outputs().remove(rel) else { return Ok(None) };
-        let bytes = read(&self.path(rel))?;
-        let (now, decoded) = std::thread::scope(|s| {
-            let hash = s.spawn(|| sha256_hex(&bytes));
-            let decoded = decode(&bytes);
-            (hash.join().unwrap_or_default(), decoded)
-        });
+        // Bytes hashed when the folder was opened are used as they are.
+        let kept = self.read.lock().unwrap_or_else(|e| e.into_inner()).remove(rel);
+        let (now, bytes, decoded) = match kept {
+            Some((hash, bytes)) => {
+                let decoded = if hash == want { decode(&bytes) } else { None };
+                (hash, bytes, decoded)
+            }
+            None => {
+                let bytes = read(&self.path(rel))?;
+                let (now, decoded) = std::thread::scope(|s| {
+                    let hash = s.spawn(|| sha256_hex(&bytes));
+                    let decoded = decode(&bytes);
+                    (hash.join().unwrap_or_default(), decoded)
+                });
+                (now, bytes, decoded)
+            }
+        };
         if now != want {
             return Err(Error::CheckFailed(format!(
                 "{rel}: recorded file changed since it was recorded (sha256 {now} now, {want} recorded); nothing was done (run `spotcheck audit` for the full report)"

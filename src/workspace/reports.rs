@@ -78,7 +78,7 @@ pub fn for_each(
             let origin = snapshot_origin(ws, files);
             reports::decode_snapshot(bytes, rules, frame, &origin, &mut |row| {
                 if reparse {
-                    seen.insert(row.code.to_string());
+                    seen.insert(row.code(frame).to_string());
                 }
                 visit(row);
             })
@@ -95,7 +95,7 @@ pub fn for_each(
             for row in &rep.rows {
                 let values = row.indexed(&fields);
                 visit(&RowRef {
-                    code: &row.code,
+                    index: row.index,
                     county: row.county,
                     is_county: row.is_county,
                     values: &values,
@@ -118,7 +118,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
     let (rules, frame) = ws.load_inputs()?;
     let mut seen: HashSet<String> = HashSet::new();
     for_each(ws, &rules, &frame, |row| {
-        seen.insert(row.code.to_string());
+        seen.insert(row.code(&frame).to_string());
     })?;
     let mut diags = Diags::default();
     let index = reports::CodeIndex::new(&frame);

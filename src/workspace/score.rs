@@ -46,7 +46,12 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
     // Self-reports.
     // Only the sampled villages' reported values are kept; every row adds
     // to its county's totals.
-    let wanted: std::collections::HashSet<&str> = active.iter().map(|s| s.code.as_str()).collect();
+    let mut wanted = vec![false; frame.villages.len()];
+    for s in &active {
+        if let Some(v) = frame.find(&s.code) {
+            wanted[v] = true;
+        }
+    }
     let fields = crate::findings::reports::reported_fields(&rules);
     let nf = fields.len();
     let mut reported: HashMap<String, BTreeMap<String, Value>> = HashMap::new();
@@ -70,28 +75,38 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
                 }
             }
         }
-        if wanted.contains(row.code) {
+        if !row.is_county && wanted[row.index] {
             let values = row.values.iter().map(|(i, v)| (fields[*i].id.clone(), v.clone())).collect();
-            reported.insert(row.code.to_string(), values);
+            reported.insert(row.code(&frame).to_string(), values);
         }
     })?;
     // Findings in force.
-    let found = findings(ws, &rules, &frame, &inactive)?;
+    let mut found = findings(ws, &rules, &frame, &inactive)?;
+    // Only the counties are needed from here on; the rest of a national
+    // frame is let go before the counties' inputs are built.
+    let mut frame = frame;
+    let counties = std::mem::take(&mut frame.counties);
+    drop(frame);
+    let mut by_county: HashMap<&str, Vec<&inspection::Sampled>> = HashMap::new();
+    for s in &active {
+        by_county.entry(s.county.as_str()).or_default().push(s);
+    }
     let mut out = Vec::new();
-    for (ci, county) in frame.counties.iter().enumerate() {
-        let sampled: Vec<Sampled> = active
-            .iter()
-            .filter(|s| s.county == county.key)
+    for (ci, county) in counties.iter().enumerate() {
+        let sampled: Vec<Sampled> = by_county
+            .get(county.key.as_str())
+            .into_iter()
+            .flatten()
             .map(|s| {
-                let (stratum, psu, w, name) = design.get(&s.code).cloned().unwrap_or_default();
+                let (stratum, psu, w, name) = design.remove(&s.code).unwrap_or_default();
                 Sampled {
                     code: s.code.clone(),
                     name,
                     stratum,
                     psu,
                     w,
-                    reported: reported.get(&s.code).cloned(),
-                    found: found.get(&s.code).cloned(),
+                    reported: reported.remove(&s.code),
+                    found: found.remove(&s.code),
                 }
             })
             .collect();
@@ -157,10 +172,17 @@ pub fn score(ws: &mut Workspace, level: f64) -> Result<Vec<Card>> {
         return Err(Error::Usage("the rules define no [[indicator]]: nothing to score".into()));
     }
     let cards: Vec<Card> = card::cards(&rules, &inputs, level)?;
-    let renders: [&dyn Render; 4] = [&report::Csv, &report::SummaryCsv, &report::Markdown, &report::Json];
+    // The JSON, the largest, is rendered beside the others.
+    let (json, others) = std::thread::scope(|s| {
+        let json = s.spawn(|| report::Json.render(&cards));
+        let renders: [&dyn Render; 3] = [&report::Csv, &report::SummaryCsv, &report::Markdown];
+        let others: Vec<(&str, Vec<u8>)> =
+            renders.iter().map(|r| (r.file_name(), r.render(&cards))).collect();
+        (json.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), others)
+    });
     let mut outputs = Vec::new();
-    for r in renders {
-        outputs.push(ws.write_output(&format!("score/{}", r.file_name()), &r.render(&cards))?);
+    for (name, bytes) in others.iter().map(|(n, b)| (*n, b)).chain([(report::Json.file_name(), &json)]) {
+        outputs.push(ws.write_output(&format!("score/{name}"), bytes)?);
     }
     let missing: Vec<&str> =
         cards.iter().flat_map(|c| c.measures.missing_findings.iter().map(String::as_str)).collect();
@@ -185,15 +207,13 @@ pub fn report_values(
     rules: &Rules,
     frame: &crate::frame::Frame,
 ) -> Result<Vec<Option<BTreeMap<String, Value>>>> {
-    let index: HashMap<&str, usize> = (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect();
     let fields = crate::findings::reports::reported_fields(rules);
     let mut out: Vec<Option<BTreeMap<String, Value>>> = vec![None; frame.villages.len()];
     let mut any = false;
     super::reports::for_each(ws, rules, frame, |row| {
-        if !row.is_county
-            && let Some(&i) = index.get(row.code)
-        {
-            out[i] = Some(row.values.iter().map(|(f, v)| (fields[*f].id.clone(), v.clone())).collect());
+        if !row.is_county {
+            out[row.index] =
+                Some(row.values.iter().map(|(f, v)| (fields[*f].id.clone(), v.clone())).collect());
             any = true;
         }
     })?;
