@@ -49,6 +49,22 @@ pub struct Unit {
     pub index: usize,
 }
 
+/// The indexes of the areas that `keep`, sorted by key (byte order). The
+/// keys' first 16 bytes are compared as one number, so that tens of
+/// thousands of townships sort without reaching each key's text.
+fn sorted_by_key(areas: &[super::Area], keep: impl Fn(usize) -> bool) -> Vec<usize> {
+    let prefix = |k: &str| {
+        let mut buf = [0u8; 16];
+        let n = k.len().min(16);
+        buf[..n].copy_from_slice(&k.as_bytes()[..n]);
+        u128::from_be_bytes(buf)
+    };
+    let mut keyed: Vec<(u128, usize)> =
+        (0..areas.len()).filter(|&i| keep(i)).map(|i| (prefix(&areas[i].key), i)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| areas[a.1].key.cmp(&areas[b.1].key)));
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
 /// Lists of units per parent, one after another: the units of parent `p`
 /// are `items[offsets[p]..offsets[p + 1]]`.
 struct Lists {
@@ -147,13 +163,11 @@ impl<'f> Population<'f> {
             villages.push(i);
         }
         let mut county_townships = vec![Vec::new(); nc];
-        let mut townships: Vec<usize> = (0..nt).filter(|&t| township_count[t] > 0).collect();
-        townships.sort_unstable_by(|a, b| frame.townships[*a].key.cmp(&frame.townships[*b].key));
+        let townships = sorted_by_key(&frame.townships, |t| township_count[t] > 0);
         for &t in &townships {
             county_townships[frame.townships[t].parent].push(t);
         }
-        let mut counties: Vec<usize> = (0..nc).filter(|&c| county_count[c] > 0).collect();
-        counties.sort_unstable_by(|a, b| frame.counties[*a].key.cmp(&frame.counties[*b].key));
+        let counties = sorted_by_key(&frame.counties, |c| county_count[c] > 0);
         Population {
             frame,
             counties,
