@@ -1,11 +1,19 @@
 //! `spotcheck check`: validate rules and a frame without creating anything.
 
-use super::{CmdResult, Inputs, print_warnings, say};
+use super::{CmdResult, Inputs, out, print_warnings, say};
+use crate::frame::tree::Population;
+use crate::rules::scoring::IndicatorKind;
+use crate::sample::{Design, excluded_codes};
+use crate::score::simulate::county_designs;
 use crate::{frame, rules, sample};
 
 /// Check a rules file and a frame without creating a campaign.
 ///
 /// Reports every problem at once, each as file:line[:column]: message.
+/// Then prints, for each county, how many villages and PSUs the design will
+/// sample and the degrees of freedom its verdicts will rest on (PSUs minus
+/// strata; they follow from the rules and the frame, not from the seed),
+/// and warns where they are fewer than 2.
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Example:\n  spotcheck check --rules examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml \\\n                  --frame examples/cangzhou-2008/frame.csv"
@@ -21,6 +29,59 @@ pub fn run(a: &Args) -> CmdResult {
         frame::load(&a.inputs.frame, &a.inputs.frame.display().to_string(), &rules.frame, a.inputs.encoding)?;
     let warnings = sample::check(&rules, &frame)?;
     print_warnings(&warnings);
+    for i in &rules.scoring.indicators {
+        let threshold = matches!(
+            i.kind,
+            IndicatorKind::Target { .. }
+                | IndicatorKind::Bands { .. }
+                | IndicatorKind::Range { .. }
+                | IndicatorKind::Accuracy { .. }
+                | IndicatorKind::Verification { .. }
+        );
+        if threshold && !i.evidence_stated {
+            say(&format!(
+                "warning: {}:{}: indicator `{}` states no `evidence`; its thresholds read the point estimate (SCORING.md §5)",
+                rules.file, i.loc.line, i.id
+            ));
+        }
+    }
+    for v in rules.scoring.vetoes.iter().filter(|v| !v.evidence_stated) {
+        say(&format!(
+            "warning: {}:{}: veto `{}` states no `evidence`; it reads the point estimate (SCORING.md §5)",
+            rules.file, v.loc.line, v.id
+        ));
+    }
+    let pop = Population::new(&frame, &excluded_codes(&rules));
+    let (design, _) = Design::prepare(&rules, &pop);
+    if let Some(design) = design {
+        let mut designs = county_designs(&design, &pop);
+        designs.sort_by(|a, b| frame.counties[a.county].key.cmp(&frame.counties[b.county].key));
+        let mut s = format!(
+            "{:<8} {:<16} {:>8} {:>5} {:>7} {:>3}\n",
+            "code", "county", "villages", "PSUs", "strata", "df"
+        );
+        for d in &designs {
+            let c = &frame.counties[d.county];
+            s.push_str(&format!(
+                "{:<8} {:<16} {:>8} {:>5} {:>7} {:>3}\n",
+                c.key, c.name, d.villages, d.psus, d.strata, d.df
+            ));
+        }
+        out(&s);
+        let thin: Vec<String> = designs
+            .iter()
+            .filter(|d| d.df < 2)
+            .map(|d| {
+                format!("{} {} (df {})", frame.counties[d.county].key, frame.counties[d.county].name, d.df)
+            })
+            .collect();
+        if !thin.is_empty() {
+            say(&format!(
+                "warning: verdicts in {} would rest on fewer than 2 degrees of freedom: their intervals are very wide (t(1) is 12.7 at 95%), so a veto on a bound can hardly fire; give these counties more PSUs (SCORING.md §8)",
+                thin.join(", ")
+            ));
+        }
+    }
     say(&format!(
         "ok: {} villages in {} townships and {} counties; the rules' {} stage(s) fit the frame",
         frame.villages.len(),

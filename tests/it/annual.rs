@@ -328,3 +328,93 @@ fn a_provisional_table_is_written_with_its_note() {
     assert!(lines.next().unwrap().contains("临时结果"), "{csv}");
     assert!(lines.next().unwrap().starts_with("县代码,"), "{csv}");
 }
+
+/// A campaign without findings is provisional: annual refuses it (exit 3,
+/// nothing written) unless --allow-provisional, and then marks every output.
+#[test]
+fn annual_refuses_provisional_campaigns_unless_allowed() {
+    let (tmp, camp) = crate::support::drawn_example();
+    let ex = root("examples/cangzhou-2008");
+    let out = tmp.path().join("out");
+    let args = |extra: &[&str]| -> (i32, String, String) {
+        let campaign = format!("face-to-face={}", camp.display());
+        let routine = format!("routine={}", ex.join("routine-2009.csv").display());
+        let bonus = format!("bonus={}", ex.join("bonus-2009.csv").display());
+        let rules = annual_rules();
+        let mut a = vec![
+            "annual",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--campaign",
+            &campaign,
+            "--input",
+            &routine,
+            "--input",
+            &bonus,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let (c, _, e) = args(&[]);
+    assert_eq!(c, 3, "{e}");
+    assert!(
+        e.contains("provisional") && e.contains("without findings") && e.contains("nothing was written"),
+        "{e}"
+    );
+    assert!(!out.join("annual.csv").exists());
+    let (c, _, e) = args(&["--allow-provisional"]);
+    assert_eq!(c, 0, "{e}");
+    for f in ["annual.md", "annual.html"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(text.contains("临时结果"), "{f} is not marked provisional");
+    }
+}
+
+/// annual-inputs.json records what a run read; --check recomputes from it
+/// and confirms the published reports, and names what changed when an
+/// input, a report or the campaign changed.
+#[test]
+fn a_published_result_can_be_checked_against_its_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("annual");
+    // Copies of the inputs, so that the test can change them.
+    let ex = root("examples/cangzhou-2008");
+    let routine = tmp.path().join("routine.csv");
+    std::fs::copy(ex.join("routine-2009.csv"), &routine).unwrap();
+    let camp = format!("face-to-face={}", example().display());
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        annual_rules().to_str().unwrap(),
+        "--campaign",
+        &camp,
+        "--input",
+        &format!("routine={}", routine.display()),
+        "--input",
+        &format!("bonus={}", ex.join("bonus-2009.csv").display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 0, "{e}");
+    let manifest = std::fs::read_to_string(out.join("annual-inputs.json")).unwrap();
+    assert!(manifest.contains("journal_head") && manifest.contains("\"sha256\""), "{manifest}");
+    let check = || run(&["annual", "--check", "--out", out.to_str().unwrap()]);
+    let (c, _, e) = check();
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("still matches its inputs"), "{e}");
+    // An edited report.
+    let md = std::fs::read_to_string(out.join("annual.md")).unwrap();
+    std::fs::write(out.join("annual.md"), md.replace("合格", "优秀")).unwrap();
+    let (c, _, e) = check();
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("annual.md: the file was changed after it was written"), "{e}");
+    std::fs::write(out.join("annual.md"), md).unwrap();
+    // A changed input.
+    let text = std::fs::read_to_string(&routine).unwrap();
+    std::fs::write(&routine, text.replacen("8", "9", 1)).unwrap();
+    let (c, _, e) = check();
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("input `routine`") && e.contains("has changed"), "{e}");
+}
