@@ -353,7 +353,7 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Result<Measures, L
             x,
         };
         // Villages with a report row are compared; the others are the
-        // county's left-out villages (SCORING.md §3.2).
+        // county's left-out villages (SCORING.md §1.2).
         let paired: Vec<Obs> =
             used.iter().filter_map(|&i| reported_of(all[i]).map(|x| obs_of(i, x))).collect();
         let left_out: Vec<Obs> =
