@@ -280,7 +280,17 @@ fn limit(a: &LimitArgs) -> CmdResult {
     if a.lower {
         let lower = cp_lower(a.n, a.deviations, conf);
         fields.push(("lower_limit", json!(lower)));
-        sentence.push_str(&format!(" It is at least {} with {} confidence.", pct(lower), a.confidence));
+        if a.deviations == 0 {
+            // Finding nothing bounds the rate from above only.
+            sentence.push_str(" With no deviation found, the sample sets no lower limit above 0: it cannot show that any deviation exists.");
+        } else {
+            sentence.push_str(&format!(
+                " It is at least {} with {} confidence: the {} deviation(s) found show that the rate is above 0.",
+                pct(lower),
+                a.confidence,
+                a.deviations
+            ));
+        }
     }
     emit(a.format, &fields, &sentence);
     Ok(0)

@@ -181,8 +181,12 @@ fn explain_text(
         let bounds = match m.bounded.get(k) {
             Some(b) => {
                 let (lo, hi) = b.interval(level);
-                let hi = if hi.is_finite() { format!("{hi:.6}") } else { "no upper bound".into() };
-                format!("  ({:.0}% interval {lo:.6} – {hi}; {})", level * 100.0, b.pivot.method())
+                if lo == hi {
+                    format!("  (at its limit with {:.0}% confidence; {})", level * 100.0, b.pivot.method())
+                } else {
+                    let hi = if hi.is_finite() { format!("{hi:.6}") } else { "no upper bound".into() };
+                    format!("  ({:.0}% interval {lo:.6} – {hi}; {})", level * 100.0, b.pivot.method())
+                }
             }
             None => String::new(),
         };

@@ -23,6 +23,7 @@ impl Render for Json {
                     "veto_conditions": c.veto_results.iter().map(|v| json!({
                         "id": v.id, "reason": v.reason, "condition": v.condition, "evidence": v.evidence.name(),
                         "risk": v.risk,
+                        "cases": v.cases.iter().map(|(code, r, f)| json!({"code": code, "reported": r, "found": f})).collect::<Vec<_>>(),
                         "read": v.parts.iter().map(|(cmp, val, held)| json!({
                             "measure": cmp.name, "op": cmp.op_text(), "line": cmp.line, "value": val, "holds": held,
                         })).collect::<Vec<_>>(),

@@ -80,7 +80,17 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
         }
     }
     let mut vetoes: Vec<String> = results.iter().filter_map(|r| r.veto.clone()).collect();
-    let veto_results = points::vetoes(&rules.scoring.vetoes, &m);
+    let mut veto_results = points::vetoes(&rules.scoring.vetoes, &m);
+    for v in &mut veto_results {
+        // The villages behind the verdict, so that a county can check each.
+        for (field, est) in &m.fields {
+            if v.parts.iter().any(|(c, _, _)| c.name.starts_with(&format!("{field}_"))) {
+                v.cases.extend(est.villages.iter().filter_map(|(code, _, rep, found)| {
+                    rep.filter(|r| found > r).map(|r| (code.clone(), r, *found))
+                }));
+            }
+        }
+    }
     vetoes.extend(veto_results.iter().map(|v| v.words(Some(level))));
     Ok(Card {
         code: c.code.clone(),

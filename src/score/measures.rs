@@ -226,10 +226,14 @@ impl Measures {
         let level = self.level;
         let (lo, hi) = b.interval(level);
         let v = b.value();
+        // A rate held at its limit by the interval of ρ (an over-report rate of
+        // 0 when the whole interval lies above 1) has no two-sided interval
+        // to show: its one-sided bounds say it.
+        let collapsed = lo == hi;
         for (suffix, x) in [
             ("", v),
-            ("_lo", lo),
-            ("_hi", hi),
+            ("_lo", if collapsed { f64::NAN } else { lo }),
+            ("_hi", if collapsed { f64::NAN } else { hi }),
             ("_lcb", b.bound(level, Side::Lower)),
             ("_ucb", b.bound(level, Side::Upper)),
         ] {

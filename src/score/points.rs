@@ -442,6 +442,9 @@ pub struct VetoResult {
     /// Each comparison: the measure, the value it read and whether it held.
     pub parts: Vec<(Comparison, f64, bool)>,
     pub risk: Option<f64>,
+    /// The documented cases behind it: the sampled villages of the fields it
+    /// reads where more was found than reported (code, reported, found).
+    pub cases: Vec<(String, f64, f64)>,
 }
 
 impl VetoResult {
@@ -470,8 +473,15 @@ impl VetoResult {
             })
             .collect();
         let risk = self.risk.map_or(String::new(), |r| format!("; risk of a wrong verdict {}", risk_text(r)));
+        let cases = if self.cases.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> =
+                self.cases.iter().map(|(c, r, f)| format!("{c} reported {r} found {f}")).collect();
+            format!("; documented cases ({}): {}", self.cases.len(), list.join(", "))
+        };
         format!(
-            "{}: {} [{}] (evidence: {}{risk})",
+            "{}: {} [{}] (evidence: {}{risk}){cases}",
             self.id,
             self.reason,
             parts.join(" AND "),
@@ -523,6 +533,7 @@ pub fn vetoes(list: &[Veto], l: &dyn Lookup) -> Vec<VetoResult> {
             evidence: v.evidence,
             parts,
             risk,
+            cases: Vec::new(),
         });
     }
     out

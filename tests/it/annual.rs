@@ -418,3 +418,39 @@ fn a_published_result_can_be_checked_against_its_inputs() {
     assert_eq!(c, 1, "{e}");
     assert!(e.contains("input `routine`") && e.contains("has changed"), "{e}");
 }
+
+/// No output shows a zero-width interval: every `_lo`/`_hi` pair of every
+/// county's measures, and every interval of the scorecards, has lo < hi
+/// (the example's honest counties match their reports exactly, where a
+/// design-based interval would have zero width).
+#[test]
+fn no_interval_in_the_scorecards_has_zero_width() {
+    let json = std::fs::read_to_string(example().join("score/scorecards.json")).unwrap();
+    let cards: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut pairs = 0;
+    for c in cards.as_array().unwrap() {
+        let m = c["measures"].as_object().unwrap();
+        for (k, lo) in m.iter().filter(|(k, _)| k.ends_with("_lo")) {
+            let hi = &m[&format!("{}_hi", &k[..k.len() - 3])];
+            assert!(lo.as_f64().unwrap() < hi.as_f64().unwrap(), "{} {k}: {lo} – {hi}", c["code"]);
+            pairs += 1;
+        }
+    }
+    assert!(pairs > 500, "{pairs}");
+    let csv = std::fs::read_to_string(example().join("score/scorecards.csv")).unwrap();
+    let mut rows = csv.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let (lo, hi) = (
+        header.iter().position(|h| *h == "区间下限").unwrap(),
+        header.iter().position(|h| *h == "区间上限").unwrap(),
+    );
+    let mut shown = 0;
+    for r in rows {
+        let f: Vec<&str> = r.split(',').collect();
+        if let (Ok(a), Ok(b)) = (f[lo].parse::<f64>(), f[hi].parse::<f64>()) {
+            assert!(a < b, "{r}");
+            shown += 1;
+        }
+    }
+    assert!(shown > 50, "{shown}");
+}

@@ -318,6 +318,11 @@ mod commands {
         assert_eq!(v["upper_limit"], 0.05);
         let (_, lqas, _) = run(&["plan", "lqas", "--upper", "80%", "--lower", "50%"]);
         assert!(lqas.contains("Check 19 units; the area passes if at least 13 comply."), "{lqas}");
+        // Regression: with no deviation, --lower printed "at least 0.00%".
+        let (_, text, _) = run(&["plan", "limit", "--n", "29", "--deviations", "0", "--lower"]);
+        assert!(text.contains("sets no lower limit above 0") && !text.contains("at least 0.00%"), "{text}");
+        let (_, text, _) = run(&["plan", "limit", "--n", "100", "--deviations", "10", "--lower"]);
+        assert!(text.contains("It is at least 5.5"), "{text}");
     }
 
     #[test]
