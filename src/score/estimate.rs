@@ -350,19 +350,6 @@ impl Estimate {
             pivot,
         }
     }
-
-    /// The same estimate multiplied by a constant c ≥ 0.
-    pub fn scaled(&self, c: f64) -> Estimate {
-        Estimate {
-            value: self.value * c,
-            se: self.se * c,
-            lo: self.lo * c,
-            hi: self.hi * c,
-            lcb: self.lcb * c,
-            ucb: self.ucb * c,
-            ..self.clone()
-        }
-    }
 }
 
 /// A variance with what it rests on.
