@@ -366,11 +366,16 @@ pub struct Var {
 }
 
 /// Σ_h n_h/(n_h − 1) Σ_i (z_hi − z̄_h)², z_hi the PSU totals of `score`;
-/// strata with one PSU are treated as `lonely` says and listed.
+/// strata with one PSU are treated as `lonely` says and listed, except a
+/// unit taken with certainty (every weight 1), which adds nothing.
 pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> Result<Var, LonelyStratum> {
     let mut strata: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+    // Strata whose villages all have weight 1: units taken with certainty
+    // (a forced village), which add no sampling variance and are not lonely.
+    let mut certain: BTreeMap<&str, bool> = BTreeMap::new();
     for o in obs {
         *strata.entry(&o.stratum).or_default().entry(&o.psu).or_default() += score(o);
+        *certain.entry(&o.stratum).or_insert(true) &= o.w == 1.0;
     }
     let psus: usize = strata.values().map(BTreeMap::len).sum();
     let grand = strata.values().flat_map(|z| z.values()).sum::<f64>() / psus.max(1) as f64;
@@ -379,6 +384,10 @@ pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> 
     let mut ok_strata = 0usize;
     for (h, z) in &strata {
         let n = z.len();
+        if n < 2 && certain[h] {
+            ok_strata += 1;
+            continue;
+        }
         if n < 2 {
             names.push((*h).to_string());
             match lonely {
@@ -650,8 +659,15 @@ mod tests {
         // Average: 16 × 2 strata / 1 stratum with a variance.
         assert_eq!(variance(&obs, score, LonelyPsu::Average).unwrap().v, Some(32.0));
         assert_eq!(variance(&obs, score, LonelyPsu::Fail), Err(LonelyStratum("b".into())));
+        // A village taken with certainty (weight 1) alone in its stratum adds
+        // nothing and is not lonely, whatever the policy.
+        let with_certain = [obs[0].clone(), obs[1].clone(), o("f", "9", 1.0, 40.0, 1.0)];
+        for p in [LonelyPsu::Adjust, LonelyPsu::Average, LonelyPsu::Fail, LonelyPsu::Certainty] {
+            let v = variance(&with_certain, score, p).unwrap();
+            assert_eq!((v.v, v.df, v.lonely.len()), (Some(16.0), 1, 0), "{p:?}");
+        }
         // Every stratum lonely: average has nothing to average.
-        let alone = [o("a", "1", 1.0, 1.0, 1.0), o("b", "1", 1.0, 2.0, 1.0)];
+        let alone = [o("a", "1", 2.0, 1.0, 1.0), o("b", "1", 2.0, 2.0, 1.0)];
         assert_eq!(variance(&alone, score, LonelyPsu::Average).unwrap().v, None);
     }
 

@@ -508,8 +508,8 @@ fn verified_total(
     let om: f64 = left_out.iter().map(|o| o.w * o.y).sum();
     let scores: Vec<Obs> = paired
         .iter()
-        .map(|o| Obs { y: rt * o.w * (o.y - r.value * o.x) / tx, w: 1.0, ..o.clone() })
-        .chain(left_out.iter().map(|o| Obs { y: o.w * o.y, w: 1.0, ..o.clone() }))
+        .map(|o| Obs { y: rt * o.w * (o.y - r.value * o.x) / tx, ..o.clone() })
+        .chain(left_out.iter().map(|o| Obs { y: o.w * o.y, ..o.clone() }))
         .collect();
     let var = estimate::variance(&scores, |o| o.y, s.lonely)?;
     let value = rt * r.value + om;
