@@ -214,7 +214,9 @@ def rate(v, what):
     """A rate as written (§7): plain decimal, or a string such as "2.5%"; at most 12 decimals."""
     if isinstance(v, bool) or not isinstance(v, (int, str)):
         raise InputError(f"{what}: {v!r} is not a rate")
-    text = trim(str(v))
+    # A TOML float's digit separators are dropped (0.000_5 is 0.0005); a
+    # string keeps them, and they make it invalid.
+    text = v.replace("_", "") if isinstance(v, TomlFloat) else trim(str(v))
     body, percent = (trim(text[:-1]), True) if text.endswith("%") else (text, False)
     whole, _, frac = body.partition(".")
     if (not whole and not frac) or body.count(".") > 1 or len(frac) > 12 or not all(
@@ -355,11 +357,17 @@ def load_population(rules, rules_dir, frame_bytes, encoding):
         villages.append(v)
     if not villages:
         raise InputError("the frame has no villages")
-    if len(villages) >= 4 and sizes:
-        last = villages[-1]
-        if all(sum(v.sizes[s] for v in villages[:-1]) == last.sizes[s] for s in size_cols) and any(
-                last.sizes[s] for s in size_cols):
-            raise InputError("the frame's last row is the sum of the others: a totals row")
+    if len(villages) >= 4 and sizes:  # a row, anywhere, that sums all the others (§4.1)
+        totals = {s: sum(v.sizes[s] for v in villages) for s in size_cols}
+        for v in villages:
+            filled = [s for s in size_cols if v.sizes[s]]
+            if filled and all(2 * v.sizes[s] == totals[s] for s in filled):
+                raise InputError(f"frame row {v.code!r} is the sum of the others: a totals row")
+    area_codes = ({v.ckey for v in villages} if "county_code" in ci else set()) | (
+        {v.tkey for v in villages} if "township_code" in ci else set())
+    for v in villages:  # a subtotal row carrying its county's or township's code
+        if v.code in area_codes:
+            raise InputError(f"village code {v.code!r} is also a county or township code")
     excluded = set(code_list(rules.get("exclude", []), rules_dir, "exclude"))
     kept = [v for v in villages if not excluded & {v.code, v.tkey, v.ckey}]
     if not kept:
@@ -845,11 +853,29 @@ def self_checks():
 VECTOR_SEED = "12345678901234567890"
 
 
+def refusal(f):
+    """Why the design of a refused vector's folder (rules/*.toml, frame/frame.csv) is
+    invalid, or None if it is not. The rules and frame themselves must load."""
+    rules_path = next(iter(sorted((f / "rules").glob("*.toml"))), None)
+    if rules_path is None:
+        raise InputError(f"{f}: no rules/*.toml")
+    rules = read_toml(rules_path)
+    villages, forced = load_population(rules, rules_path.parent,
+                                       read_bytes(f / "frame" / "frame.csv"), "auto")
+    try:
+        Design(rules, villages, forced)
+    except InputError as e:
+        return str(e)
+    return None
+
+
 def verify_vectors(d):
-    """Vectors 1-4 (X.toml, X.sample.csv, frame.csv) and 5- (folders with draw.toml)."""
+    """Vectors 1-4 (X.toml, X.sample.csv, frame.csv), the published draws (folders
+    with draw.toml) and the refused designs (folders with refused.txt)."""
     diffs = self_checks()
     flat = [t for t in sorted(d.glob("*.toml")) if t.with_name(t.stem + ".sample.csv").exists()]
     folders = [f for f in sorted(d.iterdir()) if (f / "draw.toml").is_file()]
+    refused = [f for f in sorted(d.iterdir()) if (f / "refused.txt").is_file()]
     if not flat and not folders:
         raise InputError(f"no X.toml with an X.sample.csv, and no folder with a draw.toml, in {d}")
     for t in flat:
@@ -864,6 +890,11 @@ def verify_vectors(d):
         _, got = verify_dir(f)
         print(f"{'OK' if not got else 'FAIL'}: vector {f.name}/")
         diffs += got
+    for f in refused:
+        why = refusal(f)
+        print(f"OK: vector {f.name}/ refused: {why}" if why else f"FAIL: vector {f.name}/")
+        if not why:
+            diffs.append(f"vector {f.name}/: its design should be refused, but it is valid")
     return diffs
 
 

@@ -351,9 +351,39 @@ fn the_independent_python_verifier_agrees() {
         "names-gb18030/",
         "attribute-rate/",
         "forced-collision/",
+        "defused-names/",
+        "pps-forced/",
+        "allocate-equal/",
+        "allocate-units/",
+        "allocate-zero-weight/",
     ] {
         assert!(stdout.contains(&format!("OK: vector {v}\n")), "vector {v} not checked:\n{stdout}");
     }
+    // The refused design is refused by the verifier too, for the same reason.
+    assert!(
+        stdout.contains("OK: vector short-error/ refused: stage 2: 160102 has 2 units for n = 3\n"),
+        "vector short-error not refused:\n{stdout}"
+    );
+}
+
+/// SAMPLING.md §12, vector 14: a design with `if_short = "error"` and a
+/// county too small for its n is refused by `check` and `init` with the
+/// message the vector records, and nothing is created.
+#[test]
+fn the_refused_vector_is_refused_with_its_documented_message() {
+    let dir = data("vectors/short-error");
+    let want = std::fs::read_to_string(dir.join("refused.txt")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    for args in [
+        vec!["check", "--rules", "rules/short.toml", "--frame", "frame/frame.csv"],
+        vec!["init", camp.to_str().unwrap(), "--rules", "rules/short.toml", "--frame", "frame/frame.csv"],
+    ] {
+        let out = crate::support::bin().current_dir(&dir).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want, "{args:?}");
+    }
+    assert!(!camp.exists(), "a refused init must create nothing");
 }
 
 /// Regression: verify passed a draw record whose counts of villages,
