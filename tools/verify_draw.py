@@ -5,7 +5,8 @@ This implements algorithm ``spotcheck-draw-v2`` (and ``v1``, which differs only
 in §11) as SAMPLING.md specifies it, in Python 3.11 with the standard library only. It shares no code with spotcheck,
 so a published sample can be re-derived without trusting the tool that
 produced it; where SAMPLING.md says what makes rules or inputs invalid, this
-refuses them too.
+refuses them too, except an integer rate written with a sign or in another base
+(`+0`, `0x0`), which tomllib reads as a plain integer.
 
     python3 tools/verify_draw.py DIR              # DIR holds draw.toml, sample.csv, inputs
     python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12 test vectors

@@ -366,6 +366,42 @@ fn the_independent_python_verifier_agrees() {
     );
 }
 
+/// Regression: the Python verifier refused a rate written with TOML digit
+/// separators (`0.9_0`), which the toml crate reads as 0.90 and spotcheck
+/// draws with (SAMPLING.md §7).
+#[test]
+fn the_python_verifier_reads_rates_with_digit_separators() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found; skipping the independent verifier");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let vector = data("vectors/attribute-rate");
+    let rules = tmp.path().join("plan.toml");
+    let text = std::fs::read_to_string(vector.join("rules/plan.toml")).unwrap();
+    assert!(text.contains("confidence = 0.90,"));
+    std::fs::write(&rules, text.replace("confidence = 0.90,", "confidence = 0.9_0,")).unwrap();
+    let camp = tmp.path().join("camp");
+    let (c, _, e) = init(&camp, &rules, &vector.join("frame/frame.csv"));
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", "12345678901234567890"]);
+    assert_eq!(c, 0, "{e}");
+    // The same sample as with 0.90: the separator changes nothing.
+    assert_eq!(
+        std::fs::read(camp.join("sample.csv")).unwrap(),
+        std::fs::read(vector.join("sample.csv")).unwrap()
+    );
+    let out =
+        std::process::Command::new("python3").arg(root("tools/verify_draw.py")).arg(&camp).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// SAMPLING.md §12, vector 14: a design with `if_short = "error"` and a
 /// county too small for its n is refused by `check` and `init` with the
 /// message the vector records, and nothing is created.
