@@ -4,8 +4,8 @@ use toml::de::DeValue;
 
 use super::inspection::Inspection;
 use super::reader::{Reader, Table, parse_document};
-use crate::error::{Diags, Loc};
-use crate::frame::FrameSchema;
+use crate::error::{Diag, Diags, Loc};
+use crate::frame::{FrameSchema, normalize_header};
 use crate::frame::tree::Level;
 use crate::plan::{Expected, Rate};
 use crate::sample::stream::SeedPolicy;
@@ -324,7 +324,30 @@ fn read_frame(r: &mut Reader<'_>, top: Table<'_, '_>) -> FrameSchema {
     let names = |v: Option<Vec<(String, Loc)>>| v.unwrap_or_default().into_iter().map(|x| x.0).collect();
     let sizes = names(r.strings(t, "sizes", false));
     let extra = names(r.strings(t, "extra", false));
-    FrameSchema { code, name, county, county_code, township, township_code, sizes, extra }
+    let schema = FrameSchema { code, name, county, county_code, township, township_code, sizes, extra };
+    // One column cannot play two roles: the second would silently read as
+    // empty, and sample.csv would differ from what the text specifies.
+    let mut roles: Vec<(String, &str)> = vec![
+        (normalize_header(&schema.code), "code"),
+        (normalize_header(&schema.name), "name"),
+        (normalize_header(&schema.county), "county"),
+        (normalize_header(&schema.township), "township"),
+    ];
+    roles.extend(schema.county_code.iter().map(|c| (normalize_header(c), "county_code")));
+    roles.extend(schema.township_code.iter().map(|c| (normalize_header(c), "township_code")));
+    roles.extend(schema.sizes.iter().map(|c| (normalize_header(c), "sizes")));
+    roles.extend(schema.extra.iter().map(|c| (normalize_header(c), "extra")));
+    for (i, (col, role)) in roles.iter().enumerate() {
+        if let Some((_, first)) = roles[..i].iter().find(|(c, _)| c == col) {
+            let loc = r.loc(t.span.0);
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(loc),
+                format!("[frame]: column `{col}` is named for both `{first}` and `{role}`; each column plays one role"),
+            ));
+        }
+    }
+    schema
 }
 
 fn read_seed(r: &mut Reader<'_>, top: Table<'_, '_>) -> SeedPolicy {
