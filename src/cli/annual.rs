@@ -3,13 +3,17 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::table::{Align, Table};
 use super::{CmdResult, out, say};
+use crate::lang::{self, Lang};
+use crate::report::words::{self, AnnualNames};
+use crate::rules::names::Names;
 use crate::annual::compute::{self, Input};
 use crate::annual::inputs::{self, Scores};
 use crate::annual::rules::{self, Source};
 use crate::error::{Diags, Error, Result, excerpt};
 use crate::findings::table;
-use crate::report::annual::{self as report, Lang};
+use crate::report::annual as report;
 use crate::report::points;
 use crate::score::card::{self, Card};
 use crate::text::Encoding;
@@ -39,9 +43,11 @@ pub struct Args {
     /// Folder for the reports.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Language of headings: zh or en.
-    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
-    pub lang: String,
+    /// The date the assessment is issued, shown in the report's title
+    /// block (YYYY-MM-DD); default: the rules' `issued`, else the day the
+    /// newest data were recorded.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
     /// Replace existing reports in --out.
     #[arg(long)]
     pub force: bool,
@@ -69,6 +75,7 @@ struct Spec {
     inputs: Vec<(String, PathBuf)>,
     lang: Lang,
     allow_provisional: bool,
+    date: Option<String>,
 }
 
 /// A campaign as the run read it: where its journal stood.
@@ -78,11 +85,17 @@ struct CampaignRead {
     head: String,
     entries: usize,
     confidence: f64,
+    /// The campaign's display names and clock.
+    names: Names,
+    /// When its newest findings or scores were recorded (the journal's
+    /// newest `findings`, `substitute` or `score` entry).
+    as_of: String,
 }
 
 /// Everything an annual run computes.
 struct Computed {
     rules: rules::AnnualRules,
+    warnings: Diags,
     rows: Vec<compute::Row>,
     inputs: BTreeMap<String, Input>,
     campaigns: Vec<CampaignRead>,
@@ -107,7 +120,7 @@ fn csv_scores(path: &Path, name: &str, rules: &rules::AnnualRules) -> Result<Res
 
 fn compute_all(spec: &Spec) -> Result<Computed> {
     let lang = spec.lang;
-    let rules = rules::load(&spec.rules, &spec.rules.display().to_string())?;
+    let (rules, warnings) = rules::load(&spec.rules, &spec.rules.display().to_string())?;
     let mut inputs: BTreeMap<String, Input> = BTreeMap::new();
     let mut counties: Vec<(String, String)> = Vec::new();
     let mut all_cards: Vec<Card> = Vec::new();
@@ -151,12 +164,21 @@ fn compute_all(spec: &Spec) -> Result<Computed> {
                 c.measures.missing_findings.len(),
             ));
         }
+        let as_of = ws
+            .journal
+            .entries
+            .iter()
+            .rev()
+            .find(|e| ["findings", "substitute", "score", "draw", "redraw"].contains(&e.event.as_str()))
+            .map_or_else(String::new, |e| e.at.clone());
         campaigns.push(CampaignRead {
             name: name.clone(),
             dir: dir.clone(),
             head: ws.journal.head.clone(),
             entries: ws.journal.entries.len(),
             confidence: level,
+            names: Names::new(&crules),
+            as_of,
         });
         if counties.is_empty() {
             counties = cards.iter().map(|c| (c.code.clone(), c.name.clone())).collect();
@@ -232,33 +254,66 @@ fn compute_all(spec: &Spec) -> Result<Computed> {
     }
     diags.into_result()?;
     let rows = compute::compute(&rules, &inputs, &counties)?;
-    let xlsx = report::xlsx(&rules, &rows, &all_cards, lang)
+    let names: Vec<(String, Names, f64)> =
+        campaigns.iter().map(|c| (c.name.clone(), c.names.clone(), c.confidence)).collect();
+    let doc = document(&rules, &campaigns, spec)?;
+    let ctx = report::Context { rules: &rules, names: AnnualNames { rules: &rules, campaigns: &names }, doc, lang };
+    let xlsx = report::xlsx(&ctx, &rows, &all_cards)
         .map_err(|e| Error::CheckFailed(format!("cannot write the workbook: {e}")))?;
     let files = vec![
-        ("annual.csv", report::csv(&rules, &rows, lang)),
-        ("annual.md", report::markdown(&rules, &rows, &all_cards, lang)),
-        ("annual.html", report::html(&rules, &rows, &all_cards, lang)),
+        ("annual.csv", report::csv(&ctx, &rows)),
+        ("annual.md", report::markdown(&ctx, &rows, &all_cards)),
+        ("annual.html", report::html(&ctx, &rows, &all_cards)),
         ("annual.xlsx", xlsx),
     ];
-    Ok(Computed { rules, rows, inputs, campaigns, provisional, files })
+    Ok(Computed { rules, warnings, rows, inputs, campaigns, provisional, files })
 }
 
-fn spec_of(a: &Args) -> Result<Spec> {
+/// The title block: who issues the assessment, its number and date, the
+/// campaigns it reads and when their data were last recorded.
+fn document(rules: &rules::AnnualRules, campaigns: &[CampaignRead], spec: &Spec) -> Result<report::Document> {
+    let offset = rules.utc_offset;
+    let newest = campaigns
+        .iter()
+        .filter_map(|c| crate::time::parse(&c.as_of).map(|t| (t, c.as_of.clone())))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, at)| at);
+    let date = match (&spec.date, &rules.issued) {
+        (Some(d), _) => Some(
+            crate::time::parse_day(d)
+                .ok_or_else(|| Error::Usage(format!("--date `{d}`: expected a date like 2010-01-15")))?,
+        ),
+        (None, Some(d)) => crate::time::parse_day(d),
+        (None, None) => newest.as_deref().and_then(|at| crate::time::day(at, offset)),
+    };
+    Ok(report::Document {
+        date,
+        as_of: newest.map(|at| crate::time::show(&at, offset)),
+        campaigns: campaigns.iter().map(|c| c.names.campaign.clone()).collect(),
+    })
+}
+
+fn spec_of(a: &Args, lang: Lang) -> Result<Spec> {
     Ok(Spec {
         rules: a.rules.clone().ok_or_else(|| Error::Usage("--rules is required".into()))?,
         campaigns: a.campaign.iter().map(|c| pair(c)).collect::<Result<_>>()?,
         inputs: a.input.iter().map(|c| pair(c)).collect::<Result<_>>()?,
-        lang: if a.lang == "en" { Lang::En } else { Lang::Zh },
+        lang,
         allow_provisional: a.allow_provisional,
+        date: a.date.clone(),
     })
 }
 
-pub fn run(a: &Args) -> CmdResult {
+pub fn run(a: &Args, lang: Lang) -> CmdResult {
     if a.check {
         return check(&a.out);
     }
-    let spec = spec_of(a)?;
-    let Computed { rules, rows, inputs, campaigns, provisional, files } = compute_all(&spec)?;
+    let spec = spec_of(a, lang)?;
+    let Computed { rules, warnings, rows, inputs, campaigns, provisional, files } = compute_all(&spec)?;
+    super::print_warnings(&warnings);
+    let names: Vec<(String, Names, f64)> =
+        campaigns.iter().map(|c| (c.name.clone(), c.names.clone(), c.confidence)).collect();
+    let an = AnnualNames { rules: &rules, campaigns: &names };
     if !provisional.is_empty() && !spec.allow_provisional && a.explain.is_none() {
         let list: Vec<String> = provisional
             .iter()
@@ -277,66 +332,7 @@ pub fn run(a: &Args) -> CmdResult {
         let Some(r) = rows.iter().find(|r| &r.code == who || &r.name == who) else {
             return Err(Error::Usage(format!("no county `{who}` in the annual table")));
         };
-        let mut s = format!(
-            "{} {} — {}: {} ({}), rank {} in {}\n",
-            r.code,
-            r.name,
-            rules.name,
-            points(r.total),
-            r.grade,
-            r.rank,
-            if r.group.is_empty() { "all" } else { &r.group }
-        );
-        for p in &r.parts {
-            s.push_str(&format!(
-                "  {} {}: {} of {} → {} of {} points\n",
-                p.id,
-                p.name,
-                points(p.raw),
-                points(p.out_of),
-                points(p.points),
-                p.weight
-            ));
-            let campaign = rules.components.iter().find(|c| c.id == p.id).and_then(|c| match &c.source {
-                Source::Campaign(n) => inputs.get(n),
-                Source::Csv(_) => None,
-            });
-            if let Some(Input::Campaign(cards)) = campaign
-                && let Some(card) = cards.iter().find(|c| c.code == r.code)
-            {
-                for ind in &card.results {
-                    s.push_str(&format!(
-                        "    {} {} ({}): {} of {}\n",
-                        ind.id,
-                        ind.name,
-                        ind.activity,
-                        points(ind.total()),
-                        points(ind.max)
-                    ));
-                    for l in &ind.lines {
-                        s.push_str(&format!("      {:+.2}  {}\n", l.delta, l.text));
-                    }
-                    for (field, est) in &card.measures.fields {
-                        if ind.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
-                            s.push_str(&format!("      {field}: reported {:.0}, verified {:.0} ({:.0}–{:.0}); villages (code, weight, reported, found):\n", est.reported_total, est.verified.value, est.verified.lo, est.verified.hi));
-                            for (code, w, rep, found) in &est.villages {
-                                s.push_str(&format!(
-                                    "        {code} {w:.3} {} {found}\n",
-                                    rep.map_or("(left out of the report)".to_string(), |r| r.to_string())
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for (id, name, v) in &r.items {
-            s.push_str(&format!("  {id} {name}: {:+.2}\n", v));
-        }
-        for v in &r.vetoes {
-            s.push_str(&format!("  VETO: {v}\n"));
-        }
-        out(&s);
+        out(&explain_text(&rules, &an, &inputs, r, lang));
         return Ok(0);
     }
 
@@ -356,26 +352,145 @@ pub fn run(a: &Args) -> CmdResult {
     }
     let manifest = manifest(&spec, &campaigns, &files)?;
     atomic::write(&a.out.join(MANIFEST), manifest.as_bytes())?;
-    let mut s =
-        format!("{:<8} {:<16} {:>8} {:<8} {:>4}  {}\n", "code", "county", "total", "grade", "rank", "veto");
-    for r in &rows {
-        s.push_str(&format!(
-            "{:<8} {:<16} {:>8} {:<8} {:>4}  {}\n",
-            r.code,
-            r.name,
-            points(r.total),
-            r.grade,
-            r.rank,
-            r.vetoes.join("; ")
-        ));
-    }
-    out(&s);
+    out(&terminal_table(&rules, &an, &rows, lang));
     say(&format!(
         "wrote annual.csv, annual.md, annual.html and annual.xlsx in {}; open {} in a browser",
         a.out.display(),
         a.out.join("annual.html").display()
     ));
     Ok(0)
+}
+
+/// The annual table for the terminal: by group, then rank, naming the group.
+fn terminal_table(rules: &rules::AnnualRules, an: &AnnualNames<'_>, rows: &[compute::Row], lang: Lang) -> String {
+    let mut t = Table::new(&[
+        (lang.t("分组", "group"), Align::Left),
+        (lang.t("名次", "rank"), Align::Right),
+        (lang.t("县代码", "code"), Align::Left),
+        (lang.t("县", "county"), Align::Left),
+        (lang.t("总分", "total"), Align::Right),
+        (lang.t("等级", "grade"), Align::Left),
+        (lang.t("一票否决", "veto"), Align::Left),
+    ]);
+    for r in report::ordered(rules, rows) {
+        t.row(vec![
+            report::group_name(rules, r, lang),
+            r.rank.to_string(),
+            r.code.clone(),
+            r.name.clone(),
+            points(r.total),
+            if lang == Lang::En { r.grade_en.clone() } else { r.grade.clone() },
+            an.vetoes_short(&r.vetoes, lang),
+        ]);
+    }
+    t.render()
+}
+
+/// `annual --explain`: one county's total down to the indicators and the
+/// sampled villages behind them.
+fn explain_text(
+    rules: &rules::AnnualRules,
+    an: &AnnualNames<'_>,
+    inputs: &BTreeMap<String, Input>,
+    r: &compute::Row,
+    lang: Lang,
+) -> String {
+    let colon = lang.t("：", ": ");
+    let mut s = format!(
+        "{} {} — {}{colon}{} ({}), {} {} {}\n",
+        r.code,
+        r.name,
+        report::title(rules, lang),
+        points(r.total),
+        if lang == Lang::En { &r.grade_en } else { &r.grade },
+        lang.t("名次", "rank"),
+        r.rank,
+        {
+            let g = report::group_name(rules, r, lang);
+            if g.is_empty() { lang.t("（全市）", "(all)").to_string() } else { format!("({g})") }
+        }
+    );
+    for p in &r.parts {
+        let comp = rules.components.iter().find(|c| c.id == p.id);
+        let name = comp.map_or(p.name.clone(), |c| report::component_name(c, lang));
+        s.push_str(&match lang {
+            Lang::Zh => format!(
+                "  {name}：{} / {} → {} / {}分\n",
+                points(p.raw),
+                points(p.out_of),
+                points(p.points),
+                lang::number(p.weight)
+            ),
+            Lang::En => format!(
+                "  {name}: {} of {} → {} of {} points\n",
+                points(p.raw),
+                points(p.out_of),
+                points(p.points),
+                lang::number(p.weight)
+            ),
+        });
+        let campaign = comp.and_then(|c| match &c.source {
+            Source::Campaign(n) => inputs.get(n).map(|i| (n, i)),
+            Source::Csv(_) => None,
+        });
+        if let Some((source, Input::Campaign(cards))) = campaign
+            && let Some(card) = cards.iter().find(|c| c.code == r.code)
+            && let Some((_, names, level)) = an.campaigns.iter().find(|c| &c.0 == source)
+        {
+            for ind in &card.results {
+                s.push_str(&format!(
+                    "    {}（{}）{colon}{} / {}\n",
+                    names.indicator(&ind.id, lang),
+                    names.activity(&ind.id, lang),
+                    points(ind.total()),
+                    points(ind.max)
+                ));
+                for l in &ind.lines {
+                    s.push_str(&format!(
+                        "      {:>8}  {}\n",
+                        lang::delta(l.delta, lang).unwrap_or_default(),
+                        words::step(&l.step, names, lang, Some(*level))
+                    ));
+                }
+                for (field, est) in &card.measures.fields {
+                    if ind.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
+                        s.push_str(&match lang {
+                            Lang::Zh => format!(
+                                "      {}：上报{:.0}，核实估计{:.0}（{}）；样本村（村代码、权数、上报、核实）：\n",
+                                names.field(field, lang),
+                                est.reported_total,
+                                est.verified.value,
+                                crate::report::interval(est.verified.lo, est.verified.hi, lang)
+                            ),
+                            Lang::En => format!(
+                                "      {}: reported {:.0}, verified {:.0} ({}); villages (code, weight, reported, found):\n",
+                                names.field(field, lang),
+                                est.reported_total,
+                                est.verified.value,
+                                crate::report::interval(est.verified.lo, est.verified.hi, lang)
+                            ),
+                        });
+                        for (code, w, rep, found) in &est.villages {
+                            s.push_str(&format!(
+                                "        {code} {w:.3} {} {found}\n",
+                                rep.map_or(lang.t("（自查报告遗漏）", "(left out of the report)").to_string(), |r| r
+                                    .to_string())
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (id, name, v) in &r.items {
+        let item = rules.bonuses.iter().chain(&rules.deductions).find(|i| &i.id == id);
+        let shown = item.map_or(name.clone(), |i| report::item_name(i, lang));
+        s.push_str(&format!("  {shown}{colon}{}\n", lang::delta(*v, lang).unwrap_or_else(|| "0".into())));
+    }
+    for v in &r.vetoes {
+        s.push_str(&format!("  {}{colon}{}\n", lang.t("一票否决", "VETO"), an.veto(v, lang)));
+    }
+    s
 }
 
 fn absolute(p: &Path) -> String {
@@ -414,8 +529,9 @@ fn manifest(spec: &Spec, campaigns: &[CampaignRead], files: &[(&str, Vec<u8>)]) 
             "confidence": c.confidence,
         })).collect::<Vec<_>>(),
         "inputs": inputs,
-        "lang": if spec.lang == Lang::En { "en" } else { "zh" },
+        "lang": spec.lang.code(),
         "allow_provisional": spec.allow_provisional,
+        "date": spec.date,
         "outputs": files.iter().map(|(n, b)| serde_json::json!({
             "file": n, "sha256": crate::hash::sha256_hex(b),
         })).collect::<Vec<_>>(),
@@ -499,6 +615,7 @@ fn check(out: &Path) -> CmdResult {
         inputs,
         lang: if s(&m, "lang") == "en" { Lang::En } else { Lang::Zh },
         allow_provisional: m.get("allow_provisional").and_then(|v| v.as_bool()).unwrap_or(false),
+        date: m.get("date").and_then(|v| v.as_str()).map(str::to_string),
     };
     let computed = compute_all(&spec)?;
     let recorded: BTreeMap<String, String> = m

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use super::table::{Align, Table};
 use super::{CmdResult, out, say};
+use crate::lang::Lang;
 use crate::error::Error;
 use crate::workspace::Workspace;
 use crate::workspace::inspection;
@@ -150,25 +152,47 @@ pub fn findings(dir: &Path, a: &FindingsArgs) -> CmdResult {
     Ok(0)
 }
 
-pub fn status(dir: &Path, _a: &StatusArgs) -> CmdResult {
+pub fn status(dir: &Path, _a: &StatusArgs, lang: Lang) -> CmdResult {
     let ws = Workspace::open(dir)?;
     let st = inspection::status(&ws)?;
-    let mut s = format!(
-        "{:<8} {:<16} {:>8} {:>9} {:>8} {:>13} {:>12}\n",
-        "code", "county", "sampled", "received", "missing", "substitutions", "self-report"
-    );
+    let mut t = Table::new(&[
+        (lang.t("县代码", "code"), Align::Left),
+        (lang.t("县", "county"), Align::Left),
+        (lang.t("抽中", "sampled"), Align::Right),
+        (lang.t("已收到", "received"), Align::Right),
+        (lang.t("缺少", "missing"), Align::Right),
+        (lang.t("替换", "substitutions"), Align::Right),
+        (lang.t("自查报告", "self-report"), Align::Right),
+    ]);
     for (code, name, sampled, got, subs, rep) in &st.counties {
-        let report = if *rep == 0 { "missing".to_string() } else { format!("{rep} rows") };
-        s.push_str(&format!(
-            "{code:<8} {name:<16} {sampled:>8} {got:>9} {:>8} {subs:>13} {report:>12}\n",
-            sampled - got
-        ));
+        let report = match (*rep, lang) {
+            (0, _) => lang.t("缺", "missing").to_string(),
+            (n, Lang::Zh) => format!("{n}行"),
+            (n, Lang::En) => format!("{n} rows"),
+        };
+        t.row(vec![
+            code.clone(),
+            name.clone(),
+            sampled.to_string(),
+            got.to_string(),
+            (sampled - got).to_string(),
+            subs.to_string(),
+            report,
+        ]);
     }
+    let mut s = t.render();
     if !st.teams.is_empty() {
-        s.push_str(&format!("\n{:<10} {:>8} {:>9} {:>8}\n", "team", "assigned", "received", "missing"));
+        let mut t = Table::new(&[
+            (lang.t("检查组", "team"), Align::Left),
+            (lang.t("分配", "assigned"), Align::Right),
+            (lang.t("已收到", "received"), Align::Right),
+            (lang.t("缺少", "missing"), Align::Right),
+        ]);
         for (team, assigned, got) in &st.teams {
-            s.push_str(&format!("{team:<10} {assigned:>8} {got:>9} {:>8}\n", assigned - got));
+            t.row(vec![team.clone(), assigned.to_string(), got.to_string(), (assigned - got).to_string()]);
         }
+        s.push('\n');
+        s.push_str(&t.render());
     }
     out(&s);
     Ok(0)

@@ -12,6 +12,7 @@ mod plan;
 mod reports;
 mod score;
 mod synth;
+mod table;
 mod verify;
 
 use std::io::Write;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::error::{Diags, Error};
+use crate::lang::Lang;
 use crate::text::Encoding;
 
 const AFTER_HELP: &str = "\
@@ -42,6 +44,9 @@ pub struct Cli {
     /// The campaign folder (default: the current folder).
     #[arg(short = 'C', global = true, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+    /// The language of reports, forms and tables: zh (default) or en.
+    #[arg(long, global = true, value_name = "LANG", default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -91,11 +96,11 @@ pub fn main() -> i32 {
         Command::Forms(a) => inspect::forms(&cli.dir, a),
         Command::Substitute(a) => inspect::substitute(&cli.dir, a),
         Command::Findings(a) => inspect::findings(&cli.dir, a),
-        Command::Status(a) => inspect::status(&cli.dir, a),
-        Command::Score(a) => score::score_cmd(&cli.dir, a),
-        Command::Explain(a) => score::explain(&cli.dir, a),
-        Command::Test(a) => score::test(a),
-        Command::Annual(a) => annual::run(a),
+        Command::Status(a) => inspect::status(&cli.dir, a, cli.lang),
+        Command::Score(a) => score::score_cmd(&cli.dir, a, cli.lang),
+        Command::Explain(a) => score::explain(&cli.dir, a, cli.lang),
+        Command::Test(a) => score::test(a, cli.lang),
+        Command::Annual(a) => annual::run(a, cli.lang),
         Command::Synth(a) => synth::run(a),
     };
     match result {
@@ -128,6 +133,10 @@ pub(crate) fn print_warnings(d: &Diags) {
     for w in d.warnings() {
         say(&w.to_string());
     }
+}
+
+pub(crate) fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("`{s}`: expected zh or en"))
 }
 
 pub(crate) fn parse_encoding(s: &str) -> Result<Encoding, String> {

@@ -2,9 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::table::{Align, Table};
 use super::{CmdResult, out, say};
 use crate::error::Error;
-use crate::report::points;
+use crate::lang::{self, Lang};
+use crate::report::{points, words};
+use crate::rules::names::Names;
+use crate::rules::scoring::{Evidence, MissingFindings};
 use crate::score::{card, cases};
 use crate::workspace::{Workspace, score};
 
@@ -60,24 +64,33 @@ fn check_level(c: f64) -> Result<(), Error> {
     }
 }
 
-pub fn score_cmd(dir: &Path, a: &ScoreArgs) -> CmdResult {
+pub fn score_cmd(dir: &Path, a: &ScoreArgs, lang: Lang) -> CmdResult {
     check_level(a.confidence)?;
     let mut ws = Workspace::open(dir)?;
-    let cards = score::score(&mut ws, a.confidence)?;
-    let mut s =
-        format!("{:<8} {:<16} {:>8} {:>8}  {:<6} {}\n", "code", "county", "points", "of", "status", "veto");
+    let (cards, names) = score::score(&mut ws, a.confidence, lang)?;
+    let mut t = Table::new(&[
+        (lang.t("县代码", "code"), Align::Left),
+        (lang.t("县", "county"), Align::Left),
+        (lang.t("得分", "points"), Align::Right),
+        (lang.t("满分", "of"), Align::Right),
+        (lang.t("状态", "status"), Align::Left),
+        (lang.t("一票否决", "veto"), Align::Left),
+    ]);
     for c in &cards {
-        s.push_str(&format!(
-            "{:<8} {:<16} {:>8} {:>8}  {:<6} {}\n",
-            c.code,
-            c.name,
+        t.row(vec![
+            c.code.clone(),
+            c.name.clone(),
             points(c.total),
             points(c.max),
-            if c.provisional { "临时" } else { "" },
-            c.vetoes.join("; ")
-        ));
+            if c.provisional { lang.t("临时", "provisional") } else { "" }.to_string(),
+            c.vetoes
+                .iter()
+                .map(|v| words::card_veto_short(v, &names, lang))
+                .collect::<Vec<_>>()
+                .join(lang.clause_sep()),
+        ]);
     }
-    out(&s);
+    out(&t.render());
     say(&format!(
         "wrote {} (and scorecards.md, scorecards.json, summary.csv)",
         ws.path("score/scorecards.csv").display()
@@ -103,7 +116,7 @@ Import the missing findings (spotcheck status lists them) or replace unreachable
     }
 }
 
-pub fn explain(dir: &Path, a: &ExplainArgs) -> CmdResult {
+pub fn explain(dir: &Path, a: &ExplainArgs, lang: Lang) -> CmdResult {
     check_level(a.confidence)?;
     let ws = Workspace::open(dir)?;
     let (rules, inputs) = score::inputs(&ws)?;
@@ -120,28 +133,42 @@ pub fn explain(dir: &Path, a: &ExplainArgs) -> CmdResult {
     };
     let card = card::cards(&rules, std::slice::from_ref(c), a.confidence)?.remove(0);
     let r = card.results.iter().find(|r| r.id == ind.id).expect("every indicator is scored");
-    out(&explain_text(&rules, c, ind, &card, r, a.confidence));
+    let names = Names::new(&rules);
+    out(&explain_text(&rules, &names, lang, c, ind, &card, r, a.confidence));
     Ok(0)
 }
 
 /// The interval of an estimate in words: the interval, SE, df and method.
-fn interval_text(e: &crate::score::estimate::Estimate, level: f64) -> String {
+fn interval_text(e: &crate::score::estimate::Estimate, level: f64, lang: Lang) -> String {
     let how = if e.pivot.design_based() {
-        format!("t with {} df", e.df)
+        lang::method("t", e.df, lang)
     } else {
-        format!(
-            "exact {} bound: the design gives {}",
-            e.pivot.method(),
-            if e.df == 0 { "no degrees of freedom" } else { "a variance of 0" }
-        )
+        match lang {
+            Lang::Zh => format!(
+                "精确{}界：{}",
+                e.pivot.method(),
+                if e.df == 0 { "抽样设计没有自由度" } else { "抽样设计给出的方差为0" }
+            ),
+            Lang::En => format!(
+                "exact {} bound: the design gives {}",
+                e.pivot.method(),
+                if e.df == 0 { "no degrees of freedom" } else { "a variance of 0" }
+            ),
+        }
     };
-    let hi = if e.hi.is_finite() { format!("{:.2}", e.hi) } else { "no upper bound".to_string() };
-    format!("{:.2}, {:.0}% interval {:.2} – {hi} (SE {:.2}; {how})", e.value, level * 100.0, e.lo, e.se)
+    let hi = if e.hi.is_finite() { format!("{:.2}", e.hi) } else { lang.t("无上界", "no upper bound").to_string() };
+    match lang {
+        Lang::Zh => format!("{:.2}，{:.0}%区间 {:.2} – {hi}（标准误 {:.2}；{how}）", e.value, level * 100.0, e.lo, e.se),
+        Lang::En => format!("{:.2}, {:.0}% interval {:.2} – {hi} (SE {:.2}; {how})", e.value, level * 100.0, e.lo, e.se),
+    }
 }
 
 /// The full trail behind one indicator of one county.
+#[allow(clippy::too_many_arguments)]
 fn explain_text(
     rules: &crate::rules::Rules,
+    names: &Names,
+    lang: Lang,
     c: &crate::score::measures::CountyInput,
     ind: &crate::rules::scoring::Indicator,
     card: &card::Card,
@@ -149,88 +176,135 @@ fn explain_text(
     level: f64,
 ) -> String {
     let m = &card.measures;
-    let mut s = format!("{} {} — {} {} ({})\n", c.code, c.name, ind.id, ind.name, ind.activity);
+    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
+    let colon = t("：", ": ");
+    let mut s = format!(
+        "{} {} — {}（{}）\n",
+        c.code,
+        c.name,
+        names.indicator(&ind.id, lang),
+        names.activity(&ind.id, lang)
+    );
     if card.provisional {
         s.push_str(&format!(
-            "PROVISIONAL: {} sampled village(s) have no accepted findings yet: {}\n",
-            m.missing_findings.len(),
-            m.missing_findings.join(", ")
+            "{}{}{}\n",
+            t("临时结果：以下样本村尚无检查结果", "PROVISIONAL: sampled villages without accepted findings yet"),
+            colon,
+            m.missing_findings.join(lang.list_sep())
         ));
     }
-    s.push_str(&format!("rule: {}\n", ind.rule));
+    s.push_str(&format!("{}{colon}{}\n", t("规则", "rule"), names.rule(&ind.id, lang)));
     if !ind.basis.is_empty() {
-        s.push_str(&format!("basis: {}\n", ind.basis));
+        s.push_str(&format!("{}{colon}{}\n", t("依据", "basis"), ind.basis));
     }
     s.push_str(&format!(
-        "evidence: {}{}\n",
-        ind.evidence.name(),
+        "{}{colon}{}{}\n",
+        t("证据标准", "evidence"),
+        lang::evidence(ind.evidence == Evidence::Bound, lang),
         if ind.veto_evidence != ind.evidence {
-            format!(" (veto: {})", ind.veto_evidence.name())
+            format!(
+                "{}{}{}",
+                t("（一票否决：", " (veto: "),
+                lang::evidence(ind.veto_evidence == Evidence::Bound, lang),
+                t("）", ")")
+            )
         } else {
             String::new()
         }
     ));
     s.push_str(&format!(
-        "points: {} of {}{}\n\n",
+        "{}{colon}{} / {}{}\n\n",
+        t("得分", "points"),
         points(r.total()),
         points(r.max),
-        r.veto.as_ref().map_or(String::new(), |v| format!("; VETO: {v}"))
+        r.veto.as_ref().map_or(String::new(), |v| format!(
+            "{}{}",
+            t("；一票否决：", "; VETO: "),
+            words::verdict(v, names, lang, Some(level))
+        ))
     ));
-    s.push_str("measures read:\n");
+    s.push_str(&format!("{}{colon}\n", t("读取的测量值", "measures read")));
     for (k, v) in &r.used {
         let bounds = match m.bounded.get(k) {
             Some(b) => {
                 let (lo, hi) = b.interval(level);
                 if lo == hi {
-                    format!("  (at its limit with {:.0}% confidence; {})", level * 100.0, b.pivot.method())
+                    match lang {
+                        Lang::Zh => format!("  （在界限上，置信度{:.0}%；{}）", level * 100.0, b.pivot.method()),
+                        Lang::En => {
+                            format!("  (at its limit with {:.0}% confidence; {})", level * 100.0, b.pivot.method())
+                        }
+                    }
                 } else {
-                    let hi = if hi.is_finite() { format!("{hi:.6}") } else { "no upper bound".into() };
-                    format!("  ({:.0}% interval {lo:.6} – {hi}; {})", level * 100.0, b.pivot.method())
+                    let hi = if hi.is_finite() { format!("{hi:.6}") } else { t("无上界", "no upper bound").into() };
+                    format!("  ({:.0}% {} {lo:.6} – {hi}; {})", level * 100.0, t("区间", "interval"), b.pivot.method())
                 }
             }
             None => String::new(),
         };
-        s.push_str(&format!("  {k} = {v:.6}{bounds}\n"));
+        s.push_str(&format!("  {}（{k}）= {v:.6}{bounds}\n", names.measure(k, lang)));
     }
-    s.push_str("\nsteps:\n");
+    s.push_str(&format!("\n{}{colon}\n", t("计分步骤", "steps")));
     for l in &r.lines {
-        s.push_str(&format!("  {:+.2}  {}\n", l.delta, l.text));
+        s.push_str(&format!(
+            "  {:>8}  {}\n",
+            lang::delta(l.delta, lang).unwrap_or_default(),
+            words::step(&l.step, names, lang, Some(level))
+        ));
     }
     if !r.verdicts.is_empty() {
-        s.push_str("\nverdicts (a risk is the chance of a verdict this strong if the county were exactly at the line):\n");
+        s.push_str(&format!(
+            "\n{}{colon}\n",
+            t(
+                "判定（误判风险：若该县恰在界线上，得出这样强的判定的概率）",
+                "verdicts (a risk is the chance of a verdict this strong if the county were exactly at the line)"
+            )
+        ));
         for v in &r.verdicts {
-            s.push_str(&format!("  {}\n", v.words(Some(level))));
+            s.push_str(&format!("  {}\n", words::verdict(v, names, lang, Some(level))));
         }
     }
     for (field, est) in &m.fields {
         if !r.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
             continue;
         }
-        s.push_str(&format!("\n{field}: reported total {:.2}\n", est.reported_total));
-        s.push_str(&format!("  verified total: {}\n", interval_text(&est.verified, level)));
+        s.push_str(&format!(
+            "\n{}{colon}{} {:.2}\n",
+            names.field(field, lang),
+            t("上报合计", "reported total"),
+            est.reported_total
+        ));
+        s.push_str(&format!("  {}{colon}{}\n", t("核实估计", "verified total"), interval_text(&est.verified, level, lang)));
         if let Some(ratio) = &est.ratio {
-            s.push_str(&format!("  found / reported (ratio): {}\n", interval_text(ratio, level)));
+            s.push_str(&format!("  {}{colon}{}\n", t("核实与上报之比", "found / reported (ratio)"), interval_text(ratio, level, lang)));
         }
-        s.push_str(&format!("  Horvitz–Thompson total: {}\n", interval_text(&est.ht, level)));
+        s.push_str(&format!("  {}{colon}{}\n", t("HT估计", "Horvitz–Thompson total"), interval_text(&est.ht, level, lang)));
         if !est.verified.lonely.is_empty() {
             s.push_str(&format!(
-                "  strata with one PSU (lonely_psu = {}): {}\n",
+                "  {} (lonely_psu = {}){colon}{}\n",
+                t("只有一个初级单元的层", "strata with one PSU"),
                 rules.scoring.lonely_psu.name(),
                 est.verified.lonely.join(", ")
             ));
         }
-        s.push_str("  sampled villages behind it (code, name, weight 1/π, reported, found):\n");
+        s.push_str(&format!(
+            "  {}{colon}\n",
+            t(
+                "背后的样本村（村代码、村名、权数 1/π、上报、核实）",
+                "sampled villages behind it (code, name, weight 1/π, reported, found)"
+            )
+        ));
         for (code, w, rep, found) in &est.villages {
             let name = c.sampled.iter().find(|v| &v.code == code).map_or("", |v| v.name.as_str());
             let (rep, note) = match rep {
                 Some(x) => (x.to_string(), String::new()),
                 None => (
                     "—".to_string(),
-                    "  (left out of the self-report: 漏报村, counted in the verified total)".to_string(),
+                    t("  （自查报告遗漏的村，计入核实估计）", "  (left out of the self-report, counted in the verified total)").to_string(),
                 ),
             };
             let note = if m.reweighted.contains(code) {
-                format!("{note}  (no finding: weight carried by its cell)")
+                format!("{note}{}", t("  （无检查结果：权数由同组村承担）", "  (no finding: weight carried by its cell)"))
             } else {
                 note
             };
@@ -241,42 +315,57 @@ fn explain_text(
         if !r.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
             continue;
         }
-        s.push_str(&format!(
-            "\n{field}: found \"yes\" in {} of {} sampled villages; estimated share of the county's villages {:.2}%, {:.0}% interval {:.2}% – {:.2}% ({}, {} df)\n",
-            p.x,
-            p.n,
-            p.p * 100.0,
-            level * 100.0,
-            p.lo * 100.0,
-            p.hi * 100.0,
-            p.pivot.method(),
-            p.df
-        ));
+        s.push_str(&match lang {
+            Lang::Zh => format!(
+                "\n{}：{}个样本村中{}个为“是”；估计全县为“是”的村比例{:.2}%，{:.0}%区间 {:.2}% – {:.2}%（{}，自由度{}）\n",
+                names.field(field, lang), p.n, p.x, p.p * 100.0, level * 100.0, p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+            ),
+            Lang::En => format!(
+                "\n{}: found \"yes\" in {} of {} sampled villages; estimated share of the county's villages {:.2}%, {:.0}% interval {:.2}% – {:.2}% ({}, {} df)\n",
+                names.field(field, lang), p.x, p.n, p.p * 100.0, level * 100.0, p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+            ),
+        });
     }
     if !m.missing_findings.is_empty() {
-        let how = match rules.scoring.missing_findings {
-            crate::rules::scoring::MissingFindings::Reweight => {
-                "their weight is carried by the villages of their cell"
-            }
-            crate::rules::scoring::MissingFindings::Worst => "each counts as the worst case (0, 否)",
+        let how = match (rules.scoring.missing_findings, lang) {
+            (MissingFindings::Reweight, Lang::Zh) => "其权数由同组有结果的村承担",
+            (MissingFindings::Reweight, Lang::En) => "their weight is carried by the villages of their cell",
+            (MissingFindings::Worst, Lang::Zh) => "每村按最不利情况计（0，否）",
+            (MissingFindings::Worst, Lang::En) => "each counts as the worst case (0, 否)",
         };
-        s.push_str(&format!(
-            "\nsampled villages without findings ({how}; never counted as zero silently): {}\n",
-            m.missing_findings.join(", ")
-        ));
+        s.push_str(&match lang {
+            Lang::Zh => format!("\n缺少检查结果的样本村（{how}；从不悄悄按0计）：{}\n", m.missing_findings.join("、")),
+            Lang::En => format!(
+                "\nsampled villages without findings ({how}; never counted as zero silently): {}\n",
+                m.missing_findings.join(", ")
+            ),
+        });
     }
     s
 }
 
-pub fn test(a: &TestArgs) -> CmdResult {
+pub fn test(a: &TestArgs, lang: Lang) -> CmdResult {
     let outcomes = cases::run(&a.folder)?;
     let failed: Vec<&cases::Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
     for o in &outcomes {
         out(&format!("{} {} — {}\n", if o.passed { "ok  " } else { "FAIL" }, o.name, o.file));
         if !o.passed {
-            out(&format!("     {}\n", o.detail));
+            out(&format!("     {}\n", case_detail(&o.detail, lang)));
         }
     }
     say(&format!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len()));
     Ok(if failed.is_empty() { 0 } else { 1 })
+}
+
+/// Why a scoring case failed, in words.
+fn case_detail(d: &cases::Detail, lang: Lang) -> String {
+    match d {
+        cases::Detail::NoIndicator(id) => format!("no indicator `{id}` in the rules"),
+        cases::Detail::Scored { expected, expected_veto, got, vetoed, lines, names } => format!(
+            "expected {expected} points{}, got {got:.4}{}: {}",
+            if *expected_veto { " and a veto" } else { "" },
+            if *vetoed { " and a veto" } else { "" },
+            words::trail(lines, names, lang, None)
+        ),
+    }
 }

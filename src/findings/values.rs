@@ -131,23 +131,9 @@ fn parse_amount(raw: &str) -> Result<u64, String> {
 
 /// YYYY-MM-DD, also with / or . or 年月日.
 pub fn parse_date(raw: &str) -> Result<String, String> {
-    let norm: String = raw.replace(['/', '.', '年', '月'], "-").trim_end_matches('日').to_string();
-    let parts: Vec<&str> = norm.split('-').collect();
-    let bad = || format!("`{}` is not a date like 2009-02-15", excerpt(raw));
-    if parts.len() != 3 {
-        return Err(bad());
-    }
-    let (y, m, d): (u32, u32, u32) = (
-        parts[0].parse().map_err(|_| bad())?,
-        parts[1].parse().map_err(|_| bad())?,
-        parts[2].parse().map_err(|_| bad())?,
-    );
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1900..=2999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days[m as usize - 1] {
-        return Err(bad());
-    }
-    Ok(format!("{y:04}-{m:02}-{d:02}"))
+    crate::time::parse_day(raw)
+        .map(crate::time::iso)
+        .ok_or_else(|| format!("`{}` is not a date like 2009-02-15", excerpt(raw)))
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub struct Rules {
     pub inspection: Inspection,
     /// Indicators and vetoes.
     pub scoring: super::scoring::Scoring,
+    /// Warnings found when the rules were loaded (names missing, codes of
+    /// an exclusion list not in the frame …), for `check` and `init`.
+    pub warnings: Vec<crate::error::Diag>,
 }
 
 impl Rules {
@@ -46,6 +49,8 @@ impl Rules {
 #[derive(Debug, Clone, Default)]
 pub struct Campaign {
     pub name: String,
+    /// The English name for `--lang en`.
+    pub name_en: Option<String>,
     pub issuer: String,
     /// Document number, e.g. 沧政办字[2008]135号.
     pub document: String,
@@ -59,6 +64,8 @@ pub struct Campaign {
     pub self_check: Option<String>,
     /// Regular progress reporting the notice requires (e.g. every Friday).
     pub progress_reports: Option<String>,
+    /// The clock times are shown on (China Standard Time by default).
+    pub utc_offset: crate::time::Offset,
 }
 
 /// How many units a stage takes in each stratum.
@@ -178,6 +185,7 @@ const TOP: &[&str] = &[
     "veto",
     "scoring",
     "policy",
+    "measure",
 ];
 const CAMPAIGN: &[&str] = &[
     "name",
@@ -190,6 +198,8 @@ const CAMPAIGN: &[&str] = &[
     "phase",
     "self_check",
     "progress_reports",
+    "name_en",
+    "utc_offset",
 ];
 const FRAME: &[&str] =
     &["code", "name", "county", "county_code", "township", "township_code", "sizes", "extra"];
@@ -228,6 +238,7 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
         include,
         inspection,
         scoring,
+        warnings: Vec::new(),
     };
     let mut diags = r.diags;
     for d in super::scoring::check_names(&rules) {
@@ -243,6 +254,8 @@ fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {
     r.known_keys(t, CAMPAIGN);
     let mut s = |k: &str| r.string(t, k, true).map(|v| v.0).unwrap_or_default();
     let (name, issuer, document) = (s("name"), s("issuer"), s("document"));
+    let name_en = r.string(t, "name_en", false).map(|v| v.0);
+    let utc_offset = crate::time::read_offset(r, t, "utc_offset");
     let issued = r.date(t, "issued", true).map(|v| v.0).unwrap_or_default();
     let source = r.string(t, "source", false).map(|v| v.0);
     let period = read_span(r, t, "period", "campaign.period");
@@ -274,6 +287,8 @@ fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {
     }
     Campaign {
         name,
+        name_en,
+        utc_offset,
         issuer,
         document,
         issued,

@@ -3,7 +3,7 @@
 
 use super::estimate::LonelyStratum;
 use super::measures::{self, CountyInput, Measures};
-use super::points::{self, Scored, VetoResult};
+use super::points::{self, Scored, Verdict, VetoResult};
 use crate::rules::Rules;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,14 +15,21 @@ pub struct Card {
     pub activities: Vec<(String, f64, f64)>,
     pub total: f64,
     pub max: f64,
-    /// Every veto, in words: the indicators' and the rules' `[[veto]]`s.
-    pub vetoes: Vec<String>,
-    /// The `[[veto]]`s that fired, with what they read.
-    pub veto_results: Vec<VetoResult>,
+    /// Every veto that fired: the indicators' and the rules' `[[veto]]`s.
+    pub vetoes: Vec<CardVeto>,
     pub measures: Measures,
     /// Sampled villages (not replaced) without accepted findings: the card
     /// is provisional while there are any (SCORING.md §7).
     pub provisional: bool,
+}
+
+/// A one-vote veto on a scorecard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CardVeto {
+    /// An `accuracy` indicator's `veto_beyond`.
+    Indicator { indicator: String, verdict: Verdict },
+    /// A `[[veto]]` of the rules, with what it read.
+    Rule(VetoResult),
 }
 
 /// The reported and verified figures behind an indicator, when it reads a
@@ -79,7 +86,6 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
             None => activities.push((r.activity.clone(), r.total(), r.max)),
         }
     }
-    let mut vetoes: Vec<String> = results.iter().filter_map(|r| r.veto.clone()).collect();
     let mut veto_results = points::vetoes(&rules.scoring.vetoes, &m);
     for v in &mut veto_results {
         // The villages behind the verdict, so that a county can check each.
@@ -91,7 +97,11 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
             }
         }
     }
-    vetoes.extend(veto_results.iter().map(|v| v.words(Some(level))));
+    let mut vetoes: Vec<CardVeto> = results
+        .iter()
+        .filter_map(|r| r.veto.clone().map(|verdict| CardVeto::Indicator { indicator: r.id.clone(), verdict }))
+        .collect();
+    vetoes.extend(veto_results.into_iter().map(CardVeto::Rule));
     Ok(Card {
         code: c.code.clone(),
         name: c.name.clone(),
@@ -100,7 +110,6 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
         results,
         activities,
         vetoes,
-        veto_results,
         provisional: !m.missing_findings.is_empty(),
         measures: m,
     })

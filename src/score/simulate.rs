@@ -180,8 +180,10 @@ fn fired(c: &card::Card) -> Fired {
             *f.by_rule.entry(format!("{} (veto)", r.id)).or_default() += 1;
         }
     }
-    for v in &c.veto_results {
-        *f.by_rule.entry(v.id.clone()).or_default() += 1;
+    for v in &c.vetoes {
+        if let card::CardVeto::Rule(v) = v {
+            *f.by_rule.entry(v.id.clone()).or_default() += 1;
+        }
     }
     f
 }

@@ -219,7 +219,9 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
             }
         })
         .collect();
-    rows.sort_by(|x, y| (&x.team, &x.county_code, &x.code).cmp(&(&y.team, &y.county_code, &y.code)));
+    rows.sort_by(|x, y| {
+        teams::natural_cmp(&x.team, &y.team).then_with(|| (&x.county_code, &x.code).cmp(&(&y.county_code, &y.code)))
+    });
     // A form id ties a form to this assignment: the team and a digest of
     // its villages.
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
@@ -240,11 +242,12 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
         data["reason"] = json!(r);
     }
     ws.append("assign", data)?;
-    let loads = teams
+    let mut loads: Vec<(String, usize, u64)> = teams
         .iter()
         .enumerate()
         .map(|(t, team)| (team.id.clone(), a.team_of.iter().filter(|&&x| x == t).count(), a.loads[t]))
         .collect();
+    loads.sort_by(|x, y| teams::natural_cmp(&x.0, &y.0));
     Ok(AssignOutcome { rows, loads, households: size_col.is_some() })
 }
 
@@ -263,6 +266,8 @@ pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
             window_end: end,
         });
     }
+    let mut by_team: Vec<((String, String), Vec<FormRow>)> = by_team.into_iter().collect();
+    by_team.sort_by(|a, b| teams::natural_cmp(&a.0.0, &b.0.0));
     let mut outputs = Vec::new();
     let mut written = Vec::new();
     for ((team, form_id), rows) in by_team {
@@ -328,7 +333,10 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(St
                 township: frame.townships[fv.township].name.clone(),
             });
             rows.retain(|r| r.code != village);
-            rows.sort_by(|x, y| (&x.team, &x.county_code, &x.code).cmp(&(&y.team, &y.county_code, &y.code)));
+            rows.sort_by(|x, y| {
+                teams::natural_cmp(&x.team, &y.team)
+                    .then_with(|| (&x.county_code, &x.code).cmp(&(&y.county_code, &y.code)))
+            });
             data["team"] = json!(old.team);
             data["outputs"] = json!([ws.write_output(ASSIGNMENT, &assignment_csv(&rows))?]);
         }
@@ -480,7 +488,9 @@ pub fn status(ws: &Workspace) -> Result<Status> {
             e.1 += usize::from(received.contains(&r.code));
         }
     }
-    Ok(Status { counties, teams: teams.into_iter().map(|(t, (a, r))| (t, a, r)).collect() })
+    let mut teams: Vec<(String, usize, usize)> = teams.into_iter().map(|(t, (a, r))| (t, a, r)).collect();
+    teams.sort_by(|x, y| crate::findings::teams::natural_cmp(&x.0, &y.0));
+    Ok(Status { counties, teams })
 }
 
 fn sampled_county(frame: &crate::frame::Frame, code: &str) -> String {

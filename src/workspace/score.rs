@@ -12,6 +12,7 @@ use crate::findings::import::{self, Assigned, Context};
 use crate::findings::table;
 use crate::findings::values::Value;
 use crate::report::{self, Render};
+use crate::rules::names::Names;
 use crate::rules::Rules;
 use crate::score::card::{self, Card};
 use crate::score::measures::{CountyInput, Sampled};
@@ -139,17 +140,19 @@ fn findings(
     Ok(out)
 }
 
-/// Scores every county and writes the scorecards under `score/`.
-pub fn score(ws: &mut Workspace, level: f64) -> Result<Vec<Card>> {
+/// Scores every county and writes the scorecards under `score/`, in `lang`.
+pub fn score(ws: &mut Workspace, level: f64, lang: crate::lang::Lang) -> Result<(Vec<Card>, Names)> {
     let (rules, inputs) = inputs(ws)?;
     if rules.scoring.indicators.is_empty() {
         return Err(Error::Usage("the rules define no [[indicator]]: nothing to score".into()));
     }
     let cards: Vec<Card> = card::cards(&rules, &inputs, level)?;
     let renders: [&dyn Render; 4] = [&report::Csv, &report::SummaryCsv, &report::Markdown, &report::Json];
+    let names = Names::new(&rules);
+    let view = report::View { names: &names, lang };
     let mut outputs = Vec::new();
     for r in renders {
-        outputs.push(ws.write_output(&format!("score/{}", r.file_name()), &r.render(&cards))?);
+        outputs.push(ws.write_output(&format!("score/{}", r.file_name()), &r.render(&cards, view))?);
     }
     let missing: Vec<&str> =
         cards.iter().flat_map(|c| c.measures.missing_findings.iter().map(String::as_str)).collect();
@@ -158,12 +161,13 @@ pub fn score(ws: &mut Workspace, level: f64) -> Result<Vec<Card>> {
         json!({
             "counties": cards.len(),
             "confidence": level,
+            "lang": lang.code(),
             "provisional": !missing.is_empty(),
             "missing_findings": missing,
             "outputs": outputs,
         }),
     )?;
-    Ok(cards)
+    Ok((cards, names))
 }
 
 /// Every frame village's figures in the frozen self-reports (`None` for a
