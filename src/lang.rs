@@ -137,8 +137,8 @@ pub fn method(name: &str, df: usize, lang: Lang) -> String {
 /// (printed as a percentage).
 pub fn measure_word(suffix: &str, lang: Lang) -> Option<(&'static str, bool)> {
     let (zh, en, share) = match suffix {
-        "reported" => ("上报数", "reported", false),
-        "verified" => ("核实估计数", "verified estimate", false),
+        "reported" => ("（上报）", "(reported)", false),
+        "verified" => ("（核实）", "(verified)", false),
         "ht" => ("HT估计数", "Horvitz–Thompson estimate", false),
         "ratio" => ("核实与上报之比", "ratio found / reported", false),
         "accuracy" => ("求实率", "accuracy", true),

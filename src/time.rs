@@ -27,9 +27,13 @@ impl Offset {
     /// Parses `+08:00`, `-05:30`, `UTC+8` or `Z`.
     pub fn parse(s: &str) -> Option<Offset> {
         let t = s.trim();
-        let t = t.strip_prefix("UTC").or_else(|| t.strip_prefix("utc")).unwrap_or(t);
-        if t.is_empty() || t == "Z" {
+        let bare = t.strip_prefix("UTC").or_else(|| t.strip_prefix("utc"));
+        let t = bare.unwrap_or(t);
+        if t == "Z" || (t.is_empty() && bare.is_some()) {
             return Some(Offset(tz::Offset::UTC));
+        }
+        if t.is_empty() {
+            return None;
         }
         let (sign, rest) = match t.as_bytes()[0] {
             b'+' => (1, &t[1..]),
@@ -159,6 +163,8 @@ mod tests {
         assert_eq!(Offset::parse("Z").unwrap().label(), "UTC+00:00");
         assert!(Offset::parse("Asia/Shanghai").is_none());
         assert!(Offset::parse("+15:00").is_none());
+        assert!(Offset::parse("").is_none());
+        assert_eq!(Offset::parse("UTC"), Some(Offset(tz::Offset::UTC)));
     }
 
     #[test]

@@ -487,8 +487,8 @@ fn explain_text(
         let shown = item.map_or(name.clone(), |i| report::item_name(i, lang));
         s.push_str(&format!("  {shown}{colon}{}\n", lang::delta(*v, lang).unwrap_or_else(|| "0".into())));
     }
-    for v in &r.vetoes {
-        s.push_str(&format!("  {}{colon}{}\n", lang.t("一票否决", "VETO"), an.veto(v, lang)));
+    for v in an.vetoes_full(&r.vetoes, lang) {
+        s.push_str(&format!("  {}{colon}{v}\n", lang.t("一票否决", "VETO")));
     }
     s
 }

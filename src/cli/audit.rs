@@ -30,7 +30,7 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
         }
     }
     for e in &ws.journal.entries {
-        out(&format!("{:>3}  {}  {}\n", e.seq, e.at, e.event));
+        out(&format!("{:>3}  {}  {}\n", e.seq, crate::time::show(&e.at, ws.offset), e.event));
     }
     out(&format!("journal head: {} ({} entries)\n", ws.journal.head, ws.journal.entries.len()));
     if problems.is_empty() {

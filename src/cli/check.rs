@@ -1,5 +1,6 @@
 //! `spotcheck check`: validate rules and a frame without creating anything.
 
+use super::table::{Align, Table};
 use super::{CmdResult, Inputs, out, print_warnings, say};
 use crate::frame::tree::Population;
 use crate::rules::scoring::IndicatorKind;
@@ -23,12 +24,13 @@ pub struct Args {
     pub inputs: Inputs,
 }
 
-pub fn run(a: &Args) -> CmdResult {
+pub fn run(a: &Args, lang: crate::lang::Lang) -> CmdResult {
     let rules = rules::load(&a.inputs.rules, &a.inputs.rules.display().to_string())?;
     let frame =
         frame::load(&a.inputs.frame, &a.inputs.frame.display().to_string(), &rules.frame, a.inputs.encoding)?;
-    let warnings = sample::check(&rules, &frame)?;
-    print_warnings(&warnings);
+    let mut warnings = sample::check(&rules, &frame)?;
+    warnings.0.extend(rules.warnings.iter().cloned());
+    print_warnings(&warnings.sorted());
     for i in &rules.scoring.indicators {
         let threshold = matches!(
             i.kind,
@@ -56,18 +58,26 @@ pub fn run(a: &Args) -> CmdResult {
     if let Some(design) = design {
         let mut designs = county_designs(&design, &pop);
         designs.sort_by(|a, b| frame.counties[a.county].key.cmp(&frame.counties[b.county].key));
-        let mut s = format!(
-            "{:<8} {:<16} {:>8} {:>5} {:>7} {:>3}\n",
-            "code", "county", "villages", "PSUs", "strata", "df"
-        );
+        let mut t = Table::new(&[
+            (lang.t("县代码", "code"), Align::Left),
+            (lang.t("县", "county"), Align::Left),
+            (lang.t("抽查村数", "villages"), Align::Right),
+            (lang.t("初级单元数", "PSUs"), Align::Right),
+            (lang.t("层数", "strata"), Align::Right),
+            (lang.t("自由度", "df"), Align::Right),
+        ]);
         for d in &designs {
             let c = &frame.counties[d.county];
-            s.push_str(&format!(
-                "{:<8} {:<16} {:>8} {:>5} {:>7} {:>3}\n",
-                c.key, c.name, d.villages, d.psus, d.strata, d.df
-            ));
+            t.row(vec![
+                c.key.clone(),
+                c.name.clone(),
+                d.villages.to_string(),
+                d.psus.to_string(),
+                d.strata.to_string(),
+                d.df.to_string(),
+            ]);
         }
-        out(&s);
+        out(&t.render());
         let thin: Vec<String> = designs
             .iter()
             .filter(|d| d.df < 2)

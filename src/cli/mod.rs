@@ -84,7 +84,7 @@ pub fn main() -> i32 {
         }
     };
     let result = match &cli.command {
-        Command::Check(a) => check::run(a),
+        Command::Check(a) => check::run(a, cli.lang),
         Command::Init(a) => init::run(a),
         Command::Commit(a) => commit::run(&cli.dir, a),
         Command::Draw(a) => draw::run(&cli.dir, a),

@@ -138,7 +138,7 @@ fn cells(ctx: &Context<'_>, r: &Row, rows: &[Row], full: bool) -> Vec<String> {
     c.push(points(r.total));
     c.push(grade(r, ctx.lang).to_string());
     c.push(if full {
-        r.vetoes.iter().map(|v| ctx.names.veto(v, ctx.lang)).collect::<Vec<_>>().join(ctx.lang.clause_sep())
+        ctx.names.vetoes_full(&r.vetoes, ctx.lang).join(ctx.lang.clause_sep())
     } else {
         ctx.names.vetoes_short(&r.vetoes, ctx.lang)
     });
@@ -244,8 +244,8 @@ pub fn markdown(ctx: &Context<'_>, rows: &[Row], cards: &[Card]) -> Vec<u8> {
     if !vetoed.is_empty() {
         s.push_str(&format!("\n## {}\n\n", ctx.t("一票否决说明", "One-vote vetoes")));
         for r in vetoed {
-            for v in &r.vetoes {
-                s.push_str(&format!("- {} {}{}{}\n", md(&r.code), md(&r.name), ctx.t("：", ": "), md(&ctx.names.veto(v, ctx.lang))));
+            for v in ctx.names.vetoes_full(&r.vetoes, ctx.lang) {
+                s.push_str(&format!("- {} {}{}{}\n", md(&r.code), md(&r.name), ctx.t("：", ": "), md(&v)));
             }
         }
     }
@@ -299,10 +299,10 @@ fn style(lang: Lang) -> String {
         Lang::En => "\"Page \" counter(page) \" of \" counter(pages)",
     };
     format!(
-        "@page {{ size: A4 portrait; margin: 12mm 12mm 14mm 12mm; @bottom-center {{ content: {pages}; font-size: 8pt; color: #555; }} }}
+        "@page {{ size: A4 portrait; margin: 11mm 11mm 13mm 11mm; @bottom-center {{ content: {pages}; font-size: 8pt; color: #555; }} }}
 * {{ box-sizing: border-box; }}
 body {{ font-family: \"Noto Sans CJK SC\", \"Source Han Sans SC\", \"Microsoft YaHei\", \"SimSun\", sans-serif; font-size: 9pt; color: #222; margin: 0; }}
-@media screen {{ body {{ max-width: 186mm; margin: 8mm auto; }} }}
+@media screen {{ body {{ max-width: 188mm; margin: 8mm auto; }} }}
 .head {{ display: flex; justify-content: space-between; font-size: 10pt; border-bottom: 2px solid #b71c1c; padding-bottom: 3pt; }}
 h1 {{ font-size: 16pt; text-align: center; margin: 8pt 0 4pt; }}
 h2 {{ font-size: 11pt; margin: 10pt 0 4pt; break-after: avoid; page-break-after: avoid; }}
@@ -323,8 +323,9 @@ tr.vetoed td {{ color: #b71c1c; }}
 .note {{ font-size: 8.5pt; color: #333; margin: 3pt 0; }}
 ul.vetoes {{ margin: 2pt 0; padding-left: 14pt; font-size: 8.5pt; }}
 section.card {{ break-inside: avoid; page-break-inside: avoid; margin: 0 0 7pt; }}
-section.card table {{ font-size: 8pt; }}
-section.card td, section.card th {{ padding: 1pt 3pt; }}
+section.card table {{ font-size: 7pt; margin: 0; }}
+section.card td, section.card th {{ padding: 0.3pt 2pt; line-height: 1.25; }}
+section.card p.note {{ font-size: 7pt; margin: 1pt 0 0; }}
 .cardhead {{ display: flex; justify-content: space-between; align-items: baseline; border-bottom: 1pt solid #444; margin-bottom: 1pt; }}
 .cardhead .veto {{ color: #b71c1c; font-weight: bold; }}
 .pagebreak {{ break-before: page; page-break-before: always; }}
@@ -337,7 +338,7 @@ section.card td, section.card th {{ padding: 1pt 3pt; }}
 fn chart(ctx: &Context<'_>, rows: &[Row]) -> String {
     let rules = ctx.rules;
     let ord = ordered(rules, rows);
-    let (bar, gap, group_gap, left, width, top) = (13.0, 3.0, 18.0, 128.0, 470.0, 22.0);
+    let (bar, gap, group_gap, left, width, top) = (11.0, 2.5, 16.0, 128.0, 470.0, 22.0);
     let max = rules.points.max(ord.iter().map(|r| r.total).fold(0.0, f64::max));
     let max = (max / 10.0).ceil() * 10.0;
     let x = |v: f64| left + v / max * width;
@@ -367,7 +368,7 @@ fn chart(ctx: &Context<'_>, rows: &[Row]) -> String {
             esc(&r.name),
             y,
             grade_colour(rules, r),
-            left + w + 3.0,
+            left + width + 6.0,
             y + bar - 3.0,
             points(r.total),
             esc(grade(r, ctx.lang))
@@ -378,7 +379,7 @@ fn chart(ctx: &Context<'_>, rows: &[Row]) -> String {
     let height = bottom + 30.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {:.0} {height:.0}\" width=\"100%\" role=\"img\" aria-label=\"{}\">\n",
-        left + width + 70.0,
+        left + width + 76.0,
         esc(ctx.t("各县总分条形图", "bar chart of totals"))
     );
     // Grid and axis ticks every 10 points.
@@ -519,37 +520,38 @@ fn card_html(c: &Card, names: &Names, ctx: &Context<'_>) -> String {
         }
     );
     let head = [
-        (ctx.t("指标", "indicator").to_string(), "21%"),
-        (ctx.t("满分", "max").to_string(), "6%"),
-        (ctx.t("得分", "points").to_string(), "7%"),
-        (ctx.t("说明", "how the points were reached").to_string(), "66%"),
+        (ctx.t("指标", "indicator").to_string(), "18%"),
+        (ctx.t("得分/满分", "points").to_string(), "10%"),
+        (ctx.t("扣分说明", "how the points were reached").to_string(), "72%"),
     ];
-    let rows: Vec<String> = c
-        .results
-        .iter()
-        .map(|r| {
-            let moved: Vec<&crate::score::points::Line> =
-                r.lines.iter().filter(|l| lang::delta(l.delta, lang).is_some() || !r.verdicts.is_empty()).collect();
-            let trail = if moved.is_empty() {
-                ctx.t("满分", "full marks").to_string()
-            } else {
-                moved.iter().map(|l| words::line(l, names, lang, level)).collect::<Vec<_>>().join(lang.clause_sep())
-            };
-            format!(
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
-                esc(&names.indicator(&r.id, lang)),
-                points(r.max),
-                points(r.total()),
-                esc(&trail)
-            )
-        })
-        .collect();
-    s.push_str(&table_html(&head, &rows));
-    for v in &c.vetoes {
+    // Indicators at full marks without a verdict go on one line below the
+    // table; the table explains the others.
+    let (full, moved): (Vec<&crate::score::points::Scored>, Vec<&crate::score::points::Scored>) =
+        c.results.iter().partition(|r| r.verdicts.is_empty() && r.lines.iter().all(|l| lang::delta(l.delta, lang).is_none()));
+    if !moved.is_empty() {
+        let rows: Vec<String> = moved
+            .iter()
+            .map(|r| {
+                format!(
+                    "<tr><td>{}</td><td class=\"n\">{}/{}</td><td>{}</td></tr>\n",
+                    esc(&names.indicator(&r.id, lang)),
+                    points(r.total()),
+                    lang::number(r.max),
+                    esc(&words::trail(&r.lines, names, lang, level))
+                )
+            })
+            .collect();
+        s.push_str(&table_html(&head, &rows));
+    }
+    if !full.is_empty() {
+        let list: Vec<String> = full.iter().map(|r| format!("{}（{}）", names.indicator(&r.id, lang), points(r.max))).collect();
         s.push_str(&format!(
-            "<p class=\"note\"><strong>{}</strong>{}</p>\n",
-            esc(ctx.t("一票否决：", "One-vote veto: ")),
-            esc(&words::card_veto(v, names, lang, level))
+            "<p class=\"note\">{}{}</p>\n",
+            esc(&match lang {
+                Lang::Zh => format!("满分指标（{}项）：", full.len()),
+                Lang::En => format!("Full marks ({}): ", full.len()),
+            }),
+            esc(&list.join(lang.list_sep()))
         ));
     }
     s.push_str("</section>\n");
@@ -609,15 +611,7 @@ pub fn html(ctx: &Context<'_>, rows: &[Row], cards: &[Card]) -> Vec<u8> {
             esc(ctx.t("三、一票否决说明", "3. One-vote vetoes"))
         ));
         for r in vetoed {
-            let list: Vec<String> = r.vetoes.iter().map(|v| ctx.names.veto(v, lang)).collect();
-            let mut seen: Vec<&String> = Vec::new();
-            let mut parts = Vec::new();
-            for x in &list {
-                if !seen.contains(&x) {
-                    seen.push(x);
-                    parts.push(esc(x));
-                }
-            }
+            let parts: Vec<String> = ctx.names.vetoes_full(&r.vetoes, lang).iter().map(|x| esc(x)).collect();
             s.push_str(&format!(
                 "<li><strong>{} {}</strong>{}{}</li>\n",
                 esc(&r.code),
@@ -676,12 +670,12 @@ pub fn html(ctx: &Context<'_>, rows: &[Row], cards: &[Card]) -> Vec<u8> {
             Lang::En => format!("{}. Scorecards", if vetoed_any(rows) { 5 } else { 4 }),
         };
         s.push_str(&format!(
-            "<h2 class=\"pagebreak\">{}</h2>\n<p class=\"note\">{}</p>\n",
+            "<h2>{}</h2>\n<p class=\"note\">{}</p>\n",
             esc(&heading),
             esc(&match lang {
-                Lang::Zh => format!("{}：各项指标的得分及扣分理由；未扣分的指标记“满分”。", names.campaign.get(lang)),
+                Lang::Zh => format!("{}：表中为失分或作出判定的指标及理由，其余指标得满分。", names.campaign.get(lang)),
                 Lang::En => format!(
-                    "{}: the points of each indicator and why points were lost; \"full marks\" where none were.",
+                    "{}: the table gives each indicator that lost points or was judged, and why; the others earned full marks.",
                     names.campaign.get(lang)
                 ),
             })

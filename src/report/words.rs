@@ -77,7 +77,12 @@ fn verdict_core(v: &Verdict, names: &Names, lang: Lang, level: Option<f64>) -> S
 
 /// A threshold verdict with its evidence standard and risk.
 pub fn verdict(v: &Verdict, names: &Names, lang: Lang, level: Option<f64>) -> String {
-    format!("{}{}", verdict_core(v, names, lang, level), evidence_note(v.evidence, v.risk, lang))
+    judged(v, "", names, lang, level)
+}
+
+/// A verdict, what followed from it, then its evidence and risk.
+fn judged(v: &Verdict, then: &str, names: &Names, lang: Lang, level: Option<f64>) -> String {
+    format!("{}{then}{}", verdict_core(v, names, lang, level), evidence_note(v.evidence, v.risk, lang))
 }
 
 /// `：一票否决` after a verdict.
@@ -102,7 +107,7 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
     let m = |x: &str| names.measure(x, lang);
     let p = lang::points;
     let pp = |x: f64| format!("{x:.2}");
-    let v = |x: &Verdict| verdict(x, names, lang, level);
+    let j = |x: &Verdict, then: String| judged(x, &then, names, lang, level);
     match (s, lang) {
         (Step::Missing { measure }, Lang::Zh) => {
             format!("没有{}的数值（无检查结果、无上报或无置信限），不得分", m(measure))
@@ -111,14 +116,11 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
             format!("no value for {} (no findings, no report, or no bound): no points", m(measure))
         }
         (Step::BelowTarget { verdict, points_below, per_point }, Lang::Zh) => {
-            format!("{}；低于目标{}个百分点，每个百分点扣{}分", v(verdict), pp(*points_below), p(*per_point))
+            j(verdict, format!("，差{}个百分点，每个百分点扣{}分", pp(*points_below), p(*per_point)))
         }
-        (Step::BelowTarget { verdict, points_below, per_point }, Lang::En) => format!(
-            "{}; {} points below the target, −{} per point",
-            v(verdict),
-            pp(*points_below),
-            p(*per_point)
-        ),
+        (Step::BelowTarget { verdict, points_below, per_point }, Lang::En) => {
+            j(verdict, format!(", {} points short, −{} per point", pp(*points_below), p(*per_point)))
+        }
         (Step::AboveTarget { measure, value, bound, target, points_above, per_point, cap }, _) => {
             let val = with_bound(names, measure, *value, *bound, true, lang);
             let t = line_value(names, measure, *target);
@@ -139,26 +141,26 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
                 ),
             }
         }
-        (Step::Bands { measure, value, bound, got, missed }, _) => {
-            let val = with_bound(names, measure, *value, *bound, false, lang);
-            let head = match lang {
-                Lang::Zh => format!("{} {val}，按分档得{}分", m(measure), p(*got)),
-                Lang::En => format!("{} {val} earns {} points by the bands", m(measure), p(*got)),
-            };
-            match missed {
-                Some(x) => format!("{head}{}{}", lang.clause_sep(), v(x)),
-                None => head,
+        (Step::Bands { measure, value, bound, got, missed }, _) => match (missed, lang) {
+            (Some(x), Lang::Zh) => j(x, format!("，按分档得{}分", p(*got))),
+            (Some(x), Lang::En) => j(x, format!(": {} points by the bands", p(*got))),
+            (None, _) => {
+                let val = with_bound(names, measure, *value, *bound, false, lang);
+                match lang {
+                    Lang::Zh => format!("{} {val}，按分档得{}分", m(measure), p(*got)),
+                    Lang::En => format!("{} {val} earns {} points by the bands", m(measure), p(*got)),
+                }
             }
-        }
+        },
         (Step::OutsideRange { verdict, min, max }, _) => {
             let (lo, hi) = (line_value(names, &verdict.measure, *min), line_value(names, &verdict.measure, *max));
             match lang {
-                Lang::Zh => format!("{}；不在{lo}至{hi}之间，不得分", v(verdict)),
-                Lang::En => format!("{}; outside {lo} – {hi}: no points", v(verdict)),
+                Lang::Zh => j(verdict, format!("，不在{lo}至{hi}之间，不得分")),
+                Lang::En => j(verdict, format!(", outside {lo} – {hi}: no points")),
             }
         }
         (Step::ProRata { achieved, due, a, d, share }, Lang::Zh) => format!(
-            "{} {} ÷ {} {} = {}，按比例得分",
+            "{} {} ÷ {} {} = {}，按此比例得分",
             m(achieved),
             names.value(achieved, *a),
             m(due),
@@ -182,39 +184,29 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
             lang::number(*cases),
             p(*per_case)
         ),
-        (Step::ChecklistShort { item, villages, share, per_missing }, Lang::Zh) => format!(
-            "{}：{}估计全县落实的村比例{}，未全部落实，扣{}分",
+        (Step::ChecklistShort { item, villages, share, .. }, Lang::Zh) => format!(
+            "{}：{}未全部落实（估计全县落实的村比例{}）",
             names.field(item, lang),
-            villages.map_or(String::new(), |n| format!("{}个样本村未落实，", lang::number(n))),
-            lang::pct(*share),
-            p(*per_missing)
+            villages.map_or(String::new(), |n| format!("{}个样本村", lang::number(n))),
+            lang::pct(*share)
         ),
-        (Step::ChecklistShort { item, villages, share, per_missing }, Lang::En) => format!(
-            "{}: {}estimated share of the county's villages meeting it {}, not all: −{}",
+        (Step::ChecklistShort { item, villages, share, .. }, Lang::En) => format!(
+            "{}: not met everywhere{} (estimated share of the county's villages meeting it {})",
             names.field(item, lang),
-            villages.map_or(String::new(), |n| format!("{} sampled village(s) not meeting it; ", lang::number(n))),
-            lang::pct(*share),
-            p(*per_missing)
+            villages.map_or(String::new(), |n| format!(", {} sampled village(s) not meeting it", lang::number(n))),
+            lang::pct(*share)
         ),
-        (Step::ChecklistMissing { item, per_missing }, Lang::Zh) => {
-            format!("{}：没有数值，扣{}分", names.field(item, lang), p(*per_missing))
-        }
-        (Step::ChecklistMissing { item, per_missing }, Lang::En) => {
-            format!("{}: no value: −{}", names.field(item, lang), p(*per_missing))
-        }
-        (Step::AccuracyZero { verdict }, Lang::Zh) => format!("{}；不得分", v(verdict)),
-        (Step::AccuracyZero { verdict }, Lang::En) => format!("{}; no points", v(verdict)),
-        (Step::AccuracyOver { verdict, points_over, per_point }, Lang::Zh) => format!(
-            "{}；超出容许误差{}个百分点，每个百分点扣{}分",
-            v(verdict),
-            pp(*points_over),
-            p(*per_point)
+        (Step::ChecklistMissing { item, .. }, Lang::Zh) => format!("{}：没有数值", names.field(item, lang)),
+        (Step::ChecklistMissing { item, .. }, Lang::En) => format!("{}: no value", names.field(item, lang)),
+        (Step::AccuracyZero { verdict }, Lang::Zh) => j(verdict, "，不得分".to_string()),
+        (Step::AccuracyZero { verdict }, Lang::En) => j(verdict, ": no points".to_string()),
+        (Step::AccuracyOver { verdict, points_over, per_point }, Lang::Zh) => j(
+            verdict,
+            format!("，超出容许误差{}个百分点，每个百分点扣{}分", pp(*points_over), p(*per_point)),
         ),
-        (Step::AccuracyOver { verdict, points_over, per_point }, Lang::En) => format!(
-            "{}; {} points over the tolerance, −{} per point",
-            v(verdict),
-            pp(*points_over),
-            p(*per_point)
+        (Step::AccuracyOver { verdict, points_over, per_point }, Lang::En) => j(
+            verdict,
+            format!(", {} points over the tolerance, −{} per point", pp(*points_over), p(*per_point)),
         ),
         (Step::AccuracyWithin { measure, value, bound, tolerance }, _) => {
             let val = with_bound(names, measure, *value, *bound, true, lang);
@@ -235,33 +227,22 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
             lang::pct(*upto)
         ),
         (Step::TierPenalty { discrepancy, upto, factor, crossed }, _) => {
-            let head = match lang {
-                Lang::Zh => format!(
-                    "上报与核实差异{}，不超过{}，按差异的{}倍扣分",
-                    lang::pct(*discrepancy),
-                    lang::pct(*upto),
-                    lang::number(*factor)
-                ),
-                Lang::En => format!(
-                    "discrepancy {} ≤ {}: penalty {} × the discrepancy",
-                    lang::pct(*discrepancy),
-                    lang::pct(*upto),
-                    lang::number(*factor)
-                ),
+            let then = match lang {
+                Lang::Zh => format!("，不超过{}，按差异的{}倍扣分", lang::pct(*upto), lang::number(*factor)),
+                Lang::En => format!(", at most {}: penalty {} × the discrepancy", lang::pct(*upto), lang::number(*factor)),
             };
-            match crossed {
-                Some(x) => format!("{head}{}{}", lang.clause_sep(), v(x)),
-                None => head,
+            match (crossed, lang) {
+                (Some(x), _) => j(x, then),
+                (None, Lang::Zh) => format!("上报与核实差异{}{then}", lang::pct(*discrepancy)),
+                (None, Lang::En) => format!("discrepancy {}{then}", lang::pct(*discrepancy)),
             }
         }
         (Step::BeyondTiers { discrepancy, crossed }, _) => {
-            let head = match lang {
-                Lang::Zh => format!("上报与核实差异{}，超出各档，不得分", lang::pct(*discrepancy)),
-                Lang::En => format!("discrepancy {} is beyond every tier: no points", lang::pct(*discrepancy)),
-            };
-            match crossed {
-                Some(x) => format!("{head}{}{}", lang.clause_sep(), v(x)),
-                None => head,
+            let then = lang.t("，超出各档，不得分", ", beyond every tier: no points").to_string();
+            match (crossed, lang) {
+                (Some(x), _) => j(x, then),
+                (None, Lang::Zh) => format!("上报与核实差异{}{then}", lang::pct(*discrepancy)),
+                (None, Lang::En) => format!("discrepancy {}{then}", lang::pct(*discrepancy)),
             }
         }
         (Step::Formula { value, max, read }, _) => {
@@ -468,9 +449,9 @@ impl AnnualNames<'_> {
                     verdict(x, &names, lang, level)
                 )
             }
-            AnnualVeto::Floor { total, floor, reason } => match lang {
-                Lang::Zh => format!("{}：总分{}，低于{}分", reason.get(lang), lang::points(*total), lang::number(*floor)),
-                Lang::En => format!("{}: total {} is below {}", reason.get(lang), lang::points(*total), lang::number(*floor)),
+            AnnualVeto::Floor { total, floor, .. } => match lang {
+                Lang::Zh => format!("总分{}，低于{}分", lang::points(*total), lang::number(*floor)),
+                Lang::En => format!("total {} is below {}", lang::points(*total), lang::number(*floor)),
             },
         }
     }
@@ -481,6 +462,23 @@ impl AnnualNames<'_> {
             AnnualVeto::Campaign { source, veto } => card_veto_short(veto, &self.campaign(source).0, lang),
             AnnualVeto::Measure { reason, .. } | AnnualVeto::Floor { reason, .. } => reason.get(lang).to_string(),
         }
+    }
+
+    /// A row's vetoes in full, leaving out an annual measure veto that says
+    /// what a campaign's own veto on the same measure and line already says.
+    pub fn vetoes_full(&self, list: &[AnnualVeto], lang: Lang) -> Vec<String> {
+        let said = |source: &str, x: &Verdict| {
+            list.iter().any(|v| match v {
+                AnnualVeto::Campaign { source: s, veto: CardVeto::Indicator { verdict: y, .. } } => {
+                    s == source && y.measure == x.measure && y.line == x.line && y.used == x.used
+                }
+                _ => false,
+            })
+        };
+        list.iter()
+            .filter(|v| !matches!(v, AnnualVeto::Measure { source, verdict, .. } if said(source, verdict)))
+            .map(|v| self.veto(v, lang))
+            .collect()
     }
 
     /// A row's vetoes in a few words, without repeats (a campaign's veto

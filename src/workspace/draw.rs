@@ -72,7 +72,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         (Some(p), None) => {
             return Err(Error::Usage(format!(
                 "a sample was already drawn on {} with seed {}; drawing again needs --redraw --reason \"…\", and is journaled with both seeds",
-                p.at,
+                crate::time::show(&p.at, ws.offset),
                 str_field(p, "seed")
             )));
         }
@@ -117,7 +117,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         seed: seed.to_string(),
         seed_normalized: seed_norm.clone(),
         commitment: commitment_hash.clone(),
-        drawn_at: super::now(),
+        drawn_at: super::now(ws.offset),
         rules: ws.rules_path.clone(),
         frame: ws.frame_path.clone(),
         frame_encoding: frame.encoding.unwrap_or(ws.encoding).to_string(),

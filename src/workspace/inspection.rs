@@ -172,7 +172,7 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
     {
         return Err(Error::Usage(format!(
             "teams were already assigned on {}; assigning again needs --reassign --reason \"…\"",
-            prev.at
+            crate::time::show(&prev.at, ws.offset)
         )));
     }
     let (rules, frame) = ws.load_inputs()?;

@@ -13,7 +13,6 @@ pub mod score;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -50,11 +49,15 @@ pub struct Workspace {
     pub rules_path: String,
     pub frame_path: String,
     pub encoding: Encoding,
+    /// The campaign's clock (recorded at init; China Standard Time for
+    /// folders made before it was).
+    pub offset: crate::time::Offset,
 }
 
-/// Current UTC time as RFC 3339, for journal lines.
-pub fn now() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+/// The current time as RFC 3339 with its offset, on the campaign's clock
+/// (China Standard Time unless the rules say otherwise), for journal lines.
+pub fn now(offset: crate::time::Offset) -> String {
+    crate::time::now(offset)
 }
 
 /// The commitment over a set of files: SHA-256 of the text
@@ -104,7 +107,9 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     let rules_display = rules_src.display().to_string();
     let rules = rules::load(rules_src, &rules_display)?;
     let frame = frame::load(frame_src, &frame_src.display().to_string(), &rules.frame, enc)?;
-    let warnings = crate::sample::check(&rules, &frame)?;
+    let mut warnings = crate::sample::check(&rules, &frame)?;
+    warnings.0.extend(rules.warnings.iter().cloned());
+    let warnings = warnings.sorted();
 
     // Build the folder beside its final place, then rename it into place.
     let parent = match dir.parent() {
@@ -144,9 +149,10 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         "frame_encoding": used.to_string(),
         "files": files,
         "campaign": rules.campaign.name,
+        "utc_offset": rules.campaign.utc_offset.label(),
         "spotcheck_version": env!("CARGO_PKG_VERSION"),
     });
-    let (_, line) = journal.next_line(&now(), "init", data);
+    let (_, line) = journal.next_line(&now(rules.campaign.utc_offset), "init", data);
     atomic::write(&tmp.path().join(JOURNAL), line.as_bytes())?;
 
     if dir.exists() {
@@ -211,6 +217,7 @@ impl Workspace {
             rules_path: str_field(init, "rules"),
             frame_path: str_field(init, "frame"),
             encoding,
+            offset: crate::time::Offset::parse(&str_field(init, "utc_offset")).unwrap_or_default(),
             frozen,
             journal,
         };
@@ -317,7 +324,7 @@ impl Workspace {
     pub fn append(&mut self, event: &str, data: serde_json::Value) -> Result<journal::Entry> {
         let jpath = self.path(JOURNAL);
         let mut bytes = read(&jpath)?;
-        let (entry, line) = self.journal.next_line(&now(), event, data);
+        let (entry, line) = self.journal.next_line(&now(self.offset), event, data);
         bytes.extend_from_slice(line.as_bytes());
         atomic::write(&jpath, &bytes)?;
         self.journal.head = sha256_hex(line.trim_end_matches('\n').as_bytes());

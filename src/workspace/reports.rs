@@ -58,7 +58,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
     if let Some(c) = ws.journal.last("commit") {
         return Err(Error::Usage(format!(
             "self-reports are closed: the commitment of {} fixed the inputs before the draw; a late or altered report cannot be accepted",
-            c.at
+            crate::time::show(&c.at, ws.offset)
         )));
     }
     let (rules, frame) = ws.load_inputs()?;
