@@ -147,7 +147,8 @@ pub fn from_excel(serial: f64) -> Option<Date> {
     // Serial 60 is Excel's fictional 1900-02-29; later serials count from
     // 1899-12-30, earlier ones from 1899-12-31.
     let days = serial.floor() as i64;
-    let (base, n) = if days >= 60 { (Date::constant(1899, 12, 30), days) } else { (Date::constant(1899, 12, 31), days) };
+    let (base, n) =
+        if days >= 60 { (Date::constant(1899, 12, 30), days) } else { (Date::constant(1899, 12, 31), days) };
     base.checked_add(jiff::Span::new().days(n)).ok()
 }
 

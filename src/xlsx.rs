@@ -34,7 +34,12 @@ impl Formats {
         let base = Format::new().set_font_name(FONT).set_font_size(SIZE);
         let cell = base.clone().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
         Formats {
-            title: base.clone().set_bold().set_font_size(16).set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter),
+            title: base
+                .clone()
+                .set_bold()
+                .set_font_size(16)
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter),
             subtitle: base.clone().set_align(FormatAlign::Left).set_align(FormatAlign::VerticalCenter),
             head: cell
                 .clone()
@@ -76,7 +81,14 @@ pub fn lines_at(header: &str, width: f64) -> usize {
 }
 
 /// Writes a title across `cols` columns in row `row`.
-pub fn title(ws: &mut Worksheet, row: u32, cols: u16, text: &str, f: &Format, height: f64) -> Result<(), XlsxError> {
+pub fn title(
+    ws: &mut Worksheet,
+    row: u32,
+    cols: u16,
+    text: &str,
+    f: &Format,
+    height: f64,
+) -> Result<(), XlsxError> {
     if cols > 1 {
         ws.merge_range(row, 0, row, cols - 1, text, f)?;
     } else {
@@ -89,7 +101,12 @@ pub fn title(ws: &mut Worksheet, row: u32, cols: u16, text: &str, f: &Format, he
 /// A4, fit to one page wide (as many pages tall as it takes), the header
 /// rows `first..=last` repeated on every page, page numbers in the footer,
 /// narrow margins, centred.
-pub fn print_setup(ws: &mut Worksheet, landscape: bool, header: (u32, u32), lang: Lang) -> Result<(), XlsxError> {
+pub fn print_setup(
+    ws: &mut Worksheet,
+    landscape: bool,
+    header: (u32, u32),
+    lang: Lang,
+) -> Result<(), XlsxError> {
     ws.set_paper_size(A4);
     if landscape {
         ws.set_landscape();

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::rules::{AnnualRules, Source, VetoRule};
 use crate::error::{Error, Result};
-use crate::rules::scoring::Evidence;
 use crate::rules::names::Name;
+use crate::rules::scoring::Evidence;
 use crate::score::card::{Card, CardVeto};
 use crate::score::estimate::Side;
 use crate::score::points::{Lookup, Verdict};
@@ -111,7 +111,8 @@ pub fn compute(
                         cards.push((src, card));
                         if rules.vetoes.iter().any(|(r, _)| *r == VetoRule::CampaignVeto) {
                             vetoes.extend(
-                                v.into_iter().map(|veto| AnnualVeto::Campaign { source: src.to_string(), veto }),
+                                v.into_iter()
+                                    .map(|veto| AnnualVeto::Campaign { source: src.to_string(), veto }),
                             );
                         }
                     }

@@ -353,13 +353,21 @@ impl AnnualRules {
     /// English name, each English name missing (`--lang en` shows the
     /// Chinese one instead).
     pub fn missing_names(&self) -> Vec<Diag> {
-        let mut named: Vec<(String, Option<Loc>, bool)> = vec![("[annual] `name_en`".into(), None, self.name_en.is_some())];
+        let mut named: Vec<(String, Option<Loc>, bool)> =
+            vec![("[annual] `name_en`".into(), None, self.name_en.is_some())];
         if !self.issuer.zh.is_empty() {
             named.push(("[annual] `issuer_en`".into(), None, self.issuer.en.is_some()));
         }
-        named.extend(self.components.iter().map(|c| (format!("component `{}`", c.id), Some(c.loc), c.name_en.is_some())));
         named.extend(
-            self.bonuses.iter().chain(&self.deductions).map(|i| (format!("item `{}`", i.id), Some(i.loc), i.name_en.is_some())),
+            self.components
+                .iter()
+                .map(|c| (format!("component `{}`", c.id), Some(c.loc), c.name_en.is_some())),
+        );
+        named.extend(
+            self.bonuses
+                .iter()
+                .chain(&self.deductions)
+                .map(|i| (format!("item `{}`", i.id), Some(i.loc), i.name_en.is_some())),
         );
         named.extend(self.groups.iter().map(|g| (format!("group `{}`", g.name), None, g.name_en.is_some())));
         named.extend(self.vetoes.iter().map(|(_, r)| (format!("veto `{}`", r.zh), None, r.en.is_some())));
@@ -370,7 +378,11 @@ impl AnnualRules {
             .into_iter()
             .filter(|n| !n.2)
             .map(|(what, loc, _)| {
-                Diag::warning(&self.file, loc, format!("{what} has no English name: --lang en shows the Chinese name"))
+                Diag::warning(
+                    &self.file,
+                    loc,
+                    format!("{what} has no English name: --lang en shows the Chinese name"),
+                )
             })
             .collect()
     }

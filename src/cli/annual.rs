@@ -5,16 +5,16 @@ use std::path::{Path, PathBuf};
 
 use super::table::{Align, Table};
 use super::{CmdResult, out, say};
-use crate::lang::{self, Lang};
-use crate::report::words::{self, AnnualNames};
-use crate::rules::names::Names;
 use crate::annual::compute::{self, Input};
 use crate::annual::inputs::{self, Scores};
 use crate::annual::rules::{self, Source};
 use crate::error::{Diags, Error, Result, excerpt};
 use crate::findings::table;
+use crate::lang::{self, Lang};
 use crate::report::annual as report;
 use crate::report::points;
+use crate::report::words::{self, AnnualNames};
+use crate::rules::names::Names;
 use crate::score::card::{self, Card};
 use crate::text::Encoding;
 use crate::workspace::{Workspace, atomic, score};
@@ -257,7 +257,8 @@ fn compute_all(spec: &Spec) -> Result<Computed> {
     let names: Vec<(String, Names, f64)> =
         campaigns.iter().map(|c| (c.name.clone(), c.names.clone(), c.confidence)).collect();
     let doc = document(&rules, &campaigns, spec)?;
-    let ctx = report::Context { rules: &rules, names: AnnualNames { rules: &rules, campaigns: &names }, doc, lang };
+    let ctx =
+        report::Context { rules: &rules, names: AnnualNames { rules: &rules, campaigns: &names }, doc, lang };
     let xlsx = report::xlsx(&ctx, &rows, &all_cards)
         .map_err(|e| Error::CheckFailed(format!("cannot write the workbook: {e}")))?;
     let files = vec![
@@ -362,7 +363,12 @@ pub fn run(a: &Args, lang: Lang) -> CmdResult {
 }
 
 /// The annual table for the terminal: by group, then rank, naming the group.
-fn terminal_table(rules: &rules::AnnualRules, an: &AnnualNames<'_>, rows: &[compute::Row], lang: Lang) -> String {
+fn terminal_table(
+    rules: &rules::AnnualRules,
+    an: &AnnualNames<'_>,
+    rows: &[compute::Row],
+    lang: Lang,
+) -> String {
     let mut t = Table::new(&[
         (lang.t("分组", "group"), Align::Left),
         (lang.t("名次", "rank"), Align::Right),
@@ -473,8 +479,10 @@ fn explain_text(
                         for (code, w, rep, found) in &est.villages {
                             s.push_str(&format!(
                                 "        {code} {w:.3} {} {found}\n",
-                                rep.map_or(lang.t("（自查报告遗漏）", "(left out of the report)").to_string(), |r| r
-                                    .to_string())
+                                rep.map_or(
+                                    lang.t("（自查报告遗漏）", "(left out of the report)").to_string(),
+                                    |r| r.to_string()
+                                )
                             ));
                         }
                     }

@@ -27,13 +27,13 @@ pub struct Args {
     pub reason: Option<String>,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(dir: &Path, a: &Args, lang: crate::lang::Lang) -> CmdResult {
     let mut ws = Workspace::open(dir)?;
     let reason = if a.redraw { a.reason.as_deref() } else { None };
     if a.redraw && reason.is_none() {
         return Err(Error::Usage("--redraw needs --reason".into()));
     }
-    let o = draw::draw(&mut ws, &a.seed, reason)?;
+    let o = draw::draw_in(&mut ws, &a.seed, reason, lang)?;
     let r = &o.record;
     if let Some(old) = &o.superseded {
         say(&format!(

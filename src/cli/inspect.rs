@@ -7,8 +7,8 @@ use clap::Subcommand;
 
 use super::table::{Align, Table};
 use super::{CmdResult, out, say};
-use crate::lang::Lang;
 use crate::error::Error;
+use crate::lang::Lang;
 use crate::workspace::Workspace;
 use crate::workspace::inspection;
 

@@ -87,7 +87,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a, cli.lang),
         Command::Init(a) => init::run(a),
         Command::Commit(a) => commit::run(&cli.dir, a),
-        Command::Draw(a) => draw::run(&cli.dir, a),
+        Command::Draw(a) => draw::run(&cli.dir, a, cli.lang),
         Command::Verify(a) => verify::run(&cli.dir, a),
         Command::Audit(a) => audit::run(&cli.dir, a),
         Command::Plan(a) => plan::run(&cli.dir, a),

@@ -46,9 +46,9 @@ impl Table {
         let head: Vec<String> = self.head.iter().map(|h| h.0.clone()).collect();
         for cells in std::iter::once(&head).chain(&self.rows) {
             let mut line = String::new();
-            for i in 0..n {
+            for (i, w) in widths.iter().enumerate() {
                 let c = cells.get(i).map_or("", String::as_str);
-                let pad = " ".repeat(widths[i] - width(c).min(widths[i]));
+                let pad = " ".repeat(w - width(c).min(*w));
                 if i > 0 {
                     line.push_str("  ");
                 }
@@ -85,7 +85,10 @@ mod tests {
         let w: Vec<usize> = lines.iter().map(|l| width(l)).collect();
         assert!(w.iter().all(|x| *x == w[0]), "{s}\n{w:?}");
         // The points column ends at the same terminal column on every row.
-        assert_eq!(lines[1].find("79.84").map(|i| width(&lines[1][..i])), lines[2].find("72.28").map(|i| width(&lines[2][..i])));
+        assert_eq!(
+            lines[1].find("79.84").map(|i| width(&lines[1][..i])),
+            lines[2].find("72.28").map(|i| width(&lines[2][..i]))
+        );
         assert_eq!(width("孟村回族自治县"), 14);
     }
 }

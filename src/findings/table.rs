@@ -49,6 +49,26 @@ impl Sheet {
         }
     }
 
+    /// Makes the first row that `is_header` accepts the header, when the
+    /// first row is not one (a form's title rows above its table). Returns
+    /// the rows above the header.
+    pub fn header_at(&mut self, is_header: impl Fn(&[String]) -> bool) -> Vec<Row> {
+        if is_header(&self.header) {
+            return Vec::new();
+        }
+        let Some(i) = self.rows.iter().position(|r| is_header(&r.cells)) else {
+            return Vec::new();
+        };
+        let mut above = vec![Row { number: self.header_row, cells: std::mem::take(&mut self.header) }];
+        let rest = self.rows.split_off(i + 1);
+        let head = self.rows.pop().expect("the header row");
+        above.append(&mut self.rows);
+        self.header = head.cells;
+        self.header_row = head.number;
+        self.rows = rest;
+        above
+    }
+
     /// The cell at `col` of `row`, trimmed; "" when absent.
     pub fn cell<'a>(&self, row: &'a Row, col: usize) -> &'a str {
         row.cells.get(col).map_or("", |c| c.trim())

@@ -316,7 +316,9 @@ pub fn natural_key(id: &str) -> Vec<Part> {
             out.push(Part::Number(run.parse().unwrap_or(u64::MAX)));
         } else if chinese_digit(c).is_some() || chinese_unit(c).is_some() {
             let mut run = String::new();
-            while let Some(&d) = chars.peek().filter(|d| chinese_digit(**d).is_some() || chinese_unit(**d).is_some()) {
+            while let Some(&d) =
+                chars.peek().filter(|d| chinese_digit(**d).is_some() || chinese_unit(**d).is_some())
+            {
                 run.push(d);
                 chars.next();
             }

@@ -66,20 +66,22 @@ pub fn item_name(i: &Item, lang: Lang) -> String {
 
 /// The display name of a row's ranking group.
 pub fn group_name(rules: &AnnualRules, r: &Row, lang: Lang) -> String {
-    rules.group_of(&r.code).map_or_else(String::new, |g| Name::new(&g.name, g.name_en.as_deref()).get(lang).to_string())
+    rules
+        .group_of(&r.code)
+        .map_or_else(String::new, |g| Name::new(&g.name, g.name_en.as_deref()).get(lang).to_string())
 }
 
 /// Rows in table order: by group (in the rules' order, counties without a
 /// group last), then rank, then code.
 pub fn ordered<'r>(rules: &AnnualRules, rows: &'r [Row]) -> Vec<&'r Row> {
     let group_index =
-        |r: &Row| rules.groups.iter().position(|g| g.counties.iter().any(|c| *c == r.code)).unwrap_or(usize::MAX);
+        |r: &Row| rules.groups.iter().position(|g| g.counties.contains(&r.code)).unwrap_or(usize::MAX);
     let mut v: Vec<&Row> = rows.iter().collect();
     v.sort_by(|a, b| (group_index(a), a.rank, &a.code).cmp(&(group_index(b), b.rank, &b.code)));
     v
 }
 
-fn grade<'r>(r: &'r Row, lang: Lang) -> &'r str {
+fn grade(r: &Row, lang: Lang) -> &str {
     if lang == Lang::En { &r.grade_en } else { &r.grade }
 }
 
@@ -121,7 +123,12 @@ fn headers(ctx: &Context<'_>, rows: &[Row]) -> Vec<String> {
         ctx.t("县代码", "code").to_string(),
         ctx.t("县（市、区）", "county").to_string(),
     ];
-    h.extend(rules.components.iter().map(|c| format!("{}（{}）", component_name(c, ctx.lang), lang::number(c.weight))));
+    h.extend(
+        rules
+            .components
+            .iter()
+            .map(|c| format!("{}（{}）", component_name(c, ctx.lang), lang::number(c.weight))),
+    );
     h.extend(rules.bonuses.iter().chain(&rules.deductions).map(|i| item_name(i, ctx.lang)));
     h.extend([ctx.t("总分", "total"), ctx.t("等级", "grade"), ctx.t("一票否决", "veto")].map(String::from));
     if rows.iter().any(|r| r.provisional) {
@@ -423,7 +430,12 @@ fn chart(ctx: &Context<'_>, rows: &[Row]) -> String {
 /// The total a county needs to pass: the lowest grade band above the
 /// failing grade.
 fn pass_line(rules: &AnnualRules) -> Option<f64> {
-    rules.grades.iter().filter(|g| g.min.is_finite() && g.name != rules.veto_grade.name).map(|g| g.min).reduce(f64::min)
+    rules
+        .grades
+        .iter()
+        .filter(|g| g.min.is_finite() && g.name != rules.veto_grade.name)
+        .map(|g| g.min)
+        .reduce(f64::min)
 }
 
 fn table_html(head: &[(String, &str)], rows: &[String]) -> String {
@@ -452,16 +464,14 @@ fn summary_html(ctx: &Context<'_>, rows: &[Row]) -> String {
     let widths: Vec<String> = h
         .iter()
         .enumerate()
-        .map(|(i, _)| {
-            match i {
-                0 => "0".to_string(),
-                1 => "5%".into(),
-                2 => "9%".into(),
-                3 => "15%".into(),
-                i if nums.contains(&i) => format!("{:.1}%", 40.0 / k as f64),
-                i if i == nums.end => "6%".into(),
-                _ => "25%".into(),
-            }
+        .map(|(i, _)| match i {
+            0 => "0".to_string(),
+            1 => "5%".into(),
+            2 => "9%".into(),
+            3 => "15%".into(),
+            i if nums.contains(&i) => format!("{:.1}%", 40.0 / k as f64),
+            i if i == nums.end => "6%".into(),
+            _ => "25%".into(),
         })
         .collect();
     let mut body = Vec::new();
@@ -526,8 +536,10 @@ fn card_html(c: &Card, names: &Names, ctx: &Context<'_>) -> String {
     ];
     // Indicators at full marks without a verdict go on one line below the
     // table; the table explains the others.
-    let (full, moved): (Vec<&crate::score::points::Scored>, Vec<&crate::score::points::Scored>) =
-        c.results.iter().partition(|r| r.verdicts.is_empty() && r.lines.iter().all(|l| lang::delta(l.delta, lang).is_none()));
+    let (full, moved): (Vec<&crate::score::points::Scored>, Vec<&crate::score::points::Scored>) = c
+        .results
+        .iter()
+        .partition(|r| r.verdicts.is_empty() && r.lines.iter().all(|l| lang::delta(l.delta, lang).is_none()));
     if !moved.is_empty() {
         let rows: Vec<String> = moved
             .iter()
@@ -544,7 +556,8 @@ fn card_html(c: &Card, names: &Names, ctx: &Context<'_>) -> String {
         s.push_str(&table_html(&head, &rows));
     }
     if !full.is_empty() {
-        let list: Vec<String> = full.iter().map(|r| format!("{}（{}）", names.indicator(&r.id, lang), points(r.max))).collect();
+        let list: Vec<String> =
+            full.iter().map(|r| format!("{}（{}）", names.indicator(&r.id, lang), points(r.max))).collect();
         s.push_str(&format!(
             "<p class=\"note\">{}{}</p>\n",
             esc(&match lang {
@@ -746,7 +759,12 @@ pub fn xlsx(ctx: &Context<'_>, rows: &[Row], cards: &[Card]) -> Result<Vec<u8>, 
                 match v.parse::<f64>() {
                     Ok(x) if nums.contains(&ci) => ws.write_number_with_format(row, col, x, &f.number)?,
                     Ok(x) if ci == 1 => ws.write_number_with_format(row, col, x, &f.whole)?,
-                    _ => ws.write_string_with_format(row, col, v, if ci + 1 == c.len() { &f.wrap } else { &f.text })?,
+                    _ => ws.write_string_with_format(
+                        row,
+                        col,
+                        v,
+                        if ci + 1 == c.len() { &f.wrap } else { &f.text },
+                    )?,
                 };
             }
         }
@@ -774,7 +792,13 @@ pub fn xlsx(ctx: &Context<'_>, rows: &[Row], cards: &[Card]) -> Result<Vec<u8>, 
         for (i, name) in h.iter().enumerate() {
             let w = match i {
                 1 => xlsx::column_width(name, &county_names, 1, 8.0, 30.0),
-                2 => xlsx::column_width(name, &fields.iter().map(String::as_str).collect::<Vec<_>>(), 1, 8.0, 30.0),
+                2 => xlsx::column_width(
+                    name,
+                    &fields.iter().map(String::as_str).collect::<Vec<_>>(),
+                    1,
+                    8.0,
+                    30.0,
+                ),
                 _ => xlsx::column_width(name, &["130000000000"], 1, 8.0, 16.0),
             };
             ws.set_column_width(i as u16, w)?;
@@ -797,7 +821,14 @@ pub fn xlsx(ctx: &Context<'_>, rows: &[Row], cards: &[Card]) -> Result<Vec<u8>, 
             ws.write_number_with_format(row, 7, k.discrepancy, &pct)?;
         }
         let last = top + 2 + kf.len() as u32;
-        xlsx::title(ws, last, h.len() as u16, &interval_sentence(ctx), &f.subtitle.clone().set_text_wrap(), 30.0)?;
+        xlsx::title(
+            ws,
+            last,
+            h.len() as u16,
+            &interval_sentence(ctx),
+            &f.subtitle.clone().set_text_wrap(),
+            30.0,
+        )?;
         ws.set_freeze_panes(top + 1, 2)?;
         xlsx::print_setup(ws, false, (top, top), lang)?;
     }

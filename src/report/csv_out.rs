@@ -73,7 +73,11 @@ impl Render for Csv {
                         format!("{:.2}", f.reported),
                         format!("{:.2}", f.verified),
                         format!("{:.2}", f.lo),
-                        if f.hi.is_finite() { format!("{:.2}", f.hi) } else { v.t("无上界", "none").to_string() },
+                        if f.hi.is_finite() {
+                            format!("{:.2}", f.hi)
+                        } else {
+                            v.t("无上界", "none").to_string()
+                        },
                         f.df.to_string(),
                         f.method.to_string(),
                         lang::pct(f.discrepancy),
@@ -103,7 +107,10 @@ impl Render for SummaryCsv {
         if let Some(c) = cards.first() {
             header.extend(c.activities.iter().map(|a| v.names.activity_named(&a.0, v.lang)));
         }
-        header.extend([v.t("总分", "total"), v.t("满分", "max"), v.t("一票否决", "veto"), v.t("状态", "status")].map(String::from));
+        header.extend(
+            [v.t("总分", "total"), v.t("满分", "max"), v.t("一票否决", "veto"), v.t("状态", "status")]
+                .map(String::from),
+        );
         let mut rows = vec![header];
         for c in cards {
             let mut r = vec![c.code.clone(), c.name.clone()];

@@ -14,7 +14,10 @@ impl Render for Markdown {
     }
 
     fn render(&self, cards: &[Card], v: View<'_>) -> Vec<u8> {
-        let mut s = format!("# {}\n\n", md(&format!("{} {}", v.names.campaign.get(v.lang), v.t("评分", "scorecards"))));
+        let mut s = format!(
+            "# {}\n\n",
+            md(&format!("{} {}", v.names.campaign.get(v.lang), v.t("评分", "scorecards")))
+        );
         let open: Vec<&str> = cards.iter().filter(|c| c.provisional).map(|c| c.code.as_str()).collect();
         if !open.is_empty() {
             s.push_str(&format!(
@@ -37,7 +40,8 @@ impl Render for Markdown {
             v.t("状态", "status")
         ));
         for c in cards {
-            let vetoes: Vec<String> = c.vetoes.iter().map(|x| words::card_veto_short(x, v.names, v.lang)).collect();
+            let vetoes: Vec<String> =
+                c.vetoes.iter().map(|x| words::card_veto_short(x, v.names, v.lang)).collect();
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
                 md(&c.code),

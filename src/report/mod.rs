@@ -46,6 +46,7 @@ pub fn points(x: f64) -> String {
 
 /// The interval of a verified estimate: `3256–4574`, or `3256–无上界`.
 pub fn interval(lo: f64, hi: f64, lang: Lang) -> String {
-    let hi = if hi.is_finite() { format!("{hi:.0}") } else { lang.t("无上界", "no upper bound").to_string() };
+    let hi =
+        if hi.is_finite() { format!("{hi:.0}") } else { lang.t("无上界", "no upper bound").to_string() };
     format!("{lo:.0}–{hi}")
 }

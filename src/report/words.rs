@@ -91,7 +91,14 @@ fn veto_suffix(lang: Lang) -> &'static str {
 }
 
 /// A value and, under `evidence = "bound"`, the bound it was judged on.
-fn with_bound(names: &Names, measure: &str, value: f64, bound: Option<f64>, above: bool, lang: Lang) -> String {
+fn with_bound(
+    names: &Names,
+    measure: &str,
+    value: f64,
+    bound: Option<f64>,
+    above: bool,
+    lang: Lang,
+) -> String {
     let v = names.value(measure, value);
     match bound {
         None => v,
@@ -153,7 +160,8 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
             }
         },
         (Step::OutsideRange { verdict, min, max }, _) => {
-            let (lo, hi) = (line_value(names, &verdict.measure, *min), line_value(names, &verdict.measure, *max));
+            let (lo, hi) =
+                (line_value(names, &verdict.measure, *min), line_value(names, &verdict.measure, *max));
             match lang {
                 Lang::Zh => j(verdict, format!("，不在{lo}至{hi}之间，不得分")),
                 Lang::En => j(verdict, format!(", outside {lo} – {hi}: no points")),
@@ -178,12 +186,9 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
         (Step::PerCase { measure, cases, per_case }, Lang::Zh) => {
             format!("{}{}，每例扣{}分，扣完为止", m(measure), lang::number(*cases), p(*per_case))
         }
-        (Step::PerCase { measure, cases, per_case }, Lang::En) => format!(
-            "{}: {}, −{} each, until exhausted",
-            m(measure),
-            lang::number(*cases),
-            p(*per_case)
-        ),
+        (Step::PerCase { measure, cases, per_case }, Lang::En) => {
+            format!("{}: {}, −{} each, until exhausted", m(measure), lang::number(*cases), p(*per_case))
+        }
         (Step::ChecklistShort { item, villages, share, .. }, Lang::Zh) => format!(
             "{}：{}未全部落实（估计全县落实的村比例{}）",
             names.field(item, lang),
@@ -193,17 +198,19 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
         (Step::ChecklistShort { item, villages, share, .. }, Lang::En) => format!(
             "{}: not met everywhere{} (estimated share of the county's villages meeting it {})",
             names.field(item, lang),
-            villages.map_or(String::new(), |n| format!(", {} sampled village(s) not meeting it", lang::number(n))),
+            villages.map_or(String::new(), |n| format!(
+                ", {} sampled village(s) not meeting it",
+                lang::number(n)
+            )),
             lang::pct(*share)
         ),
         (Step::ChecklistMissing { item, .. }, Lang::Zh) => format!("{}：没有数值", names.field(item, lang)),
         (Step::ChecklistMissing { item, .. }, Lang::En) => format!("{}: no value", names.field(item, lang)),
         (Step::AccuracyZero { verdict }, Lang::Zh) => j(verdict, "，不得分".to_string()),
         (Step::AccuracyZero { verdict }, Lang::En) => j(verdict, ": no points".to_string()),
-        (Step::AccuracyOver { verdict, points_over, per_point }, Lang::Zh) => j(
-            verdict,
-            format!("，超出容许误差{}个百分点，每个百分点扣{}分", pp(*points_over), p(*per_point)),
-        ),
+        (Step::AccuracyOver { verdict, points_over, per_point }, Lang::Zh) => {
+            j(verdict, format!("，超出容许误差{}个百分点，每个百分点扣{}分", pp(*points_over), p(*per_point)))
+        }
         (Step::AccuracyOver { verdict, points_over, per_point }, Lang::En) => j(
             verdict,
             format!(", {} points over the tolerance, −{} per point", pp(*points_over), p(*per_point)),
@@ -216,20 +223,20 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
                 Lang::En => format!("{} {val} is within the tolerance {t}: full marks", m(measure)),
             }
         }
-        (Step::ClaimStands { discrepancy, upto }, Lang::Zh) => format!(
-            "上报与核实差异{}，不超过{}，上报数成立",
-            lang::pct(*discrepancy),
-            lang::pct(*upto)
-        ),
-        (Step::ClaimStands { discrepancy, upto }, Lang::En) => format!(
-            "discrepancy {} ≤ {}: the claim stands",
-            lang::pct(*discrepancy),
-            lang::pct(*upto)
-        ),
+        (Step::ClaimStands { discrepancy, upto }, Lang::Zh) => {
+            format!("上报与核实差异{}，不超过{}，上报数成立", lang::pct(*discrepancy), lang::pct(*upto))
+        }
+        (Step::ClaimStands { discrepancy, upto }, Lang::En) => {
+            format!("discrepancy {} ≤ {}: the claim stands", lang::pct(*discrepancy), lang::pct(*upto))
+        }
         (Step::TierPenalty { discrepancy, upto, factor, crossed }, _) => {
             let then = match lang {
                 Lang::Zh => format!("，不超过{}，按差异的{}倍扣分", lang::pct(*upto), lang::number(*factor)),
-                Lang::En => format!(", at most {}: penalty {} × the discrepancy", lang::pct(*upto), lang::number(*factor)),
+                Lang::En => format!(
+                    ", at most {}: penalty {} × the discrepancy",
+                    lang::pct(*upto),
+                    lang::number(*factor)
+                ),
             };
             match (crossed, lang) {
                 (Some(x), _) => j(x, then),
@@ -246,27 +253,39 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
             }
         }
         (Step::Formula { value, max, read }, _) => {
-            let read = read_list(read, names, lang);
+            let read = bracketed(read_list(read, names, lang), lang);
             let clamped = *value < 0.0 || *value > *max;
             match lang {
                 Lang::Zh => format!(
-                    "按规则计算得{}分{}（{read}）",
+                    "按规则计算得{}分{}{read}",
                     p(*value),
                     if clamped { format!("，计入0至{}分之间", p(*max)) } else { String::new() }
                 ),
                 Lang::En => format!(
-                    "the rule gives {}{} ({read})",
+                    "the rule gives {}{}{read}",
                     p(*value),
                     if clamped { format!(", kept within 0 – {}", p(*max)) } else { String::new() }
                 ),
             }
         }
         (Step::FormulaFailed { read, .. }, Lang::Zh) => {
-            format!("规则无法计算，不得分（{}）", read_list(read, names, lang))
+            format!("规则无法计算（缺少数值），不得分{}", bracketed(read_list(read, names, lang), lang))
         }
         (Step::FormulaFailed { why, read }, Lang::En) => {
-            format!("the rule cannot be computed ({why}): no points ({})", read_list(read, names, lang))
+            format!(
+                "the rule cannot be computed ({why}): no points{}",
+                bracketed(read_list(read, names, lang), lang)
+            )
         }
+    }
+}
+
+/// Text in brackets, or nothing for no text.
+fn bracketed(s: String, lang: Lang) -> String {
+    match (s.is_empty(), lang) {
+        (true, _) => String::new(),
+        (false, Lang::Zh) => format!("（{s}）"),
+        (false, Lang::En) => format!(" ({s})"),
     }
 }
 
@@ -378,7 +397,9 @@ fn veto_rule_short(v: &VetoResult, names: &Names, lang: Lang, level: Option<f64>
 /// A scorecard's veto in full.
 pub fn card_veto(v: &CardVeto, names: &Names, lang: Lang, level: Option<f64>) -> String {
     match v {
-        CardVeto::Indicator { verdict: x, .. } => format!("{}{}", verdict(x, names, lang, level), veto_suffix(lang)),
+        CardVeto::Indicator { verdict: x, .. } => {
+            format!("{}{}", verdict(x, names, lang, level), veto_suffix(lang))
+        }
         CardVeto::Rule(r) => veto_rule(r, names, lang, level),
     }
 }
@@ -422,7 +443,10 @@ impl AnnualNames<'_> {
             .components
             .iter()
             .find(|c| c.source == crate::annual::rules::Source::Campaign(source.to_string()))
-            .map_or_else(|| source.to_string(), |c| c.name_en.as_ref().filter(|_| lang == Lang::En).unwrap_or(&c.name).clone())
+            .map_or_else(
+                || source.to_string(),
+                |c| c.name_en.as_ref().filter(|_| lang == Lang::En).unwrap_or(&c.name).clone(),
+            )
     }
 
     fn campaign(&self, source: &str) -> (Names, Option<f64>) {
@@ -460,7 +484,9 @@ impl AnnualNames<'_> {
     pub fn veto_short(&self, v: &AnnualVeto, lang: Lang) -> String {
         match v {
             AnnualVeto::Campaign { source, veto } => card_veto_short(veto, &self.campaign(source).0, lang),
-            AnnualVeto::Measure { reason, .. } | AnnualVeto::Floor { reason, .. } => reason.get(lang).to_string(),
+            AnnualVeto::Measure { reason, .. } | AnnualVeto::Floor { reason, .. } => {
+                reason.get(lang).to_string()
+            }
         }
     }
 

@@ -222,8 +222,20 @@ impl Inspection {
     }
 }
 
-const FIELD: &[&str] =
-    &["id", "name", "name_en", "unit", "level", "kind", "reported", "required", "hint", "basis", "max", "max_per_size"];
+const FIELD: &[&str] = &[
+    "id",
+    "name",
+    "name_en",
+    "unit",
+    "level",
+    "kind",
+    "reported",
+    "required",
+    "hint",
+    "basis",
+    "max",
+    "max_per_size",
+];
 const CONSTRAINT: &[&str] = &["rule", "message"];
 const EXTENSION: &[&str] = &["county", "until", "reason"];
 const POLICY: &[&str] = &["id", "name", "amount", "per", "field", "basis"];

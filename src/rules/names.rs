@@ -115,7 +115,10 @@ impl Names {
 
     /// A field's display name.
     pub fn field(&self, id: &str, lang: Lang) -> String {
-        self.fields.iter().find(|f| f.id == id).map_or_else(|| id.to_string(), |f| f.name.get(lang).to_string())
+        self.fields
+            .iter()
+            .find(|f| f.id == id)
+            .map_or_else(|| id.to_string(), |f| f.name.get(lang).to_string())
     }
 
     /// A field's unit (`人`, `元`), empty when it has none.

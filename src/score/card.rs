@@ -99,7 +99,9 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
     }
     let mut vetoes: Vec<CardVeto> = results
         .iter()
-        .filter_map(|r| r.veto.clone().map(|verdict| CardVeto::Indicator { indicator: r.id.clone(), verdict }))
+        .filter_map(|r| {
+            r.veto.clone().map(|verdict| CardVeto::Indicator { indicator: r.id.clone(), verdict })
+        })
         .collect();
     vetoes.extend(veto_results.into_iter().map(CardVeto::Rule));
     Ok(Card {

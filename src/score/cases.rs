@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::estimate::Side;
 use super::points;
-use crate::rules::names::Names;
 use crate::error::{Error, Result};
 use crate::rules;
+use crate::rules::names::Names;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,7 +82,14 @@ pub enum Detail {
     /// The case names an indicator the rules do not have.
     NoIndicator(String),
     /// The points and veto expected and got, with the trail.
-    Scored { expected: f64, expected_veto: bool, got: f64, vetoed: bool, lines: Vec<points::Line>, names: Names },
+    Scored {
+        expected: f64,
+        expected_veto: bool,
+        got: f64,
+        vetoed: bool,
+        lines: Vec<points::Line>,
+        names: Box<Names>,
+    },
 }
 
 /// Finds case files (TOML with `[[case]]`) under `dir`, recursively.
@@ -143,7 +150,7 @@ pub fn run(dir: &Path) -> Result<Vec<Outcome>> {
                 got: s.total(),
                 vetoed,
                 lines: s.lines.clone(),
-                names: Names::new(&r),
+                names: Box::new(Names::new(&r)),
             };
             out.push(Outcome { file: shown.clone(), name: c.name, passed: ok, detail });
         }

@@ -242,7 +242,8 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 Some(i) => Some(bands[i - 1].0),
                 None => bands.last().map(|b| b.0),
             };
-            let missed = next.filter(|_| got < ind.points).map(|line| verdict(measure, v, up, "<", line, ev, false));
+            let missed =
+                next.filter(|_| got < ind.points).map(|line| verdict(measure, v, up, "<", line, ev, false));
             s.verdicts.extend(missed.clone());
             let step = Step::Bands {
                 measure: measure.clone(),
@@ -378,10 +379,9 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 Some(vd)
             };
             match tiers.iter().find(|(upto, _)| down <= *upto) {
-                Some((upto, factor)) if *factor == 0.0 => s.lines.push(Line {
-                    step: Step::ClaimStands { discrepancy: down, upto: *upto },
-                    delta: 0.0,
-                }),
+                Some((upto, factor)) if *factor == 0.0 => s
+                    .lines
+                    .push(Line { step: Step::ClaimStands { discrepancy: down, upto: *upto }, delta: 0.0 }),
                 Some((upto, factor)) => {
                     let crossed = cross(&mut s);
                     deduct(

@@ -59,6 +59,16 @@ pub struct DrawOutcome {
 /// Draws the sample in a campaign folder. Needs a commitment; refuses a
 /// second draw unless `redraw` gives a reason.
 pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<DrawOutcome> {
+    draw_in(ws, seed, redraw, crate::lang::Lang::Zh)
+}
+
+/// As [`draw`], with `sample.xlsx` in `lang`.
+pub fn draw_in(
+    ws: &mut Workspace,
+    seed: &str,
+    redraw: Option<&str>,
+    lang: crate::lang::Lang,
+) -> Result<DrawOutcome> {
     let Some(commit) = ws.journal.last("commit") else {
         return Err(Error::Usage(
             "no commitment yet: run `spotcheck commit` and publish the value before the seed is rolled"
@@ -135,7 +145,13 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     atomic::write(&ws.path(DRAW), toml_text.as_bytes())?;
     // The same list for people, in Excel with Chinese headings; sample.csv
     // stays the record that `verify` re-derives.
-    let xlsx_out = sample_workbook(ws, &bytes, &rules.campaign.issued)?;
+    let heading = crate::report::sample_xlsx::Heading {
+        campaign: rules.campaign.name.clone(),
+        seed: seed_norm.clone(),
+        commitment: commitment_hash.clone(),
+        document: rules.campaign.document.clone(),
+    };
+    let xlsx_out = sample_workbook(ws, &bytes, &rules.campaign.issued, &heading, lang)?;
     let mut data = json!({
         "seed": seed,
         "seed_normalized": seed_norm,
@@ -155,7 +171,13 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
 }
 
 /// Writes `sample.xlsx` from the bytes of `sample.csv`.
-fn sample_workbook(ws: &Workspace, csv_bytes: &[u8], issued: &str) -> Result<serde_json::Value> {
+fn sample_workbook(
+    ws: &Workspace,
+    csv_bytes: &[u8],
+    issued: &str,
+    heading: &crate::report::sample_xlsx::Heading,
+    lang: crate::lang::Lang,
+) -> Result<serde_json::Value> {
     let sheet = crate::findings::table::read(SAMPLE, csv_bytes, crate::text::Encoding::Utf8, None)
         .map_err(Error::Invalid)?;
     let rows: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();
@@ -165,7 +187,7 @@ fn sample_workbook(ws: &Workspace, csv_bytes: &[u8], issued: &str) -> Result<ser
         d.get(1).copied().unwrap_or(1) as u8,
         d.get(2).copied().unwrap_or(1) as u8,
     );
-    let xlsx = crate::report::sample_xlsx::sample_xlsx(&sheet.header, &rows, created)
+    let xlsx = crate::report::sample_xlsx::sample_xlsx(&sheet.header, &rows, created, heading, lang)
         .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))?;
     ws.write_output("sample.xlsx", &xlsx)
 }

@@ -220,7 +220,8 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
         })
         .collect();
     rows.sort_by(|x, y| {
-        teams::natural_cmp(&x.team, &y.team).then_with(|| (&x.county_code, &x.code).cmp(&(&y.county_code, &y.code)))
+        teams::natural_cmp(&x.team, &y.team)
+            .then_with(|| (&x.county_code, &x.code).cmp(&(&y.county_code, &y.code)))
     });
     // A form id ties a form to this assignment: the team and a digest of
     // its villages.

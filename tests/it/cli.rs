@@ -19,8 +19,13 @@ fn commit_seed_draw_verify() {
     assert!(String::from_utf8_lossy(&sample).contains("沧县"));
     // The same list for people, in Excel with Chinese headings, recorded.
     let xlsx = std::fs::read(camp.join("sample.xlsx")).unwrap();
-    let sheet = spotcheck::findings::table::read("sample.xlsx", &xlsx, spotcheck::text::Encoding::Auto, None)
-        .unwrap();
+    let mut sheet =
+        spotcheck::findings::table::read("sample.xlsx", &xlsx, spotcheck::text::Encoding::Auto, None)
+            .unwrap();
+    // Title rows above the table: the campaign, the seed and the commitment.
+    let above = sheet.header_at(|cells| cells.first().is_some_and(|c| c == "村代码"));
+    assert!(above[0].cells[0].contains("抽样名单"), "{above:?}");
+    assert!(above[1].cells[0].contains("39170245881266031954"), "{above:?}");
     assert_eq!(sheet.header[0], "村代码");
     assert_eq!(sheet.rows.len(), String::from_utf8_lossy(&sample).lines().count() - 1);
     std::fs::write(camp.join("sample.xlsx"), b"not a workbook").unwrap();
