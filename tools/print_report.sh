@@ -6,8 +6,8 @@
 #
 # With MAX_PAGES, exits 1 when the PDF has more pages than that. Installs
 # Debian's chromium, poppler-utils (pdfinfo) and a CJK font when they are
-# missing and this runs as root; otherwise it says what is missing and
-# exits 77 (skipped).
+# missing and this runs as root (unless PRINT_REPORT_NO_INSTALL is set, as
+# the tests do); otherwise it says what is missing and exits 77 (skipped).
 set -euo pipefail
 html=${1:?usage: print_report.sh REPORT.html [OUT.pdf] [MAX_PAGES]}
 pdf=${2:-${html%.html}.pdf}
@@ -18,7 +18,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdfinfo >/dev/null 2>&1 || need+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi "CJK" || need+=(fonts-noto-cjk)
 if ((${#need[@]})); then
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  if [[ -z "${PRINT_REPORT_NO_INSTALL:-}" && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
     echo "skipped: needs ${need[*]} (Debian packages; run as root to install them)" >&2

@@ -90,7 +90,7 @@ pub fn main() -> i32 {
         Command::Draw(a) => draw::run(&cli.dir, a, cli.lang),
         Command::Verify(a) => verify::run(&cli.dir, a),
         Command::Audit(a) => audit::run(&cli.dir, a),
-        Command::Plan(a) => plan::run(&cli.dir, a),
+        Command::Plan(a) => plan::run(&cli.dir, a, cli.lang),
         Command::Reports(a) => reports::run(&cli.dir, a),
         Command::Assign(a) => inspect::assign(&cli.dir, a),
         Command::Forms(a) => inspect::forms(&cli.dir, a),

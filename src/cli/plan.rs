@@ -135,12 +135,12 @@ pub struct LqasArgs {
     pub format: Format,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(dir: &Path, a: &Args, lang: crate::lang::Lang) -> CmdResult {
     match &a.command {
         PlanCommand::Attribute(x) => attribute(x),
         PlanCommand::Limit(x) => limit(x),
         PlanCommand::Lqas(x) => lqas(x),
-        PlanCommand::Simulate(x) => simulate::run(dir, x),
+        PlanCommand::Simulate(x) => simulate::run(dir, x, lang),
     }
 }
 

@@ -174,6 +174,7 @@ pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
         let cells = col_cells(c);
         let (min, max) = match c {
             0 => (13.5, 16.0),
+            1..=3 => (7.0, 24.0),
             4 => (9.0, 12.0),
             5 => (11.0, 12.0),
             _ if c as u16 == sign_col => (13.0, 16.0),

@@ -10,7 +10,7 @@ use spotcheck::annual::rules;
 use crate::support::{check_snapshot, data, root, run};
 
 /// The example campaign, run once for all tests here.
-fn example() -> &'static Path {
+pub(super) fn example() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let base = std::env::temp_dir().join(format!("spotcheck-annual-{}", std::process::id()));
@@ -28,7 +28,7 @@ fn example() -> &'static Path {
     })
 }
 
-fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String) {
+pub(super) fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String) {
     let ex = root("examples/cangzhou-2008");
     let camp = format!("face-to-face={}", example().display());
     let routine = format!("routine={}", ex.join("routine-2009.csv").display());
@@ -50,7 +50,7 @@ fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String
     run(&args)
 }
 
-fn annual_rules() -> PathBuf {
+pub(super) fn annual_rules() -> PathBuf {
     root("examples/cangzhou-2008/rules/cangzhou-2009-annual.toml")
 }
 

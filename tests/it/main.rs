@@ -6,6 +6,7 @@ mod diagnostics;
 mod hostile;
 mod inspection;
 mod plan;
+mod printed;
 mod sampling;
 mod score;
 mod support;

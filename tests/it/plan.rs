@@ -358,6 +358,23 @@ mod commands {
             &["plan", "simulate", "--rate", "10%", "--pattern", "clustered", "--replicates", "20"],
         );
         assert_eq!(c, 0);
+        assert!(out.contains("至少查出一个的比例为"), "{out}");
+        let (c, out, _) = run_in(
+            &camp,
+            &[
+                "--lang",
+                "en",
+                "plan",
+                "simulate",
+                "--rate",
+                "10%",
+                "--pattern",
+                "clustered",
+                "--replicates",
+                "20",
+            ],
+        );
+        assert_eq!(c, 0);
         assert!(out.contains("found at least one of them in"), "{out}");
         let (c, _, e) = run_in(&camp, &["plan", "simulate", "--rate", "0"]);
         assert_eq!(c, 2, "{e}");

@@ -1,5 +1,7 @@
 //! `spotcheck plan simulate`: detection power of the campaign's own design.
 
+use crate::cli::table::{Align, Table};
+use crate::lang::Lang;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Mutex;
@@ -84,9 +86,9 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(dir: &Path, a: &Args, lang: Lang) -> CmdResult {
     if let Some(noise) = a.noise {
-        return verdicts(dir, a, noise);
+        return verdicts(dir, a, noise, lang);
     }
     let Some(rate) = a.rate else {
         return Err(Error::Usage("give --rate (detection power) or --noise (verdict risks)".into()));
@@ -151,48 +153,58 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     ));
 
     let name = |c: Option<usize>| {
-        c.map_or(("all".to_string(), "全市 (all)".to_string()), |c| {
+        c.map_or(("all".to_string(), lang.t("全市", "all").to_string()), |c| {
             (frame.counties[c].key.clone(), frame.counties[c].name.clone())
         })
     };
     match a.format {
         Format::Text => {
-            let mut s = format!(
-                "{:<8} {:<16} {:>8} {:>7} {:>8} {:>16} {:>16}\n",
-                "code", "county", "villages", "planted", "sampled", "P(≥1 found)", "expected found"
-            );
+            let mut t = Table::new(&[
+                (lang.t("县代码", "code"), Align::Left),
+                (lang.t("县", "county"), Align::Left),
+                (lang.t("村数", "villages"), Align::Right),
+                (lang.t("造假村数", "planted"), Align::Right),
+                (lang.t("平均抽查村数", "sampled"), Align::Right),
+                (lang.t("至少查出一个的概率", "P(≥1 found)"), Align::Right),
+                (lang.t("平均查出数", "expected found"), Align::Right),
+            ]);
             for p in &results {
                 let (code, county) = name(p.county);
-                s.push_str(&format!(
-                    "{code:<8} {county:<16} {:>8} {:>7} {:>8.1} {:>9.1}% ± {:>4.1} {:>9.2} ± {:>4.2}\n",
-                    p.villages,
-                    p.planted,
-                    p.sampled,
-                    p.detect * 100.0,
-                    p.detect_se * 100.0,
-                    p.found,
-                    p.found_se
-                ));
+                t.row(vec![
+                    code,
+                    county,
+                    p.villages.to_string(),
+                    p.planted.to_string(),
+                    format!("{:.1}", p.sampled),
+                    format!("{:.1}% ± {:.1}", p.detect * 100.0, p.detect_se * 100.0),
+                    format!("{:.2} ± {:.2}", p.found, p.found_se),
+                ]);
             }
+            let mut s = t.render();
             s.push('\n');
-            let how = match pattern {
-                Pattern::Random => "at random",
-                Pattern::Clustered => "by whole townships",
-                Pattern::Small => "among the smallest villages",
-                Pattern::Large => "among the largest villages",
+            let how = match (pattern, lang) {
+                (Pattern::Random, Lang::Zh) => "随机分布",
+                (Pattern::Clustered, Lang::Zh) => "整乡镇集中",
+                (Pattern::Small, Lang::Zh) => "集中在最小的村",
+                (Pattern::Large, Lang::Zh) => "集中在最大的村",
+                (Pattern::Random, Lang::En) => "at random",
+                (Pattern::Clustered, Lang::En) => "by whole townships",
+                (Pattern::Small, Lang::En) => "among the smallest villages",
+                (Pattern::Large, Lang::En) => "among the largest villages",
             };
             for p in &results {
                 let (_, county) = name(p.county);
-                s.push_str(&format!(
-                    "With {} of its {} villages ({:.1}%) falsified {how}, checking {:.1} villages of {county} on average found at least one of them in {:.1}% ± {:.1}% of {} simulated draws.\n",
-                    p.planted,
-                    p.villages,
-                    p.planted as f64 / p.villages.max(1) as f64 * 100.0,
-                    p.sampled,
-                    p.detect * 100.0,
-                    p.detect_se * 100.0,
-                    a.replicates
-                ));
+                let share = p.planted as f64 / p.villages.max(1) as f64 * 100.0;
+                s.push_str(&match lang {
+                    Lang::Zh => format!(
+                        "{county}：{}个村中有{}个（{share:.1}%）造假，{how}；平均抽查{:.1}个村，在{}次模拟抽样中至少查出一个的比例为{:.1}% ± {:.1}%。\n",
+                        p.villages, p.planted, p.sampled, a.replicates, p.detect * 100.0, p.detect_se * 100.0
+                    ),
+                    Lang::En => format!(
+                        "With {} of its {} villages ({share:.1}%) falsified {how}, checking {:.1} villages of {county} on average found at least one of them in {:.1}% ± {:.1}% of {} simulated draws.\n",
+                        p.planted, p.villages, p.sampled, p.detect * 100.0, p.detect_se * 100.0, a.replicates
+                    ),
+                });
             }
             out(&s);
         }
@@ -276,7 +288,7 @@ fn freq(k: u64, n: u64) -> String {
 
 /// `plan simulate --noise`: how often the rules fire against honest and
 /// concealing counties.
-fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
+fn verdicts(dir: &Path, a: &Args, noise: Rate, lang: Lang) -> CmdResult {
     for (what, r) in [("--noise", noise), ("--conceal", a.conceal)] {
         if !r.is_proper() {
             return Err(Error::Usage(format!("{what} must be between 0 and 1 (exclusive), not {r}")));
@@ -339,9 +351,16 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
         started.elapsed().as_secs_f64()
     ));
     let name = |c: Option<usize>| {
-        c.map_or(("all".to_string(), "全市 (all)".to_string()), |c| {
+        c.map_or(("all".to_string(), lang.t("全市", "all").to_string()), |c| {
             (frame.counties[c].key.clone(), frame.counties[c].name.clone())
         })
+    };
+    let names = crate::rules::names::Names::new(&rules);
+    // A rule fired, by its display name: an indicator, its veto, or a veto.
+    let rule_name = |id: &str| match id.strip_suffix(" (veto)") {
+        Some(ind) => format!("{}{}", names.indicator(ind, lang), lang.t("（一票否决）", " (veto)")),
+        None if rules.scoring.indicators.iter().any(|i| i.id == id) => names.indicator(id, lang),
+        None => format!("{}{}", names.veto(id, lang), lang.t("（一票否决）", " (veto)")),
     };
     let df = |c: Option<usize>| designs.iter().find(|d| Some(d.county) == c).map(|d| d.df);
     let mut rule_ids: Vec<String> = results
@@ -352,37 +371,60 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
     rule_ids.dedup();
     match a.format {
         Format::Text => {
-            let mut s = format!(
-                "{:<8} {:<16} {:>3} {:>16} {:>16}\n",
-                "code", "county", "df", "honest: vetoed", "concealing: vetoed"
-            );
+            let mut t = Table::new(&[
+                (lang.t("县代码", "code"), Align::Left),
+                (lang.t("县", "county"), Align::Left),
+                (lang.t("自由度", "df"), Align::Right),
+                (lang.t("诚实县被否决", "honest: vetoed"), Align::Right),
+                (lang.t("瞒报县被否决", "concealing: vetoed"), Align::Right),
+            ]);
             for r in &results {
                 let (code, county) = name(r.county);
-                s.push_str(&format!(
-                    "{code:<8} {county:<16} {:>3} {:>16} {:>16}\n",
+                t.row(vec![
+                    code,
+                    county,
                     df(r.county).map_or("".to_string(), |d| d.to_string()),
                     freq(r.honest.vetoed, r.trials),
-                    freq(r.concealing.vetoed, r.trials)
-                ));
+                    freq(r.concealing.vetoed, r.trials),
+                ]);
             }
+            let mut s = t.render();
             let city = results.last().expect("the city's line");
-            s.push_str(&format!("\nhow often each rule fired, over {} county-draws:\n", city.trials));
-            s.push_str(&format!("{:<28} {:>16} {:>16}\n", "rule", "honest", "concealing"));
+            s.push_str(&match lang {
+                Lang::Zh => format!("\n各项规则触发的频率（共{}个县次模拟抽样）：\n", city.trials),
+                Lang::En => format!("\nhow often each rule fired, over {} county-draws:\n", city.trials),
+            });
+            let mut t = Table::new(&[
+                (lang.t("规则", "rule"), Align::Left),
+                (lang.t("诚实县", "honest"), Align::Right),
+                (lang.t("瞒报县", "concealing"), Align::Right),
+            ]);
             for id in &rule_ids {
                 let get = |f: &verdict_sim::Fired| f.by_rule.get(id).copied().unwrap_or(0);
-                s.push_str(&format!(
-                    "{id:<28} {:>16} {:>16}\n",
+                t.row(vec![
+                    rule_name(id),
                     freq(get(&city.honest), city.trials),
-                    freq(get(&city.concealing), city.trials)
-                ));
+                    freq(get(&city.concealing), city.trials),
+                ]);
             }
-            s.push_str(&format!(
-                "\nAn honest county whose found figures differ from its report by up to ±{noise} at random was vetoed in {} of {} simulated county-draws; a county that left {} of its {field} out of its report was vetoed in {}.\n",
-                freq(city.honest.vetoed, city.trials),
-                city.trials,
-                a.conceal,
-                freq(city.concealing.vetoed, city.trials),
-            ));
+            s.push_str(&t.render());
+            let field_name = names.field(&field, lang);
+            s.push_str(&match lang {
+                Lang::Zh => format!(
+                    "\n核实数与上报数随机相差±{noise}以内的诚实县，在{}次县次模拟抽样中被一票否决的比例为{}；在上报中漏报{}“{field_name}”的县，被否决的比例为{}。\n",
+                    city.trials,
+                    freq(city.honest.vetoed, city.trials),
+                    a.conceal,
+                    freq(city.concealing.vetoed, city.trials),
+                ),
+                Lang::En => format!(
+                    "\nAn honest county whose found figures differ from its report by up to ±{noise} at random was vetoed in {} of {} simulated county-draws; a county that left {} of its {field_name} out of its report was vetoed in {}.\n",
+                    freq(city.honest.vetoed, city.trials),
+                    city.trials,
+                    a.conceal,
+                    freq(city.concealing.vetoed, city.trials),
+                ),
+            });
             let thin: Vec<String> = designs
                 .iter()
                 .filter(|d| d.df < 2)
@@ -394,10 +436,16 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
                 })
                 .collect();
             if !thin.is_empty() {
-                s.push_str(&format!(
-                    "Verdicts in {} rest on fewer than 2 degrees of freedom: their bounds are very wide, so a bound-based veto rarely fires there.\n",
-                    thin.join(", ")
-                ));
+                s.push_str(&match lang {
+                    Lang::Zh => format!(
+                        "{}的判定所依据的自由度不足2：置信限很宽，依据置信限的一票否决在这些县很少触发。\n",
+                        thin.join("、")
+                    ),
+                    Lang::En => format!(
+                        "Verdicts in {} rest on fewer than 2 degrees of freedom: their bounds are very wide, so a bound-based veto rarely fires there.\n",
+                        thin.join(", ")
+                    ),
+                });
             }
             out(&s);
         }
