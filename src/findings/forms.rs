@@ -142,9 +142,16 @@ pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
     let sign_col = ncols - 1;
     let (title_row, line_row, head_row) = (0u32, 1u32, 2u32);
     let first = head_row + 1;
-    // The villages in county, township, code order.
+    // The villages grouped by county (in the assignment's order, which is
+    // the county codes'), then by township, then by code.
+    let mut counties: Vec<&str> = Vec::new();
+    for r in &form.rows {
+        if !counties.contains(&r.county.as_str()) {
+            counties.push(&r.county);
+        }
+    }
     let mut rows: Vec<&FormRow> = form.rows.iter().collect();
-    rows.sort_by(|a, b| (&a.county, &a.township, &a.code).cmp(&(&b.county, &b.township, &b.code)));
+    rows.sort_by_key(|r| (counties.iter().position(|c| *c == r.county), &r.township, &r.code));
     let n = rows.len() as u32;
 
     x::title(

@@ -123,12 +123,10 @@ fn headers(ctx: &Context<'_>, rows: &[Row]) -> Vec<String> {
         ctx.t("县代码", "code").to_string(),
         ctx.t("县（市、区）", "county").to_string(),
     ];
-    h.extend(
-        rules
-            .components
-            .iter()
-            .map(|c| format!("{}（{}）", component_name(c, ctx.lang), lang::number(c.weight))),
-    );
+    h.extend(rules.components.iter().map(|c| match ctx.lang {
+        Lang::Zh => format!("{}（{}）", component_name(c, ctx.lang), lang::number(c.weight)),
+        Lang::En => format!("{} ({})", component_name(c, ctx.lang), lang::number(c.weight)),
+    }));
     h.extend(rules.bonuses.iter().chain(&rules.deductions).map(|i| item_name(i, ctx.lang)));
     h.extend([ctx.t("总分", "total"), ctx.t("等级", "grade"), ctx.t("一票否决", "veto")].map(String::from));
     if rows.iter().any(|r| r.provisional) {
@@ -269,13 +267,15 @@ pub fn markdown(ctx: &Context<'_>, rows: &[Row], cards: &[Card]) -> Vec<u8> {
     ));
     for k in key_figures(cards) {
         s.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {:.0}（{}） | {} |\n",
+            "| {} | {} | {} | {:.0} | {:.0}{}{}{} | {} |\n",
             md(&k.code),
             md(&k.name),
             md(&names.field(&k.field, ctx.lang)),
             k.reported,
             k.verified,
+            ctx.t("（", " ("),
             interval(k.lo, k.hi, ctx.lang),
+            ctx.t("）", ")"),
             lang::pct(k.discrepancy)
         ));
     }
@@ -556,8 +556,13 @@ fn card_html(c: &Card, names: &Names, ctx: &Context<'_>) -> String {
         s.push_str(&table_html(&head, &rows));
     }
     if !full.is_empty() {
-        let list: Vec<String> =
-            full.iter().map(|r| format!("{}（{}）", names.indicator(&r.id, lang), points(r.max))).collect();
+        let list: Vec<String> = full
+            .iter()
+            .map(|r| match lang {
+                Lang::Zh => format!("{}（{}）", names.indicator(&r.id, lang), points(r.max)),
+                Lang::En => format!("{} ({})", names.indicator(&r.id, lang), points(r.max)),
+            })
+            .collect();
         s.push_str(&format!(
             "<p class=\"note\">{}{}</p>\n",
             esc(&match lang {

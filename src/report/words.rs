@@ -12,13 +12,13 @@ use crate::score::card::CardVeto;
 use crate::score::points::{Line, Step, Verdict, VetoResult};
 
 /// A line a threshold is drawn at: `7%`, `95.5%`, `12`.
-fn line_value(names: &Names, measure: &str, v: f64) -> String {
+fn line_value(names: &Names, measure: &str, v: f64, lang: Lang) -> String {
     if names.is_share(measure) {
         let s = format!("{:.2}", v * 100.0);
         let s = s.trim_end_matches('0').trim_end_matches('.');
         format!("{s}%")
     } else {
-        names.value(measure, v)
+        names.value(measure, v, lang)
     }
 }
 
@@ -53,8 +53,8 @@ fn evidence_note(evidence: Evidence, risk: Option<f64>, lang: Lang) -> String {
 /// A threshold verdict: `出生统计误差率 估计19.48%，95%单侧置信下限15.64%，超过7%`.
 fn verdict_core(v: &Verdict, names: &Names, lang: Lang, level: Option<f64>) -> String {
     let m = names.measure(&v.measure, lang);
-    let est = names.value(&v.measure, v.estimate);
-    let line = line_value(names, &v.measure, v.line);
+    let est = names.value(&v.measure, v.estimate, lang);
+    let line = line_value(names, &v.measure, v.line, lang);
     let op = lang::op(v.op, lang);
     let above = v.op.starts_with('>');
     match (lang, v.evidence) {
@@ -63,14 +63,14 @@ fn verdict_core(v: &Verdict, names: &Names, lang: Lang, level: Option<f64>) -> S
             "{m} 估计{est}，{}{}{}，{op}{line}",
             level_text(level),
             bound_name(above, lang),
-            names.value(&v.measure, v.used)
+            names.value(&v.measure, v.used, lang)
         ),
         (Lang::En, Evidence::Estimate) => format!("{m}: estimate {est}, {op} {line}"),
         (Lang::En, Evidence::Bound) => format!(
             "{m}: estimate {est}, {} {} {}, {op} {line}",
             level_text(level),
             bound_name(above, lang),
-            names.value(&v.measure, v.used)
+            names.value(&v.measure, v.used, lang)
         ),
     }
 }
@@ -99,12 +99,12 @@ fn with_bound(
     above: bool,
     lang: Lang,
 ) -> String {
-    let v = names.value(measure, value);
+    let v = names.value(measure, value, lang);
     match bound {
         None => v,
         Some(b) => match lang {
-            Lang::Zh => format!("{v}（{}{}）", bound_name(above, lang), names.value(measure, b)),
-            Lang::En => format!("{v} ({} {})", bound_name(above, lang), names.value(measure, b)),
+            Lang::Zh => format!("{v}（{}{}）", bound_name(above, lang), names.value(measure, b, lang)),
+            Lang::En => format!("{v} ({} {})", bound_name(above, lang), names.value(measure, b, lang)),
         },
     }
 }
@@ -130,7 +130,7 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
         }
         (Step::AboveTarget { measure, value, bound, target, points_above, per_point, cap }, _) => {
             let val = with_bound(names, measure, *value, *bound, true, lang);
-            let t = line_value(names, measure, *target);
+            let t = line_value(names, measure, *target, lang);
             match lang {
                 Lang::Zh => format!(
                     "{} {val}，高于目标{t} {}个百分点，每个百分点加{}分，最多加{}分",
@@ -160,8 +160,10 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
             }
         },
         (Step::OutsideRange { verdict, min, max }, _) => {
-            let (lo, hi) =
-                (line_value(names, &verdict.measure, *min), line_value(names, &verdict.measure, *max));
+            let (lo, hi) = (
+                line_value(names, &verdict.measure, *min, lang),
+                line_value(names, &verdict.measure, *max, lang),
+            );
             match lang {
                 Lang::Zh => j(verdict, format!("，不在{lo}至{hi}之间，不得分")),
                 Lang::En => j(verdict, format!(", outside {lo} – {hi}: no points")),
@@ -170,17 +172,17 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
         (Step::ProRata { achieved, due, a, d, share }, Lang::Zh) => format!(
             "{} {} ÷ {} {} = {}，按此比例得分",
             m(achieved),
-            names.value(achieved, *a),
+            names.value(achieved, *a, lang),
             m(due),
-            names.value(due, *d),
+            names.value(due, *d, lang),
             lang::pct(*share)
         ),
         (Step::ProRata { achieved, due, a, d, share }, Lang::En) => format!(
             "{} {} / {} {} = {}: points × that share",
             m(achieved),
-            names.value(achieved, *a),
+            names.value(achieved, *a, lang),
             m(due),
-            names.value(due, *d),
+            names.value(due, *d, lang),
             lang::pct(*share)
         ),
         (Step::PerCase { measure, cases, per_case }, Lang::Zh) => {
@@ -217,7 +219,7 @@ pub fn step(s: &Step, names: &Names, lang: Lang, level: Option<f64>) -> String {
         ),
         (Step::AccuracyWithin { measure, value, bound, tolerance }, _) => {
             let val = with_bound(names, measure, *value, *bound, true, lang);
-            let t = line_value(names, measure, *tolerance);
+            let t = line_value(names, measure, *tolerance, lang);
             match lang {
                 Lang::Zh => format!("{} {val}，在容许误差{t}以内，不扣分", m(measure)),
                 Lang::En => format!("{} {val} is within the tolerance {t}: full marks", m(measure)),
@@ -293,8 +295,8 @@ fn bracketed(s: String, lang: Lang) -> String {
 fn read_list(read: &[(String, f64)], names: &Names, lang: Lang) -> String {
     read.iter()
         .map(|(k, x)| match lang {
-            Lang::Zh => format!("{} {}", names.measure(k, lang), names.value(k, *x)),
-            Lang::En => format!("{} = {}", names.measure(k, lang), names.value(k, *x)),
+            Lang::Zh => format!("{} {}", names.measure(k, lang), names.value(k, *x, lang)),
+            Lang::En => format!("{} = {}", names.measure(k, lang), names.value(k, *x, lang)),
         })
         .collect::<Vec<_>>()
         .join(lang.clause_sep())
@@ -359,18 +361,18 @@ fn veto_rule_short(v: &VetoResult, names: &Names, lang: Lang, level: Option<f64>
                 Evidence::Estimate => lang.t("估计", "estimate").to_string(),
                 Evidence::Bound => format!("{}{}", level_text(level), bound_name(c.above(), lang)),
             };
-            let line = line_value(names, &c.name, c.line);
+            let line = line_value(names, &c.name, c.line, lang);
             match lang {
                 Lang::Zh => format!(
                     "{} {read}{}，{}{line}",
                     names.measure(&c.name, lang),
-                    names.value(&c.name, *value),
+                    names.value(&c.name, *value, lang),
                     lang::op(c.op_text(), lang)
                 ),
                 Lang::En => format!(
                     "{}: {read} {}, {} {line}",
                     names.measure(&c.name, lang),
-                    names.value(&c.name, *value),
+                    names.value(&c.name, *value, lang),
                     lang::op(c.op_text(), lang)
                 ),
             }
@@ -422,7 +424,7 @@ pub fn card_veto_short(v: &CardVeto, names: &Names, lang: Lang) -> String {
 }
 
 fn short_verdict(x: &Verdict, names: &Names, lang: Lang) -> String {
-    let line = line_value(names, &x.measure, x.line);
+    let line = line_value(names, &x.measure, x.line, lang);
     match lang {
         Lang::Zh => format!("{}{}{line}", names.measure(&x.measure, lang), lang::op(x.op, lang)),
         Lang::En => format!("{} {} {line}", names.measure(&x.measure, lang), lang::op(x.op, lang)),

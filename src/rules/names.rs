@@ -162,8 +162,9 @@ impl Names {
     }
 
     /// A measure's value for people: a share as a percentage, a count or
-    /// amount with its field's unit.
-    pub fn value(&self, name: &str, v: f64) -> String {
+    /// amount with its field's unit (in English, only a unit written in
+    /// Latin letters: the rules' units are Chinese words).
+    pub fn value(&self, name: &str, v: f64, lang: Lang) -> String {
         if self.is_share(name) {
             return lang::pct(v);
         }
@@ -171,6 +172,7 @@ impl Names {
             "df" | "p_under" | "p_over" | "ratio" | "ratio_se" | "found_no" | "found_yes" => "",
             _ => f.unit.as_str(),
         });
+        let unit = if lang == Lang::En && !unit.is_ascii() { "" } else { unit };
         format!("{}{unit}", lang::number(v))
     }
 
