@@ -11,7 +11,7 @@ use crate::error::Diag;
 use crate::rules::{Reader, Table};
 
 /// A fixed offset from UTC. China has kept one offset, without daylight
-/// saving, since 1992, so a fixed offset is exact there and needs no time
+/// saving, since 1991, so a fixed offset is exact there and needs no time
 /// zone database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Offset(pub tz::Offset);

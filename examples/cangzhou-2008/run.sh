@@ -67,6 +67,6 @@ mkdir -p "$pub"
 sc -C "$pub" verify
 
 echo >&2
-echo "The sample is in $out/sample.csv (opens in Excel); the draw record in $out/draw.toml;" >&2
+echo "The sample list for Excel is $out/sample.xlsx (sample.csv is the verifiable record); the draw record in $out/draw.toml;" >&2
 echo "the teams' findings forms are in $out/forms/; the scorecards in $out/score/." >&2
 echo "The annual report: $out/annual/annual.html (open it in a browser; it prints on A4)." >&2
