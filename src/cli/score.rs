@@ -156,10 +156,26 @@ fn interval_text(e: &crate::score::estimate::Estimate, level: f64, lang: Lang) -
             ),
         }
     };
-    let hi = if e.hi.is_finite() { format!("{:.2}", e.hi) } else { lang.t("无上界", "no upper bound").to_string() };
+    let hi = if e.hi.is_finite() {
+        format!("{:.2}", e.hi)
+    } else {
+        lang.t("无上界", "no upper bound").to_string()
+    };
     match lang {
-        Lang::Zh => format!("{:.2}，{:.0}%区间 {:.2} – {hi}（标准误 {:.2}；{how}）", e.value, level * 100.0, e.lo, e.se),
-        Lang::En => format!("{:.2}, {:.0}% interval {:.2} – {hi} (SE {:.2}; {how})", e.value, level * 100.0, e.lo, e.se),
+        Lang::Zh => format!(
+            "{:.2}，{:.0}%区间 {:.2} – {hi}（标准误 {:.2}；{how}）",
+            e.value,
+            level * 100.0,
+            e.lo,
+            e.se
+        ),
+        Lang::En => format!(
+            "{:.2}, {:.0}% interval {:.2} – {hi} (SE {:.2}; {how})",
+            e.value,
+            level * 100.0,
+            e.lo,
+            e.se
+        ),
     }
 }
 
@@ -188,7 +204,10 @@ fn explain_text(
     if card.provisional {
         s.push_str(&format!(
             "{}{}{}\n",
-            t("临时结果：以下样本村尚无检查结果", "PROVISIONAL: sampled villages without accepted findings yet"),
+            t(
+                "临时结果：以下样本村尚无检查结果",
+                "PROVISIONAL: sampled villages without accepted findings yet"
+            ),
             colon,
             m.missing_findings.join(lang.list_sep())
         ));
@@ -230,14 +249,29 @@ fn explain_text(
                 let (lo, hi) = b.interval(level);
                 if lo == hi {
                     match lang {
-                        Lang::Zh => format!("  （在界限上，置信度{:.0}%；{}）", level * 100.0, b.pivot.method()),
+                        Lang::Zh => {
+                            format!("  （在界限上，置信度{:.0}%；{}）", level * 100.0, b.pivot.method())
+                        }
                         Lang::En => {
-                            format!("  (at its limit with {:.0}% confidence; {})", level * 100.0, b.pivot.method())
+                            format!(
+                                "  (at its limit with {:.0}% confidence; {})",
+                                level * 100.0,
+                                b.pivot.method()
+                            )
                         }
                     }
                 } else {
-                    let hi = if hi.is_finite() { format!("{hi:.6}") } else { t("无上界", "no upper bound").into() };
-                    format!("  ({:.0}% {} {lo:.6} – {hi}; {})", level * 100.0, t("区间", "interval"), b.pivot.method())
+                    let hi = if hi.is_finite() {
+                        format!("{hi:.6}")
+                    } else {
+                        t("无上界", "no upper bound").into()
+                    };
+                    format!(
+                        "  ({:.0}% {} {lo:.6} – {hi}; {})",
+                        level * 100.0,
+                        t("区间", "interval"),
+                        b.pivot.method()
+                    )
                 }
             }
             None => String::new(),
@@ -274,11 +308,23 @@ fn explain_text(
             t("上报合计", "reported total"),
             est.reported_total
         ));
-        s.push_str(&format!("  {}{colon}{}\n", t("核实估计", "verified total"), interval_text(&est.verified, level, lang)));
+        s.push_str(&format!(
+            "  {}{colon}{}\n",
+            t("核实估计", "verified total"),
+            interval_text(&est.verified, level, lang)
+        ));
         if let Some(ratio) = &est.ratio {
-            s.push_str(&format!("  {}{colon}{}\n", t("核实与上报之比", "found / reported (ratio)"), interval_text(ratio, level, lang)));
+            s.push_str(&format!(
+                "  {}{colon}{}\n",
+                t("核实与上报之比", "found / reported (ratio)"),
+                interval_text(ratio, level, lang)
+            ));
         }
-        s.push_str(&format!("  {}{colon}{}\n", t("HT估计", "Horvitz–Thompson total"), interval_text(&est.ht, level, lang)));
+        s.push_str(&format!(
+            "  {}{colon}{}\n",
+            t("HT估计", "Horvitz–Thompson total"),
+            interval_text(&est.ht, level, lang)
+        ));
         if !est.verified.lonely.is_empty() {
             s.push_str(&format!(
                 "  {} (lonely_psu = {}){colon}{}\n",
@@ -300,11 +346,18 @@ fn explain_text(
                 Some(x) => (x.to_string(), String::new()),
                 None => (
                     "—".to_string(),
-                    t("  （自查报告遗漏的村，计入核实估计）", "  (left out of the self-report, counted in the verified total)").to_string(),
+                    t(
+                        "  （自查报告遗漏的村，计入核实估计）",
+                        "  (left out of the self-report, counted in the verified total)",
+                    )
+                    .to_string(),
                 ),
             };
             let note = if m.reweighted.contains(code) {
-                format!("{note}{}", t("  （无检查结果：权数由同组村承担）", "  (no finding: weight carried by its cell)"))
+                format!(
+                    "{note}{}",
+                    t("  （无检查结果：权数由同组村承担）", "  (no finding: weight carried by its cell)")
+                )
             } else {
                 note
             };
@@ -334,7 +387,9 @@ fn explain_text(
             (MissingFindings::Worst, Lang::En) => "each counts as the worst case (0, 否)",
         };
         s.push_str(&match lang {
-            Lang::Zh => format!("\n缺少检查结果的样本村（{how}；从不悄悄按0计）：{}\n", m.missing_findings.join("、")),
+            Lang::Zh => {
+                format!("\n缺少检查结果的样本村（{how}；从不悄悄按0计）：{}\n", m.missing_findings.join("、"))
+            }
             Lang::En => format!(
                 "\nsampled villages without findings ({how}; never counted as zero silently): {}\n",
                 m.missing_findings.join(", ")

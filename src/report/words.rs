@@ -41,12 +41,20 @@ fn bound_name(above: bool, lang: Lang) -> &'static str {
 
 /// The evidence standard and the risk of a wrong verdict, in brackets.
 fn evidence_note(evidence: Evidence, risk: Option<f64>, lang: Lang) -> String {
+    evidence_note_with(evidence, risk, "", lang)
+}
+
+/// As [`evidence_note`], with `more` (its own clause) before the bracket
+/// closes.
+fn evidence_note_with(evidence: Evidence, risk: Option<f64>, more: &str, lang: Lang) -> String {
     let ev = lang::evidence(evidence == Evidence::Bound, lang);
     match (lang, risk) {
-        (Lang::Zh, Some(r)) => format!("（证据标准：{ev}；误判风险{}）", lang::risk(r, lang)),
-        (Lang::Zh, None) => format!("（证据标准：{ev}）"),
-        (Lang::En, Some(r)) => format!(" (evidence: {ev}; risk of a wrong verdict {})", lang::risk(r, lang)),
-        (Lang::En, None) => format!(" (evidence: {ev})"),
+        (Lang::Zh, Some(r)) => format!("（证据标准：{ev}；误判风险{}{more}）", lang::risk(r, lang)),
+        (Lang::Zh, None) => format!("（证据标准：{ev}{more}）"),
+        (Lang::En, Some(r)) => {
+            format!(" (evidence: {ev}; risk of a wrong verdict {}{more})", lang::risk(r, lang))
+        }
+        (Lang::En, None) => format!(" (evidence: {ev}{more})"),
     }
 }
 
@@ -320,7 +328,7 @@ pub fn trail(lines: &[Line], names: &Names, lang: Lang, level: Option<f64>) -> S
 /// A `[[veto]]` that fired: its name and reason, what each part read, the
 /// evidence and the risk, and the documented cases behind it.
 pub fn veto_rule(v: &VetoResult, names: &Names, lang: Lang, level: Option<f64>) -> String {
-    format!("{}{}", veto_rule_short(v, names, lang, level), cases(v, lang, true))
+    veto_rule_with(v, names, lang, level, &cases(v, lang, true))
 }
 
 /// The documented cases of a veto: every sampled village where more was
@@ -336,7 +344,10 @@ fn cases(v: &VetoResult, lang: Lang, list: bool) -> String {
     };
     match (lang, list) {
         (Lang::Zh, true) => {
-            format!("；有据可查的样本村（{n}个）：{}", v.cases.iter().map(each).collect::<Vec<_>>().join("、"))
+            format!(
+                "；有据可查的样本村（{n}个）：{}",
+                v.cases.iter().map(each).collect::<Vec<_>>().join("、")
+            )
         }
         (Lang::En, true) => {
             format!("; documented cases ({n}): {}", v.cases.iter().map(each).collect::<Vec<_>>().join(", "))
@@ -349,10 +360,10 @@ fn cases(v: &VetoResult, lang: Lang, list: bool) -> String {
 /// As [`veto_rule`], with the number of documented cases instead of the
 /// list, for a page that shows every county.
 pub fn veto_rule_counted(v: &VetoResult, names: &Names, lang: Lang, level: Option<f64>) -> String {
-    format!("{}{}", veto_rule_short(v, names, lang, level), cases(v, lang, false))
+    veto_rule_with(v, names, lang, level, &cases(v, lang, false))
 }
 
-fn veto_rule_short(v: &VetoResult, names: &Names, lang: Lang, level: Option<f64>) -> String {
+fn veto_rule_with(v: &VetoResult, names: &Names, lang: Lang, level: Option<f64>, more: &str) -> String {
     let parts: Vec<String> = v
         .parts
         .iter()
@@ -393,7 +404,7 @@ fn veto_rule_short(v: &VetoResult, names: &Names, lang: Lang, level: Option<f64>
             Lang::En => format!(" ({})", parts.join(" and ")),
         }
     };
-    format!("{head}{read}{}", evidence_note(v.evidence, v.risk, lang))
+    format!("{head}{read}{}", evidence_note_with(v.evidence, v.risk, more, lang))
 }
 
 /// A scorecard's veto in full.
@@ -464,7 +475,11 @@ impl AnnualNames<'_> {
         match v {
             AnnualVeto::Campaign { source, veto } => {
                 let (names, level) = self.campaign(source);
-                format!("{}{colon}{}", self.source(source, lang), card_veto_counted(veto, &names, lang, level))
+                format!(
+                    "{}{colon}{}",
+                    self.source(source, lang),
+                    card_veto_counted(veto, &names, lang, level)
+                )
             }
             AnnualVeto::Measure { source, verdict: x, reason } => {
                 let (names, level) = self.campaign(source);

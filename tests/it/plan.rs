@@ -467,6 +467,13 @@ mod verdicts {
         assert!(any("concealing") > 0.5, "{out}");
         let (c, out, _) = run_in(&camp, &["plan", "simulate", "--noise", "10%", "--replicates", "2"]);
         assert_eq!(c, 0);
-        assert!(out.contains("honest county") && out.contains(" ± "), "{out}");
+        assert!(
+            out.contains("诚实县") && out.contains("瞒报出生（一票否决）") && out.contains(" ± "),
+            "{out}"
+        );
+        let (c, out, _) =
+            run_in(&camp, &["--lang", "en", "plan", "simulate", "--noise", "10%", "--replicates", "2"]);
+        assert_eq!(c, 0);
+        assert!(out.contains("honest county") && out.contains("concealed births (veto)"), "{out}");
     }
 }

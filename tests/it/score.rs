@@ -422,7 +422,7 @@ mod simulation {
 
     use spotcheck::findings::values::Value;
     use spotcheck::rules::{self, Rules};
-    use spotcheck::score::card::card;
+    use spotcheck::score::card::{CardVeto, card};
     use spotcheck::score::estimate::{self, LonelyPsu, Obs, Settings};
     use spotcheck::score::measures::{CountyInput, Sampled};
 
@@ -551,7 +551,7 @@ mod simulation {
         let fired = (0..reps)
             .filter(|_| {
                 let c = card(&r, &county(&mut rng, hide), 0.95).unwrap();
-                c.veto_results.iter().any(|v| v.id == "concealment")
+                c.vetoes.iter().any(|v| matches!(v, CardVeto::Rule(v) if v.id == "concealment"))
             })
             .count();
         fired as f64 / reps as f64
