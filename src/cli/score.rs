@@ -1,12 +1,12 @@
 //! `spotcheck score`, `spotcheck explain` and `spotcheck test`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::{CmdResult, out, say};
+use super::{CmdResult, Folder, out, say};
 use crate::error::Error;
 use crate::report::points;
 use crate::score::{card, cases};
-use crate::workspace::{Workspace, score};
+use crate::workspace::score;
 
 /// Score every county by the rules: compare self-reports with findings,
 /// estimate the county totals with intervals, apply the indicators and
@@ -60,9 +60,9 @@ fn check_level(c: f64) -> Result<(), Error> {
     }
 }
 
-pub fn score_cmd(dir: &Path, a: &ScoreArgs) -> CmdResult {
+pub fn score_cmd(f: &Folder, a: &ScoreArgs) -> CmdResult {
     check_level(a.confidence)?;
-    let mut ws = Workspace::open(dir)?;
+    let mut ws = f.write()?;
     let cards = score::score(&mut ws, a.confidence)?;
     let mut s =
         format!("{:<8} {:<16} {:>8} {:>8}  {:<6} {}\n", "code", "county", "points", "of", "status", "veto");
@@ -103,9 +103,9 @@ Import the missing findings (spotcheck status lists them) or replace unreachable
     }
 }
 
-pub fn explain(dir: &Path, a: &ExplainArgs) -> CmdResult {
+pub fn explain(f: &Folder, a: &ExplainArgs) -> CmdResult {
     check_level(a.confidence)?;
-    let ws = Workspace::open(dir)?;
+    let ws = f.read()?;
     let (rules, inputs) = score::inputs(&ws)?;
     let Some(c) = inputs.iter().find(|c| c.code == a.county || c.name == a.county) else {
         return Err(Error::Usage(format!("no county `{}` in the frame", a.county)));

@@ -1,7 +1,6 @@
 //! `spotcheck plan simulate`: detection power of the campaign's own design.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -15,7 +14,6 @@ use crate::plan::rate::Rate;
 use crate::sample::power::{self, Pattern, Spec};
 use crate::sample::{Design, excluded_codes};
 use crate::score::simulate as verdict_sim;
-use crate::workspace::Workspace;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PatternArg {
@@ -84,9 +82,9 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(f: &super::super::Folder, a: &Args) -> CmdResult {
     if let Some(noise) = a.noise {
-        return verdicts(dir, a, noise);
+        return verdicts(f, a, noise);
     }
     let Some(rate) = a.rate else {
         return Err(Error::Usage("give --rate (detection power) or --noise (verdict risks)".into()));
@@ -97,8 +95,8 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
     }
-    let ws = Workspace::open(dir)?;
-    let (rules, frame) = ws.load_inputs()?;
+    // Read under the lock, which is released before the long simulation.
+    let (rules, frame) = f.read()?.load_inputs()?;
     let pop = Population::new(&frame, &excluded_codes(&rules));
     let (design, diags) = Design::prepare(&rules, &pop);
     let design = design.ok_or_else(|| Error::Invalid(diags.sorted()))?;
@@ -276,7 +274,7 @@ fn freq(k: u64, n: u64) -> String {
 
 /// `plan simulate --noise`: how often the rules fire against honest and
 /// concealing counties.
-fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
+fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate) -> CmdResult {
     for (what, r) in [("--noise", noise), ("--conceal", a.conceal)] {
         if !r.is_proper() {
             return Err(Error::Usage(format!("{what} must be between 0 and 1 (exclusive), not {r}")));
@@ -288,7 +286,7 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
     }
-    let ws = Workspace::open(dir)?;
+    let ws = f.read()?;
     let (rules, frame) = ws.load_inputs()?;
     let field = match &a.field {
         Some(f) => f.clone(),
@@ -315,6 +313,8 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
         None => return Err(Error::Usage(format!("--field {field}: no such field in the rules"))),
     }
     let truth = crate::workspace::score::report_values(&ws, &rules, &frame)?;
+    // The lock is released before the long simulation.
+    drop(ws);
     let pop = Population::new(&frame, &excluded_codes(&rules));
     let (design, diags) = Design::prepare(&rules, &pop);
     let design = design.ok_or_else(|| Error::Invalid(diags.sorted()))?;

@@ -1,0 +1,493 @@
+//! The step protocol: how a command changes a campaign folder so that a kill
+//! at any moment leaves it recoverable.
+//!
+//! A step is a set of files to write and the journal line that records
+//! them. Under the folder's exclusive lock it runs in this order:
+//!
+//! 1. create `.spotcheck-step/`, copy there every file the step replaces,
+//!    and write `intent.json`: the journal line to append, the journal head
+//!    it follows, every output with its hash and what it replaces, and the
+//!    folders it creates;
+//! 2. write the outputs (each atomically);
+//! 3. append the journal line: **the step counts from here**;
+//! 4. rewrite `journal.head` (the last line's number and hash);
+//! 5. remove `.spotcheck-step/`.
+//!
+//! Recovery (by `spotcheck recover`, or first thing in any command that
+//! writes) reads the intent. If the journal ends with the step's line, the
+//! step is complete and only its leftovers go. If the journal still ends
+//! where the step began, the step is undone: files it created are removed,
+//! files it replaced are restored from their copies, folders it created are
+//! removed. Either way the recovery is journaled. Temporary files of
+//! interrupted writes are removed too.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::journal::{self, Journal};
+use super::{JOURNAL, Workspace, atomic, now, read};
+use crate::error::{Error, Result};
+use crate::hash::sha256_hex;
+
+/// The folder that exists only while a step is under way.
+pub const STEP_DIR: &str = ".spotcheck-step";
+/// The step's intent record, inside [`STEP_DIR`].
+pub const INTENT: &str = "intent.json";
+/// The journal's head record: the number and hash of its last line,
+/// written after each line, so that dropped lines are noticed.
+pub const HEAD: &str = "journal.head";
+
+/// Files a command is about to write, to be applied with their journal line
+/// by [`Workspace::apply`].
+#[derive(Debug, Default)]
+pub struct Step {
+    writes: Vec<(String, Vec<u8>)>,
+}
+
+impl Step {
+    pub fn new() -> Step {
+        Step::default()
+    }
+
+    /// Adds a file (a path inside the campaign folder, `/`-separated) and
+    /// returns its `outputs` entry for the journal.
+    pub fn write(&mut self, rel: impl Into<String>, bytes: Vec<u8>) -> serde_json::Value {
+        let rel = rel.into();
+        let entry = json!({ "path": rel, "sha256": sha256_hex(&bytes) });
+        self.writes.push((rel, bytes));
+        entry
+    }
+
+    /// Whether the step writes `rel`.
+    pub fn writes(&self, rel: &str) -> bool {
+        self.writes.iter().any(|(p, _)| p == rel)
+    }
+}
+
+/// What a step was about to do, written before it changed anything.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Intent {
+    event: String,
+    /// When the step began.
+    at: String,
+    /// The journal line that records the step, without its newline.
+    line: String,
+    /// Hash of the journal's last line before the step.
+    prev: String,
+    outputs: Vec<Planned>,
+    /// Folders the step creates, outermost first.
+    dirs: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Planned {
+    path: String,
+    sha256: String,
+    /// The file it replaces: its hash, and its copy in the step folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replaces: Option<Replaced>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Replaced {
+    sha256: String,
+    copy: String,
+}
+
+/// The head record's text.
+pub fn head_text(seq: usize, hash: &str) -> String {
+    format!("{seq} {hash}\n")
+}
+
+/// Parses the head record: (line number, hash).
+pub fn parse_head(text: &str) -> Option<(usize, String)> {
+    let (n, h) = text.trim().split_once(' ')?;
+    let h = h.trim();
+    (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())).then_some((n.parse().ok()?, h.to_string()))
+}
+
+/// Appends `line` (with its newline) to the journal whose bytes are `old`,
+/// then rewrites the head record.
+fn commit_line(dir: &Path, old: &[u8], line: &str, seq: usize) -> Result<()> {
+    let mut bytes = old.to_vec();
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    atomic::write(&dir.join(JOURNAL), &bytes)?;
+    atomic::write(&dir.join(HEAD), head_text(seq, &sha256_hex(line.as_bytes())).as_bytes())
+}
+
+/// Removes the step folder: copies first, the intent last, so that a step
+/// folder without an intent never belongs to a step that could be undone.
+fn remove_step_dir(dir: &Path) -> Result<()> {
+    let sdir = dir.join(STEP_DIR);
+    let mut names: Vec<String> = std::fs::read_dir(&sdir)
+        .map_err(|e| Error::io(&sdir, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort_by_key(|n| (n == INTENT, n.clone()));
+    for n in names {
+        atomic::remove_file(&sdir.join(n))?;
+    }
+    atomic::remove_dir(&sdir)
+}
+
+/// A file to write: its path, its bytes, and the bytes of the file it
+/// replaces.
+type Write<'a> = (&'a str, &'a [u8], Option<Vec<u8>>);
+
+/// Writes the step: copies of replaced files and the intent, the outputs,
+/// the journal line and the head record; then removes the step folder.
+/// `old` are the journal's bytes, `journal` what they parse to.
+fn run(
+    dir: &Path,
+    journal: &Journal,
+    old: &[u8],
+    writes: &[Write],
+    dirs: Vec<String>,
+    event: &str,
+    data: serde_json::Value,
+) -> Result<(journal::Entry, String)> {
+    let (entry, line) = journal.next_line(&now(), event, data);
+    let line = line.trim_end_matches('\n').to_string();
+    let sdir = dir.join(STEP_DIR);
+    atomic::create_dir(&sdir)?;
+    let mut outputs = Vec::new();
+    for (i, (rel, bytes, before)) in writes.iter().enumerate() {
+        let replaces = match before {
+            Some(b) => {
+                let copy = format!("copy-{i}");
+                atomic::write(&sdir.join(&copy), b)?;
+                Some(Replaced { sha256: sha256_hex(b), copy })
+            }
+            None => None,
+        };
+        outputs.push(Planned { path: rel.to_string(), sha256: sha256_hex(bytes), replaces });
+    }
+    let intent = Intent {
+        event: event.to_string(),
+        at: entry.at.clone(),
+        line: line.clone(),
+        prev: journal.head.clone(),
+        outputs,
+        dirs: dirs.clone(),
+    };
+    let text = serde_json::to_string_pretty(&intent).expect("the intent serialises");
+    atomic::write(&sdir.join(INTENT), text.as_bytes())?;
+    for d in &dirs {
+        atomic::create_dir(&dir.join(d))?;
+    }
+    for (rel, bytes, _) in writes {
+        atomic::write(&dir.join(rel), bytes)?;
+    }
+    commit_line(dir, old, &line, journal.entries.len() + 1)?;
+    remove_step_dir(dir)?;
+    Ok((entry, line))
+}
+
+impl Workspace {
+    /// Applies a step: writes its files and appends `event` with `data` to
+    /// the journal, by the protocol above. Refuses to write through a
+    /// symbolic link, or over a file that the journal does not record.
+    pub fn apply(&mut self, step: Step, event: &str, data: serde_json::Value) -> Result<journal::Entry> {
+        if !self.lock.exclusive() {
+            return Err(Error::Usage(format!(
+                "{} was opened for reading; this command cannot change it",
+                self.dir.display()
+            )));
+        }
+        let known = self.known_files();
+        let mut writes: Vec<Write> = Vec::new();
+        let mut dirs: Vec<String> = Vec::new();
+        for (rel, bytes) in &step.writes {
+            let (before, missing) = self.check_target(rel, &known)?;
+            writes.push((rel, bytes, before));
+            for d in missing {
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+            }
+        }
+        // The journal is read again under the lock: it must still be the
+        // one this command read when it opened the folder.
+        let jpath = self.path(JOURNAL);
+        let old = read(&jpath)?;
+        let (on_disk, _) = Journal::parse(&String::from_utf8_lossy(&old));
+        if on_disk.head != self.journal.head {
+            return Err(Error::CheckFailed(format!(
+                "{} changed while this command ran (another program wrote to it without spotcheck's lock); nothing was written",
+                jpath.display()
+            )));
+        }
+        let (entry, line) = run(&self.dir, &self.journal, &old, &writes, dirs, event, data)?;
+        self.journal.head = sha256_hex(line.as_bytes());
+        self.journal.line_hashes.push(self.journal.head.clone());
+        self.journal.entries.push(entry.clone());
+        Ok(entry)
+    }
+
+    /// Checks that `rel` can be written: a plain path inside the folder, no
+    /// symbolic link on the way, and if a file is there, one the journal
+    /// records. Returns the file's bytes (if any) and the folders to create.
+    fn check_target(
+        &self,
+        rel: &str,
+        known: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(Option<Vec<u8>>, Vec<String>)> {
+        if !crate::rules::is_plain_relative(rel) || rel.contains('\\') {
+            return Err(Error::Usage(format!("{rel}: not a plain path inside the campaign folder")));
+        }
+        let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        let mut cur = self.dir.clone();
+        for (i, part) in parts.iter().enumerate() {
+            cur.push(part);
+            let so_far = parts[..=i].join("/");
+            let last = i + 1 == parts.len();
+            match std::fs::symlink_metadata(&cur) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let missing = (i..parts.len() - 1).map(|j| parts[..=j].join("/")).collect();
+                    return Ok((None, missing));
+                }
+                Err(e) => return Err(Error::io(&cur, e)),
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Error::Usage(format!(
+                        "{so_far} in {} is a symbolic link; spotcheck never writes through a link, which could lead out of the campaign folder. Replace it with a real {}; nothing was written",
+                        self.dir.display(),
+                        if last { "file" } else { "folder" }
+                    )));
+                }
+                Ok(m) if !last && !m.is_dir() => {
+                    return Err(Error::Usage(format!("{so_far} is not a folder; nothing was written")));
+                }
+                Ok(m) if last && m.is_dir() => {
+                    return Err(Error::Usage(format!("{rel} is a folder; nothing was written")));
+                }
+                Ok(_) if last => {
+                    if !known.contains_key(rel) {
+                        return Err(Error::Usage(format!(
+                            "{rel} exists, but the journal does not record it; spotcheck does not overwrite a file it did not write. Move it out of the campaign folder (`spotcheck audit` lists such files); nothing was written"
+                        )));
+                    }
+                    return Ok((Some(read(&cur)?), Vec::new()));
+                }
+                Ok(_) => {}
+            }
+        }
+        Err(Error::Usage(format!("{rel}: not a plain path inside the campaign folder")))
+    }
+}
+
+/// What a recovery did, in plain words, one action per line.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    pub actions: Vec<String>,
+    /// The journal line that records it.
+    pub journaled: Option<u64>,
+}
+
+impl Recovery {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+}
+
+/// A pending step, for readers: the event and when it began, or `None`.
+pub fn pending(dir: &Path) -> Option<(String, String)> {
+    let sdir = dir.join(STEP_DIR);
+    if !sdir.exists() {
+        return None;
+    }
+    match std::fs::read(sdir.join(INTENT)).ok().and_then(|b| serde_json::from_slice::<Intent>(&b).ok()) {
+        Some(i) => Some((i.event, i.at)),
+        // A step folder without an intent changed nothing outside itself.
+        None => None,
+    }
+}
+
+/// Every temporary file of an interrupted write in the folder, as paths
+/// relative to it (symbolic links are not followed).
+pub fn temp_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let r = rel.join(&name);
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
+                if rel.as_os_str().is_empty() && name == STEP_DIR {
+                    continue;
+                }
+                stack.push(r);
+            } else if !t.is_symlink() && atomic::is_temp_name(&name) {
+                out.push(r.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Brings the folder back to a consistent state after an interrupted
+/// command: completes or undoes the pending step, removes temporary files,
+/// and journals what it did. The caller holds the exclusive lock.
+pub fn recover(dir: &Path) -> Result<Recovery> {
+    let mut rec = Recovery::default();
+    let jpath = dir.join(JOURNAL);
+    if !jpath.exists() {
+        return Ok(rec);
+    }
+    let temps = temp_files(dir);
+    for t in &temps {
+        atomic::remove_file(&dir.join(t))?;
+    }
+    if !temps.is_empty() {
+        rec.actions.push(format!(
+            "removed {} temporary file(s) left by an interrupted write: {}",
+            temps.len(),
+            temps.join(", ")
+        ));
+    }
+    let sdir = dir.join(STEP_DIR);
+    let intent = if sdir.is_dir() {
+        match std::fs::read(sdir.join(INTENT)) {
+            Ok(b) => Some(serde_json::from_slice::<Intent>(&b).map_err(|e| {
+                Error::CheckFailed(format!(
+                    "{STEP_DIR}/{INTENT}: not a step record ({e}); it was changed outside spotcheck, so the interrupted step cannot be recovered safely; nothing was done"
+                ))
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(sdir.join(INTENT), e)),
+        }
+    } else {
+        None
+    };
+    let old = read(&jpath)?;
+    let (journal, _) = Journal::parse(&String::from_utf8_lossy(&old));
+    let Some(intent) = intent else {
+        if sdir.is_dir() {
+            remove_step_dir(dir)?;
+            rec.actions.push(
+                "removed the leftovers of a step interrupted before or after its changes (the folder was not left half-changed)"
+                    .to_string(),
+            );
+        }
+        if !rec.is_empty() {
+            let data = json!({ "outcome": "cleaned", "temporary_files": temps });
+            let (entry, _) = run(dir, &journal, &old, &[], Vec::new(), "recover", data)?;
+            rec.journaled = Some(entry.seq);
+        }
+        return Ok(rec);
+    };
+    let step_hash = sha256_hex(intent.line.as_bytes());
+    let what = format!("the interrupted `{}` step (begun {})", intent.event, intent.at);
+    let last = journal.entries.last();
+    let seq = journal.entries.len();
+    if journal.head == step_hash {
+        // Complete: only the head record and the copies may be left.
+        rec.actions.push(format!(
+            "{what} had been recorded in the journal (line {seq}), so it is complete; removed its backup copies"
+        ));
+        let data = json!({ "outcome": "completed", "step": intent.event, "step_line": step_hash, "temporary_files": temps });
+        let (entry, line) = journal.next_line(&now(), "recover", data);
+        commit_line(dir, &old, line.trim_end_matches('\n'), seq + 1)?;
+        remove_step_dir(dir)?;
+        rec.journaled = Some(entry.seq);
+        return Ok(rec);
+    }
+    if let Some(l) = last
+        && l.event == "recover"
+        && l.data.get("step_line").and_then(|v| v.as_str()) == Some(step_hash.as_str())
+    {
+        // An earlier recovery did the work and was cut short after
+        // journaling it.
+        atomic::write(&dir.join(HEAD), head_text(seq, &journal.head).as_bytes())?;
+        remove_step_dir(dir)?;
+        rec.actions.push(format!("finished the recovery of {what} (journal line {seq})"));
+        rec.journaled = Some(l.seq);
+        return Ok(rec);
+    }
+    if journal.head != intent.prev {
+        return Err(Error::CheckFailed(format!(
+            "{what} is pending, but the journal no longer ends where that step began: the folder was changed outside spotcheck, so it cannot be recovered safely; nothing was done (run `spotcheck audit`)"
+        )));
+    }
+    // Not recorded: undo it, newest first.
+    let mut removed = Vec::new();
+    let mut restored = Vec::new();
+    for o in intent.outputs.iter().rev() {
+        let target = dir.join(&o.path);
+        let now_hash = std::fs::read(&target).ok().map(|b| sha256_hex(&b));
+        match &o.replaces {
+            Some(r) => {
+                if now_hash.as_deref() == Some(r.sha256.as_str()) {
+                    continue;
+                }
+                let copy = std::fs::read(sdir.join(&r.copy)).map_err(|e| Error::io(sdir.join(&r.copy), e))?;
+                if sha256_hex(&copy) != r.sha256 {
+                    return Err(Error::CheckFailed(format!(
+                        "{STEP_DIR}/{}: the saved copy of {} was changed; {what} cannot be undone safely; nothing more was done",
+                        r.copy, o.path
+                    )));
+                }
+                atomic::write(&target, &copy)?;
+                restored.push(o.path.clone());
+            }
+            None => match now_hash {
+                None => {}
+                Some(h) if h == o.sha256 => {
+                    atomic::remove_file(&target)?;
+                    removed.push(o.path.clone());
+                }
+                Some(_) => {
+                    return Err(Error::CheckFailed(format!(
+                        "{}: holds neither what {what} wrote nor nothing, as before it; it was changed outside spotcheck, so the step cannot be undone safely; nothing more was done",
+                        o.path
+                    )));
+                }
+            },
+        }
+    }
+    let mut dirs_removed = Vec::new();
+    for d in intent.dirs.iter().rev() {
+        let p = dir.join(d);
+        if p.is_dir() && std::fs::read_dir(&p).map(|mut r| r.next().is_none()).unwrap_or(false) {
+            atomic::remove_dir(&p)?;
+            dirs_removed.push(d.clone());
+        }
+    }
+    let mut words = format!("{what} had not been recorded in the journal, so it was undone");
+    if !removed.is_empty() {
+        words.push_str(&format!("; removed what it had written: {}", removed.join(", ")));
+    }
+    if !restored.is_empty() {
+        words.push_str(&format!("; restored as they were before: {}", restored.join(", ")));
+    }
+    if !dirs_removed.is_empty() {
+        words.push_str(&format!("; removed the folders it had created: {}", dirs_removed.join(", ")));
+    }
+    if removed.is_empty() && restored.is_empty() && dirs_removed.is_empty() {
+        words.push_str(" (it had not yet changed any file)");
+    }
+    rec.actions.push(words);
+    let data = json!({
+        "outcome": "undone",
+        "step": intent.event,
+        "step_line": step_hash,
+        "removed": removed,
+        "restored": restored,
+        "folders_removed": dirs_removed,
+        "temporary_files": temps,
+    });
+    let (entry, line) = journal.next_line(&now(), "recover", data);
+    commit_line(dir, &old, line.trim_end_matches('\n'), seq + 1)?;
+    remove_step_dir(dir)?;
+    rec.journaled = Some(entry.seq);
+    Ok(rec)
+}
