@@ -176,9 +176,9 @@ impl Folder {
 
     fn waiting(&self) {
         say(&format!(
-            "waiting for another spotcheck command on this folder ({}) to finish… (up to {:.0} s; --lock-timeout to change)",
+            "waiting for another spotcheck command on this folder ({}) to finish… (up to {} s; --lock-timeout to change)",
             self.dir.display(),
-            self.timeout.as_secs_f64()
+            crate::workspace::lock::seconds(self.timeout)
         ));
     }
 

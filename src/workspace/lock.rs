@@ -68,6 +68,12 @@ fn cannot_write(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied)
 }
 
+/// A duration in seconds as people write it: `60`, `0.5`.
+pub fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 { format!("{s:.0}") } else { format!("{}", (s * 1000.0).round() / 1000.0) }
+}
+
 /// Takes the folder's lock, waiting up to `access.timeout` for another
 /// command to finish.
 pub fn acquire(dir: &Path, access: &Access) -> Result<FolderLock> {
@@ -129,8 +135,8 @@ pub fn acquire(dir: &Path, access: &Access) -> Result<FolderLock> {
             Err(TryLockError::WouldBlock) => {
                 if started.elapsed() >= access.timeout {
                     return Err(Error::Usage(format!(
-                        "gave up after {:.0} s: another spotcheck command is still working on {} (it holds {LOCK}); try again when it has finished, or wait longer with --lock-timeout SECONDS",
-                        access.timeout.as_secs_f64(),
+                        "gave up after {} s: another spotcheck command is still working on {} (it holds {LOCK}); try again when it has finished, or wait longer with --lock-timeout SECONDS",
+                        seconds(access.timeout),
                         dir.display()
                     )));
                 }

@@ -2,10 +2,14 @@
 
 mod annual;
 mod cli;
+mod concurrency;
 mod diagnostics;
+mod folder;
 mod hostile;
 mod inspection;
 mod plan;
+mod recovery;
 mod sampling;
 mod score;
+mod small;
 mod support;
