@@ -59,11 +59,6 @@ impl Step {
         self.writes.push((rel, bytes));
         entry
     }
-
-    /// Whether the step writes `rel`.
-    pub fn writes(&self, rel: &str) -> bool {
-        self.writes.iter().any(|(p, _)| p == rel)
-    }
 }
 
 /// What a step was about to do, written before it changed anything.
@@ -490,4 +485,27 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
     remove_step_dir(dir)?;
     rec.journaled = Some(entry.seq);
     Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_record_round_trips_and_refuses_garbage() {
+        let h = sha256_hex(b"line");
+        assert_eq!(parse_head(&head_text(12, &h)), Some((12, h.clone())));
+        assert_eq!(parse_head(&format!("  12 {h}  \n")), Some((12, h.clone())));
+        assert_eq!(parse_head("12"), None);
+        assert_eq!(parse_head(&format!("x {h}")), None);
+        assert_eq!(parse_head("12 not-a-hash"), None);
+    }
+
+    #[test]
+    fn temporary_file_names() {
+        assert!(atomic::is_temp_name(".spotcheck-Ab12cd.tmp"));
+        assert!(!atomic::is_temp_name(".spotcheck.lock"));
+        assert!(!atomic::is_temp_name("spotcheck-1.tmp"));
+        assert!(!atomic::is_temp_name(".spotcheck-step"));
+    }
 }
