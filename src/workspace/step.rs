@@ -291,17 +291,15 @@ impl Recovery {
     }
 }
 
-/// A pending step, for readers: the event and when it began, or `None`.
+/// A pending step, for readers: what it was and when it began, or `None`.
+/// A step folder without an intent changed nothing outside itself.
 pub fn pending(dir: &Path) -> Option<(String, String)> {
-    let sdir = dir.join(STEP_DIR);
-    if !sdir.exists() {
-        return None;
-    }
-    match std::fs::read(sdir.join(INTENT)).ok().and_then(|b| serde_json::from_slice::<Intent>(&b).ok()) {
-        Some(i) => Some((i.event, i.at)),
-        // A step folder without an intent changed nothing outside itself.
-        None => None,
-    }
+    let path = dir.join(STEP_DIR).join(INTENT);
+    let bytes = std::fs::read(path).ok()?;
+    Some(match serde_json::from_slice::<Intent>(&bytes) {
+        Ok(i) => (i.event, i.at),
+        Err(_) => ("unknown".to_string(), "at an unknown time".to_string()),
+    })
 }
 
 /// Every temporary file of an interrupted write in the folder, as paths
@@ -329,17 +327,31 @@ pub fn temp_files(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Brings the folder back to a consistent state after an interrupted
-/// command: completes or undoes the pending step, removes temporary files,
-/// and journals what it did. The caller holds the exclusive lock.
-pub fn recover(dir: &Path) -> Result<Recovery> {
-    let mut rec = Recovery::default();
-    let jpath = dir.join(JOURNAL);
-    if !jpath.exists() {
-        return Ok(rec);
+/// The path of `rel` inside the folder, refused unless it is a plain
+/// relative path with no symbolic link on the way: an intent record is
+/// read back from disk, and recovery must not be led out of the folder.
+fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
+    let refuse = || {
+        Error::CheckFailed(format!(
+            "{STEP_DIR}/{INTENT} names `{rel}`, which is not a plain path inside the campaign folder; it was changed outside spotcheck, so the interrupted step cannot be recovered safely; nothing was done"
+        ))
+    };
+    if !crate::rules::is_plain_relative(rel) || rel.contains('\\') {
+        return Err(refuse());
     }
-    let temps = temp_files(dir);
-    for t in &temps {
+    let mut cur = dir.to_path_buf();
+    for part in rel.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        cur.push(part);
+        if std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse());
+        }
+    }
+    Ok(cur)
+}
+
+/// Removes the temporary files, saying so.
+fn remove_temps(dir: &Path, temps: &[String], rec: &mut Recovery) -> Result<()> {
+    for t in temps {
         atomic::remove_file(&dir.join(t))?;
     }
     if !temps.is_empty() {
@@ -349,27 +361,38 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
             temps.join(", ")
         ));
     }
+    Ok(())
+}
+
+/// Brings the folder back to a consistent state after an interrupted
+/// command: completes or undoes the pending step, removes temporary files,
+/// and journals what it did. Nothing is touched if the state cannot be
+/// explained by an interruption. The caller holds the exclusive lock.
+pub fn recover(dir: &Path) -> Result<Recovery> {
+    let mut rec = Recovery::default();
+    let jpath = dir.join(JOURNAL);
+    if !jpath.exists() {
+        return Ok(rec);
+    }
+    let temps = temp_files(dir);
     let sdir = dir.join(STEP_DIR);
-    let intent = if sdir.is_dir() {
-        match std::fs::read(sdir.join(INTENT)) {
-            Ok(b) => Some(serde_json::from_slice::<Intent>(&b).map_err(|e| {
-                Error::CheckFailed(format!(
-                    "{STEP_DIR}/{INTENT}: not a step record ({e}); it was changed outside spotcheck, so the interrupted step cannot be recovered safely; nothing was done"
-                ))
-            })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(sdir.join(INTENT), e)),
-        }
-    } else {
-        None
+    let intent = match std::fs::read(sdir.join(INTENT)) {
+        Ok(b) => Some(serde_json::from_slice::<Intent>(&b).map_err(|e| {
+            Error::CheckFailed(format!(
+                "{STEP_DIR}/{INTENT}: not a step record ({e}); it was changed outside spotcheck, so the interrupted step cannot be recovered safely; nothing was done"
+            ))
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(sdir.join(INTENT), e)),
     };
     let old = read(&jpath)?;
     let (journal, _) = Journal::parse(&String::from_utf8_lossy(&old));
     let Some(intent) = intent else {
+        remove_temps(dir, &temps, &mut rec)?;
         if sdir.is_dir() {
             remove_step_dir(dir)?;
             rec.actions.push(
-                "removed the leftovers of a step interrupted before or after its changes (the folder was not left half-changed)"
+                "removed the leftovers of a step interrupted before it changed anything, or after it was recorded in full"
                     .to_string(),
             );
         }
@@ -380,14 +403,27 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
         }
         return Ok(rec);
     };
+    let targets: Vec<PathBuf> = intent.outputs.iter().map(|o| inside(dir, &o.path)).collect::<Result<_>>()?;
+    let dirs: Vec<PathBuf> = intent.dirs.iter().map(|d| inside(dir, d)).collect::<Result<_>>()?;
+    for o in &intent.outputs {
+        if let Some(r) = &o.replaces
+            && (r.copy.contains(['/', '\\']) || r.copy.starts_with('.'))
+        {
+            return Err(Error::CheckFailed(format!(
+                "{STEP_DIR}/{INTENT} names the copy `{}`, which is not a file of the step folder; nothing was done",
+                r.copy
+            )));
+        }
+    }
     let step_hash = sha256_hex(intent.line.as_bytes());
     let what = format!("the interrupted `{}` step (begun {})", intent.event, intent.at);
     let last = journal.entries.last();
     let seq = journal.entries.len();
     if journal.head == step_hash {
-        // Complete: only the head record and the copies may be left.
+        // Complete: only the head record and the step folder may be left.
+        remove_temps(dir, &temps, &mut rec)?;
         rec.actions.push(format!(
-            "{what} had been recorded in the journal (line {seq}), so it is complete; removed its backup copies"
+            "{what} had been recorded in the journal (line {seq}), so it is complete; its leftovers were removed"
         ));
         let data = json!({ "outcome": "completed", "step": intent.event, "step_line": step_hash, "temporary_files": temps });
         let (entry, line) = journal.next_line(&now(), "recover", data);
@@ -402,6 +438,7 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
     {
         // An earlier recovery did the work and was cut short after
         // journaling it.
+        remove_temps(dir, &temps, &mut rec)?;
         atomic::write(&dir.join(HEAD), head_text(seq, &journal.head).as_bytes())?;
         remove_step_dir(dir)?;
         rec.actions.push(format!("finished the recovery of {what} (journal line {seq})"));
@@ -413,11 +450,11 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
             "{what} is pending, but the journal no longer ends where that step began: the folder was changed outside spotcheck, so it cannot be recovered safely; nothing was done (run `spotcheck audit`)"
         )));
     }
+    remove_temps(dir, &temps, &mut rec)?;
     // Not recorded: undo it, newest first.
     let mut removed = Vec::new();
     let mut restored = Vec::new();
-    for o in intent.outputs.iter().rev() {
-        let target = dir.join(&o.path);
+    for (o, target) in intent.outputs.iter().zip(&targets).rev() {
         let now_hash = std::fs::read(&target).ok().map(|b| sha256_hex(&b));
         match &o.replaces {
             Some(r) => {
@@ -431,18 +468,18 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
                         r.copy, o.path
                     )));
                 }
-                atomic::write(&target, &copy)?;
+                atomic::write(target, &copy)?;
                 restored.push(o.path.clone());
             }
             None => match now_hash {
                 None => {}
                 Some(h) if h == o.sha256 => {
-                    atomic::remove_file(&target)?;
+                    atomic::remove_file(target)?;
                     removed.push(o.path.clone());
                 }
                 Some(_) => {
                     return Err(Error::CheckFailed(format!(
-                        "{}: holds neither what {what} wrote nor nothing, as before it; it was changed outside spotcheck, so the step cannot be undone safely; nothing more was done",
+                        "{}: was not there before {what}, and holds something other than what the step wrote; it was changed outside spotcheck, so the step cannot be undone safely; nothing more was done",
                         o.path
                     )));
                 }
@@ -450,10 +487,9 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
         }
     }
     let mut dirs_removed = Vec::new();
-    for d in intent.dirs.iter().rev() {
-        let p = dir.join(d);
-        if p.is_dir() && std::fs::read_dir(&p).map(|mut r| r.next().is_none()).unwrap_or(false) {
-            atomic::remove_dir(&p)?;
+    for (d, p) in intent.dirs.iter().zip(&dirs).rev() {
+        if p.is_dir() && std::fs::read_dir(p).map(|mut r| r.next().is_none()).unwrap_or(false) {
+            atomic::remove_dir(p)?;
             dirs_removed.push(d.clone());
         }
     }

@@ -253,3 +253,38 @@ fn an_interrupt_mid_command_is_recovered() {
         assert_audit_clean(&camp, "after an interrupt");
     }
 }
+
+/// An intent record edited to name a file outside the folder is refused:
+/// recovery never removes or restores anything outside the campaign.
+#[test]
+fn an_edited_intent_cannot_lead_recovery_out_of_the_folder() {
+    let tmp = small::tempdir();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 3);
+    let a = small::args(3, &camp, tmp.path());
+    let pre = tmp.path().join("pre");
+    copy_dir(&camp, &pre);
+    let mut k = 1;
+    while !camp.join(".spotcheck-step/intent.json").exists() || !camp.join("sample.csv").exists() {
+        std::fs::remove_dir_all(&camp).unwrap();
+        copy_dir(&pre, &camp);
+        assert!(crashing(&a, k).is_none());
+        k += 1;
+    }
+    let outside = tmp.path().join("outside.csv");
+    std::fs::write(&outside, std::fs::read(camp.join("sample.csv")).unwrap()).unwrap();
+    let intent = camp.join(".spotcheck-step/intent.json");
+    let text = std::fs::read_to_string(&intent).unwrap();
+    std::fs::write(&intent, text.replace("\"path\": \"sample.csv\"", "\"path\": \"../outside.csv\""))
+        .unwrap();
+    let before = crate::support::hash_tree(tmp.path());
+    for args in [&["recover"][..], &["score"]] {
+        let (c, _, e) = run_in(&camp, args);
+        assert_eq!(c, 1, "{e}");
+        assert!(
+            e.contains("names `../outside.csv`, which is not a plain path inside the campaign folder"),
+            "{e}"
+        );
+    }
+    assert_eq!(crate::support::hash_tree(tmp.path()), before, "nothing was touched");
+}
