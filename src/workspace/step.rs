@@ -455,7 +455,7 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
     let mut removed = Vec::new();
     let mut restored = Vec::new();
     for (o, target) in intent.outputs.iter().zip(&targets).rev() {
-        let now_hash = std::fs::read(&target).ok().map(|b| sha256_hex(&b));
+        let now_hash = std::fs::read(target).ok().map(|b| sha256_hex(&b));
         match &o.replaces {
             Some(r) => {
                 if now_hash.as_deref() == Some(r.sha256.as_str()) {
