@@ -84,10 +84,17 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically, replacing any file there.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    put(path, bytes)?;
+    sync_dir(parent(path))
+}
+
+/// Writes `bytes` to `path` atomically, the data synced but not the
+/// folder's entry: the caller syncs the folder once after several files.
+pub fn put(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = staged(path, bytes)?;
     op();
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    sync_dir(parent(path))
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically, refusing if a file is already there.
@@ -132,6 +139,19 @@ pub fn remove_dir(path: &Path) -> Result<()> {
     op();
     std::fs::remove_dir(path).map_err(|e| Error::io(path, e))?;
     sync_dir(parent(path))
+}
+
+/// Removes a file, without syncing its folder (for files whose coming
+/// back after a power cut is harmless).
+pub fn unlink(path: &Path) -> Result<()> {
+    op();
+    std::fs::remove_file(path).map_err(|e| Error::io(path, e))
+}
+
+/// Removes an empty folder, without syncing its parent.
+pub fn rmdir(path: &Path) -> Result<()> {
+    op();
+    std::fs::remove_dir(path).map_err(|e| Error::io(path, e))
 }
 
 /// Renames a file or folder (on one file system: atomic).

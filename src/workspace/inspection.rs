@@ -417,7 +417,8 @@ pub struct FileResult {
     pub problems: crate::error::Diags,
 }
 
-/// Imports findings files, each all-or-nothing.
+/// Imports findings files, each all-or-nothing; the accepted ones are
+/// written together, as one step with a journal line per file.
 pub fn import_findings(
     ws: &mut Workspace,
     files: &[&Path],
@@ -437,14 +438,29 @@ pub fn import_findings(
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
     let mut results = Vec::new();
+    // The files in force, with those accepted earlier in this command: all
+    // accepted files are written as one step, journaled a line per file.
+    let mut current = current_findings(ws);
+    let recorded = ws.recorded_outputs();
+    let mut step = Step::new();
+    let mut events: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut given = HashSet::new();
     for path in files {
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let rel = format!("{FINDINGS}/{name}");
-        let current = current_findings(ws);
-        let replacing = current.contains_key(&rel);
         let mut problems = crate::error::Diags::default();
+        if !given.insert(rel.clone()) {
+            problems.push(crate::Diag::error(
+                &name,
+                None,
+                "given twice in this command; give each file once",
+            ));
+            results.push(FileResult { file: name, accepted: None, already: false, problems });
+            continue;
+        }
+        let replacing = current.contains_key(&rel);
         let bytes = read(path)?;
-        if replacing && ws.recorded_outputs().get(&rel) == Some(&sha256_hex(&bytes)) {
+        if replacing && recorded.get(&rel) == Some(&sha256_hex(&bytes)) {
             results.push(FileResult { file: name, accepted: None, already: true, problems });
             continue;
         }
@@ -488,21 +504,22 @@ pub fn import_findings(
                     results.push(FileResult { file: name, accepted: None, already: false, problems });
                     continue;
                 }
-                let mut step = Step::new();
                 let mut outputs = Vec::new();
+                let villages: Vec<String> = ff.rows.iter().map(|r| r.code.clone()).collect();
                 let mut data = json!({
-                    "file": rel, "team": ff.team, "form_id": ff.form_id,
-                    "villages": ff.rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
+                    "file": rel, "team": ff.team, "form_id": ff.form_id, "villages": villages,
                 });
                 if replacing {
                     let old = read(&ws.path(&rel))?;
-                    let kept = format!("{FINDINGS}/superseded/{}-{name}", ws.journal.entries.len() + 1);
+                    let seq = ws.journal.entries.len() + events.len() + 1;
+                    let kept = format!("{FINDINGS}/superseded/{seq}-{name}");
                     data["superseded"] = json!({ "file": rel, "kept_as": kept, "sha256": sha256_hex(&old), "reason": supersede });
                     outputs.push(step.write(kept, old));
                 }
-                outputs.push(step.write(rel, bytes));
+                outputs.push(step.write(rel.clone(), bytes));
                 data["outputs"] = json!(outputs);
-                ws.apply(step, "findings", data)?;
+                events.push(("findings".to_string(), data));
+                current.insert(rel, villages);
                 results.push(FileResult {
                     file: name,
                     accepted: Some((ff.team, ff.rows.len())),
@@ -512,6 +529,9 @@ pub fn import_findings(
             }
             Err(d) => results.push(FileResult { file: name, accepted: None, already: false, problems: d }),
         }
+    }
+    if !events.is_empty() {
+        ws.apply_all(step, events)?;
     }
     Ok(results)
 }

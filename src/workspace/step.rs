@@ -1,20 +1,26 @@
 //! The step protocol: how a command changes a campaign folder so that a kill
 //! at any moment leaves it recoverable.
 //!
-//! A step is a set of files to write and the journal line that records
-//! them. Under the folder's exclusive lock it runs in this order:
+//! A step is a set of files to write and the journal lines that record
+//! them (usually one). Under the folder's exclusive lock it runs in this
+//! order:
 //!
 //! 1. create `.spotcheck-step/`, copy there every file the step replaces,
-//!    and write `intent.json`: the journal line to append, the journal head
-//!    it follows, every output with its hash and what it replaces, and the
+//!    and write `intent.json`: the journal lines to append, the journal head
+//!    they follow, every output with its hash and what it replaces, and the
 //!    folders it creates;
 //! 2. write the outputs (each atomically);
-//! 3. append the journal line: **the step counts from here**;
+//! 3. append the journal lines, in one atomic rewrite: **the step counts
+//!    from here**;
 //! 4. rewrite `journal.head` (the last line's number and hash);
 //! 5. remove `.spotcheck-step/`.
 //!
+//! Each stage is on disk (files and folder entries synced) before the next
+//! begins; the removals of stage 5 need no sync, since a step folder that
+//! comes back after a power cut belongs to a step the journal records.
+//!
 //! Recovery (by `spotcheck recover`, or first thing in any command that
-//! writes) reads the intent. If the journal ends with the step's line, the
+//! writes) reads the intent. If the journal ends with the step's lines, the
 //! step is complete and only its leftovers go. If the journal still ends
 //! where the step began, the step is undone: files it created are removed,
 //! files it replaced are restored from their copies, folders it created are
@@ -65,11 +71,12 @@ impl Step {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Intent {
+    /// The step's event (its lines' events, if they differ).
     event: String,
     /// When the step began.
     at: String,
-    /// The journal line that records the step, without its newline.
-    line: String,
+    /// The journal lines that record the step, without their newlines.
+    lines: Vec<String>,
     /// Hash of the journal's last line before the step.
     prev: String,
     outputs: Vec<Planned>,
@@ -106,14 +113,19 @@ pub fn parse_head(text: &str) -> Option<(usize, String)> {
     (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())).then_some((n.parse().ok()?, h.to_string()))
 }
 
-/// Appends `line` (with its newline) to the journal whose bytes are `old`,
-/// then rewrites the head record.
-fn commit_line(dir: &Path, old: &[u8], line: &str, seq: usize) -> Result<()> {
+/// Appends `lines` (each without its newline) to the journal whose bytes
+/// are `old` and whose last line will be number `seq`, then rewrites the
+/// head record; both are on disk when it returns.
+fn commit_lines(dir: &Path, old: &[u8], lines: &[String], seq: usize) -> Result<()> {
     let mut bytes = old.to_vec();
-    bytes.extend_from_slice(line.as_bytes());
-    bytes.push(b'\n');
-    atomic::write(&dir.join(JOURNAL), &bytes)?;
-    atomic::write(&dir.join(HEAD), head_text(seq, &sha256_hex(line.as_bytes())).as_bytes())
+    for l in lines {
+        bytes.extend_from_slice(l.as_bytes());
+        bytes.push(b'\n');
+    }
+    let last = lines.last().map_or(String::new(), |l| sha256_hex(l.as_bytes()));
+    atomic::put(&dir.join(JOURNAL), &bytes)?;
+    atomic::put(&dir.join(HEAD), head_text(seq, &last).as_bytes())?;
+    atomic::sync_dir(dir)
 }
 
 /// Removes the step folder: copies first, the intent last, so that a step
@@ -127,9 +139,9 @@ fn remove_step_dir(dir: &Path) -> Result<()> {
         .collect();
     names.sort_by_key(|n| (n == INTENT, n.clone()));
     for n in names {
-        atomic::remove_file(&sdir.join(n))?;
+        atomic::unlink(&sdir.join(n))?;
     }
-    atomic::remove_dir(&sdir)
+    atomic::rmdir(&sdir)
 }
 
 /// A file to write: its path, its bytes, and the bytes of the file it
@@ -137,19 +149,30 @@ fn remove_step_dir(dir: &Path) -> Result<()> {
 type Write<'a> = (&'a str, &'a [u8], Option<Vec<u8>>);
 
 /// Writes the step: copies of replaced files and the intent, the outputs,
-/// the journal line and the head record; then removes the step folder.
-/// `old` are the journal's bytes, `journal` what they parse to.
+/// the journal lines and the head record; then removes the step folder.
+/// `old` are the journal's bytes, `journal` what they parse to. Returns
+/// the new entries with their lines.
 fn run(
     dir: &Path,
     journal: &Journal,
     old: &[u8],
     writes: &[Write],
     dirs: Vec<String>,
-    event: &str,
-    data: serde_json::Value,
-) -> Result<(journal::Entry, String)> {
-    let (entry, line) = journal.next_line(&now(), event, data);
-    let line = line.trim_end_matches('\n').to_string();
+    events: Vec<(String, serde_json::Value)>,
+) -> Result<Vec<(journal::Entry, String)>> {
+    let at = now();
+    let mut names: Vec<String> = Vec::new();
+    let mut lines = Vec::new();
+    let mut prev = journal.head.clone();
+    for (i, (event, data)) in events.into_iter().enumerate() {
+        if !names.contains(&event) {
+            names.push(event.clone());
+        }
+        let (entry, line) = journal::line((journal.entries.len() + i + 1) as u64, &prev, &at, &event, data);
+        let line = line.trim_end_matches('\n').to_string();
+        prev = sha256_hex(line.as_bytes());
+        lines.push((entry, line));
+    }
     let sdir = dir.join(STEP_DIR);
     atomic::create_dir(&sdir)?;
     let mut outputs = Vec::new();
@@ -157,7 +180,7 @@ fn run(
         let replaces = match before {
             Some(b) => {
                 let copy = format!("copy-{i}");
-                atomic::write(&sdir.join(&copy), b)?;
+                atomic::put(&sdir.join(&copy), b)?;
                 Some(Replaced { sha256: sha256_hex(b), copy })
             }
             None => None,
@@ -165,24 +188,36 @@ fn run(
         outputs.push(Planned { path: rel.to_string(), sha256: sha256_hex(bytes), replaces });
     }
     let intent = Intent {
-        event: event.to_string(),
-        at: entry.at.clone(),
-        line: line.clone(),
+        event: names.join("+"),
+        at,
+        lines: lines.iter().map(|(_, l)| l.clone()).collect(),
         prev: journal.head.clone(),
         outputs,
         dirs: dirs.clone(),
     };
     let text = serde_json::to_string_pretty(&intent).expect("the intent serialises");
-    atomic::write(&sdir.join(INTENT), text.as_bytes())?;
+    atomic::put(&sdir.join(INTENT), text.as_bytes())?;
+    atomic::sync_dir(&sdir)?;
     for d in &dirs {
         atomic::create_dir(&dir.join(d))?;
     }
+    // Every output on disk, each folder synced once, before the journal.
+    let mut parents: Vec<PathBuf> = Vec::new();
     for (rel, bytes, _) in writes {
-        atomic::write(&dir.join(rel), bytes)?;
+        let path = dir.join(rel);
+        atomic::put(&path, bytes)?;
+        let parent = path.parent().map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+        if !parents.contains(&parent) {
+            parents.push(parent);
+        }
     }
-    commit_line(dir, old, &line, journal.entries.len() + 1)?;
+    for p in &parents {
+        atomic::sync_dir(p)?;
+    }
+    let texts: Vec<String> = lines.iter().map(|(_, l)| l.clone()).collect();
+    commit_lines(dir, old, &texts, journal.entries.len() + texts.len())?;
     remove_step_dir(dir)?;
-    Ok((entry, line))
+    Ok(lines)
 }
 
 impl Workspace {
@@ -190,6 +225,17 @@ impl Workspace {
     /// the journal, by the protocol above. Refuses to write through a
     /// symbolic link, or over a file that the journal does not record.
     pub fn apply(&mut self, step: Step, event: &str, data: serde_json::Value) -> Result<journal::Entry> {
+        let mut entries = self.apply_all(step, vec![(event.to_string(), data)])?;
+        Ok(entries.remove(0))
+    }
+
+    /// Applies a step recorded by several journal lines (one per event),
+    /// appended together.
+    pub fn apply_all(
+        &mut self,
+        step: Step,
+        events: Vec<(String, serde_json::Value)>,
+    ) -> Result<Vec<journal::Entry>> {
         if !self.lock.exclusive() {
             return Err(Error::Usage(format!(
                 "{} was opened for reading; this command cannot change it",
@@ -219,11 +265,15 @@ impl Workspace {
                 jpath.display()
             )));
         }
-        let (entry, line) = run(&self.dir, &self.journal, &old, &writes, dirs, event, data)?;
-        self.journal.head = sha256_hex(line.as_bytes());
-        self.journal.line_hashes.push(self.journal.head.clone());
-        self.journal.entries.push(entry.clone());
-        Ok(entry)
+        let lines = run(&self.dir, &self.journal, &old, &writes, dirs, events)?;
+        let mut entries = Vec::new();
+        for (entry, line) in lines {
+            self.journal.head = sha256_hex(line.as_bytes());
+            self.journal.line_hashes.push(self.journal.head.clone());
+            self.journal.entries.push(entry.clone());
+            entries.push(entry);
+        }
+        Ok(entries)
     }
 
     /// Checks that `rel` can be written: a plain path inside the folder, no
@@ -398,8 +448,8 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
         }
         if !rec.is_empty() {
             let data = json!({ "outcome": "cleaned", "temporary_files": temps });
-            let (entry, _) = run(dir, &journal, &old, &[], Vec::new(), "recover", data)?;
-            rec.journaled = Some(entry.seq);
+            let lines = run(dir, &journal, &old, &[], Vec::new(), vec![("recover".into(), data)])?;
+            rec.journaled = lines.last().map(|(e, _)| e.seq);
         }
         return Ok(rec);
     };
@@ -415,7 +465,7 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
             )));
         }
     }
-    let step_hash = sha256_hex(intent.line.as_bytes());
+    let step_hash = sha256_hex(intent.lines.last().map_or("", String::as_str).as_bytes());
     let what = format!("the interrupted `{}` step (begun {})", intent.event, intent.at);
     let last = journal.entries.last();
     let seq = journal.entries.len();
@@ -427,7 +477,7 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
         ));
         let data = json!({ "outcome": "completed", "step": intent.event, "step_line": step_hash, "temporary_files": temps });
         let (entry, line) = journal.next_line(&now(), "recover", data);
-        commit_line(dir, &old, line.trim_end_matches('\n'), seq + 1)?;
+        commit_lines(dir, &old, &[line.trim_end_matches('\n').to_string()], seq + 1)?;
         remove_step_dir(dir)?;
         rec.journaled = Some(entry.seq);
         return Ok(rec);
@@ -517,7 +567,7 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
         "temporary_files": temps,
     });
     let (entry, line) = journal.next_line(&now(), "recover", data);
-    commit_line(dir, &old, line.trim_end_matches('\n'), seq + 1)?;
+    commit_lines(dir, &old, &[line.trim_end_matches('\n').to_string()], seq + 1)?;
     remove_step_dir(dir)?;
     rec.journaled = Some(entry.seq);
     Ok(rec)
