@@ -118,6 +118,11 @@ fn campaign_of(out: &Path) -> Option<(PathBuf, String)> {
     }
 }
 
+/// A file's path inside the campaign, for reports at `rel`.
+fn outputs_path(rel: &str, name: &str) -> String {
+    if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") }
+}
+
 /// A campaign held open for writing (the one --out lies in), which the run
 /// reads through its lock rather than opening it again.
 struct Held<'a> {
@@ -408,19 +413,18 @@ pub fn run(f: &Folder, a: &Args) -> CmdResult {
     match (target, target_ws.as_mut()) {
         // Inside a campaign folder the reports are a journaled step.
         (Some((_, rel)), Some(ws)) => {
+            // The same reports there already: the run was done (its
+            // manifest differs only in the journal head it records, which
+            // that run's own step moved on).
+            let there = |name: &str| std::fs::read(ws.path(&outputs_path(&rel, name))).ok();
+            let same = files.iter().all(|(n, b)| there(n).as_ref() == Some(b)) && there(MANIFEST).is_some();
             let mut step = Step::new();
             let mut outputs = Vec::new();
-            let mut same = true;
             for (name, bytes) in all {
-                let r = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
-                let there = std::fs::read(ws.path(&r)).ok();
-                if there.as_deref() != Some(bytes.as_slice()) {
-                    same = false;
-                    if there.is_some() && !a.force {
-                        return refuse(name);
-                    }
+                if !same && !a.force && there(name).is_some_and(|t| t != bytes) {
+                    return refuse(name);
                 }
-                outputs.push(step.write(r, bytes));
+                outputs.push(step.write(outputs_path(&rel, name), bytes));
             }
             if same {
                 say(&format!("the reports in {} are already these; nothing to write", a.out.display()));

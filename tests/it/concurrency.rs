@@ -133,10 +133,10 @@ fn readers_share_the_lock_and_writers_wait_for_them() {
     assert!(!e.contains("waiting"), "{e}");
     assert_eq!(run_in(&camp, &["--lock-timeout", "0", "audit"]).0, 0);
     assert_eq!(run_in(&camp, &["--lock-timeout", "0", "verify"]).0, 0);
-    let (c, _, e) = run_in(&camp, &["--lock-timeout", "0.1", "score"]);
+    let (c, _, e) = run_in(&camp, &["--lock-timeout", "0.1", "score", "--provisional"]);
     assert_eq!(c, 2, "a writer waits for readers: {e}");
     drop(reading);
-    assert_eq!(run_in(&camp, &["--lock-timeout", "0", "score"]).0, 0);
+    assert_eq!(run_in(&camp, &["--lock-timeout", "0", "score", "--provisional"]).0, 0);
 }
 
 #[test]

@@ -69,9 +69,11 @@ pub fn args(i: usize, camp: &Path, work: &Path) -> Vec<String> {
             vec!["substitute".into(), village, "--reason".into(), "道路不通".into()]
         }
         "findings import" => {
-            let a = fill(camp, "一组", &work.join("filled"), "5");
-            let b = fill(camp, "二组", &work.join("filled"), "5");
-            vec!["findings".into(), "import".into(), s(&a), s(&b)]
+            let mut v = vec!["findings".to_string(), "import".to_string()];
+            for team in ["一组", "二组", "三组"] {
+                v.push(s(&fill(camp, team, &work.join("filled"), "5")));
+            }
+            v
         }
         "findings import --supersede" => {
             let a = fill(camp, "一组", &work.join("corrected"), "6");
@@ -176,8 +178,9 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// A fingerprint of a campaign folder to compare the state two runs leave:
 /// every file but the journal, its head and the lock, by content. What
 /// legitimately differs between runs is left out: the draw's time in
-/// draw.toml, the creation time inside .xlsx files, and the journal line
-/// number in the names of superseded findings files.
+/// draw.toml, the creation time inside .xlsx files, the journal line
+/// number in the names of superseded findings files, and the folder paths
+/// and journal heads an annual run records (only its outputs count).
 pub fn state(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (rel, _) in crate::support::hash_tree(dir) {
@@ -186,7 +189,11 @@ pub fn state(dir: &Path) -> BTreeMap<String, String> {
             continue;
         }
         let bytes = std::fs::read(dir.join(&rel)).unwrap();
-        let content = if rel.ends_with("draw.toml") {
+        let content = if rel.ends_with("annual-inputs.json") {
+            // Paths and journal heads of the run; what it wrote must agree.
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            v["outputs"].to_string()
+        } else if rel.ends_with("draw.toml") {
             String::from_utf8(bytes).unwrap().lines().filter(|l| !l.starts_with("drawn_at")).collect()
         } else if rel.ends_with(".xlsx") {
             let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
