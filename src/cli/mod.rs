@@ -32,7 +32,7 @@ use crate::workspace::step::Recovery;
 const LOCK_TIMEOUT_ENV: &str = "SPOTCHECK_LOCK_TIMEOUT";
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok; 1 a check failed (invalid input, verify mismatch, tampered folder); 2 usage or I/O error (also: another command kept the folder locked past --lock-timeout).
+Exit codes: 0 ok; 1 a check failed (invalid input, verify mismatch, tampered folder); 2 usage or I/O error (also: another command kept the folder locked past --lock-timeout); 3 results provisional (score, annual).
 
 One command at a time changes a campaign folder; others wait (--lock-timeout, default 60 s).
 After a crash or a kill, the next command that writes completes or undoes the interrupted step;
