@@ -437,6 +437,24 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
     };
     let old = read(&jpath)?;
     let (journal, _) = Journal::parse(&String::from_utf8_lossy(&old));
+    // Recovery writes a journal line and a new head record; on a journal
+    // whose head record disagrees (lines removed from its end) that would
+    // hide the damage, so nothing is touched.
+    let base = match &intent {
+        Some(i) if i.prev == journal::GENESIS => 0,
+        Some(i) => journal.line_hashes.iter().position(|h| *h == i.prev).map_or(usize::MAX, |p| p + 1),
+        None => journal.line_hashes.len(),
+    };
+    let head_ok =
+        std::fs::read_to_string(dir.join(HEAD)).ok().and_then(|t| parse_head(&t)).is_some_and(|(n, h)| {
+            n >= base.max(1) && n <= journal.line_hashes.len() && journal.line_hashes[n - 1] == h
+        });
+    let interrupted = intent.is_some() || sdir.is_dir() || !temps.is_empty();
+    if interrupted && !head_ok {
+        return Err(Error::CheckFailed(format!(
+            "{HEAD} does not agree with {JOURNAL} (were lines removed from its end?); recovering now would hide that, so nothing was done; run `spotcheck audit`"
+        )));
+    }
     let Some(intent) = intent else {
         remove_temps(dir, &temps, &mut rec)?;
         if sdir.is_dir() {

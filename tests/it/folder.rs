@@ -100,7 +100,9 @@ fn dropped_last_journal_lines_are_detected() {
     let lines: Vec<&str> = text.lines().collect();
     let n = lines.len();
     // Cut the score line and the draw's cross-check has nothing to say.
+    // A leftover temporary file must not make recovery write over the cut.
     std::fs::write(&journal, lines[..n - 1].join("\n") + "\n").unwrap();
+    std::fs::write(camp.join(".spotcheck-left.tmp"), "x").unwrap();
     let before = hash_tree(&camp);
     let (c, _, e) = run_in(&camp, &["audit"]);
     assert_eq!(c, 1, "{e}");
@@ -111,13 +113,20 @@ fn dropped_last_journal_lines_are_detected() {
         )),
         "{e}"
     );
-    for args in [&["status"][..], &["score"], &["recover"]] {
+    let (c, _, e) = run_in(&camp, &["status"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("removed from its end"), "{e}");
+    for args in [&["score"][..], &["recover"]] {
         let (c, _, e) = run_in(&camp, args);
         assert_eq!(c, 1, "{args:?}: {e}");
-        assert!(e.contains("removed from its end"), "{args:?}: {e}");
+        assert!(
+            e.contains("journal.head does not agree with journal.jsonl (were lines removed from its end?)"),
+            "{args:?}: {e}"
+        );
     }
     assert_eq!(hash_tree(&camp), before, "nothing was written onto the cut journal");
     // Lines appended by hand show too.
+    std::fs::remove_file(camp.join(".spotcheck-left.tmp")).unwrap();
     std::fs::write(&journal, &text).unwrap();
     assert_audit_clean(&camp, "restored");
     let hash = spotcheck::hash::sha256_hex(lines[n - 3].as_bytes());
