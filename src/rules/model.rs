@@ -5,8 +5,8 @@ use toml::de::DeValue;
 use super::inspection::Inspection;
 use super::reader::{Reader, Table, parse_document};
 use crate::error::{Diag, Diags, Loc};
-use crate::frame::{FrameSchema, normalize_header};
 use crate::frame::tree::Level;
+use crate::frame::{FrameSchema, normalize_header};
 use crate::plan::{Expected, Rate};
 use crate::sample::stream::SeedPolicy;
 
