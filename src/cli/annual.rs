@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::table::{Align, Table};
-use super::{CmdResult, out, say};
+use super::{CmdResult, Folder, out, say};
 use crate::annual::compute::{self, Input};
 use crate::annual::inputs::{self, Scores};
 use crate::annual::rules::{self, Source};
@@ -17,7 +17,8 @@ use crate::report::words::{self, AnnualNames};
 use crate::rules::names::Names;
 use crate::score::card::{self, Card};
 use crate::text::Encoding;
-use crate::workspace::{Workspace, atomic, score};
+use crate::workspace::step::Step;
+use crate::workspace::{JOURNAL, Workspace, atomic, score};
 
 /// Combine campaign scorecards and other departments' scores into the
 /// year-end table (年终考核): component points, bonuses and deductions,
@@ -104,6 +105,44 @@ struct Computed {
     files: Vec<(&'static str, Vec<u8>)>,
 }
 
+/// The campaign folder that `out` lies in (the nearest one above it that
+/// holds a journal), with `out`'s path inside it.
+fn campaign_of(out: &Path) -> Option<(PathBuf, String)> {
+    let abs = std::path::absolute(out).ok()?;
+    let mut clean = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => clean.push(c),
+        }
+    }
+    let mut inside: Vec<String> = Vec::new();
+    let mut cur = clean.as_path();
+    loop {
+        if cur.join(JOURNAL).is_file() {
+            inside.reverse();
+            return Some((cur.to_path_buf(), inside.join("/")));
+        }
+        inside.push(cur.file_name()?.to_string_lossy().to_string());
+        cur = cur.parent()?;
+    }
+}
+
+/// A file's path inside the campaign, for reports at `rel`.
+fn outputs_path(rel: &str, name: &str) -> String {
+    if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") }
+}
+
+/// A campaign held open for writing (the one --out lies in), which the run
+/// reads through its lock rather than opening it again.
+struct Held<'a> {
+    dir: PathBuf,
+    ws: &'a Workspace,
+}
+
 fn pair(s: &str) -> Result<(String, PathBuf)> {
     s.split_once('=')
         .map(|(n, p)| (n.trim().to_string(), PathBuf::from(p.trim())))
@@ -118,7 +157,7 @@ fn csv_scores(path: &Path, name: &str, rules: &rules::AnnualRules) -> Result<Res
     Ok(table::read(&shown, &bytes, Encoding::Auto, None).and_then(|s| inputs::parse(&s, name, rules)))
 }
 
-fn compute_all(spec: &Spec) -> Result<Computed> {
+fn compute_all(spec: &Spec, f: &Folder, held: Option<&Held>) -> Result<Computed> {
     let lang = spec.lang;
     let (rules, warnings) = rules::load(&spec.rules, &spec.rules.display().to_string())?;
     let mut inputs: BTreeMap<String, Input> = BTreeMap::new();
@@ -128,8 +167,15 @@ fn compute_all(spec: &Spec) -> Result<Computed> {
     let mut provisional = Vec::new();
     for (name, dir) in &spec.campaigns {
         let name = name.clone();
-        let ws = Workspace::open(dir)?;
-        let (crules, cinputs) = score::inputs(&ws)?;
+        let opened;
+        let ws = match held {
+            Some(h) if dir.canonicalize().ok().as_ref() == Some(&h.dir) => h.ws,
+            _ => {
+                opened = f.at(dir).read()?;
+                &opened
+            }
+        };
+        let (crules, cinputs) = score::inputs(ws)?;
         if crules.scoring.indicators.is_empty() {
             return Err(Error::Usage(format!(
                 "campaign `{name}` ({}) has no [[indicator]]: nothing to carry into the annual total",
@@ -305,12 +351,27 @@ fn spec_of(a: &Args, lang: Lang) -> Result<Spec> {
     })
 }
 
-pub fn run(a: &Args, lang: Lang) -> CmdResult {
+pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
     if a.check {
-        return check(&a.out);
+        return check(f, &a.out);
     }
     let spec = spec_of(a, lang)?;
-    let Computed { rules, warnings, rows, inputs, campaigns, provisional, files } = compute_all(&spec)?;
+    // Reports written into a campaign folder are a step of that campaign:
+    // its lock is taken (and an interrupted step recovered) before anything
+    // is read, and the campaign itself, if it is one of the inputs, is read
+    // under that lock.
+    let target = if a.explain.is_none() { campaign_of(&a.out) } else { None };
+    let mut target_ws = match &target {
+        Some((camp, _)) => Some(f.at(camp).write()?),
+        None => None,
+    };
+    let held = match (&target, &target_ws) {
+        (Some((camp, _)), Some(ws)) => camp.canonicalize().ok().map(|dir| Held { dir, ws }),
+        _ => None,
+    };
+    let Computed { rules, warnings, rows, inputs, campaigns, provisional, files } =
+        compute_all(&spec, f, held.as_ref())?;
+    drop(held);
     super::print_warnings(&warnings);
     let names: Vec<(String, Names, f64)> =
         campaigns.iter().map(|c| (c.name.clone(), c.names.clone(), c.confidence)).collect();
@@ -337,22 +398,57 @@ pub fn run(a: &Args, lang: Lang) -> CmdResult {
         return Ok(0);
     }
 
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    if !a.force {
-        for name in files.iter().map(|f| f.0).chain([MANIFEST]) {
-            if a.out.join(name).exists() {
-                return Err(Error::Usage(format!(
-                    "{} exists; use --force to replace the reports",
-                    a.out.join(name).display()
-                )));
+    let manifest = manifest(&spec, &campaigns, &files)?;
+    let all: Vec<(&str, Vec<u8>)> =
+        files.iter().map(|(n, b)| (*n, b.clone())).chain([(MANIFEST, manifest.into_bytes())]).collect();
+    let refuse = |name: &str| {
+        Err(Error::Usage(format!(
+            "{} exists; use --force to replace the reports",
+            a.out.join(name).display()
+        )))
+    };
+    match (target, target_ws.as_mut()) {
+        // Inside a campaign folder the reports are a journaled step.
+        (Some((_, rel)), Some(ws)) => {
+            // The same reports there already: the run was done (its
+            // manifest differs only in the journal head it records, which
+            // that run's own step moved on).
+            let there = |name: &str| std::fs::read(ws.path(&outputs_path(&rel, name))).ok();
+            let same = files.iter().all(|(n, b)| there(n).as_ref() == Some(b)) && there(MANIFEST).is_some();
+            let mut step = Step::new();
+            let mut outputs = Vec::new();
+            for (name, bytes) in all {
+                if !same && !a.force && there(name).is_some_and(|t| t != bytes) {
+                    return refuse(name);
+                }
+                outputs.push(step.write(outputs_path(&rel, name), bytes));
+            }
+            if same {
+                say(&format!("the reports in {} are already these; nothing to write", a.out.display()));
+                return Ok(0);
+            }
+            let names: Vec<&str> = spec.campaigns.iter().map(|c| c.0.as_str()).collect();
+            let rules_name = spec.rules.file_name().map(|n| n.to_string_lossy().to_string());
+            ws.apply(
+                step,
+                "annual",
+                serde_json::json!({ "rules": rules_name, "campaigns": names, "outputs": outputs }),
+            )?;
+        }
+        _ => {
+            if !a.force {
+                for (name, _) in &all {
+                    if a.out.join(name).exists() {
+                        return refuse(name);
+                    }
+                }
+            }
+            atomic::create_dir_all(&a.out)?;
+            for (name, bytes) in &all {
+                atomic::write(&a.out.join(name), bytes)?;
             }
         }
     }
-    for (name, bytes) in &files {
-        atomic::write(&a.out.join(name), bytes)?;
-    }
-    let manifest = manifest(&spec, &campaigns, &files)?;
-    atomic::write(&a.out.join(MANIFEST), manifest.as_bytes())?;
     out(&terminal_table(&rules, &an, &rows, lang));
     say(&format!(
         "wrote annual.csv, annual.md, annual.html and annual.xlsx in {}; open {} in a browser",
@@ -551,7 +647,7 @@ fn manifest(spec: &Spec, campaigns: &[CampaignRead], files: &[(&str, Vec<u8>)]) 
 
 /// `annual --check`: does the published result in `out` still follow from
 /// the inputs it records?
-fn check(out: &Path) -> CmdResult {
+fn check(f: &Folder, out: &Path) -> CmdResult {
     let mpath = out.join(MANIFEST);
     let text = std::fs::read_to_string(&mpath).map_err(|e| Error::io(&mpath, e))?;
     let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
@@ -587,7 +683,7 @@ fn check(out: &Path) -> CmdResult {
         let dir = locate(&c, "dir");
         let name = s(&c, "name");
         let entries = c.get("journal_entries").and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-        match Workspace::open(&dir) {
+        match f.at(&dir).read() {
             Err(e) => problems.push(format!("campaign `{name}` ({}): {e}", dir.display())),
             Ok(ws) => {
                 let hashes = &ws.journal.line_hashes;
@@ -625,7 +721,7 @@ fn check(out: &Path) -> CmdResult {
         allow_provisional: m.get("allow_provisional").and_then(|v| v.as_bool()).unwrap_or(false),
         date: m.get("date").and_then(|v| v.as_str()).map(str::to_string),
     };
-    let computed = compute_all(&spec)?;
+    let computed = compute_all(&spec, f, None)?;
     let recorded: BTreeMap<String, String> = m
         .get("outputs")
         .and_then(|v| v.as_array())

@@ -1,16 +1,18 @@
 //! `spotcheck audit`: check the journal and every recorded file.
 
-use std::path::Path;
+use super::{CmdResult, Folder, out, say};
+use crate::workspace::lock::Mode;
 
-use super::{CmdResult, out, say};
-use crate::workspace::Workspace;
-
-/// Check the journal's hash chain, the frozen inputs and the recorded
-/// outputs; list every problem. Exit 1 if any is found.
+/// Check the journal's hash chain and head record, the frozen inputs, the
+/// recorded outputs, and everything else in the folder (files the journal
+/// does not record, symbolic links, leftovers of an interrupted command);
+/// list every problem. Exit 1 if any is found.
 ///
-/// The chain shows edits anywhere but in its newest lines. Publish the
-/// journal head it prints (after the draw, after scoring); later, --head
-/// checks that the journal still passes through that published state.
+/// The chain shows edits anywhere but in its newest lines; journal.head
+/// shows lines dropped from its end. Publish the journal head it prints
+/// (after the draw, after scoring): only a published head holds against
+/// someone who rewrites both. Later, --head checks that the journal still
+/// passes through that published state.
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Example:\n  spotcheck -C camp-2009 audit\n  spotcheck -C camp-2009 audit --head 5d41402abc4b2a76b9719d911017c592…"
@@ -21,8 +23,9 @@ pub struct Args {
     pub head: Option<String>,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
-    let (ws, mut problems) = Workspace::inspect(dir)?;
+pub fn run(f: &Folder, a: &Args) -> CmdResult {
+    let (ws, mut problems) = f.inspect(Mode::Shared)?;
+    problems.extend(ws.scan());
     if let Some(h) = &a.head {
         let h = h.trim().to_lowercase();
         if !ws.journal.line_hashes.contains(&h) {
@@ -35,7 +38,7 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     out(&format!("journal head: {} ({} entries)\n", ws.journal.head, ws.journal.entries.len()));
     if problems.is_empty() {
         say(&format!(
-            "audit ok: {} journal entries chain correctly; {} frozen file(s) unchanged; recorded outputs unchanged",
+            "audit ok: {} journal entries chain correctly up to the recorded head; {} frozen file(s) unchanged; recorded outputs unchanged; nothing else in the folder",
             ws.journal.entries.len(),
             ws.frozen.len()
         ));

@@ -1,9 +1,6 @@
 //! `spotcheck commit`: the commitment to publish before the seed ceremony.
 
-use std::path::Path;
-
-use super::{CmdResult, out, say};
-use crate::workspace::Workspace;
+use super::{CmdResult, Folder, out, say};
 
 /// Print the SHA-256 commitment over the frozen inputs and journal it.
 ///
@@ -18,8 +15,8 @@ pub struct Args {
     pub show: bool,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
-    let mut ws = Workspace::open(dir)?;
+pub fn run(f: &Folder, a: &Args) -> CmdResult {
+    let mut ws = f.write()?;
     let (hash, text, new) = ws.commit()?;
     if a.show {
         say(&format!("the commitment is SHA-256 of this text:\n{text}"));

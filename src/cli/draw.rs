@@ -1,10 +1,8 @@
 //! `spotcheck draw`: draw the sample from the public seed.
 
-use std::path::Path;
-
-use super::{CmdResult, say};
+use super::{CmdResult, Folder, say};
 use crate::error::Error;
-use crate::workspace::{DRAW, SAMPLE, Workspace, draw};
+use crate::workspace::{DRAW, SAMPLE, draw};
 
 /// Draw the sample from the seed rolled at the public ceremony.
 ///
@@ -27,14 +25,24 @@ pub struct Args {
     pub reason: Option<String>,
 }
 
-pub fn run(dir: &Path, a: &Args, lang: crate::lang::Lang) -> CmdResult {
-    let mut ws = Workspace::open(dir)?;
+pub fn run(f: &Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
+    let mut ws = f.write()?;
     let reason = if a.redraw { a.reason.as_deref() } else { None };
     if a.redraw && reason.is_none() {
         return Err(Error::Usage("--redraw needs --reason".into()));
     }
     let o = draw::draw_in(&mut ws, &a.seed, reason, lang)?;
     let r = &o.record;
+    if o.already {
+        say(&format!(
+            "the sample was already drawn with this seed on {} ({} villages, +{} reserves, {}); nothing to do",
+            r.drawn_at,
+            r.villages,
+            r.reserves,
+            ws.path(SAMPLE).display()
+        ));
+        return Ok(0);
+    }
     if let Some(old) = &o.superseded {
         say(&format!(
             "the earlier draw (seed {}) is kept in {old}",

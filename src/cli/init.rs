@@ -22,6 +22,17 @@ pub struct Args {
 
 pub fn run(a: &Args) -> CmdResult {
     let s = workspace::init(&a.folder, &a.inputs.rules, &a.inputs.frame, a.inputs.encoding)?;
+    for c in &s.cleaned {
+        say(&format!("removed {}, left by an interrupted `spotcheck init`", c.display()));
+    }
+    if s.already {
+        say(&format!(
+            "{} already holds this campaign, made from the same rules and frame; nothing to do; next: spotcheck -C {} commit",
+            a.folder.display(),
+            a.folder.display()
+        ));
+        return Ok(0);
+    }
     print_warnings(&s.warnings);
     for f in &s.files {
         out(&format!("{}  {}\n", f.sha256, f.path));

@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 
 use super::table::{Align, Table};
-use super::{CmdResult, out, say};
+use super::{CmdResult, Folder, out, say};
 use crate::error::Error;
 use crate::lang::Lang;
-use crate::workspace::Workspace;
 use crate::workspace::inspection;
 
 /// Assign every sampled village to an inspection team.
@@ -88,9 +87,17 @@ pub struct ImportArgs {
 #[command(after_help = "Example:\n  spotcheck -C camp-2009 status")]
 pub struct StatusArgs {}
 
-pub fn assign(dir: &Path, a: &AssignArgs) -> CmdResult {
-    let mut ws = Workspace::open(dir)?;
+pub fn assign(f: &Folder, a: &AssignArgs) -> CmdResult {
+    let mut ws = f.write()?;
     let o = inspection::assign(&mut ws, &a.teams, a.reason.as_deref().filter(|_| a.reassign))?;
+    if let Some(at) = &o.already {
+        say(&format!(
+            "these teams were already assigned with this teams file on {at} ({} villages in {}); nothing to do",
+            o.rows.len(),
+            ws.path(inspection::ASSIGNMENT).display()
+        ));
+        return Ok(0);
+    }
     let mut s = String::new();
     for (team, villages, load) in &o.loads {
         if o.households {
@@ -108,8 +115,8 @@ pub fn assign(dir: &Path, a: &AssignArgs) -> CmdResult {
     Ok(0)
 }
 
-pub fn forms(dir: &Path, _a: &FormsArgs) -> CmdResult {
-    let mut ws = Workspace::open(dir)?;
+pub fn forms(f: &Folder, _a: &FormsArgs) -> CmdResult {
+    let mut ws = f.write()?;
     let written = inspection::write_forms(&mut ws)?;
     for w in &written {
         out(&format!("{}\n", ws.path(w).display()));
@@ -118,23 +125,33 @@ pub fn forms(dir: &Path, _a: &FormsArgs) -> CmdResult {
     Ok(0)
 }
 
-pub fn substitute(dir: &Path, a: &SubstituteArgs) -> CmdResult {
-    let mut ws = Workspace::open(dir)?;
-    let (old, new) = inspection::substitute(&mut ws, &a.village, &a.reason)?;
-    say(&format!(
-        "village {old} is replaced by reserve {new}; run `spotcheck forms` to reissue the team's form"
-    ));
+pub fn substitute(f: &Folder, a: &SubstituteArgs) -> CmdResult {
+    let mut ws = f.write()?;
+    let s = inspection::substitute(&mut ws, &a.village, &a.reason)?;
+    let (old, new) = (&s.village, &s.replacement);
+    match &s.already {
+        Some(at) => say(&format!(
+            "village {old} was already replaced by reserve {new} on {at}, for this reason; nothing to do"
+        )),
+        None => say(&format!(
+            "village {old} is replaced by reserve {new}; run `spotcheck forms` to reissue the team's form"
+        )),
+    }
     Ok(0)
 }
 
-pub fn findings(dir: &Path, a: &FindingsArgs) -> CmdResult {
+pub fn findings(f: &Folder, a: &FindingsArgs) -> CmdResult {
     let FindingsCommand::Import(args) = &a.command;
-    let mut ws = Workspace::open(dir)?;
+    let mut ws = f.write()?;
     let files: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     let results =
         inspection::import_findings(&mut ws, &files, args.reason.as_deref().filter(|_| args.supersede))?;
     let mut failed = 0;
     for r in &results {
+        if r.already {
+            say(&format!("{}: already imported with the same content; nothing to do", r.file));
+            continue;
+        }
         match &r.accepted {
             Some((team, n)) => say(&format!("{}: accepted, team {team}, {n} villages", r.file)),
             None => {
@@ -152,8 +169,8 @@ pub fn findings(dir: &Path, a: &FindingsArgs) -> CmdResult {
     Ok(0)
 }
 
-pub fn status(dir: &Path, _a: &StatusArgs, lang: Lang) -> CmdResult {
-    let ws = Workspace::open(dir)?;
+pub fn status(f: &Folder, _a: &StatusArgs, lang: Lang) -> CmdResult {
+    let ws = f.read()?;
     let st = inspection::status(&ws)?;
     let mut t = Table::new(&[
         (lang.t("县代码", "code"), Align::Left),

@@ -1,8 +1,6 @@
 //! `spotcheck plan`: sample sizes, limits, LQAS rules and the detection
 //! power of the campaign's design, each with a plain sentence per result.
 
-use std::path::Path;
-
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -135,12 +133,12 @@ pub struct LqasArgs {
     pub format: Format,
 }
 
-pub fn run(dir: &Path, a: &Args, lang: crate::lang::Lang) -> CmdResult {
+pub fn run(f: &super::Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
     match &a.command {
         PlanCommand::Attribute(x) => attribute(x),
         PlanCommand::Limit(x) => limit(x),
         PlanCommand::Lqas(x) => lqas(x),
-        PlanCommand::Simulate(x) => simulate::run(dir, x, lang),
+        PlanCommand::Simulate(x) => simulate::run(f, x, lang),
     }
 }
 

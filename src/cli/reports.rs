@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::{CmdResult, out, say};
-use crate::workspace::{Workspace, reports};
+use super::{CmdResult, Folder, out, say};
+use crate::workspace::reports;
 
 /// Counties' self-reports (自查), imported before the commitment.
 #[derive(clap::Args, Debug)]
@@ -36,11 +36,17 @@ pub struct ImportArgs {
     pub files: Vec<PathBuf>,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(f: &Folder, a: &Args) -> CmdResult {
     let ReportsCommand::Import(args) = &a.command;
-    let mut ws = Workspace::open(dir)?;
+    let mut ws = f.write()?;
     let files: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     let imp = reports::import(&mut ws, &files)?;
+    for rel in &imp.already {
+        say(&format!("{rel}: already imported with the same content; nothing to do"));
+    }
+    if imp.files.is_empty() {
+        return Ok(0);
+    }
     let (_, frame) = ws.load_inputs()?;
     for f in &imp.files {
         out(&format!("{}  {}\n", f.sha256, f.path));

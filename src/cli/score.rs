@@ -1,16 +1,16 @@
 //! `spotcheck score`, `spotcheck explain` and `spotcheck test`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::table::{Align, Table};
-use super::{CmdResult, out, say};
+use super::{CmdResult, Folder, out, say};
 use crate::error::Error;
 use crate::lang::{self, Lang};
 use crate::report::{points, words};
 use crate::rules::names::Names;
 use crate::rules::scoring::{Evidence, MissingFindings};
 use crate::score::{card, cases};
-use crate::workspace::{Workspace, score};
+use crate::workspace::score;
 
 /// Score every county by the rules: compare self-reports with findings,
 /// estimate the county totals with intervals, apply the indicators and
@@ -64,9 +64,9 @@ fn check_level(c: f64) -> Result<(), Error> {
     }
 }
 
-pub fn score_cmd(dir: &Path, a: &ScoreArgs, lang: Lang) -> CmdResult {
+pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
     check_level(a.confidence)?;
-    let mut ws = Workspace::open(dir)?;
+    let mut ws = f.write()?;
     let (cards, names) = score::score(&mut ws, a.confidence, lang)?;
     let mut t = Table::new(&[
         (lang.t("县代码", "code"), Align::Left),
@@ -116,9 +116,9 @@ Import the missing findings (spotcheck status lists them) or replace unreachable
     }
 }
 
-pub fn explain(dir: &Path, a: &ExplainArgs, lang: Lang) -> CmdResult {
+pub fn explain(f: &Folder, a: &ExplainArgs, lang: Lang) -> CmdResult {
     check_level(a.confidence)?;
-    let ws = Workspace::open(dir)?;
+    let ws = f.read()?;
     let (rules, inputs) = score::inputs(&ws)?;
     let Some(c) = inputs.iter().find(|c| c.code == a.county || c.name == a.county) else {
         return Err(Error::Usage(format!("no county `{}` in the frame", a.county)));

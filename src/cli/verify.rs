@@ -1,9 +1,8 @@
 //! `spotcheck verify`: re-derive the sample and compare.
 
-use std::path::Path;
-
-use super::{CmdResult, say};
+use super::{CmdResult, Folder, say};
 use crate::workspace::draw;
+use crate::workspace::lock::Mode;
 
 /// Re-derive the sample from the published files and the seed, and compare
 /// it unit by unit with sample.csv.
@@ -15,8 +14,8 @@ use crate::workspace::draw;
 #[command(after_help = "Example:\n  spotcheck -C published-files verify")]
 pub struct Args {}
 
-pub fn run(dir: &Path, _a: &Args) -> CmdResult {
-    let v = draw::verify(dir)?;
+pub fn run(f: &Folder, _a: &Args) -> CmdResult {
+    let v = f.with_access(Mode::Shared, |access| draw::verify(&f.dir, access))?;
     let r = &v.record;
     say(&format!(
         "verified: {} re-derives identically ({} villages, {} reserves) from seed {} and commitment {}{}",

@@ -6,7 +6,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{DRAW, FileRecord, SAMPLE, SUPERSEDED, Workspace, atomic, commitment, read, str_field};
+use super::lock::Access;
+use super::step::Step;
+use super::{DRAW, FileRecord, SAMPLE, SUPERSEDED, Workspace, commitment, read, str_field};
 use crate::error::{Error, Result, excerpt};
 use crate::frame;
 use crate::hash::sha256_hex;
@@ -54,10 +56,20 @@ pub struct Redraw {
 pub struct DrawOutcome {
     pub record: DrawRecord,
     pub superseded: Option<String>,
+    /// The sample had already been drawn with this seed (the command was
+    /// run again, for example after an interruption): nothing was done.
+    pub already: bool,
+}
+
+fn current_record(ws: &Workspace) -> Result<DrawRecord> {
+    let text = String::from_utf8_lossy(&read(&ws.path(DRAW))?).to_string();
+    toml::from_str(&text)
+        .map_err(|e| Error::CheckFailed(format!("{DRAW}: not a draw record: {}", e.message())))
 }
 
 /// Draws the sample in a campaign folder. Needs a commitment; refuses a
-/// second draw unless `redraw` gives a reason.
+/// second draw unless `redraw` gives a reason. Asked again for the draw
+/// that is already there (the same seed), it does nothing.
 pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<DrawOutcome> {
     draw_in(ws, seed, redraw, crate::lang::Lang::Zh)
 }
@@ -78,6 +90,22 @@ pub fn draw_in(
     let commitment_hash = str_field(commit, "commitment");
     let previous =
         ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw").cloned();
+    if let Some(p) = &previous {
+        let rules = ws.load_rules()?;
+        if normalize_seed(seed, &rules.seed).is_ok_and(|s| s == str_field(p, "seed_normalized")) {
+            let same_step = match redraw {
+                None => true,
+                Some(r) => p.event == "redraw" && str_field(p, "reason") == r,
+            };
+            if !same_step {
+                return Err(Error::Usage(format!(
+                    "the current sample was drawn on {} with this very seed; drawing again with it would give the same sample",
+                    p.at
+                )));
+            }
+            return Ok(DrawOutcome { record: current_record(ws)?, superseded: None, already: true });
+        }
+    }
     match (&previous, redraw) {
         (Some(p), None) => {
             return Err(Error::Usage(format!(
@@ -100,17 +128,15 @@ pub fn draw_in(
     let (s, bytes) = sample::derive(&rules, &frame, &seed_norm)?;
 
     let mut superseded = None;
+    let mut step = Step::new();
     let mut kept_outputs = Vec::new();
     let redraw_rec = match (&previous, redraw) {
         (Some(p), Some(reason)) => {
             // Keep the replaced files; the journal already holds their hashes.
             let dir = format!("{SUPERSEDED}/draw-{}", p.seq);
-            std::fs::create_dir_all(ws.path(&dir)).map_err(|e| Error::io(ws.path(&dir), e))?;
             for f in [SAMPLE, DRAW] {
                 let old = read(&ws.path(f))?;
-                let kept = format!("{dir}/{f}");
-                atomic::write_new(&ws.path(&kept), &old)?;
-                kept_outputs.push(json!({ "path": kept, "sha256": sha256_hex(&old) }));
+                kept_outputs.push(step.write(format!("{dir}/{f}"), old));
             }
             superseded = Some(dir);
             Some(Redraw {
@@ -141,8 +167,6 @@ pub fn draw_in(
         planned: s.planned.clone(),
     };
     let toml_text = render_record(&record);
-    atomic::write(&ws.path(SAMPLE), &bytes)?;
-    atomic::write(&ws.path(DRAW), toml_text.as_bytes())?;
     // The same list for people, in Excel with Chinese headings; sample.csv
     // stays the record that `verify` re-derives.
     let heading = crate::report::sample_xlsx::Heading {
@@ -151,13 +175,17 @@ pub fn draw_in(
         commitment: commitment_hash.clone(),
         document: rules.campaign.document.clone(),
     };
-    let xlsx_out = sample_workbook(ws, &bytes, &rules.campaign.issued, &heading, lang)?;
+    let xlsx = sample_workbook(&bytes, &rules.campaign.issued, &heading, lang)?;
+    let draw_sha256 = sha256_hex(toml_text.as_bytes());
+    step.write(SAMPLE, bytes);
+    step.write(DRAW, toml_text.into_bytes());
+    let xlsx_out = step.write("sample.xlsx", xlsx);
     let mut data = json!({
         "seed": seed,
         "seed_normalized": seed_norm,
         "commitment": commitment_hash,
         "sample_sha256": record.sample_sha256,
-        "draw_sha256": sha256_hex(toml_text.as_bytes()),
+        "draw_sha256": draw_sha256,
         "villages": record.villages,
         "outputs": std::iter::once(xlsx_out).chain(kept_outputs).collect::<Vec<_>>(),
     });
@@ -166,18 +194,17 @@ pub fn draw_in(
         data["previous_seed"] = json!(r.previous_seed);
         data["previous_sample_sha256"] = json!(r.previous_sample_sha256);
     }
-    ws.append(if redraw_rec.is_some() { "redraw" } else { "draw" }, data)?;
-    Ok(DrawOutcome { record, superseded })
+    ws.apply(step, if redraw_rec.is_some() { "redraw" } else { "draw" }, data)?;
+    Ok(DrawOutcome { record, superseded, already: false })
 }
 
-/// Writes `sample.xlsx` from the bytes of `sample.csv`.
+/// `sample.xlsx` from the bytes of `sample.csv`.
 fn sample_workbook(
-    ws: &Workspace,
     csv_bytes: &[u8],
     issued: &str,
     heading: &crate::report::sample_xlsx::Heading,
     lang: crate::lang::Lang,
-) -> Result<serde_json::Value> {
+) -> Result<Vec<u8>> {
     let sheet = crate::findings::table::read(SAMPLE, csv_bytes, crate::text::Encoding::Utf8, None)
         .map_err(Error::Invalid)?;
     let rows: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();
@@ -187,9 +214,8 @@ fn sample_workbook(
         d.get(1).copied().unwrap_or(1) as u8,
         d.get(2).copied().unwrap_or(1) as u8,
     );
-    let xlsx = crate::report::sample_xlsx::sample_xlsx(&sheet.header, &rows, created, heading, lang)
-        .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))?;
-    ws.write_output("sample.xlsx", &xlsx)
+    crate::report::sample_xlsx::sample_xlsx(&sheet.header, &rows, created, heading, lang)
+        .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))
 }
 
 fn render_record(r: &DrawRecord) -> String {
@@ -209,11 +235,11 @@ pub struct Verified {
 /// Re-derives the sample from the published files and the seed and compares
 /// it unit by unit with `sample.csv`. Works in a campaign folder and in a
 /// folder holding only the rules, frame, `draw.toml` and `sample.csv`.
-pub fn verify(dir: &Path) -> Result<Verified> {
+pub fn verify(dir: &Path, access: &Access) -> Result<Verified> {
     let in_workspace = dir.join(super::JOURNAL).exists();
     let mut problems = Vec::new();
     let ws = if in_workspace {
-        let (ws, p) = Workspace::inspect(dir)?;
+        let (ws, p) = Workspace::inspect(dir, access)?;
         problems.extend(p);
         Some(ws)
     } else {

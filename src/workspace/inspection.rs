@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use super::step::Step;
 use super::{SAMPLE, Workspace, read, str_field};
 use crate::cell;
 use crate::error::{Error, Result};
@@ -162,23 +163,39 @@ pub struct AssignOutcome {
     /// Per team: villages and workload.
     pub loads: Vec<(String, usize, u64)>,
     pub households: bool,
+    /// When the same assignment was made earlier (the command was run
+    /// again, for example after an interruption): nothing was done.
+    pub already: Option<String>,
 }
 
 /// Assigns every active sampled village to a team.
 pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Result<AssignOutcome> {
     let draw = need_draw(ws)?.clone();
-    if let Some(prev) = ws.journal.last("assign")
-        && redo.is_none()
-    {
-        return Err(Error::Usage(format!(
-            "teams were already assigned on {}; assigning again needs --reassign --reason \"…\"",
-            crate::time::show(&prev.at, ws.offset)
-        )));
-    }
-    let (rules, frame) = ws.load_inputs()?;
     let name =
         teams_file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "teams.csv".into());
     let bytes = read(teams_file)?;
+    if let Some(prev) = ws.journal.last("assign") {
+        // The same teams file, the same reason, and nothing since that
+        // changes the assignment: this assignment is already made.
+        let same_file = str_field(prev, "teams_file") == name
+            && ws.recorded_outputs().get(&format!("teams/{name}")) == Some(&sha256_hex(&bytes));
+        let since = ws.journal.entries.iter().skip(prev.seq as usize).any(|e| {
+            matches!(e.event.as_str(), "draw" | "redraw") || (redo.is_some() && e.event == "substitute")
+        });
+        let same_reason = redo.is_none_or(|r| str_field(prev, "reason") == r);
+        if same_file && same_reason && !since {
+            let at = prev.at.clone();
+            let rows = assignment(ws)?;
+            return Ok(AssignOutcome { rows, loads: Vec::new(), households: false, already: Some(at) });
+        }
+        if redo.is_none() {
+            return Err(Error::Usage(format!(
+                "teams were already assigned on {}; assigning again needs --reassign --reason \"…\"",
+                crate::time::show(&prev.at, ws.offset)
+            )));
+        }
+    }
+    let (rules, frame) = ws.load_inputs()?;
     let sheet = table::read(&name, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
     let teams = teams::parse(&sheet, &frame).map_err(Error::Invalid)?;
     let (active, _) = active(ws)?;
@@ -236,20 +253,21 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
     for r in &mut rows {
         r.form_id = ids[&r.team].clone();
     }
-    let teams_out = ws.write_output(&format!("teams/{name}"), &bytes)?;
-    let assign_out = ws.write_output(ASSIGNMENT, &assignment_csv(&rows))?;
+    let mut step = Step::new();
+    let teams_out = step.write(format!("teams/{name}"), bytes);
+    let assign_out = step.write(ASSIGNMENT, assignment_csv(&rows));
     let mut data = json!({ "teams_file": name, "teams": teams.len(), "villages": rows.len(), "outputs": [teams_out, assign_out] });
     if let Some(r) = redo {
         data["reason"] = json!(r);
     }
-    ws.append("assign", data)?;
+    ws.apply(step, "assign", data)?;
     let mut loads: Vec<(String, usize, u64)> = teams
         .iter()
         .enumerate()
         .map(|(t, team)| (team.id.clone(), a.team_of.iter().filter(|&&x| x == t).count(), a.loads[t]))
         .collect();
     loads.sort_by(|x, y| teams::natural_cmp(&x.0, &y.0));
-    Ok(AssignOutcome { rows, loads, households: size_col.is_some() })
+    Ok(AssignOutcome { rows, loads, households: size_col.is_some(), already: None })
 }
 
 /// Writes one form per team (`.xlsx` and `.csv`) under `forms/`.
@@ -269,6 +287,7 @@ pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
     }
     let mut by_team: Vec<((String, String), Vec<FormRow>)> = by_team.into_iter().collect();
     by_team.sort_by(|a, b| teams::natural_cmp(&a.0.0, &b.0.0));
+    let mut step = Step::new();
     let mut outputs = Vec::new();
     let mut written = Vec::new();
     for ((team, form_id), rows) in by_team {
@@ -276,22 +295,41 @@ pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
         let stem = format!("{FORMS}/检查表-{team}");
         let xlsx = forms::xlsx(&form, &rules)
             .map_err(|e| Error::CheckFailed(format!("cannot write the form of team {team}: {e}")))?;
-        outputs.push(ws.write_output(&format!("{stem}.xlsx"), &xlsx)?);
-        outputs.push(ws.write_output(&format!("{stem}.csv"), &forms::csv(&form, &rules))?);
+        outputs.push(step.write(format!("{stem}.xlsx"), xlsx));
+        outputs.push(step.write(format!("{stem}.csv"), forms::csv(&form, &rules)));
         written.push(format!("{stem}.xlsx"));
         written.push(format!("{stem}.csv"));
     }
-    ws.append("forms", json!({ "outputs": outputs }))?;
+    ws.apply(step, "forms", json!({ "outputs": outputs }))?;
     Ok(written)
+}
+
+/// A substitution: the village, its replacement, and when it was made if
+/// it had been made before (then nothing was done).
+pub struct Substituted {
+    pub village: String,
+    pub replacement: String,
+    pub already: Option<String>,
 }
 
 /// Replaces an unreachable sampled village with the next unused reserve of
 /// its stratum; the reserve joins the same team's form.
-pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(String, String)> {
+pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<Substituted> {
     if reason.trim().is_empty() {
         return Err(Error::Usage("--reason must say why the village cannot be reached".into()));
     }
     need_draw(ws)?;
+    // Asked again for a substitution already made (for example after an
+    // interruption), there is nothing to do.
+    if let Some(e) = ws.journal.all("substitute").filter(|e| str_field(e, "village") == village).last()
+        && str_field(e, "reason") == reason
+    {
+        return Ok(Substituted {
+            village: village.to_string(),
+            replacement: str_field(e, "replacement"),
+            already: Some(e.at.clone()),
+        });
+    }
     let (active, inactive) = active(ws)?;
     let Some(target) = active.iter().find(|s| s.code == village) else {
         let why = inactive.get(village).cloned().unwrap_or_else(|| "is not in the sample".into());
@@ -318,6 +356,7 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(St
     };
     let replacement = next.code.clone();
     let mut data = json!({ "village": village, "replacement": replacement, "reason": reason });
+    let mut step = Step::new();
     if ws.path(ASSIGNMENT).exists() {
         let (_, frame) = ws.load_inputs()?;
         let mut rows = assignment(ws)?;
@@ -339,11 +378,11 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(St
                     .then_with(|| (&x.county_code, &x.code).cmp(&(&y.county_code, &y.code)))
             });
             data["team"] = json!(old.team);
-            data["outputs"] = json!([ws.write_output(ASSIGNMENT, &assignment_csv(&rows))?]);
+            data["outputs"] = json!([step.write(ASSIGNMENT, assignment_csv(&rows))]);
         }
     }
-    ws.append("substitute", data)?;
-    Ok((village.to_string(), replacement))
+    ws.apply(step, "substitute", data)?;
+    Ok(Substituted { village: village.to_string(), replacement, already: None })
 }
 
 /// The findings files now in force: file path → villages.
@@ -381,10 +420,14 @@ pub fn size_lookup<'f>(rules: &Rules, frame: &'f Frame) -> impl Fn(&str, &str) -
 pub struct FileResult {
     pub file: String,
     pub accepted: Option<(String, usize)>,
+    /// The file is already in force with the same content (given again,
+    /// for example after an interruption): nothing was done.
+    pub already: bool,
     pub problems: crate::error::Diags,
 }
 
-/// Imports findings files, each all-or-nothing.
+/// Imports findings files, each all-or-nothing; the accepted ones are
+/// written together, as one step with a journal line per file.
 pub fn import_findings(
     ws: &mut Workspace,
     files: &[&Path],
@@ -404,15 +447,35 @@ pub fn import_findings(
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
     let mut results = Vec::new();
+    // The files in force, with those accepted earlier in this command: all
+    // accepted files are written as one step, journaled a line per file.
+    let mut current = current_findings(ws);
+    let recorded = ws.recorded_outputs();
+    let mut step = Step::new();
+    let mut events: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut given = HashSet::new();
     for path in files {
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let rel = format!("{FINDINGS}/{name}");
-        let current = current_findings(ws);
-        let replacing = current.contains_key(&rel);
         let mut problems = crate::error::Diags::default();
+        if !given.insert(rel.clone()) {
+            problems.push(crate::Diag::error(
+                &name,
+                None,
+                "given twice in this command; give each file once",
+            ));
+            results.push(FileResult { file: name, accepted: None, already: false, problems });
+            continue;
+        }
+        let replacing = current.contains_key(&rel);
+        let bytes = read(path)?;
+        if replacing && recorded.get(&rel) == Some(&sha256_hex(&bytes)) {
+            results.push(FileResult { file: name, accepted: None, already: true, problems });
+            continue;
+        }
         if replacing && supersede.is_none() {
             problems.push(crate::Diag::error(&name, None, format!("{rel} was already imported; a corrected file replaces it only with --supersede --reason \"…\"")));
-            results.push(FileResult { file: name, accepted: None, problems });
+            results.push(FileResult { file: name, accepted: None, already: false, problems });
             continue;
         }
         let covered: HashMap<String, String> = current
@@ -420,7 +483,6 @@ pub fn import_findings(
             .filter(|(f, _)| **f != rel)
             .flat_map(|(f, vs)| vs.iter().map(move |v| (v.clone(), f.clone())))
             .collect();
-        let bytes = read(path)?;
         let ctx = Context {
             rules: &rules,
             assigned: &assigned,
@@ -432,24 +494,53 @@ pub fn import_findings(
             .and_then(|s| import::validate(&s, &ctx))
         {
             Ok(ff) => {
+                if replacing
+                    && let Some(old) =
+                        ws.journal.all("findings").filter(|e| str_field(e, "file") == rel).last()
+                    && (str_field(old, "team") != ff.team || str_field(old, "form_id") != ff.form_id)
+                {
+                    problems.push(crate::Diag::error(
+                        &name,
+                        None,
+                        format!(
+                            "this is team {}'s form (form id {}), but {rel} holds team {}'s form (form id {}); a corrected file must carry the same team and form id as the file it replaces. Nothing was replaced; import another team's form under its own file name",
+                            ff.team,
+                            ff.form_id,
+                            str_field(old, "team"),
+                            str_field(old, "form_id")
+                        ),
+                    ));
+                    results.push(FileResult { file: name, accepted: None, already: false, problems });
+                    continue;
+                }
                 let mut outputs = Vec::new();
+                let villages: Vec<String> = ff.rows.iter().map(|r| r.code.clone()).collect();
                 let mut data = json!({
-                    "file": rel, "team": ff.team, "form_id": ff.form_id,
-                    "villages": ff.rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
+                    "file": rel, "team": ff.team, "form_id": ff.form_id, "villages": villages,
                 });
                 if replacing {
                     let old = read(&ws.path(&rel))?;
-                    let kept = format!("{FINDINGS}/superseded/{}-{name}", ws.journal.entries.len() + 1);
-                    outputs.push(ws.write_output(&kept, &old)?);
+                    let seq = ws.journal.entries.len() + events.len() + 1;
+                    let kept = format!("{FINDINGS}/superseded/{seq}-{name}");
                     data["superseded"] = json!({ "file": rel, "kept_as": kept, "sha256": sha256_hex(&old), "reason": supersede });
+                    outputs.push(step.write(kept, old));
                 }
-                outputs.push(ws.write_output(&rel, &bytes)?);
+                outputs.push(step.write(rel.clone(), bytes));
                 data["outputs"] = json!(outputs);
-                ws.append("findings", data)?;
-                results.push(FileResult { file: name, accepted: Some((ff.team, ff.rows.len())), problems });
+                events.push(("findings".to_string(), data));
+                current.insert(rel, villages);
+                results.push(FileResult {
+                    file: name,
+                    accepted: Some((ff.team, ff.rows.len())),
+                    already: false,
+                    problems,
+                });
             }
-            Err(d) => results.push(FileResult { file: name, accepted: None, problems: d }),
+            Err(d) => results.push(FileResult { file: name, accepted: None, already: false, problems: d }),
         }
+    }
+    if !events.is_empty() {
+        ws.apply_all(step, events)?;
     }
     Ok(results)
 }

@@ -1,15 +1,19 @@
 //! The campaign folder. `init` copies the rules (with the lists they name)
 //! and the frame into it and freezes them by their SHA-256 in the journal.
 //! Every later command opens the folder through [`Workspace::open`], which
-//! refuses to go on if the journal's chain is broken or a frozen file has
-//! changed. All writes are atomic.
+//! takes the folder's lock (shared to read, exclusive to write), recovers
+//! an interrupted command (when writing), and refuses to go on if the
+//! journal's chain is broken or a recorded file has changed. Every change
+//! is a [`step::Step`], applied so that a kill at any moment is recoverable.
 
 pub mod atomic;
 pub mod draw;
 pub mod inspection;
 pub mod journal;
+pub mod lock;
 pub mod reports;
 pub mod score;
+pub mod step;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,8 @@ use crate::hash::sha256_hex;
 use crate::rules::{self, Rules};
 use crate::text::Encoding;
 use journal::Journal;
+use lock::{Access, FolderLock, LOCK, Mode};
+use step::{HEAD, Recovery, STEP_DIR, Step};
 
 pub const JOURNAL: &str = "journal.jsonl";
 pub const SAMPLE: &str = "sample.csv";
@@ -40,7 +46,8 @@ pub struct FileRecord {
     pub role: String,
 }
 
-/// An opened campaign folder whose journal and frozen files check out.
+/// An opened campaign folder whose journal and frozen files check out,
+/// held under its lock until dropped.
 #[derive(Debug)]
 pub struct Workspace {
     pub dir: PathBuf,
@@ -52,6 +59,10 @@ pub struct Workspace {
     /// The campaign's clock (recorded at init; China Standard Time for
     /// folders made before it was).
     pub offset: crate::time::Offset,
+    lock: FolderLock,
+    /// What was done, on opening for writing, to recover from an
+    /// interrupted command.
+    pub recovery: Recovery,
 }
 
 /// The current time as RFC 3339 with its offset, on the campaign's clock
@@ -87,21 +98,18 @@ pub struct InitSummary {
     pub files: Vec<FileRecord>,
     pub villages: usize,
     pub warnings: Diags,
+    /// The folder already held this campaign, made from the same inputs:
+    /// nothing was done.
+    pub already: bool,
+    /// Leftovers of interrupted `init`s of the same folder, removed.
+    pub cleaned: Vec<PathBuf>,
 }
 
 /// Validates the rules and frame, then creates the campaign folder with the
-/// inputs frozen. The folder must not exist or be empty; it appears whole or
-/// not at all.
+/// inputs frozen. The folder must not exist or be empty; it is built beside
+/// its place and renamed into place, so it appears whole or not at all.
+/// Run again on a folder it made from the same inputs, it does nothing.
 pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Result<InitSummary> {
-    if dir.exists() {
-        let empty = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_none();
-        if !empty {
-            return Err(Error::Usage(format!(
-                "{} already exists and is not empty; spotcheck init never overwrites a campaign",
-                dir.display()
-            )));
-        }
-    }
     let rules_name = file_name(rules_src)?;
     let frame_name = file_name(frame_src)?;
     let rules_display = rules_src.display().to_string();
@@ -111,36 +119,66 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     warnings.0.extend(rules.warnings.iter().cloned());
     let warnings = warnings.sorted();
 
+    let rules_rel = format!("rules/{rules_name}");
+    let frame_rel = format!("frame/{frame_name}");
+    let base = rules_src.parent().unwrap_or(Path::new("."));
+    let mut inputs: Vec<(String, Vec<u8>, &str)> = vec![(rules_rel.clone(), read(rules_src)?, "rules")];
+    for list in rules.referenced_files() {
+        inputs.push((format!("rules/{list}"), read(&base.join(&list))?, "list"));
+    }
+    inputs.push((frame_rel.clone(), read(frame_src)?, "frame"));
+    let files: Vec<FileRecord> = inputs
+        .iter()
+        .map(|(rel, bytes, role)| FileRecord {
+            path: rel.clone(),
+            sha256: sha256_hex(bytes),
+            role: role.to_string(),
+        })
+        .collect();
+    let summary = |already, cleaned| InitSummary {
+        files: files.clone(),
+        villages: frame.villages.len(),
+        warnings: warnings.clone(),
+        already,
+        cleaned,
+    };
+
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_none();
+        if !empty {
+            if made_from(dir, &files) {
+                return Ok(summary(true, Vec::new()));
+            }
+            return Err(Error::Usage(format!(
+                "{} already exists and is not empty; spotcheck init never overwrites a campaign",
+                dir.display()
+            )));
+        }
+    }
+
     // Build the folder beside its final place, then rename it into place.
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".spotcheck-init-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
-    let mut files = Vec::new();
-    let mut copy = |src: &Path, rel: String, role: &str| -> Result<()> {
-        let bytes = read(src)?;
-        let dest = tmp.path().join(&rel);
+    atomic::create_dir_all(&parent)?;
+    let name = dir.file_name().map_or("campaign".to_string(), |n| n.to_string_lossy().to_string());
+    let prefix = format!(".spotcheck-init-{name}-");
+    let cleaned = clean_interrupted_inits(&parent, &prefix);
+    let tmp = atomic::temp_dir_in(&parent, &prefix)?;
+    // Held while the folder is built, so that another init can tell this
+    // one from the leftovers of a killed one.
+    let building = lock::acquire(
+        tmp.path(),
+        &Access { mode: Mode::Exclusive, timeout: std::time::Duration::ZERO, on_wait: &|| {} },
+    )?;
+    for (rel, bytes, _) in &inputs {
+        let dest = tmp.path().join(rel);
         if let Some(p) = dest.parent() {
-            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+            atomic::create_dir_all(p)?;
         }
-        atomic::write(&dest, &bytes)?;
-        files.push(FileRecord { path: rel, sha256: sha256_hex(&bytes), role: role.to_string() });
-        Ok(())
-    };
-    let rules_rel = format!("rules/{rules_name}");
-    copy(rules_src, rules_rel.clone(), "rules")?;
-    let base = rules_src.parent().unwrap_or(Path::new("."));
-    for list in rules.referenced_files() {
-        copy(&base.join(&list), format!("rules/{list}"), "list")?;
+        atomic::write(&dest, bytes)?;
     }
-    let frame_rel = format!("frame/{frame_name}");
-    copy(frame_src, frame_rel.clone(), "frame")?;
-
     let used = frame.encoding.unwrap_or(Encoding::Utf8);
     let journal = Journal::new();
     let data = json!({
@@ -154,13 +192,55 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     });
     let (_, line) = journal.next_line(&now(rules.campaign.utc_offset), "init", data);
     atomic::write(&tmp.path().join(JOURNAL), line.as_bytes())?;
+    let head = step::head_text(1, &sha256_hex(line.trim_end_matches('\n').as_bytes()));
+    atomic::write(&tmp.path().join(HEAD), head.as_bytes())?;
 
     if dir.exists() {
-        std::fs::remove_dir(dir).map_err(|e| Error::io(dir, e))?;
+        atomic::remove_dir(dir)?;
     }
     let kept = tmp.keep();
-    std::fs::rename(&kept, dir).map_err(|e| Error::io(dir, e))?;
-    Ok(InitSummary { files, villages: frame.villages.len(), warnings })
+    // Windows cannot rename a folder with an open file inside.
+    #[cfg(windows)]
+    drop(building);
+    atomic::rename(&kept, dir)?;
+    #[cfg(not(windows))]
+    drop(building);
+    Ok(summary(false, cleaned))
+}
+
+/// Whether `dir` is a campaign that `init` made from exactly `files`, with
+/// nothing done since.
+fn made_from(dir: &Path, files: &[FileRecord]) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join(JOURNAL)) else { return false };
+    let (j, problems) = Journal::parse(&text);
+    let steps: Vec<&journal::Entry> = j.entries.iter().filter(|e| e.event != "recover").collect();
+    problems.is_empty()
+        && steps.len() == 1
+        && steps[0].event == "init"
+        && serde_json::from_value::<Vec<FileRecord>>(steps[0].data.get("files").cloned().unwrap_or_default())
+            .is_ok_and(|f| f == files)
+}
+
+/// Removes the folders that killed `init`s of the same campaign left
+/// beside it. One whose lock is held belongs to an `init` still at work.
+fn clean_interrupted_inits(parent: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut cleaned = Vec::new();
+    let Ok(entries) = std::fs::read_dir(parent) else { return cleaned };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !name.starts_with(prefix) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = e.path();
+        let idle = match std::fs::File::open(path.join(LOCK)) {
+            Ok(f) => f.try_lock().is_ok(),
+            Err(_) => true,
+        };
+        if idle && std::fs::remove_dir_all(&path).is_ok() {
+            cleaned.push(path);
+        }
+    }
+    cleaned
 }
 
 fn file_name(p: &Path) -> Result<String> {
@@ -170,9 +250,17 @@ fn file_name(p: &Path) -> Result<String> {
 }
 
 impl Workspace {
-    /// Opens a campaign folder, refusing if anything frozen has changed.
-    pub fn open(dir: &Path) -> Result<Workspace> {
-        let (ws, problems) = Workspace::inspect(dir)?;
+    /// Opens a campaign folder under its lock, refusing if anything recorded
+    /// has changed. Opened for writing, an interrupted command is recovered
+    /// first (see `recovery`); opened for reading, a pending step is refused.
+    pub fn open(dir: &Path, access: &Access) -> Result<Workspace> {
+        let (ws, problems) = Workspace::inspect(dir, access)?;
+        if let Some((event, at)) = step::pending(dir) {
+            return Err(Error::Usage(format!(
+                "an interrupted `{event}` step (begun {at}) left {} half-changed; run `spotcheck recover` to complete or undo it (a command that writes does so first)",
+                dir.display()
+            )));
+        }
         if problems.is_empty() {
             Ok(ws)
         } else {
@@ -184,9 +272,10 @@ impl Workspace {
         }
     }
 
-    /// Reads the folder and lists every integrity problem: the journal's
-    /// chain, frozen inputs, and the recorded outputs (sample, draw record).
-    pub fn inspect(dir: &Path) -> Result<(Workspace, Vec<String>)> {
+    /// Reads the folder under its lock and lists every integrity problem:
+    /// a pending step, the journal's chain and head record, frozen inputs,
+    /// and the recorded outputs (sample, draw record, later steps' files).
+    pub fn inspect(dir: &Path, access: &Access) -> Result<(Workspace, Vec<String>)> {
         let jpath = dir.join(JOURNAL);
         if !jpath.exists() {
             return Err(Error::Usage(format!(
@@ -194,6 +283,8 @@ impl Workspace {
                 dir.display()
             )));
         }
+        let lock = lock::acquire(dir, access)?;
+        let recovery = if lock.exclusive() { step::recover(dir)? } else { Recovery::default() };
         let bytes = read(&jpath)?;
         let text = String::from_utf8_lossy(&bytes);
         let (journal, mut problems) = Journal::parse(&text);
@@ -220,10 +311,21 @@ impl Workspace {
             offset: crate::time::Offset::parse(&str_field(init, "utc_offset")).unwrap_or_default(),
             frozen,
             journal,
+            lock,
+            recovery,
         };
         for f in &ws.frozen {
             problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
         }
+        if let Some((event, at)) = step::pending(dir) {
+            // The outputs are half-changed until recovery; checking them
+            // now would only list the step's own files.
+            problems.push(format!(
+                "{STEP_DIR}: an interrupted `{event}` step (begun {at}) is neither complete nor undone; run `spotcheck recover` (the recorded files are checked after that)"
+            ));
+            return Ok((ws, problems));
+        }
+        problems.extend(ws.check_head());
         // Outputs recorded by the last draw must be as written.
         if let Some(d) = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw") {
             problems.extend(ws.check_file(SAMPLE, &str_field(d, "sample_sha256"), "drawn sample"));
@@ -283,14 +385,102 @@ impl Workspace {
         out
     }
 
-    /// Writes a file and returns its `outputs` entry for the journal.
-    pub fn write_output(&self, rel: &str, bytes: &[u8]) -> Result<serde_json::Value> {
-        let path = self.path(rel);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+    /// Why the folder is read without a lock, if it is.
+    pub fn lock_note(&self) -> Option<&str> {
+        self.lock.note.as_deref()
+    }
+
+    /// Every file the journal accounts for, with the hash it records:
+    /// frozen inputs, the current draw's files and every recorded output.
+    pub fn known_files(&self) -> BTreeMap<String, String> {
+        let mut known = self.recorded_outputs();
+        for f in &self.frozen {
+            known.insert(f.path.clone(), f.sha256.clone());
         }
-        atomic::write(&path, bytes)?;
-        Ok(json!({ "path": rel, "sha256": sha256_hex(bytes) }))
+        if let Some(d) = self.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw")
+        {
+            known.insert(SAMPLE.to_string(), str_field(d, "sample_sha256"));
+            known.insert(DRAW.to_string(), str_field(d, "draw_sha256"));
+        }
+        known
+    }
+
+    /// The head record must name the journal's last line: lines removed from
+    /// the end leave no broken link in the chain, but they show here.
+    fn check_head(&self) -> Vec<String> {
+        let lines = self.journal.line_hashes.len();
+        match std::fs::read_to_string(self.path(HEAD)) {
+            Ok(text) => match step::parse_head(&text) {
+                Some((n, h)) if n >= 1 && n <= lines && self.journal.line_hashes[n - 1] == h => {
+                    if n < lines {
+                        vec![format!(
+                            "{JOURNAL}: lines {}–{lines} follow the last line that {HEAD} records ({n}): they were added outside spotcheck",
+                            n + 1
+                        )]
+                    } else {
+                        Vec::new()
+                    }
+                }
+                Some((n, _)) if n > lines => vec![format!(
+                    "{JOURNAL} has {lines} line(s), but {HEAD} records line {n} as the last: {} line(s) were removed from its end (or the journal was replaced by an older copy)",
+                    n - lines
+                )],
+                Some((n, h)) => vec![format!(
+                    "{JOURNAL}:{n}: is not the line {HEAD} records there (sha256 {h}): the journal was replaced or its newest lines changed"
+                )],
+                None => vec![format!("{HEAD}: not a head record (expected `<line number> <sha256>`)")],
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![format!(
+                "{HEAD} is missing: it records the journal's last line so that removed lines are noticed, and was deleted outside spotcheck"
+            )],
+            Err(e) => vec![format!("{HEAD}: cannot be read: {e}")],
+        }
+    }
+
+    /// Everything in the folder that the journal does not account for:
+    /// files it does not record, symbolic links, temporary files of
+    /// interrupted writes, the leftovers of an interrupted step.
+    pub fn scan(&self) -> Vec<String> {
+        let known = self.known_files();
+        let mut problems = Vec::new();
+        let mut stack = vec![String::new()];
+        while let Some(rel) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(self.dir.join(&rel)) else { continue };
+            let mut entries: Vec<_> = entries.flatten().collect();
+            entries.sort_by_key(|e| e.file_name());
+            for e in entries {
+                let name = e.file_name().to_string_lossy().to_string();
+                let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+                let Ok(t) = e.file_type() else { continue };
+                if t.is_symlink() {
+                    let to =
+                        std::fs::read_link(e.path()).map(|p| p.display().to_string()).unwrap_or_default();
+                    problems.push(format!(
+                        "{r}: a symbolic link (to {to}); a campaign folder holds only real files and folders, and spotcheck does not write through links"
+                    ));
+                } else if t.is_dir() {
+                    if r == STEP_DIR {
+                        if step::pending(&self.dir).is_none() {
+                            problems.push(format!(
+                                "{STEP_DIR}: the leftovers of an interrupted step; `spotcheck recover` removes them"
+                            ));
+                        }
+                    } else {
+                        stack.push(r);
+                    }
+                } else if atomic::is_temp_name(&name) {
+                    problems.push(format!(
+                        "{r}: a temporary file left by an interrupted command; `spotcheck recover` removes it"
+                    ));
+                } else if !known.contains_key(&r) && r != JOURNAL && r != HEAD && r != LOCK {
+                    problems.push(format!(
+                        "{r}: not recorded in the journal (spotcheck did not write it); move it out of the campaign folder"
+                    ));
+                }
+            }
+        }
+        problems.sort();
+        problems
     }
 
     fn check_file(&self, rel: &str, want: &str, what: &str) -> Vec<String> {
@@ -320,17 +510,9 @@ impl Workspace {
         Ok((rules, frame))
     }
 
-    /// Appends an event to the journal (rewriting it atomically).
+    /// Appends an event that writes no file to the journal.
     pub fn append(&mut self, event: &str, data: serde_json::Value) -> Result<journal::Entry> {
-        let jpath = self.path(JOURNAL);
-        let mut bytes = read(&jpath)?;
-        let (entry, line) = self.journal.next_line(&now(self.offset), event, data);
-        bytes.extend_from_slice(line.as_bytes());
-        atomic::write(&jpath, &bytes)?;
-        self.journal.head = sha256_hex(line.trim_end_matches('\n').as_bytes());
-        self.journal.line_hashes.push(self.journal.head.clone());
-        self.journal.entries.push(entry.clone());
-        Ok(entry)
+        self.apply(Step::new(), event, data)
     }
 
     /// The files the commitment covers.

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{FileRecord, Workspace, atomic, read};
+use super::step::Step;
+use super::{FileRecord, Workspace, read};
 use crate::error::{Diags, Error, Result};
 use crate::findings::reports::{self, ReportFile, Reported};
 use crate::findings::table;
@@ -21,6 +22,9 @@ pub const REPORTS: &str = "reports";
 /// What an import did.
 pub struct Imported {
     pub files: Vec<FileRecord>,
+    /// Files given again with the same content as already imported (the
+    /// command was run again, for example after an interruption).
+    pub already: Vec<String>,
     pub rows: usize,
     /// Per county: villages reported, and the frame's villages left out.
     pub coverage: BTreeMap<usize, (usize, Vec<String>)>,
@@ -67,6 +71,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
     let index = reports::CodeIndex::new(&frame);
     let mut staged = Vec::new();
     let mut names = HashSet::new();
+    let mut already = Vec::new();
     let mut rows = 0;
     for path in files {
         let name = path
@@ -74,10 +79,14 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
             .map(|n| n.to_string_lossy().to_string())
             .ok_or_else(|| Error::Usage(format!("{} is not a file", path.display())))?;
         let rel = format!("{REPORTS}/{name}");
+        let bytes = read(path)?;
+        if ws.frozen.iter().any(|f| f.path == rel && f.sha256 == sha256_hex(&bytes)) {
+            already.push(rel);
+            continue;
+        }
         if ws.path(&rel).exists() || !names.insert(name.clone()) {
             return Err(Error::Usage(format!("{rel} already exists; give the file a new name")));
         }
-        let bytes = read(path)?;
         match table::read(&name, &bytes, Encoding::Auto, None)
             .and_then(|s| reports::validate(&s, &rules, &frame, &index, &seen, reports::Reading::Import))
         {
@@ -90,15 +99,17 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         }
     }
     diags.into_result()?;
-    std::fs::create_dir_all(ws.path(REPORTS)).map_err(|e| Error::io(ws.path(REPORTS), e))?;
     let mut records = Vec::new();
-    for (rel, bytes) in &staged {
-        atomic::write_new(&ws.path(rel), bytes)?;
-        records.push(FileRecord { path: rel.clone(), sha256: sha256_hex(bytes), role: "report".into() });
+    let mut step = Step::new();
+    for (rel, bytes) in staged {
+        records.push(FileRecord { path: rel.clone(), sha256: sha256_hex(&bytes), role: "report".into() });
+        step.write(rel, bytes);
     }
-    ws.append("reports", json!({ "files": records }))?;
-    ws.frozen.extend(records.clone());
+    if !records.is_empty() {
+        ws.apply(step, "reports", json!({ "files": records }))?;
+        ws.frozen.extend(records.clone());
+    }
     let coverage = reports::coverage(&frame, &seen);
     let silent = (0..frame.counties.len()).filter(|c| coverage.get(c).is_none_or(|e| e.0 == 0)).collect();
-    Ok(Imported { files: records, rows, coverage, silent })
+    Ok(Imported { files: records, already, rows, coverage, silent })
 }

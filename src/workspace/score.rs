@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 
 use super::inspection::{self, FINDINGS};
+use super::step::Step;
 use super::{SAMPLE, Workspace, read};
 use crate::error::{Error, Result};
 use crate::findings::import::{self, Assigned, Context};
@@ -150,13 +151,15 @@ pub fn score(ws: &mut Workspace, level: f64, lang: crate::lang::Lang) -> Result<
     let renders: [&dyn Render; 4] = [&report::Csv, &report::SummaryCsv, &report::Markdown, &report::Json];
     let names = Names::new(&rules);
     let view = report::View { names: &names, lang };
+    let mut step = Step::new();
     let mut outputs = Vec::new();
     for r in renders {
-        outputs.push(ws.write_output(&format!("score/{}", r.file_name()), &r.render(&cards, view))?);
+        outputs.push(step.write(format!("score/{}", r.file_name()), r.render(&cards, view)));
     }
     let missing: Vec<&str> =
         cards.iter().flat_map(|c| c.measures.missing_findings.iter().map(String::as_str)).collect();
-    ws.append(
+    ws.apply(
+        step,
         "score",
         json!({
             "counties": cards.len(),

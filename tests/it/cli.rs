@@ -268,6 +268,7 @@ fn every_subcommand_help_ends_with_an_example() {
         "draw",
         "verify",
         "audit",
+        "recover",
         "synth",
         "plan",
         "plan attribute",

@@ -555,6 +555,13 @@ fn audit_checks_a_published_head() {
     let last = lines.pop().unwrap().replacen("\"at\":\"2", "\"at\":\"1", 1);
     lines.push(last);
     std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1, "the head record shows the edited last line: {e}");
+    assert!(e.contains("journal.jsonl:6: is not the line journal.head records"), "{e}");
+    // Rewrite the head record as well: only the published head shows it now.
+    let n = lines.len();
+    let hash = spotcheck::hash::sha256_hex(lines[n - 1].as_bytes());
+    std::fs::write(camp.join("journal.head"), format!("{n} {hash}\n")).unwrap();
     assert_eq!(run_in(&camp, &["audit"]).0, 0, "without the published head the edit is invisible");
     let (c, _, e) = run_in(&camp, &["audit", "--head", &head]);
     assert_eq!(c, 1, "{e}");

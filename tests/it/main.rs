@@ -2,11 +2,15 @@
 
 mod annual;
 mod cli;
+mod concurrency;
 mod diagnostics;
+mod folder;
 mod hostile;
 mod inspection;
 mod plan;
 mod printed;
+mod recovery;
 mod sampling;
 mod score;
+mod small;
 mod support;

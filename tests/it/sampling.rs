@@ -70,7 +70,8 @@ fn published_draw_vectors_verify_from_their_files_alone() {
     );
     assert_eq!(folder_names(&vector_folders("refused.txt")), ["short-error"]);
     for dir in draw_vectors() {
-        if let Err(e) = spotcheck::workspace::draw::verify(&dir) {
+        if let Err(e) = spotcheck::workspace::draw::verify(&dir, &spotcheck::workspace::lock::Access::read())
+        {
             panic!("{}: {e}", dir.display());
         }
     }

@@ -3,7 +3,6 @@
 use crate::cli::table::{Align, Table};
 use crate::lang::Lang;
 use std::io::IsTerminal;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -17,7 +16,6 @@ use crate::plan::rate::Rate;
 use crate::sample::power::{self, Pattern, Spec};
 use crate::sample::{Design, excluded_codes};
 use crate::score::simulate as verdict_sim;
-use crate::workspace::Workspace;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PatternArg {
@@ -86,9 +84,9 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(dir: &Path, a: &Args, lang: Lang) -> CmdResult {
+pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
     if let Some(noise) = a.noise {
-        return verdicts(dir, a, noise, lang);
+        return verdicts(f, a, noise, lang);
     }
     let Some(rate) = a.rate else {
         return Err(Error::Usage("give --rate (detection power) or --noise (verdict risks)".into()));
@@ -99,8 +97,8 @@ pub fn run(dir: &Path, a: &Args, lang: Lang) -> CmdResult {
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
     }
-    let ws = Workspace::open(dir)?;
-    let (rules, frame) = ws.load_inputs()?;
+    // Read under the lock, which is released before the long simulation.
+    let (rules, frame) = f.read()?.load_inputs()?;
     let pop = Population::new(&frame, &excluded_codes(&rules));
     let (design, diags) = Design::prepare(&rules, &pop);
     let design = design.ok_or_else(|| Error::Invalid(diags.sorted()))?;
@@ -288,7 +286,7 @@ fn freq(k: u64, n: u64) -> String {
 
 /// `plan simulate --noise`: how often the rules fire against honest and
 /// concealing counties.
-fn verdicts(dir: &Path, a: &Args, noise: Rate, lang: Lang) -> CmdResult {
+fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdResult {
     for (what, r) in [("--noise", noise), ("--conceal", a.conceal)] {
         if !r.is_proper() {
             return Err(Error::Usage(format!("{what} must be between 0 and 1 (exclusive), not {r}")));
@@ -300,7 +298,7 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate, lang: Lang) -> CmdResult {
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
     }
-    let ws = Workspace::open(dir)?;
+    let ws = f.read()?;
     let (rules, frame) = ws.load_inputs()?;
     let field = match &a.field {
         Some(f) => f.clone(),
@@ -327,6 +325,8 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate, lang: Lang) -> CmdResult {
         None => return Err(Error::Usage(format!("--field {field}: no such field in the rules"))),
     }
     let truth = crate::workspace::score::report_values(&ws, &rules, &frame)?;
+    // The lock is released before the long simulation.
+    drop(ws);
     let pop = Population::new(&frame, &excluded_codes(&rules));
     let (design, diags) = Design::prepare(&rules, &pop);
     let design = design.ok_or_else(|| Error::Invalid(diags.sorted()))?;
