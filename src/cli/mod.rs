@@ -176,7 +176,7 @@ impl Folder {
         Ok(ws)
     }
 
-    fn access<'a>(&self, mode: Mode, on_wait: &'a dyn Fn()) -> Access<'a> {
+    pub fn access<'a>(&self, mode: Mode, on_wait: &'a dyn Fn()) -> Access<'a> {
         Access { mode, timeout: self.timeout, on_wait }
     }
 

@@ -12,11 +12,35 @@ use crate::workspace::lock::Mode;
 /// restoring every file it had replaced, so that the interrupted command can
 /// simply be run again. Every command that writes does this first on its
 /// own; `recover` does it alone.
+///
+/// A campaign folder made before spotcheck kept `journal.head` is refused
+/// until it has one: `--adopt-head HASH` writes it, HASH being the journal
+/// head the commission published (the journal must pass through it).
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 recover")]
-pub struct Args {}
+#[command(
+    after_help = "Examples:\n  spotcheck -C camp-2009 recover\n  spotcheck -C camp-2009 recover --adopt-head 5e1c…(the published journal head)"
+)]
+pub struct Args {
+    /// Give a folder made before journal.head existed its head record,
+    /// checked against the journal head the commission published.
+    #[arg(long, value_name = "HASH")]
+    pub adopt_head: Option<String>,
+}
 
-pub fn run(f: &Folder, _a: &Args) -> CmdResult {
+pub fn run(f: &Folder, a: &Args) -> CmdResult {
+    if let Some(published) = &a.adopt_head {
+        let (at, lines) =
+            crate::workspace::step::adopt_head(&f.dir, published, &f.access(Mode::Exclusive, &|| {}))?;
+        say(&format!(
+            "journal.head written: the journal passes through the published head at line {at}{}; the adoption is journaled",
+            if at < lines {
+                format!(", and lines {}–{lines} after it rest on the journal alone", at + 1)
+            } else {
+                String::new()
+            }
+        ));
+        return Ok(0);
+    }
     let (ws, problems) = f.inspect(Mode::Exclusive)?;
     if ws.recovery.is_empty() {
         say(&format!("nothing to recover: no interrupted command left anything in {}", f.dir.display()));

@@ -431,7 +431,7 @@ impl Workspace {
                 None => vec![format!("{HEAD}: not a head record (expected `<line number> <sha256>`)")],
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![format!(
-                "{HEAD} is missing: it records the journal's last line so that removed lines are noticed, and was deleted outside spotcheck"
+                "{HEAD} is missing: it records the journal's last line so that removed lines are noticed; it was deleted outside spotcheck, or the folder was made before spotcheck kept it (then run `spotcheck recover --adopt-head HASH` with the journal head the commission published)"
             )],
             Err(e) => vec![format!("{HEAD}: cannot be read: {e}")],
         }

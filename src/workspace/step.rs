@@ -591,6 +591,40 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
     Ok(rec)
 }
 
+/// Gives a folder made before `journal.head` existed its head record. The
+/// head the commission published must be a line of the journal: the chain
+/// then vouches for every line up to it; the lines after it rest on the
+/// journal alone, and the adoption is journaled with both numbers. Refused
+/// when the folder has a head record, or the journal's chain is broken.
+pub fn adopt_head(dir: &Path, published: &str, access: &super::lock::Access<'_>) -> Result<(usize, usize)> {
+    let _lock = super::lock::acquire(dir, access)?;
+    if dir.join(HEAD).exists() {
+        return Err(Error::Usage(format!(
+            "{} already has {HEAD}; there is nothing to adopt (see `spotcheck audit`)",
+            dir.display()
+        )));
+    }
+    let old = read(&dir.join(JOURNAL))?;
+    let (journal, problems) = Journal::parse(&String::from_utf8_lossy(&old));
+    if !problems.is_empty() {
+        return Err(Error::CheckFailed(format!(
+            "{}\nthe journal's chain is broken: no head can be adopted for it",
+            problems.join("\n")
+        )));
+    }
+    let published = published.trim().to_lowercase();
+    let Some(at) = journal.line_hashes.iter().position(|h| *h == published) else {
+        return Err(Error::CheckFailed(format!(
+            "{published} is not the hash of any line of {JOURNAL}: the journal does not pass through the published head (compare `spotcheck audit`'s head with the one published)"
+        )));
+    };
+    let seq = journal.entries.len();
+    let data = json!({ "outcome": "head adopted", "published_head": published, "published_line": at + 1, "lines": seq });
+    let (_, line) = journal.next_line(&now(clock(&journal)), "recover", data);
+    commit_lines(dir, &old, &[line.trim_end_matches('\n').to_string()], seq + 1)?;
+    Ok((at + 1, seq))
+}
+
 /// The campaign's clock, as its `init` line recorded it (China Standard
 /// Time for folders made before it was recorded).
 fn clock(journal: &Journal) -> crate::time::Offset {

@@ -140,7 +140,35 @@ fn dropped_last_journal_lines_are_detected() {
     std::fs::remove_file(camp.join("journal.head")).unwrap();
     let (c, _, e) = run_in(&camp, &["audit"]);
     assert_eq!(c, 1, "{e}");
-    assert!(e.contains("journal.head is missing"), "{e}");
+    assert!(e.contains("journal.head is missing") && e.contains("--adopt-head"), "{e}");
+}
+
+/// A folder made before journal.head existed is refused until it adopts
+/// one, checked against the journal head the commission published.
+#[test]
+fn a_folder_without_a_head_record_adopts_the_published_head() {
+    let tmp = small::tempdir();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 13);
+    let text = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::remove_file(camp.join("journal.head")).unwrap();
+    let (c, _, e) = run_in(&camp, &["score"]);
+    assert_eq!(c, 1, "{e}");
+    let (c, _, e) = run_in(&camp, &["recover", "--adopt-head", &"0".repeat(64)]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("is not the hash of any line"), "{e}");
+    assert!(!camp.join("journal.head").exists());
+    // The head published after the draw: two lines before the end.
+    let published = spotcheck::hash::sha256_hex(lines[lines.len() - 3].as_bytes());
+    let (c, _, e) = run_in(&camp, &["recover", "--adopt-head", &published]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains(&format!("line {}", lines.len() - 2)), "{e}");
+    assert_audit_clean(&camp, "adopted");
+    let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+    assert!(journal.lines().last().unwrap().contains("head adopted"), "{journal}");
+    let (c, _, e) = run_in(&camp, &["recover", "--adopt-head", &published]);
+    assert_eq!(c, 2, "a second adoption is refused: {e}");
 }
 
 /// Was: `--supersede` replaced by file name, so team one's form saved under
