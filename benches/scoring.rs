@@ -34,7 +34,7 @@ fn peak_kib() -> u64 {
 fn rules_text() -> String {
     let example = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml"),
+            .join("rules/cangzhou-2008-face-to-face.toml"),
     )
     .unwrap();
     let from = example.find("[[field]]").unwrap();

@@ -25,7 +25,7 @@ sc() { echo "+ spotcheck $*" >&2; "$SPOTCHECK" "$@"; }
 
 if [[ "$out" == "$default_out" ]]; then rm -rf "$out" "$out-published"; fi
 
-rules="$here/rules/cangzhou-2008-face-to-face.toml"
+rules="$repo/rules/cangzhou-2008-face-to-face.toml"
 frame="$here/synthetic-frame.csv"
 
 # The commission: check the inputs, create the campaign, publish the commitment.
@@ -51,12 +51,12 @@ sc -C "$out" status >/dev/null
 # The assessors: scorecards, and the trail behind one number.
 sc -C "$out" score
 sc -C "$out" explain 130921 birth_accuracy >/dev/null
-sc -C "$out" test "$here/rules"
+sc -C "$out" test "$repo/rules"
 sc -C "$out" audit >/dev/null
 
 # The year-end assessment: this campaign (60%) with the departments' routine
 # scores (40%) and bonus items, grades and ranks; reports in four formats.
-sc annual --rules "$here/rules/cangzhou-2009-annual.toml" \
+sc annual --rules "$repo/rules/cangzhou-2009-annual.toml" \
   --campaign face-to-face="$out" --input routine="$here/routine-2009.csv" \
   --input bonus="$here/bonus-2009.csv" --out "$out/annual" --force
 

@@ -17,7 +17,7 @@ use crate::{frame, rules, sample};
 /// and warns where they are fewer than 2.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck check --rules examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml \\\n                  --frame examples/cangzhou-2008/frame.csv"
+    after_help = "Example:\n  spotcheck check --rules rules/cangzhou-2008-face-to-face.toml \\\n                  --frame examples/cangzhou-2008/frame.csv"
 )]
 pub struct Args {
     #[command(flatten)]

@@ -11,7 +11,7 @@ use crate::workspace;
 /// The inputs are validated first; nothing is created if any problem is found.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck init camp-2009 --rules examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml \\\n                          --frame examples/cangzhou-2008/frame.csv"
+    after_help = "Example:\n  spotcheck init camp-2009 --rules rules/cangzhou-2008-face-to-face.toml \\\n                          --frame examples/cangzhou-2008/frame.csv"
 )]
 pub struct Args {
     /// The new campaign folder (must not exist, or be empty).

@@ -51,7 +51,7 @@ pub struct ExplainArgs {
 
 /// Run the scoring cases (TOML files with [[case]]) under a folder.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck test examples/cangzhou-2008/rules/")]
+#[command(after_help = "Example:\n  spotcheck test rules/")]
 pub struct TestArgs {
     pub folder: PathBuf,
 }

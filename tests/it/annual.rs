@@ -51,7 +51,7 @@ pub(super) fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, Str
 }
 
 pub(super) fn annual_rules() -> PathBuf {
-    root("examples/cangzhou-2008/rules/cangzhou-2009-annual.toml")
+    root("rules/cangzhou-2009-annual.toml")
 }
 
 #[test]

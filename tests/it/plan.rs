@@ -417,7 +417,7 @@ mod verdicts {
     }
 
     fn copy_lists(dir: &std::path::Path) {
-        let from = root("examples/cangzhou-2008/rules/lists");
+        let from = root("rules/lists");
         std::fs::create_dir_all(dir.join("lists")).unwrap();
         for f in std::fs::read_dir(from).unwrap() {
             let f = f.unwrap().path();

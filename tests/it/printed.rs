@@ -436,7 +436,7 @@ fn times_are_stored_with_their_offset_and_shown_in_china_standard_time() {
     let lists = tmp.path().join("lists");
     std::fs::create_dir_all(&lists).unwrap();
     std::fs::copy(
-        root("examples/cangzhou-2008/rules/lists/population-survey-2009.csv"),
+        root("rules/lists/population-survey-2009.csv"),
         lists.join("population-survey-2009.csv"),
     )
     .unwrap();
@@ -460,7 +460,7 @@ fn missing_names_are_reported_when_the_rules_load() {
     let lists = tmp.path().join("lists");
     std::fs::create_dir_all(&lists).unwrap();
     std::fs::copy(
-        root("examples/cangzhou-2008/rules/lists/population-survey-2009.csv"),
+        root("rules/lists/population-survey-2009.csv"),
         lists.join("population-survey-2009.csv"),
     )
     .unwrap();

@@ -68,7 +68,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
 
 /// The example campaign's files.
 pub fn example_rules() -> PathBuf {
-    root("examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml")
+    root("rules/cangzhou-2008-face-to-face.toml")
 }
 
 pub fn example_frame() -> PathBuf {
