@@ -33,8 +33,7 @@ fn peak_kib() -> u64 {
 /// constraints, indicators and vetoes.
 fn rules_text() -> String {
     let example = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("rules/cangzhou-2008-face-to-face.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/cangzhou-2008-face-to-face.toml"),
     )
     .unwrap();
     let from = example.find("[[field]]").unwrap();

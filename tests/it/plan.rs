@@ -477,3 +477,18 @@ mod verdicts {
         assert!(out.contains("honest county") && out.contains("concealed births (veto)"), "{out}");
     }
 }
+
+/// The commented template in rules/ stays a valid campaign: it checks
+/// against the example's frame with no error.
+#[test]
+fn the_rules_template_checks_against_the_example_frame() {
+    let (c, out, e) = crate::support::run(&[
+        "check",
+        "--rules",
+        crate::support::root("rules/template-campaign.toml").to_str().unwrap(),
+        "--frame",
+        crate::support::example_frame().to_str().unwrap(),
+    ]);
+    assert_eq!(c, 0, "{e}");
+    assert!(out.contains("130921") && !e.contains("error"), "{out}{e}");
+}

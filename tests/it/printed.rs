@@ -435,11 +435,8 @@ fn times_are_stored_with_their_offset_and_shown_in_china_standard_time() {
     std::fs::write(&rules, text).unwrap();
     let lists = tmp.path().join("lists");
     std::fs::create_dir_all(&lists).unwrap();
-    std::fs::copy(
-        root("rules/lists/population-survey-2009.csv"),
-        lists.join("population-survey-2009.csv"),
-    )
-    .unwrap();
+    std::fs::copy(root("rules/lists/population-survey-2009.csv"), lists.join("population-survey-2009.csv"))
+        .unwrap();
     let camp = tmp.path().join("camp");
     let (c, _, e) = super::support::init(&camp, &rules, &example_frame());
     assert_eq!(c, 0, "{e}");
@@ -459,11 +456,8 @@ fn missing_names_are_reported_when_the_rules_load() {
     std::fs::write(&rules, text).unwrap();
     let lists = tmp.path().join("lists");
     std::fs::create_dir_all(&lists).unwrap();
-    std::fs::copy(
-        root("rules/lists/population-survey-2009.csv"),
-        lists.join("population-survey-2009.csv"),
-    )
-    .unwrap();
+    std::fs::copy(root("rules/lists/population-survey-2009.csv"), lists.join("population-survey-2009.csv"))
+        .unwrap();
     let (c, _, e) =
         run(&["check", "--rules", rules.to_str().unwrap(), "--frame", example_frame().to_str().unwrap()]);
     assert_eq!(c, 0, "{e}");
