@@ -672,6 +672,15 @@ mod tests {
     }
 
     #[test]
+    fn lonely_psu_names_read_back() {
+        for p in [LonelyPsu::Certainty, LonelyPsu::Adjust, LonelyPsu::Average, LonelyPsu::Fail] {
+            assert_eq!(LonelyPsu::parse(p.name()), Some(p));
+        }
+        assert_eq!(LonelyPsu::parse("remove"), None);
+        assert_eq!(LonelyPsu::default(), LonelyPsu::Adjust);
+    }
+
+    #[test]
     fn t_quantiles_match_r_qt() {
         // qt(p, df) in R 4.2.2 (Debian bookworm).
         for (p, df, want) in [
