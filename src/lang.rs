@@ -89,6 +89,12 @@ pub fn delta(x: f64, lang: Lang) -> Option<String> {
     })
 }
 
+/// A confidence as people read it: `95%`, `97.5%`.
+pub fn level(l: f64) -> String {
+    let s = format!("{:.1}", l * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
 /// The risk of a wrong verdict as people read it.
 pub fn risk(r: f64, lang: Lang) -> String {
     if r < 0.0001 {

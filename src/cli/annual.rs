@@ -15,7 +15,7 @@ use crate::report::annual as report;
 use crate::report::points;
 use crate::report::words::{self, AnnualNames};
 use crate::rules::names::Names;
-use crate::score::card::{self, Card};
+use crate::score::card::Card;
 use crate::text::Encoding;
 use crate::workspace::step::Step;
 use crate::workspace::{JOURNAL, Workspace, atomic, score};
@@ -101,7 +101,9 @@ struct Computed {
     inputs: BTreeMap<String, Input>,
     campaigns: Vec<CampaignRead>,
     /// Provisional counties: campaign, code, name, villages without findings.
-    provisional: Vec<(String, String, String, usize)>,
+    /// Campaign, county code and name, why its card is provisional, and
+    /// whether a sequential plan checks it again.
+    provisional: Vec<(String, String, String, String, bool)>,
     files: Vec<(&'static str, Vec<u8>)>,
 }
 
@@ -175,20 +177,21 @@ fn compute_all(spec: &Spec, f: &Folder, held: Option<&Held>) -> Result<Computed>
                 &opened
             }
         };
-        let (crules, cinputs) = score::inputs(ws)?;
+        let crules = ws.load_rules()?;
         if crules.scoring.indicators.is_empty() {
             return Err(Error::Usage(format!(
                 "campaign `{name}` ({}) has no [[indicator]]: nothing to carry into the annual total",
                 dir.display()
             )));
         }
-        // Score at the confidence the campaign's own scorecards were made with.
+        // Score at the confidence the campaign's own scorecards were made
+        // with (a sequential plan fixes it round by round).
         let level = ws
             .journal
             .last("score")
             .and_then(|e| e.data.get("confidence"))
             .and_then(|v| v.as_f64())
-            .unwrap_or(0.95);
+            .unwrap_or(score::DEFAULT_LEVEL);
         let known = crate::rules::scoring::measure_names(&crules);
         for (v, _) in &rules.vetoes {
             if let crate::annual::rules::VetoRule::MeasureAbove { campaign, measure, .. } = v
@@ -201,14 +204,14 @@ fn compute_all(spec: &Spec, f: &Folder, held: Option<&Held>) -> Result<Computed>
                 )));
             }
         }
-        let cards: Vec<Card> = card::cards(&crules, &cinputs, level)?;
+        let asked = if crules.sequential.is_some() { None } else { Some(level) };
+        let (_, _, cards) = score::campaign_cards(ws, asked, spec.lang)?;
         for c in cards.iter().filter(|c| c.provisional) {
-            provisional.push((
-                name.clone(),
-                c.code.clone(),
-                c.name.clone(),
-                c.measures.missing_findings.len(),
-            ));
+            let why = match &c.pending {
+                Some(p) => p.clone(),
+                None => format!("{} sampled village(s) without findings", c.measures.missing_findings.len()),
+            };
+            provisional.push((name.clone(), c.code.clone(), c.name.clone(), why, c.pending.is_some()));
         }
         let as_of = ws
             .journal
@@ -379,14 +382,19 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
     if !provisional.is_empty() && !spec.allow_provisional && a.explain.is_none() {
         let list: Vec<String> = provisional
             .iter()
-            .map(|(c, code, name, n)| {
-                format!("  {c}: {code} {name}, {n} sampled village(s) without findings")
-            })
+            .map(|(c, code, name, why, _)| format!("  {c}: {code} {name}, {why}"))
             .collect();
-        say(&format!(
-            "the campaign results are provisional (临时结果): findings are missing for\n{}\nnothing was written. Import the missing findings (or substitute unreachable villages) and score again, or pass --allow-provisional to grade anyway with every output marked provisional.",
-            list.join("\n")
-        ));
+        if provisional.iter().any(|p| p.4) {
+            say(&format!(
+                "the campaign results are provisional (临时结果): findings are missing, or a sequential plan checks a county again, for\n{}\nnothing was written. Import the missing findings (or substitute unreachable villages), run `spotcheck escalate` where the plan says so, and score again; or pass --allow-provisional to grade anyway with every output marked provisional.",
+                list.join("\n")
+            ));
+        } else {
+            say(&format!(
+                "the campaign results are provisional (临时结果): findings are missing for\n{}\nnothing was written. Import the missing findings (or substitute unreachable villages) and score again, or pass --allow-provisional to grade anyway with every output marked provisional.",
+                list.join("\n")
+            ));
+        }
         return Ok(super::score::PROVISIONAL_EXIT);
     }
 

@@ -6,6 +6,7 @@ mod audit;
 mod check;
 mod commit;
 mod draw;
+mod escalate;
 mod init;
 mod inspect;
 mod plan;
@@ -49,6 +50,7 @@ A campaign, start to finish (each command has --help with an example):
   spotcheck -C camp assign --teams teams.csv && spotcheck -C camp forms
   spotcheck -C camp findings import 检查表-第一组.xlsx …
   spotcheck -C camp score && spotcheck -C camp explain 130921 birth_accuracy
+  spotcheck -C camp escalate                        # a sequential plan: the next round, if any
   spotcheck annual --rules annual.toml --campaign face-to-face=camp --input routine=routine.csv --out annual";
 
 #[derive(Parser, Debug)]
@@ -86,6 +88,7 @@ pub enum Command {
     Findings(inspect::FindingsArgs),
     Status(inspect::StatusArgs),
     Score(score::ScoreArgs),
+    Escalate(escalate::Args),
     Explain(score::ExplainArgs),
     Test(score::TestArgs),
     Annual(annual::Args),
@@ -121,6 +124,7 @@ pub fn main() -> i32 {
             Command::Findings(a) => inspect::findings(&f, a),
             Command::Status(a) => inspect::status(&f, a, lang),
             Command::Score(a) => score::score_cmd(&f, a, lang),
+            Command::Escalate(a) => escalate::run(&f, a, lang),
             Command::Explain(a) => score::explain(&f, a, lang),
             Command::Test(a) => score::test(a, lang),
             Command::Annual(a) => annual::run(&f, a, lang),

@@ -11,6 +11,7 @@ use crate::plan::limit::{cp_lower, cp_upper, round_up_tenth_percent};
 use crate::plan::lqas;
 use crate::plan::rate::Rate;
 
+mod sequential;
 mod simulate;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub enum ModelArg {
 /// Plan the check: how many units to inspect, and what a result can say.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered"
+    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -43,6 +44,7 @@ pub enum PlanCommand {
     Limit(LimitArgs),
     Lqas(LqasArgs),
     Simulate(simulate::Args),
+    Sequential(sequential::Args),
 }
 
 fn rate(s: &str) -> Result<Rate, String> {
@@ -139,6 +141,7 @@ pub fn run(f: &super::Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
         PlanCommand::Limit(x) => limit(x),
         PlanCommand::Lqas(x) => lqas(x),
         PlanCommand::Simulate(x) => simulate::run(f, x, lang),
+        PlanCommand::Sequential(x) => sequential::run(f, x, lang),
     }
 }
 

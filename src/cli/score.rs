@@ -23,9 +23,10 @@ Example:\n  spotcheck -C camp-2009 score"
 )]
 pub struct ScoreArgs {
     /// Confidence of the intervals and of the one-sided bounds that
-    /// `evidence = "bound"` rules read.
-    #[arg(long, default_value_t = 0.95)]
-    pub confidence: f64,
+    /// `evidence = "bound"` rules read (default 95%; a sequential plan fixes
+    /// it round by round).
+    #[arg(long)]
+    pub confidence: Option<f64>,
     /// Accept provisional results (some sampled villages have no findings
     /// yet): exit 0 instead of 3. The files are marked provisional either way.
     #[arg(long)]
@@ -45,8 +46,10 @@ pub struct ExplainArgs {
     pub county: String,
     /// Indicator id.
     pub indicator: String,
-    #[arg(long, default_value_t = 0.95)]
-    pub confidence: f64,
+    /// Confidence of intervals and bounds (default 95%; a sequential plan
+    /// fixes it round by round).
+    #[arg(long)]
+    pub confidence: Option<f64>,
 }
 
 /// Run the scoring cases (TOML files with [[case]]) under a folder.
@@ -56,11 +59,12 @@ pub struct TestArgs {
     pub folder: PathBuf,
 }
 
-fn check_level(c: f64) -> Result<(), Error> {
-    if c > 0.0 && c < 1.0 {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!("--confidence must be between 0 and 1, not {c}")))
+fn check_level(c: Option<f64>) -> Result<(), Error> {
+    match c {
+        Some(c) if !(c > 0.0 && c < 1.0) => {
+            Err(Error::Usage(format!("--confidence must be between 0 and 1, not {c}")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -95,19 +99,39 @@ pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
         "wrote {} (and scorecards.md, scorecards.json, summary.csv)",
         ws.path("score/scorecards.csv").display()
     ));
+    let later: Vec<String> = cards
+        .iter()
+        .filter_map(|c| {
+            c.round.filter(|r| r.0 > 1).map(|(r, of)| format!("{} {} (round {r} of {of})", c.code, c.name))
+        })
+        .collect();
+    if !later.is_empty() {
+        say(&format!("scored on a later round of the sequential plan: {}", later.join(", ")));
+    }
+    for c in cards.iter().filter_map(|c| c.pending.as_ref().map(|p| (c, p))) {
+        say(&format!("IN BETWEEN: {} {}: {}", c.0.code, c.0.name, c.1));
+    }
     let open: Vec<String> = cards
         .iter()
-        .filter(|c| c.provisional)
+        .filter(|c| !c.measures.missing_findings.is_empty())
         .map(|c| format!("{} {} ({} village(s))", c.code, c.name, c.measures.missing_findings.len()))
         .collect();
-    if open.is_empty() {
+    let pending = cards.iter().filter(|c| c.pending.is_some()).count();
+    if open.is_empty() && pending == 0 {
         return Ok(0);
     }
-    say(&format!(
-        "PROVISIONAL (临时结果): sampled villages without accepted findings in {}; every file is marked. \
+    if !open.is_empty() {
+        say(&format!(
+            "PROVISIONAL (临时结果): sampled villages without accepted findings in {}; every file is marked. \
 Import the missing findings (spotcheck status lists them) or replace unreachable villages with `spotcheck substitute`.",
-        open.join(", ")
-    ));
+            open.join(", ")
+        ));
+    }
+    if pending > 0 {
+        say(&format!(
+            "PROVISIONAL (临时结果): the sequential plan checks {pending} county(ies) again; their files are marked. Run `spotcheck escalate` once every finding of the round is in."
+        ));
+    }
     if a.provisional {
         Ok(0)
     } else {
@@ -131,10 +155,30 @@ pub fn explain(f: &Folder, a: &ExplainArgs, lang: Lang) -> CmdResult {
             ids.join(", ")
         )));
     };
-    let card = card::cards(&rules, std::slice::from_ref(c), a.confidence)?.remove(0);
-    let r = card.results.iter().find(|r| r.id == ind.id).expect("every indicator is scored");
     let names = Names::new(&rules);
-    out(&explain_text(&rules, &names, lang, c, ind, &card, r, a.confidence));
+    if let Some(plan) = &rules.sequential {
+        if a.confidence.is_some() {
+            return Err(Error::Usage(
+                "the sequential plan fixes the confidence of each round; explain takes no --confidence"
+                    .into(),
+            ));
+        }
+        let trail = crate::workspace::rounds::trail(&ws, &rules, &c.code)?;
+        let decided = crate::workspace::rounds::decided(&ws);
+        let mut s = super::escalate::trail_text(plan, &rules, &names, lang, ind, &trail, &decided);
+        let Some((r, input, card, _)) = trail.last() else {
+            return Err(Error::Usage(format!("county {} has no sampled villages", c.code)));
+        };
+        let res = card.results.iter().find(|x| x.id == ind.id).expect("every indicator is scored");
+        s.push_str(lang.t(&format!("\n第{r}轮详情：\n"), &format!("\nround {r} in full:\n")));
+        s.push_str(&explain_text(&rules, &names, lang, input, ind, card, res, plan.level(*r)));
+        out(&s);
+        return Ok(0);
+    }
+    let level = a.confidence.unwrap_or(score::DEFAULT_LEVEL);
+    let card = card::cards(&rules, std::slice::from_ref(c), level)?.remove(0);
+    let r = card.results.iter().find(|r| r.id == ind.id).expect("every indicator is scored");
+    out(&explain_text(&rules, &names, lang, c, ind, &card, r, level));
     Ok(0)
 }
 
@@ -163,16 +207,16 @@ fn interval_text(e: &crate::score::estimate::Estimate, level: f64, lang: Lang) -
     };
     match lang {
         Lang::Zh => format!(
-            "{:.2}，{:.0}%区间 {:.2} – {hi}（标准误 {:.2}；{how}）",
+            "{:.2}，{}区间 {:.2} – {hi}（标准误 {:.2}；{how}）",
             e.value,
-            level * 100.0,
+            lang::level(level),
             e.lo,
             e.se
         ),
         Lang::En => format!(
-            "{:.2}, {:.0}% interval {:.2} – {hi} (SE {:.2}; {how})",
+            "{:.2}, {} interval {:.2} – {hi} (SE {:.2}; {how})",
             e.value,
-            level * 100.0,
+            lang::level(level),
             e.lo,
             e.se
         ),
@@ -250,12 +294,12 @@ fn explain_text(
                 if lo == hi {
                     match lang {
                         Lang::Zh => {
-                            format!("  （在界限上，置信度{:.0}%；{}）", level * 100.0, b.pivot.method())
+                            format!("  （在界限上，置信度{}；{}）", lang::level(level), b.pivot.method())
                         }
                         Lang::En => {
                             format!(
-                                "  (at its limit with {:.0}% confidence; {})",
-                                level * 100.0,
+                                "  (at its limit with {} confidence; {})",
+                                lang::level(level),
                                 b.pivot.method()
                             )
                         }
@@ -267,8 +311,8 @@ fn explain_text(
                         t("无上界", "no upper bound").into()
                     };
                     format!(
-                        "  ({:.0}% {} {lo:.6} – {hi}; {})",
-                        level * 100.0,
+                        "  ({} {} {lo:.6} – {hi}; {})",
+                        lang::level(level),
                         t("区间", "interval"),
                         b.pivot.method()
                     )
@@ -370,12 +414,12 @@ fn explain_text(
         }
         s.push_str(&match lang {
             Lang::Zh => format!(
-                "\n{}：{}个样本村中{}个为“是”；估计全县为“是”的村比例{:.2}%，{:.0}%区间 {:.2}% – {:.2}%（{}，自由度{}）\n",
-                names.field(field, lang), p.n, p.x, p.p * 100.0, level * 100.0, p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+                "\n{}：{}个样本村中{}个为“是”；估计全县为“是”的村比例{:.2}%，{}区间 {:.2}% – {:.2}%（{}，自由度{}）\n",
+                names.field(field, lang), p.n, p.x, p.p * 100.0, lang::level(level), p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
             ),
             Lang::En => format!(
-                "\n{}: found \"yes\" in {} of {} sampled villages; estimated share of the county's villages {:.2}%, {:.0}% interval {:.2}% – {:.2}% ({}, {} df)\n",
-                names.field(field, lang), p.x, p.n, p.p * 100.0, level * 100.0, p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+                "\n{}: found \"yes\" in {} of {} sampled villages; estimated share of the county's villages {:.2}%, {} interval {:.2}% – {:.2}% ({}, {} df)\n",
+                names.field(field, lang), p.x, p.n, p.p * 100.0, lang::level(level), p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
             ),
         });
     }

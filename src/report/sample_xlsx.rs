@@ -25,6 +25,7 @@ fn heading(h: &str, lang: Lang) -> String {
         "pi" => t("总入样概率", "inclusion probability"),
         "certainty" => t("必选原因", "taken with certainty because"),
         "reserve_rank" => t("备选序号", "reserve rank"),
+        "round" => t("抽查轮次", "round"),
         other => match other.strip_prefix("pi_") {
             Some("county") => t("县入样概率", "county probability"),
             Some("township") => t("乡镇入样概率", "township probability"),
@@ -108,7 +109,7 @@ pub fn sample_xlsx(
             let (rr, cc) = (head_row + 1 + r as u32, c as u16);
             let h = header.get(c).map_or("", String::as_str);
             let is_prob = h == "pi" || h.starts_with("pi_");
-            let is_count = h == "order" || h == "reserve_rank";
+            let is_count = h == "order" || h == "reserve_rank" || h == "round";
             // Codes and names stay text: a 12-digit code as a number would
             // show as 1.30902E+11.
             match v.parse::<f64>() {

@@ -537,3 +537,63 @@ impl AnnualNames<'_> {
         out.join(lang.clause_sep())
     }
 }
+
+/// Why a sequential plan decided as it did, one sentence per decided veto
+/// that was proven or suspect (SCORING.md §9).
+pub fn decision_reasons(
+    d: &crate::score::sequential::Decision,
+    rules: &crate::rules::Rules,
+    names: &Names,
+    lang: Lang,
+) -> Vec<String> {
+    use crate::rules::sequential::Zone;
+    let level = level_text(Some(d.level));
+    d.reasons
+        .iter()
+        .map(|r| {
+            let veto = if rules.scoring.vetoes.iter().any(|v| v.id == r.veto) {
+                names.veto(&r.veto, lang)
+            } else {
+                format!("{}{}", names.indicator(&r.veto, lang), lang.t("（一票否决）", " (veto)"))
+            };
+            if r.proven {
+                return match lang {
+                    Lang::Zh => format!("{veto}：在{level}置信度下已证实"),
+                    Lang::En => format!("{veto}: proven at {level}"),
+                };
+            }
+            let parts: Vec<String> = r
+                .parts
+                .iter()
+                .map(|p| {
+                    let above = p.op.starts_with('>');
+                    let m = names.measure(&p.measure, lang);
+                    let read = names.value(&p.measure, p.read, lang);
+                    let line = line_value(names, &p.measure, p.line, lang);
+                    let op = lang::op(p.op, lang);
+                    let fav = p.favourable.map_or_else(
+                        || lang.t("（无）", "(none)").to_string(),
+                        |b| names.value(&p.measure, b, lang),
+                    );
+                    let side = bound_name(above, lang);
+                    let other = bound_name(!above, lang);
+                    match (lang, d.zone) {
+                        (Lang::Zh, Zone::Estimate) => {
+                            format!("{m} 估计{read}，{op}{line}，但{level}{side}{fav}未{op}")
+                        }
+                        (Lang::Zh, Zone::Interval) => {
+                            format!("{m} {level}{other}{read}，{op}{line}，但{level}{side}{fav}未{op}")
+                        }
+                        (Lang::En, Zone::Estimate) => {
+                            format!("{m}: estimate {read}, {op} {line}, but its {level} {side} {fav} is not")
+                        }
+                        (Lang::En, Zone::Interval) => format!(
+                            "{m}: {level} {other} {read}, {op} {line}, but its {level} {side} {fav} is not"
+                        ),
+                    }
+                })
+                .collect();
+            format!("{veto}{}{}", lang.t("：", ": "), parts.join(lang.clause_sep()))
+        })
+        .collect()
+}

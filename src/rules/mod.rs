@@ -9,6 +9,7 @@ mod model;
 pub mod names;
 mod reader;
 pub mod scoring;
+pub mod sequential;
 
 pub use inspection::{Field, FieldLevel, Inspection, Kind};
 pub use model::*;

@@ -28,6 +28,8 @@ pub struct Rules {
     /// Warnings found when the rules were loaded (names missing, codes of
     /// an exclusion list not in the frame …), for `check` and `init`.
     pub warnings: Vec<crate::error::Diag>,
+    /// The sequential plan, if the campaign has one (SCORING.md §9).
+    pub sequential: Option<super::sequential::Sequential>,
 }
 
 impl Rules {
@@ -186,6 +188,7 @@ const TOP: &[&str] = &[
     "scoring",
     "policy",
     "measure",
+    "sequential",
 ];
 const CAMPAIGN: &[&str] = &[
     "name",
@@ -228,6 +231,7 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
     let include = read_lists(&mut r, top, "include");
     let inspection = super::inspection::read(&mut r, top, &frame);
     let scoring = super::scoring::read(&mut r, top);
+    let sequential = super::sequential::read(&mut r, top);
     let rules = Rules {
         file: file.to_string(),
         campaign,
@@ -239,9 +243,10 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
         inspection,
         scoring,
         warnings: Vec::new(),
+        sequential,
     };
     let mut diags = r.diags;
-    for d in super::scoring::check_names(&rules) {
+    for d in super::scoring::check_names(&rules).into_iter().chain(super::sequential::check(&rules)) {
         diags.push(d);
     }
     (Some(rules), diags)

@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod design;
 pub mod power;
 pub mod ratio;
+pub mod rounds;
 pub mod select;
 pub mod stream;
 pub mod table;

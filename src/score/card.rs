@@ -19,8 +19,15 @@ pub struct Card {
     pub vetoes: Vec<CardVeto>,
     pub measures: Measures,
     /// Sampled villages (not replaced) without accepted findings: the card
-    /// is provisional while there are any (SCORING.md §7).
+    /// is provisional while there are any (SCORING.md §7), and while a
+    /// sequential plan still has to look at the county again.
     pub provisional: bool,
+    /// Under a sequential plan: the round the card scores, and the plan's
+    /// number of rounds (SCORING.md §9).
+    pub round: Option<(u32, u32)>,
+    /// Why the card is not final although its findings are in: the plan
+    /// sends the county to a round not yet drawn.
+    pub pending: Option<String>,
 }
 
 /// A one-vote veto on a scorecard.
@@ -113,6 +120,8 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
         activities,
         vetoes,
         provisional: !m.missing_findings.is_empty(),
+        round: None,
+        pending: None,
         measures: m,
     })
 }

@@ -255,6 +255,29 @@ fn bisect_up(below: impl Fn(f64) -> bool, start: f64) -> f64 {
 /// function, kept inside a bracket, from the normal quantile. The tests
 /// check it against R's qt.
 pub fn t_quantile(p: f64, df: usize) -> f64 {
+    // Scoring asks for the same few quantiles over and over (every bound of
+    // every measure, the risk bisections, whole simulations of a plan), and
+    // each costs a Newton search on the incomplete beta function.
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, usize), f64>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(q) = SEEN.with(|m| m.borrow().get(&(p.to_bits(), df)).copied()) {
+        return q;
+    }
+    let q = t_quantile_uncached(p, df);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        // A bound on memory for long runs with many distinct levels.
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        m.insert((p.to_bits(), df), q);
+    });
+    q
+}
+
+fn t_quantile_uncached(p: f64, df: usize) -> f64 {
     if df == 0 {
         return z_quantile(p);
     }

@@ -122,6 +122,13 @@ pub fn draw_in(
         }
         _ => {}
     }
+    if let Some(e) = ws.journal.last(super::rounds::EVENT) {
+        return Err(Error::Usage(format!(
+            "the sequential plan's round {} was decided on {}; its rounds continue this draw, so it cannot be drawn again",
+            e.data.get("round").and_then(|v| v.as_u64()).unwrap_or(1),
+            crate::time::show(&e.at, ws.offset)
+        )));
+    }
     let (rules, frame) = ws.load_inputs()?;
     let seed_norm =
         normalize_seed(seed, &rules.seed).map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
@@ -198,8 +205,9 @@ pub fn draw_in(
     Ok(DrawOutcome { record, superseded, already: false })
 }
 
-/// `sample.xlsx` from the bytes of `sample.csv`.
-fn sample_workbook(
+/// `sample.xlsx` (or a round's workbook) from the bytes of `sample.csv`
+/// (or of the round's sample).
+pub(super) fn sample_workbook(
     csv_bytes: &[u8],
     issued: &str,
     heading: &crate::report::sample_xlsx::Heading,
@@ -230,6 +238,9 @@ fn render_record(r: &DrawRecord) -> String {
 pub struct Verified {
     pub record: DrawRecord,
     pub in_workspace: bool,
+    /// Further rounds of a sequential plan re-derived: (round, villages,
+    /// villages that joined in it).
+    pub rounds: Vec<(u32, usize, usize)>,
 }
 
 /// Re-derives the sample from the published files and the seed and compares
@@ -367,8 +378,11 @@ pub fn verify(dir: &Path, access: &Access) -> Result<Verified> {
     problems.extend(
         sample::table::diff(&published, &derived).into_iter().map(|d| format!("{}: {d}", record.sample)),
     );
+    // Every further round of a sequential plan, from the same inputs and seed.
+    let rounds = super::rounds::verify(dir, ws.as_ref(), &rules, &frame, &seed_norm)?;
+    problems.extend(rounds.problems);
     if problems.is_empty() {
-        Ok(Verified { record, in_workspace })
+        Ok(Verified { record, in_workspace, rounds: rounds.rounds })
     } else {
         Err(Error::CheckFailed(problems.join("\n")))
     }

@@ -25,13 +25,20 @@ pub const ASSIGNMENT: &str = "assignment.csv";
 pub const FORMS: &str = "forms";
 pub const FINDINGS: &str = "findings";
 
-/// A row of `sample.csv`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A row of `sample.csv`, or of a further round's sample.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sampled {
     pub code: String,
+    pub name: String,
     pub county: String,
     pub stratum: String,
     pub reserve: Option<u32>,
+    /// The stage probabilities and their product, as published.
+    pub stage_pi: Vec<f64>,
+    pub pi: f64,
+    /// The round the village joined: 1 unless a sequential plan drew it
+    /// later (SAMPLING.md §15).
+    pub round: u32,
 }
 
 /// A row of `assignment.csv`.
@@ -46,7 +53,7 @@ pub struct AssignedRow {
     pub township: String,
 }
 
-fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
+pub(super) fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
     ws.journal
         .entries
         .iter()
@@ -55,12 +62,20 @@ fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
         .ok_or_else(|| Error::Usage("no sample has been drawn yet: run `spotcheck draw` first".into()))
 }
 
-/// The published sample, in file order.
-pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
-    let bytes = read(&ws.path(SAMPLE))?;
-    let sheet = table::read(SAMPLE, &bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
-    let col = |name: &str| sheet.header.iter().position(|h| h == name).unwrap_or(0);
-    let (c, cc, st, rr) = (col("code"), col("county_code"), col("stratum"), col("reserve_rank"));
+/// Reads the rows of `sample.csv` or of a round's sample, in file order.
+pub fn read_sample(name: &str, bytes: &[u8]) -> Result<Vec<Sampled>> {
+    let sheet = table::read(name, bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
+    let col = |name: &str| sheet.header.iter().position(|h| h == name);
+    let (c, cn, cc, st, rr) = (
+        col("code").unwrap_or(0),
+        col("name").unwrap_or(1),
+        col("county_code").unwrap_or(2),
+        col("stratum").unwrap_or(6),
+        col("reserve_rank").unwrap_or(0),
+    );
+    let (cpi, cround) = (col("pi"), col("round"));
+    let pi_cols: Vec<usize> =
+        sheet.header.iter().enumerate().filter(|(_, h)| h.starts_with("pi_")).map(|(i, _)| i).collect();
     // Text fields were defused for spreadsheets (SAMPLING.md §11).
     let text = |r: &table::Row, i: usize| cell::restore(sheet.cell(r, i)).to_string();
     Ok(sheet
@@ -68,11 +83,23 @@ pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
         .iter()
         .map(|r| Sampled {
             code: text(r, c),
+            name: text(r, cn),
             county: text(r, cc),
             stratum: text(r, st),
             reserve: sheet.cell(r, rr).parse().ok(),
+            stage_pi: pi_cols.iter().map(|&i| sheet.cell(r, i).parse().unwrap_or(1.0)).collect(),
+            pi: cpi.and_then(|i| sheet.cell(r, i).parse().ok()).unwrap_or(1.0),
+            round: cround.and_then(|i| sheet.cell(r, i).parse().ok()).unwrap_or(1),
         })
         .collect())
+}
+
+/// The published sample as it stands: `sample.csv`, with each county a
+/// sequential plan escalated taken from its latest round's sample instead.
+pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
+    let mut rows = read_sample(SAMPLE, &read(&ws.path(SAMPLE))?)?;
+    super::rounds::overlay(ws, &mut rows, None)?;
+    Ok(rows)
 }
 
 /// Substitutions so far: replaced village → replacement.
@@ -84,7 +111,12 @@ pub fn substitutions(ws: &Workspace) -> Vec<(String, String)> {
 /// for their reserves. Also the sampled codes that are not to be inspected,
 /// with why.
 pub fn active(ws: &Workspace) -> Result<(Vec<Sampled>, HashMap<String, String>)> {
-    let all = sampled(ws)?;
+    Ok(apply_substitutions(ws, sampled(ws)?))
+}
+
+/// Splits sampled rows into the villages to inspect and the others, by the
+/// journaled substitutions.
+pub fn apply_substitutions(ws: &Workspace, all: Vec<Sampled>) -> (Vec<Sampled>, HashMap<String, String>) {
     let subs = substitutions(ws);
     let replaced: HashMap<&str, &str> = subs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let called: HashSet<&str> = subs.iter().map(|(_, b)| b.as_str()).collect();
@@ -103,7 +135,7 @@ pub fn active(ws: &Workspace) -> Result<(Vec<Sampled>, HashMap<String, String>)>
             inactive.insert(s.code.clone(), "is a reserve village not called up by a substitution".into());
         }
     }
-    Ok((active, inactive))
+    (active, inactive)
 }
 
 /// Reads `assignment.csv`. Refused when the sample was redrawn after the
@@ -142,7 +174,7 @@ pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
         .collect())
 }
 
-fn assignment_csv(rows: &[AssignedRow]) -> Vec<u8> {
+pub(super) fn assignment_csv(rows: &[AssignedRow]) -> Vec<u8> {
     let head = ["检查组", "表单编号", "村代码", "村名", "县代码", "县", "乡镇"].map(String::from);
     cell::excel_csv(std::iter::once(head.to_vec()).chain(rows.iter().map(|r| {
         vec![
@@ -194,6 +226,12 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
                 crate::time::show(&prev.at, ws.offset)
             )));
         }
+    }
+    if let Some(e) = ws.journal.all(super::rounds::EVENT).filter(|e| !e.data["next_round"].is_null()).last() {
+        return Err(Error::Usage(format!(
+            "the sequential plan drew a further round on {}, and gave its villages to the teams of the first; the teams cannot be assigned again",
+            crate::time::show(&e.at, ws.offset)
+        )));
     }
     let (rules, frame) = ws.load_inputs()?;
     let sheet = table::read(&name, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
@@ -290,9 +328,10 @@ pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
     let mut step = Step::new();
     let mut outputs = Vec::new();
     let mut written = Vec::new();
+    let rounds = super::rounds::form_rounds(ws);
     for ((team, form_id), rows) in by_team {
+        let stem = super::rounds::form_stem(&team, rounds.get(&form_id).copied().unwrap_or(1));
         let form = Form { team: team.clone(), form_id, rows };
-        let stem = format!("{FORMS}/检查表-{team}");
         let xlsx = forms::xlsx(&form, &rules)
             .map_err(|e| Error::CheckFailed(format!("cannot write the form of team {team}: {e}")))?;
         outputs.push(step.write(format!("{stem}.xlsx"), xlsx));
@@ -472,6 +511,9 @@ pub fn import_findings(
         if replacing && recorded.get(&rel) == Some(&sha256_hex(&bytes)) {
             results.push(FileResult { file: name, accepted: None, already: true, problems });
             continue;
+        }
+        if replacing && supersede.is_some() {
+            super::rounds::check_supersede(ws, &rel)?;
         }
         if replacing && supersede.is_none() {
             problems.push(crate::Diag::error(&name, None, format!("{rel} was already imported; a corrected file replaces it only with --supersede --reason \"…\"")));

@@ -12,6 +12,7 @@ pub mod inspection;
 pub mod journal;
 pub mod lock;
 pub mod reports;
+pub mod rounds;
 pub mod score;
 pub mod step;
 

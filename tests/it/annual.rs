@@ -3,29 +3,14 @@
 //! Markdown report; rules checks; ranks; the HTML validated by html5ever.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use spotcheck::annual::rules;
 
 use crate::support::{check_snapshot, data, root, run};
 
-/// The example campaign, run once for all tests here.
+/// The example campaign, run once for all tests.
 pub(super) fn example() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let base = std::env::temp_dir().join(format!("spotcheck-annual-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).unwrap();
-        let camp = base.join("campaign");
-        let out = std::process::Command::new("bash")
-            .arg(root("examples/cangzhou-2008/run.sh"))
-            .arg(&camp)
-            .env("SPOTCHECK", env!("CARGO_BIN_EXE_spotcheck"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        camp
-    })
+    crate::support::example_campaign()
 }
 
 pub(super) fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String) {

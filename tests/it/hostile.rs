@@ -524,6 +524,11 @@ fn hostile_names_go_through_the_pipeline_as_text() {
     let mut args = vec!["findings", "import"];
     args.extend(findings.iter().map(String::as_str));
     ok(&args);
+    // The example's sequential plan checks 黄骅市 again in a second round.
+    ok(&["score", "--provisional"]);
+    ok(&["escalate"]);
+    let round2 = ex.join("findings-round-2/检查表-第八组-第2轮.csv");
+    ok(&["findings", "import", round2.to_str().unwrap()]);
     ok(&["score"]);
     ok(&["status"]);
     ok(&["audit"]);
@@ -531,7 +536,7 @@ fn hostile_names_go_through_the_pipeline_as_text() {
     let (c, _, e) = crate::support::run(&[
         "annual",
         "--rules",
-        ex.join("rules/cangzhou-2009-annual.toml").to_str().unwrap(),
+        root("rules/cangzhou-2009-annual.toml").to_str().unwrap(),
         "--campaign",
         &format!("face-to-face={}", camp.display()),
         "--input",

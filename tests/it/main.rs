@@ -10,6 +10,7 @@ mod inspection;
 mod plan;
 mod printed;
 mod recovery;
+mod rounds;
 mod sampling;
 mod score;
 mod small;
