@@ -804,4 +804,22 @@ fn a_county_in_between_is_provisional_until_its_round_is_drawn() {
     ]);
     assert_eq!(c, 3, "{e}");
     assert!(e.contains("130983") && e.contains("spotcheck escalate"), "{e}");
+
+    // Reserves still work in round 2: a new village that cannot be reached
+    // is replaced by the first unused reserve of its township (round 1's
+    // reserve comes first), on the same team's round-2 form.
+    let (c, _, e) = run_in(&fresh, &["escalate"]);
+    assert_eq!(c, 0, "{e}");
+    let rows = std::fs::read_to_string(fresh.join("round-2.csv")).unwrap();
+    let cells: Vec<Vec<&str>> = rows.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let new = cells.iter().find(|r| r[14] == "2" && r[13].is_empty()).unwrap();
+    let stratum = new[6];
+    let first_reserve = cells.iter().find(|r| r[6] == stratum && r[13] == "1").unwrap();
+    assert_eq!(first_reserve[14], "1", "round 1's reserve ranks first");
+    let (c, _, e) = run_in(&fresh, &["substitute", new[0], "--reason", "道路冲毁"]);
+    assert_eq!(c, 0, "{e}");
+    let assignment = std::fs::read_to_string(fresh.join("assignment.csv")).unwrap();
+    let line = assignment.lines().find(|l| l.contains(first_reserve[0])).unwrap();
+    assert!(line.contains("-第2轮-"), "the reserve joins the round-2 form: {line}");
+    assert!(!assignment.contains(new[0]));
 }
