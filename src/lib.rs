@@ -27,6 +27,7 @@ pub mod frame;
 pub mod hash;
 pub mod lang;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod sample;

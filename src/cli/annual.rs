@@ -3,8 +3,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use serde_json::json;
+
+use super::output::{self, Format, FormatArg};
 use super::table::{Align, Table};
-use super::{CmdResult, Folder, out, say};
+use super::{CmdResult, Folder, note, out, say};
 use crate::annual::compute::{self, Input};
 use crate::annual::inputs::{self, Scores};
 use crate::annual::rules::{self, Source};
@@ -29,7 +32,7 @@ use crate::workspace::{JOURNAL, Workspace, atomic, score};
 /// the indicators and the sampled villages behind them.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck annual --rules rules/cangzhou-2009-annual.toml \\\n    --campaign face-to-face=camp-2009 --input routine=examples/cangzhou-2008/routine-2009.csv \\\n    --input bonus=examples/cangzhou-2008/bonus-2009.csv --out annual-2009"
+    after_help = "Example:\n  spotcheck annual --rules rules/cangzhou-2009-annual.toml \\\n    --campaign face-to-face=camp-2009 --input routine=examples/cangzhou-2008/routine-2009.csv \\\n    --input bonus=examples/cangzhou-2008/bonus-2009.csv --out annual-2009\n  spotcheck annual --check --out annual-2009"
 )]
 pub struct Args {
     /// The annual rules (TOML).
@@ -64,6 +67,8 @@ pub struct Args {
     /// recorded, recompute, and compare every report byte for byte.
     #[arg(long, conflicts_with_all = ["rules", "campaign", "input", "explain", "force"])]
     pub check: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// The record of what an annual run read, written beside its reports.
@@ -199,8 +204,9 @@ fn compute_all(spec: &Spec, f: &Folder, held: Option<&Held>) -> Result<Computed>
                 && !known.iter().any(|k| k == measure)
             {
                 return Err(Error::Usage(format!(
-                    "{}: a veto reads `{measure}`, which is not a measure of campaign `{name}`",
-                    rules.file
+                    "{}: a veto reads `{measure}`, which is not a measure of campaign `{name}`{}",
+                    rules.file,
+                    crate::error::did_you_mean(measure, known.iter().map(|k| k.as_str()))
                 )));
             }
         }
@@ -399,10 +405,12 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
     }
 
     if let Some(who) = &a.explain {
-        let Some(r) = rows.iter().find(|r| &r.code == who || &r.name == who) else {
-            return Err(Error::Usage(format!("no county `{who}` in the annual table")));
-        };
-        out(&explain_text(&rules, &an, &inputs, r, lang));
+        let r = &rows[super::find_county(who, rows.iter().map(|r| (r.code.as_str(), r.name.as_str())))?];
+        match a.format.format {
+            Format::Table => out(&explain_text(&rules, &an, &inputs, r, lang)),
+            Format::Csv => out(&output::csv(&ROW_KEYS, &[row_json(&rules, &an, r, lang)])),
+            Format::Json => out(&output::json(&row_json(&rules, &an, r, lang))),
+        }
         return Ok(0);
     }
 
@@ -432,7 +440,7 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
                 outputs.push(step.write(outputs_path(&rel, name), bytes));
             }
             if same {
-                say(&format!("the reports in {} are already these; nothing to write", a.out.display()));
+                note(&format!("the reports in {} are already these; nothing to write", a.out.display()));
                 return Ok(0);
             }
             let names: Vec<&str> = spec.campaigns.iter().map(|c| c.0.as_str()).collect();
@@ -457,13 +465,65 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
             }
         }
     }
-    out(&terminal_table(&rules, &an, &rows, lang));
-    say(&format!(
+    match a.format.format {
+        Format::Table => out(&terminal_table(&rules, &an, &rows, lang)),
+        Format::Csv => {
+            let rows: Vec<_> =
+                report::ordered(&rules, &rows).into_iter().map(|r| row_json(&rules, &an, r, lang)).collect();
+            out(&output::csv(&ROW_KEYS, &rows));
+        }
+        Format::Json => {
+            let list: Vec<_> =
+                report::ordered(&rules, &rows).into_iter().map(|r| row_json(&rules, &an, r, lang)).collect();
+            out(&output::json(&json!({
+                "provisional": rows.iter().any(|r| r.provisional),
+                "counties": list,
+            })));
+        }
+    }
+    note(&format!(
         "wrote annual.csv, annual.md, annual.html and annual.xlsx in {}; open {} in a browser",
         a.out.display(),
         a.out.join("annual.html").display()
     ));
     Ok(0)
+}
+
+/// The columns of `annual --format csv`.
+const ROW_KEYS: [&str; 8] = ["group", "rank", "code", "name", "total", "grade", "provisional", "vetoes"];
+
+/// A county's annual row as JSON: its total, grade and rank, and the parts
+/// of the total.
+fn row_json(
+    rules: &rules::AnnualRules,
+    an: &AnnualNames<'_>,
+    r: &compute::Row,
+    lang: Lang,
+) -> serde_json::Value {
+    let round = |x: f64| (x * 100.0).round() / 100.0 + 0.0;
+    json!({
+        "group": report::group_name(rules, r, lang),
+        "rank": r.rank,
+        "code": r.code,
+        "name": r.name,
+        "total": round(r.total),
+        "grade": if lang == Lang::En { &r.grade_en } else { &r.grade },
+        "provisional": r.provisional,
+        "vetoes": an.vetoes_full(&r.vetoes, lang),
+        "components": r.parts.iter().map(|p| {
+            let name = rules
+                .components
+                .iter()
+                .find(|c| c.id == p.id)
+                .map_or(p.name.clone(), |c| report::component_name(c, lang));
+            json!({"id": p.id, "name": name, "raw": round(p.raw), "out_of": p.out_of,
+                "weight": p.weight, "points": round(p.points)})
+        }).collect::<Vec<_>>(),
+        "items": r.items.iter().map(|(id, name, v)| {
+            let item = rules.bonuses.iter().chain(&rules.deductions).find(|i| &i.id == id);
+            json!({"id": id, "name": item.map_or(name.clone(), |i| report::item_name(i, lang)), "points": round(*v)})
+        }).collect::<Vec<_>>(),
+    })
 }
 
 /// The annual table for the terminal: by group, then rank, naming the group.
@@ -755,10 +815,10 @@ fn check(f: &Folder, out: &Path) -> CmdResult {
         }
     }
     for n in &notes {
-        say(n);
+        note(n);
     }
     if problems.is_empty() {
-        say(&format!(
+        note(&format!(
             "the published result in {} still matches its inputs: {} report(s) recomputed identically",
             out.display(),
             computed.files.len()

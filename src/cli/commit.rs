@@ -1,6 +1,6 @@
 //! `spotcheck commit`: the commitment to publish before the seed ceremony.
 
-use super::{CmdResult, Folder, out, say};
+use super::{At, CmdResult, Folder, note, out, say};
 
 /// Print the SHA-256 commitment over the frozen inputs and journal it.
 ///
@@ -10,6 +10,8 @@ use super::{CmdResult, Folder, out, say};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  spotcheck -C camp-2009 commit --show")]
 pub struct Args {
+    #[command(flatten)]
+    pub at: At,
     /// Also print the text that the commitment hashes.
     #[arg(long)]
     pub show: bool,
@@ -23,9 +25,9 @@ pub fn run(f: &Folder, a: &Args) -> CmdResult {
     }
     out(&format!("{hash}\n"));
     if new {
-        say("committed; publish this value before the seed is rolled, then run `spotcheck draw --seed …`");
+        note("committed; publish this value before the seed is rolled, then run `spotcheck draw --seed …`");
     } else {
-        say("already committed earlier; the value is unchanged");
+        note("already committed earlier; the value is unchanged");
     }
     Ok(0)
 }

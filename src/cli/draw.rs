@@ -1,6 +1,6 @@
 //! `spotcheck draw`: draw the sample from the public seed.
 
-use super::{CmdResult, Folder, say};
+use super::{At, CmdResult, Folder, note};
 use crate::error::Error;
 use crate::workspace::{DRAW, SAMPLE, draw};
 
@@ -14,6 +14,8 @@ use crate::workspace::{DRAW, SAMPLE, draw};
     after_help = "Example:\n  spotcheck -C camp-2009 draw --seed \"3917 0245 8812 6603 1954\"\n  spotcheck -C camp-2009 draw --redraw --reason \"frame error found in 青县\" --seed \"…\""
 )]
 pub struct Args {
+    #[command(flatten)]
+    pub at: At,
     /// The seed rolled in public (spaces are ignored).
     #[arg(long)]
     pub seed: String,
@@ -34,7 +36,7 @@ pub fn run(f: &Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
     let o = draw::draw_in(&mut ws, &a.seed, reason, lang)?;
     let r = &o.record;
     if o.already {
-        say(&format!(
+        note(&format!(
             "the sample was already drawn with this seed on {} ({} villages, +{} reserves, {}); nothing to do",
             r.drawn_at,
             r.villages,
@@ -44,12 +46,12 @@ pub fn run(f: &Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
         return Ok(0);
     }
     if let Some(old) = &o.superseded {
-        say(&format!(
+        note(&format!(
             "the earlier draw (seed {}) is kept in {old}",
             r.redraw.as_ref().map_or("", |x| x.previous_seed.as_str())
         ));
     }
-    say(&format!(
+    note(&format!(
         "drew {} villages (+{} reserves) in {} strata with seed {}; wrote {} and {}",
         r.villages,
         r.reserves,

@@ -28,7 +28,10 @@ use crate::workspace::rounds;
 /// again once the round is decided, it does nothing.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  spotcheck -C camp-2009 escalate")]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub at: super::At,
+}
 
 /// The name of a decision for a table cell.
 fn outcome_name(o: Outcome, lang: Lang) -> &'static str {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{CmdResult, Inputs, out, print_warnings, say};
+use super::{CmdResult, Inputs, note, out, print_warnings, say};
 use crate::workspace;
 
 /// Create a campaign folder: copy the rules (and the lists they name) and the
@@ -11,10 +11,11 @@ use crate::workspace;
 /// The inputs are validated first; nothing is created if any problem is found.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck init camp-2009 --rules rules/cangzhou-2008-face-to-face.toml \\\n                          --frame examples/cangzhou-2008/frame.csv"
+    after_help = "Example:\n  spotcheck init camp-2009 --rules rules/cangzhou-2008-face-to-face.toml \\\n                          --frame examples/cangzhou-2008/synthetic-frame.csv"
 )]
 pub struct Args {
     /// The new campaign folder (must not exist, or be empty).
+    #[arg(value_name = "FOLDER")]
     pub folder: PathBuf,
     #[command(flatten)]
     pub inputs: Inputs,
@@ -26,7 +27,7 @@ pub fn run(a: &Args) -> CmdResult {
         say(&format!("removed {}, left by an interrupted `spotcheck init`", c.display()));
     }
     if s.already {
-        say(&format!(
+        note(&format!(
             "{} already holds this campaign, made from the same rules and frame; nothing to do; next: spotcheck -C {} commit",
             a.folder.display(),
             a.folder.display()
@@ -37,7 +38,7 @@ pub fn run(a: &Args) -> CmdResult {
     for f in &s.files {
         out(&format!("{}  {}\n", f.sha256, f.path));
     }
-    say(&format!(
+    note(&format!(
         "created {} with {} frozen file(s) ({} villages); next: spotcheck -C {} commit",
         a.folder.display(),
         s.files.len(),

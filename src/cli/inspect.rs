@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use serde_json::json;
+
+use super::output::{self, Format, FormatArg};
 use super::table::{Align, Table};
-use super::{CmdResult, Folder, out, say};
+use super::{At, CmdResult, Folder, note, out, say};
 use crate::error::Error;
 use crate::lang::Lang;
 use crate::workspace::inspection;
@@ -18,16 +21,23 @@ use crate::workspace::inspection;
 /// kept together where possible; ties broken by the draw's seed. Writes
 /// assignment.csv.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 assign --teams teams.csv")]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 assign --teams examples/cangzhou-2008/teams.csv\n  spotcheck -C camp-2009 assign --teams examples/cangzhou-2008/teams.csv --reassign --reason \"第三组人员调整\""
+)]
 pub struct AssignArgs {
+    #[command(flatten)]
+    pub at: At,
     /// Teams: columns 检查组 (team), 成员 (members), 籍贯县 (home counties).
     #[arg(long, value_name = "FILE")]
     pub teams: PathBuf,
     /// Replace an earlier assignment (journaled, with --reason).
     #[arg(long, requires = "reason")]
     pub reassign: bool,
-    #[arg(long, requires = "reassign")]
+    /// Why the earlier assignment is replaced (journaled).
+    #[arg(long, requires = "reassign", value_name = "TEXT")]
     pub reason: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Write one findings form per team, as .xlsx (validated input cells,
@@ -35,7 +45,10 @@ pub struct AssignArgs {
 /// county reported.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  spotcheck -C camp-2009 forms")]
-pub struct FormsArgs {}
+pub struct FormsArgs {
+    #[command(flatten)]
+    pub at: At,
+}
 
 /// Replace a village that cannot be reached with the next reserve village
 /// of its stratum. A commission decision: journaled with its reason.
@@ -44,17 +57,31 @@ pub struct FormsArgs {}
     after_help = "Example:\n  spotcheck -C camp-2009 substitute 130921104203 --reason \"道路冲毁，无法到达\""
 )]
 pub struct SubstituteArgs {
+    #[command(flatten)]
+    pub at: At,
+    /// The code of the sampled village that cannot be reached.
+    #[arg(value_name = "VILLAGE")]
     pub village: String,
-    #[arg(long)]
+    /// Why it cannot be reached (journaled, and shown on the reissued form).
+    #[arg(long, value_name = "TEXT")]
     pub reason: String,
 }
 
 /// Inspectors' findings.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx 检查表-2.csv")]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings/*.csv"
+)]
 pub struct FindingsArgs {
     #[command(subcommand)]
     pub command: FindingsCommand,
+}
+
+impl FindingsArgs {
+    pub fn at(&self) -> &At {
+        let FindingsCommand::Import(a) = &self.command;
+        &a.at
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,41 +100,72 @@ pub enum FindingsCommand {
     after_help = "Example:\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx --supersede --reason \"改正第5行出生人数\""
 )]
 pub struct ImportArgs {
-    #[arg(required = true)]
+    #[command(flatten)]
+    pub at: At,
+    /// The teams' filled-in forms: .xlsx, or CSV in UTF-8 or GB18030.
+    #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
+    /// Replace the same team's earlier file with this corrected one (the
+    /// old one is kept under superseded/; needs --reason).
     #[arg(long, requires = "reason")]
     pub supersede: bool,
-    #[arg(long, requires = "supersede")]
+    /// Why the earlier file is replaced (journaled).
+    #[arg(long, requires = "supersede", value_name = "TEXT")]
     pub reason: Option<String>,
 }
 
 /// Show, per county and per team, what has been sampled, assigned and
 /// received, substitutions, and self-reports.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 status")]
-pub struct StatusArgs {}
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 status\n  spotcheck -C camp-2009 status --format csv"
+)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub at: At,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
 
-pub fn assign(f: &Folder, a: &AssignArgs) -> CmdResult {
+pub fn assign(f: &Folder, a: &AssignArgs, lang: Lang) -> CmdResult {
     let mut ws = f.write()?;
     let o = inspection::assign(&mut ws, &a.teams, a.reason.as_deref().filter(|_| a.reassign))?;
     if let Some(at) = &o.already {
-        say(&format!(
+        note(&format!(
             "these teams were already assigned with this teams file on {at} ({} villages in {}); nothing to do",
             o.rows.len(),
             ws.path(inspection::ASSIGNMENT).display()
         ));
         return Ok(0);
     }
-    let mut s = String::new();
-    for (team, villages, load) in &o.loads {
-        if o.households {
-            s.push_str(&format!("team {team}: {villages} villages, {load} households\n"));
-        } else {
-            s.push_str(&format!("team {team}: {villages} villages\n"));
+    let rows: Vec<serde_json::Value> = o
+        .loads
+        .iter()
+        .map(|(team, villages, load)| {
+            json!({"team": team, "villages": villages, "households": if o.households { json!(load) } else { json!(null) }})
+        })
+        .collect();
+    match a.format.format {
+        Format::Table => {
+            let mut head =
+                vec![(lang.t("检查组", "team"), Align::Left), (lang.t("村数", "villages"), Align::Right)];
+            if o.households {
+                head.push((lang.t("户数", "households"), Align::Right));
+            }
+            let mut t = Table::new(&head);
+            for (team, villages, load) in &o.loads {
+                let mut r = vec![team.clone(), villages.to_string()];
+                if o.households {
+                    r.push(load.to_string());
+                }
+                t.row(r);
+            }
+            out(&t.render());
         }
+        Format::Csv => out(&output::csv(&["team", "villages", "households"], &rows)),
+        Format::Json => out(&output::json(&json!({ "teams": rows }))),
     }
-    out(&s);
-    say(&format!(
+    note(&format!(
         "assigned {} villages; wrote {}; next: spotcheck forms",
         o.rows.len(),
         ws.path(inspection::ASSIGNMENT).display()
@@ -121,7 +179,7 @@ pub fn forms(f: &Folder, _a: &FormsArgs) -> CmdResult {
     for w in &written {
         out(&format!("{}\n", ws.path(w).display()));
     }
-    say(&format!("wrote {} forms (.xlsx and .csv per team)", written.len() / 2));
+    note(&format!("wrote {} forms (.xlsx and .csv per team)", written.len() / 2));
     Ok(0)
 }
 
@@ -130,10 +188,10 @@ pub fn substitute(f: &Folder, a: &SubstituteArgs) -> CmdResult {
     let s = inspection::substitute(&mut ws, &a.village, &a.reason)?;
     let (old, new) = (&s.village, &s.replacement);
     match &s.already {
-        Some(at) => say(&format!(
+        Some(at) => note(&format!(
             "village {old} was already replaced by reserve {new} on {at}, for this reason; nothing to do"
         )),
-        None => say(&format!(
+        None => note(&format!(
             "village {old} is replaced by reserve {new}; run `spotcheck forms` to reissue the team's form"
         )),
     }
@@ -149,11 +207,11 @@ pub fn findings(f: &Folder, a: &FindingsArgs) -> CmdResult {
     let mut failed = 0;
     for r in &results {
         if r.already {
-            say(&format!("{}: already imported with the same content; nothing to do", r.file));
+            note(&format!("{}: already imported with the same content; nothing to do", r.file));
             continue;
         }
         match &r.accepted {
-            Some((team, n)) => say(&format!("{}: accepted, team {team}, {n} villages", r.file)),
+            Some((team, n)) => note(&format!("{}: accepted, team {team}, {n} villages", r.file)),
             None => {
                 failed += 1;
                 say(r.problems.clone().sorted().to_string().trim_end());
@@ -169,9 +227,54 @@ pub fn findings(f: &Folder, a: &FindingsArgs) -> CmdResult {
     Ok(0)
 }
 
-pub fn status(f: &Folder, _a: &StatusArgs, lang: Lang) -> CmdResult {
+pub fn status(f: &Folder, a: &StatusArgs, lang: Lang) -> CmdResult {
     let ws = f.read()?;
     let st = inspection::status(&ws)?;
+    match a.format.format {
+        Format::Table => out(&status_table(&st, lang)),
+        Format::Csv => {
+            // One table: a row per county, then a row per team.
+            let mut rows: Vec<serde_json::Value> = st
+                .counties
+                .iter()
+                .map(|(code, name, sampled, got, subs, rep)| {
+                    json!({"kind": "county", "id": code, "name": name, "villages": sampled, "received": got,
+                        "missing": sampled - got, "substitutions": subs, "report_rows": rep})
+                })
+                .collect();
+            rows.extend(st.teams.iter().map(|(team, assigned, got)| {
+                json!({"kind": "team", "id": team, "name": team, "villages": assigned, "received": got,
+                    "missing": assigned - got})
+            }));
+            out(&output::csv(
+                &["kind", "id", "name", "villages", "received", "missing", "substitutions", "report_rows"],
+                &rows,
+            ));
+        }
+        Format::Json => {
+            let counties: Vec<_> = st
+                .counties
+                .iter()
+                .map(|(code, name, sampled, got, subs, rep)| {
+                    json!({"code": code, "name": name, "sampled": sampled, "received": got,
+                        "missing": sampled - got, "substitutions": subs, "report_rows": rep})
+                })
+                .collect();
+            let teams: Vec<_> = st
+                .teams
+                .iter()
+                .map(|(team, assigned, got)| {
+                    json!({"team": team, "assigned": assigned, "received": got, "missing": assigned - got})
+                })
+                .collect();
+            out(&output::json(&json!({"counties": counties, "teams": teams})));
+        }
+    }
+    Ok(0)
+}
+
+/// The county table and, once teams are assigned, the team table.
+fn status_table(st: &inspection::Status, lang: Lang) -> String {
     let mut t = Table::new(&[
         (lang.t("县代码", "code"), Align::Left),
         (lang.t("县", "county"), Align::Left),
@@ -211,6 +314,5 @@ pub fn status(f: &Folder, _a: &StatusArgs, lang: Lang) -> CmdResult {
         s.push('\n');
         s.push_str(&t.render());
     }
-    out(&s);
-    Ok(0)
+    s
 }

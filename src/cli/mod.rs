@@ -9,7 +9,10 @@ mod draw;
 mod escalate;
 mod init;
 mod inspect;
+mod manual;
+mod output;
 mod plan;
+mod progress;
 mod recover;
 mod reports;
 mod score;
@@ -26,9 +29,9 @@ use clap::{Parser, Subcommand};
 use crate::error::{Diags, Error};
 use crate::lang::Lang;
 use crate::text::Encoding;
-use crate::workspace::Workspace;
 use crate::workspace::lock::{Access, DEFAULT_TIMEOUT, Mode};
 use crate::workspace::step::Recovery;
+use crate::workspace::{DRAW, JOURNAL, Workspace};
 
 /// The environment variable that sets the lock timeout when
 /// --lock-timeout is not given.
@@ -54,14 +57,25 @@ A campaign, start to finish (each command has --help with an example):
   spotcheck annual --rules annual.toml --campaign face-to-face=camp --input routine=routine.csv --out annual";
 
 #[derive(Parser, Debug)]
-#[command(name = "spotcheck", version, about = "Reproducible, publicly verifiable acceptance spot checks (验收抽查)", after_help = AFTER_HELP)]
+#[command(
+    name = "spotcheck",
+    version,
+    about = "Reproducible, publicly verifiable acceptance spot checks (验收抽查)",
+    after_help = AFTER_HELP,
+    max_term_width = 100
+)]
 pub struct Cli {
-    /// The campaign folder (default: the current folder).
-    #[arg(short = 'C', global = true, value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
+    /// The campaign folder, for the commands that work in one (also
+    /// accepted after the command). Default: the current folder or the
+    /// nearest folder above it that holds journal.jsonl.
+    #[arg(short = 'C', value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// The language of reports, forms and tables: zh (default) or en.
     #[arg(long, global = true, value_name = "LANG", default_value = "zh", value_parser = parse_lang)]
     pub lang: Lang,
+    /// Print only data, warnings and errors: no notes, no progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// Seconds to wait while another spotcheck command works on the same
     /// campaign folder, then give up with exit 2 (default 60, or the
     /// SPOTCHECK_LOCK_TIMEOUT environment variable).
@@ -93,6 +107,77 @@ pub enum Command {
     Test(score::TestArgs),
     Annual(annual::Args),
     Synth(synth::Args),
+    Completions(manual::CompletionsArgs),
+    Man(manual::ManArgs),
+}
+
+impl Command {
+    /// The command's own -C, for the commands that work in a campaign
+    /// folder; `None` for those that do not.
+    fn at(&self) -> Option<&At> {
+        match self {
+            Command::Reports(a) => Some(a.at()),
+            Command::Commit(a) => Some(&a.at),
+            Command::Draw(a) => Some(&a.at),
+            Command::Verify(a) => Some(&a.at),
+            Command::Audit(a) => Some(&a.at),
+            Command::Recover(a) => Some(&a.at),
+            Command::Assign(a) => Some(&a.at),
+            Command::Forms(a) => Some(&a.at),
+            Command::Substitute(a) => Some(&a.at),
+            Command::Findings(a) => Some(a.at()),
+            Command::Status(a) => Some(&a.at),
+            Command::Score(a) => Some(&a.at),
+            Command::Escalate(a) => Some(&a.at),
+            Command::Explain(a) => Some(&a.at),
+            Command::Plan(a) => a.at(),
+            Command::Check(_)
+            | Command::Init(_)
+            | Command::Test(_)
+            | Command::Annual(_)
+            | Command::Synth(_)
+            | Command::Completions(_)
+            | Command::Man(_) => None,
+        }
+    }
+
+    /// The command's name as typed, for messages.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Plan(_) => "plan",
+            Command::Check(_) => "check",
+            Command::Init(_) => "init",
+            Command::Reports(_) => "reports",
+            Command::Commit(_) => "commit",
+            Command::Draw(_) => "draw",
+            Command::Verify(_) => "verify",
+            Command::Audit(_) => "audit",
+            Command::Recover(_) => "recover",
+            Command::Assign(_) => "assign",
+            Command::Forms(_) => "forms",
+            Command::Substitute(_) => "substitute",
+            Command::Findings(_) => "findings",
+            Command::Status(_) => "status",
+            Command::Score(_) => "score",
+            Command::Escalate(_) => "escalate",
+            Command::Explain(_) => "explain",
+            Command::Test(_) => "test",
+            Command::Annual(_) => "annual",
+            Command::Synth(_) => "synth",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
+        }
+    }
+}
+
+/// The -C of a command that works in a campaign folder.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct At {
+    /// The campaign folder. Default: the current folder or the nearest
+    /// folder above it that holds journal.jsonl (as git finds its
+    /// repository).
+    #[arg(short = 'C', value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -106,31 +191,36 @@ pub fn main() -> i32 {
         }
     };
     let lang = cli.lang;
-    let result = lock_timeout(cli.lock_timeout.as_deref()).and_then(|timeout| {
-        let f = Folder { dir: cli.dir.clone(), timeout };
-        match &cli.command {
-            Command::Check(a) => check::run(a, lang),
-            Command::Init(a) => init::run(a),
-            Command::Commit(a) => commit::run(&f, a),
-            Command::Draw(a) => draw::run(&f, a, lang),
-            Command::Verify(a) => verify::run(&f, a),
-            Command::Audit(a) => audit::run(&f, a),
-            Command::Recover(a) => recover::run(&f, a),
-            Command::Plan(a) => plan::run(&f, a, lang),
-            Command::Reports(a) => reports::run(&f, a),
-            Command::Assign(a) => inspect::assign(&f, a),
-            Command::Forms(a) => inspect::forms(&f, a),
-            Command::Substitute(a) => inspect::substitute(&f, a),
-            Command::Findings(a) => inspect::findings(&f, a),
-            Command::Status(a) => inspect::status(&f, a, lang),
-            Command::Score(a) => score::score_cmd(&f, a, lang),
-            Command::Escalate(a) => escalate::run(&f, a, lang),
-            Command::Explain(a) => score::explain(&f, a, lang),
-            Command::Test(a) => score::test(a, lang),
-            Command::Annual(a) => annual::run(&f, a, lang),
-            Command::Synth(a) => synth::run(a),
-        }
-    });
+    progress::setup(cli.quiet, lang);
+    let result = lock_timeout(cli.lock_timeout.as_deref())
+        .and_then(|timeout| Ok((timeout, locate(&cli)?)))
+        .and_then(|(timeout, (dir, found))| {
+            let f = Folder { dir, timeout, found };
+            match &cli.command {
+                Command::Check(a) => check::run(a, lang),
+                Command::Init(a) => init::run(a),
+                Command::Commit(a) => commit::run(&f, a),
+                Command::Draw(a) => draw::run(&f, a, lang),
+                Command::Verify(a) => verify::run(&f, a),
+                Command::Audit(a) => audit::run(&f, a, lang),
+                Command::Recover(a) => recover::run(&f, a),
+                Command::Plan(a) => plan::run(&f, a, lang),
+                Command::Reports(a) => reports::run(&f, a),
+                Command::Assign(a) => inspect::assign(&f, a, lang),
+                Command::Forms(a) => inspect::forms(&f, a),
+                Command::Substitute(a) => inspect::substitute(&f, a),
+                Command::Findings(a) => inspect::findings(&f, a),
+                Command::Status(a) => inspect::status(&f, a, lang),
+                Command::Score(a) => score::score_cmd(&f, a, lang),
+                Command::Escalate(a) => escalate::run(&f, a, lang),
+                Command::Explain(a) => score::explain(&f, a, lang),
+                Command::Test(a) => score::test(a, lang),
+                Command::Annual(a) => annual::run(&f, a, lang),
+                Command::Synth(a) => synth::run(a),
+                Command::Completions(a) => manual::completions(a),
+                Command::Man(a) => manual::man(a),
+            }
+        });
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -138,12 +228,89 @@ pub fn main() -> i32 {
                 // Each diagnostic is a line of its own (a warning says so);
                 // the verdict comes last, so the first line is never
                 // mislabelled.
-                Error::Invalid(d) => eprintln!("{d}error: {}", d.summary()),
-                _ => eprintln!("error: {e}"),
+                Error::Invalid(d) => say(&format!("{d}error: {}", d.summary())),
+                _ => say(&format!("error: {e}")),
             }
             e.exit_code()
         }
     }
+}
+
+/// How the campaign folder was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// Named with -C.
+    Given,
+    /// Found by searching upward from the current folder.
+    Searched,
+    /// Not found: no folder from here up holds a journal.
+    Nowhere,
+}
+
+/// The campaign folder of the command: -C (before or after the command
+/// name), else the current folder or the nearest one above it holding a
+/// journal (for `verify`, also a folder of published files, which holds
+/// draw.toml). -C with a command that works in no campaign folder is an
+/// error rather than silently ignored.
+fn locate(cli: &Cli) -> Result<(PathBuf, Found), Error> {
+    let sub = cli.command.at().and_then(|a| a.dir.clone());
+    let given = match (&cli.dir, sub) {
+        (Some(a), Some(b)) if *a != b => {
+            return Err(Error::Usage(format!(
+                "-C is given twice, as {} and {}; name one campaign folder",
+                a.display(),
+                b.display()
+            )));
+        }
+        (Some(a), _) => Some(a.clone()),
+        (None, b) => b,
+    };
+    if cli.command.at().is_none() {
+        if let Some(d) = given {
+            let hint = match &cli.command {
+                Command::Init(_) => {
+                    format!("; the new folder is init's argument: spotcheck init {} …", d.display())
+                }
+                Command::Annual(_) => "; annual names its campaigns with --campaign NAME=DIR".to_string(),
+                Command::Plan(_) => "; only `plan simulate` reads a campaign folder".to_string(),
+                _ => String::new(),
+            };
+            return Err(Error::Usage(format!(
+                "-C {}: `spotcheck {}` does not work in a campaign folder{hint}",
+                d.display(),
+                cli.command.name()
+            )));
+        }
+        return Ok((PathBuf::from("."), Found::Given));
+    }
+    if let Some(d) = given {
+        return Ok((d, Found::Given));
+    }
+    let markers: &[&str] =
+        if matches!(cli.command, Command::Verify(_)) { &[JOURNAL, DRAW] } else { &[JOURNAL] };
+    Ok(match search_up(markers) {
+        Some(d) => (d, Found::Searched),
+        None => (PathBuf::from("."), Found::Nowhere),
+    })
+}
+
+/// The nearest folder, from the current one upward, holding the first of
+/// `markers` (a journal before a draw record), as a relative path (`.`,
+/// `..`, `../..`).
+fn search_up(markers: &[&str]) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    for m in markers {
+        for (up, dir) in cwd.ancestors().enumerate() {
+            if dir.join(m).is_file() {
+                let mut rel = PathBuf::from(".");
+                for _ in 0..up {
+                    rel.push("..");
+                }
+                return Some(if up == 0 { rel } else { rel.strip_prefix(".").unwrap_or(&rel).to_path_buf() });
+            }
+        }
+    }
+    None
 }
 
 /// The lock timeout: --lock-timeout, else the environment, else the default.
@@ -166,15 +333,28 @@ fn lock_timeout(arg: Option<&str>) -> Result<Duration, Error> {
 pub(crate) struct Folder {
     pub dir: PathBuf,
     pub timeout: Duration,
+    pub found: Found,
 }
 
 impl Folder {
     /// Another folder, with the same timeout.
     pub fn at(&self, dir: &Path) -> Folder {
-        Folder { dir: dir.to_path_buf(), timeout: self.timeout }
+        Folder { dir: dir.to_path_buf(), timeout: self.timeout, found: Found::Given }
+    }
+
+    /// Refuses when no campaign folder was named or found.
+    pub fn exists(&self) -> Result<(), Error> {
+        if self.found != Found::Nowhere {
+            return Ok(());
+        }
+        let here = std::env::current_dir().map_or_else(|_| ".".to_string(), |d| d.display().to_string());
+        Err(Error::Usage(format!(
+            "no campaign folder: neither {here} nor any folder above it holds {JOURNAL}; create one with `spotcheck init DIR --rules … --frame …`, or name one with -C DIR"
+        )))
     }
 
     fn open(&self, mode: Mode) -> Result<Workspace, Error> {
+        self.exists()?;
         let ws = Workspace::open(&self.dir, &self.access(mode, &|| self.waiting()))?;
         self.tell(&ws);
         Ok(ws)
@@ -185,7 +365,7 @@ impl Folder {
     }
 
     fn waiting(&self) {
-        say(&format!(
+        note(&format!(
             "waiting for another spotcheck command on this folder ({}) to finish… (up to {} s; --lock-timeout to change)",
             self.dir.display(),
             crate::workspace::lock::seconds(self.timeout)
@@ -212,6 +392,7 @@ impl Folder {
 
     /// Reads the folder and lists its problems, under a lock of `mode`.
     pub fn inspect(&self, mode: Mode) -> Result<(Workspace, Vec<String>), Error> {
+        self.exists()?;
         let (ws, problems) = Workspace::inspect(&self.dir, &self.access(mode, &|| self.waiting()))?;
         self.tell(&ws);
         Ok((ws, problems))
@@ -244,9 +425,18 @@ pub(crate) fn out(text: &str) {
     let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
 }
 
-/// Prints messages to stderr.
+/// Prints a message everyone needs (a warning, a problem, an error, what
+/// a recovery did) to stderr.
 pub(crate) fn say(text: &str) {
-    eprintln!("{text}");
+    progress::eprint_line(text);
+}
+
+/// Prints a note to stderr (what was done, what comes next), unless
+/// --quiet.
+pub(crate) fn note(text: &str) {
+    if !progress::quiet() {
+        progress::eprint_line(text);
+    }
 }
 
 pub(crate) fn print_warnings(d: &Diags) {
@@ -278,3 +468,60 @@ pub struct Inputs {
 }
 
 pub(crate) type CmdResult = Result<i32, Error>;
+
+/// A confidence level or a rate strictly between 0 and 1, written `95%`
+/// or `0.95`.
+pub(crate) fn parse_level(s: &str) -> Result<f64, String> {
+    let r = crate::plan::Rate::parse(s)?;
+    if r.is_proper() {
+        Ok(r.value())
+    } else {
+        Err(format!("`{s}` must lie strictly between 0 and 1 (0% and 100%); write it like 95% or 0.95"))
+    }
+}
+
+/// A count, with or without thousands separators (`10000`, `10,000`).
+pub(crate) fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let plain = crate::findings::values::ungroup(t)?;
+    plain.parse::<u64>().map_err(|_| format!("`{s}` is not a whole number of 0 or more"))
+}
+
+/// Refuses, naming the step that comes first, when no sample is drawn yet.
+pub(crate) fn need_sample(ws: &Workspace) -> Result<(), Error> {
+    if ws.journal.last("draw").is_some() || ws.journal.last("redraw").is_some() {
+        return Ok(());
+    }
+    let first = if ws.journal.last("commit").is_some() {
+        "run `spotcheck draw --seed …` with the seed rolled in public"
+    } else {
+        "run `spotcheck commit`, publish the value, then `spotcheck draw --seed …`"
+    };
+    Err(Error::Usage(format!("no sample yet: {first}")))
+}
+
+/// The county a user named by its code or its name, among `(code, name)`
+/// pairs; a code Excel wrote in scientific notation, or a near miss, is
+/// said so.
+pub(crate) fn find_county<'a>(
+    text: &str,
+    counties: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Result<usize, Error> {
+    let t = text.trim();
+    if let Some(i) = counties.clone().position(|(code, name)| code == t || name == t) {
+        return Ok(i);
+    }
+    if crate::error::looks_like_scientific(t) {
+        return Err(Error::Usage(crate::error::scientific_hint("county code", t)));
+    }
+    let known: Vec<&str> = counties.clone().flat_map(|(c, n)| [c, n]).collect();
+    let hint = crate::error::did_you_mean(t, known.iter().copied());
+    let all = counties.clone().count();
+    let list: Vec<String> = counties.take(30).map(|(c, n)| format!("{c} {n}")).collect();
+    Err(Error::Usage(format!(
+        "no county `{}`{hint}; the counties are: {}{}",
+        crate::error::excerpt(t),
+        list.join(", "),
+        if all > 30 { format!(", … ({all} in all)") } else { String::new() }
+    )))
+}

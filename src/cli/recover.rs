@@ -1,7 +1,7 @@
 //! `spotcheck recover`: bring a campaign folder back after an interrupted
 //! command.
 
-use super::{CmdResult, Folder, say};
+use super::{At, CmdResult, Folder, note, say};
 use crate::workspace::lock::Mode;
 
 /// Complete or undo a command that was interrupted (killed, crashed,
@@ -21,6 +21,8 @@ use crate::workspace::lock::Mode;
     after_help = "Example:\n  spotcheck -C camp-2009 recover\n  spotcheck -C camp-2009 recover --adopt-head 5e1c…(the published journal head)"
 )]
 pub struct Args {
+    #[command(flatten)]
+    pub at: At,
     /// Give a folder made before journal.head existed its head record,
     /// checked against the journal head the commission published.
     #[arg(long, value_name = "HASH")]
@@ -29,9 +31,10 @@ pub struct Args {
 
 pub fn run(f: &Folder, a: &Args) -> CmdResult {
     if let Some(published) = &a.adopt_head {
+        f.exists()?;
         let (at, lines) =
             crate::workspace::step::adopt_head(&f.dir, published, &f.access(Mode::Exclusive, &|| {}))?;
-        say(&format!(
+        note(&format!(
             "journal.head written: the journal passes through the published head at line {at}{}; the adoption is journaled",
             if at < lines {
                 format!(", and lines {}–{lines} after it rest on the journal alone", at + 1)
@@ -43,7 +46,7 @@ pub fn run(f: &Folder, a: &Args) -> CmdResult {
     }
     let (ws, problems) = f.inspect(Mode::Exclusive)?;
     if ws.recovery.is_empty() {
-        say(&format!("nothing to recover: no interrupted command left anything in {}", f.dir.display()));
+        note(&format!("nothing to recover: no interrupted command left anything in {}", f.dir.display()));
     }
     if problems.is_empty() {
         return Ok(0);

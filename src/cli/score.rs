@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 
+use serde_json::json;
+
+use super::output::{self, Format, FormatArg};
 use super::table::{Align, Table};
-use super::{CmdResult, Folder, out, say};
+use super::{At, CmdResult, Folder, note, out, parse_level, say};
 use crate::error::Error;
 use crate::lang::{self, Lang};
 use crate::report::{points, words};
@@ -19,18 +22,22 @@ use crate::workspace::score;
 #[command(
     after_help = "While any sampled village (not replaced) has no accepted findings, the scorecards are written \
 marked provisional (临时结果) and the command exits with code 3; --provisional accepts that and exits 0.\n\n\
-Example:\n  spotcheck -C camp-2009 score"
+Example:\n  spotcheck -C camp-2009 score\n  spotcheck -C camp-2009 score --confidence 90% --format json"
 )]
 pub struct ScoreArgs {
+    #[command(flatten)]
+    pub at: At,
     /// Confidence of the intervals and of the one-sided bounds that
-    /// `evidence = "bound"` rules read (default 95%; a sequential plan fixes
-    /// it round by round).
-    #[arg(long)]
+    /// `evidence = "bound"` rules read: 95% or 0.95 (default 95%; a
+    /// sequential plan fixes it round by round).
+    #[arg(long, value_parser = parse_level, value_name = "LEVEL")]
     pub confidence: Option<f64>,
     /// Accept provisional results (some sampled villages have no findings
     /// yet): exit 0 instead of 3. The files are marked provisional either way.
     #[arg(long)]
     pub provisional: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// The exit code of a `score` whose results are provisional (README).
@@ -40,62 +47,77 @@ pub const PROVISIONAL_EXIT: i32 = 3;
 /// rule, the measures, the estimate with its interval, the sampled villages
 /// and findings behind it, and every deduction.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 explain 130921 birth_accuracy")]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 explain 130921 birth_accuracy\n  spotcheck -C camp-2009 explain 沧县 birth_accuracy --format csv"
+)]
 pub struct ExplainArgs {
-    /// County code (or name).
+    #[command(flatten)]
+    pub at: At,
+    /// The county: its code or its name.
+    #[arg(value_name = "COUNTY")]
     pub county: String,
-    /// Indicator id.
+    /// The indicator's id in the rules.
+    #[arg(value_name = "INDICATOR")]
     pub indicator: String,
-    /// Confidence of intervals and bounds (default 95%; a sequential plan
-    /// fixes it round by round).
-    #[arg(long)]
+    /// Confidence of the intervals and bounds shown: 95% or 0.95 (default
+    /// 95%; a sequential plan fixes it round by round).
+    #[arg(long, value_parser = parse_level, value_name = "LEVEL")]
     pub confidence: Option<f64>,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Run the scoring cases (TOML files with [[case]]) under a folder.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  spotcheck test rules/")]
 pub struct TestArgs {
+    /// The folder whose TOML files (searched recursively) hold the cases.
+    #[arg(value_name = "FOLDER")]
     pub folder: PathBuf,
-}
-
-fn check_level(c: Option<f64>) -> Result<(), Error> {
-    match c {
-        Some(c) if !(c > 0.0 && c < 1.0) => {
-            Err(Error::Usage(format!("--confidence must be between 0 and 1, not {c}")))
-        }
-        _ => Ok(()),
-    }
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
-    check_level(a.confidence)?;
     let mut ws = f.write()?;
+    super::need_sample(&ws)?;
     let (cards, names) = score::score(&mut ws, a.confidence, lang)?;
-    let mut t = Table::new(&[
-        (lang.t("县代码", "code"), Align::Left),
-        (lang.t("县", "county"), Align::Left),
-        (lang.t("得分", "points"), Align::Right),
-        (lang.t("满分", "of"), Align::Right),
-        (lang.t("状态", "status"), Align::Left),
-        (lang.t("一票否决", "veto"), Align::Left),
-    ]);
-    for c in &cards {
-        t.row(vec![
-            c.code.clone(),
-            c.name.clone(),
-            points(c.total),
-            points(c.max),
-            if c.provisional { lang.t("临时", "provisional") } else { "" }.to_string(),
-            c.vetoes
-                .iter()
-                .map(|v| words::card_veto_short(v, &names, lang))
-                .collect::<Vec<_>>()
-                .join(lang.clause_sep()),
-        ]);
+    let vetoes = |c: &card::Card| -> Vec<String> {
+        c.vetoes.iter().map(|v| words::card_veto_short(v, &names, lang)).collect()
+    };
+    let rows: Vec<serde_json::Value> = cards
+        .iter()
+        .map(|c| {
+            json!({
+                "code": c.code,
+                "name": c.name,
+                "points": round2(c.total),
+                "max": round2(c.max),
+                "provisional": c.provisional,
+                "missing_findings": c.measures.missing_findings.len(),
+                "vetoes": vetoes(c),
+                "activities": c.activities.iter().map(|(name, points, max)| {
+                    json!({"name": names.activity_named(name, lang), "points": round2(*points), "max": round2(*max)})
+                }).collect::<Vec<_>>(),
+                "indicators": c.results.iter().map(|r| {
+                    json!({"id": r.id, "name": names.indicator(&r.id, lang), "points": round2(r.total()), "max": round2(r.max)})
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    match a.format.format {
+        Format::Table => out(&score_table(&cards, &names, lang)),
+        Format::Csv => out(&output::csv(
+            &["code", "name", "points", "max", "provisional", "missing_findings", "vetoes"],
+            &rows,
+        )),
+        Format::Json => out(&output::json(&json!({
+            "confidence": a.confidence,
+            "provisional": cards.iter().any(|c| c.provisional),
+            "counties": rows,
+        }))),
     }
-    out(&t.render());
-    say(&format!(
+    note(&format!(
         "wrote {} (and scorecards.md, scorecards.json, summary.csv)",
         ws.path("score/scorecards.csv").display()
     ));
@@ -140,18 +162,50 @@ Import the missing findings (spotcheck status lists them) or replace unreachable
     }
 }
 
+/// Points as printed, as a JSON number (two decimals).
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0 + 0.0
+}
+
+/// The scorecards' summary for the terminal.
+fn score_table(cards: &[card::Card], names: &Names, lang: Lang) -> String {
+    let mut t = Table::new(&[
+        (lang.t("县代码", "code"), Align::Left),
+        (lang.t("县", "county"), Align::Left),
+        (lang.t("得分", "points"), Align::Right),
+        (lang.t("满分", "of"), Align::Right),
+        (lang.t("状态", "status"), Align::Left),
+        (lang.t("一票否决", "veto"), Align::Left),
+    ]);
+    for c in cards {
+        t.row(vec![
+            c.code.clone(),
+            c.name.clone(),
+            points(c.total),
+            points(c.max),
+            if c.provisional { lang.t("临时", "provisional") } else { "" }.to_string(),
+            c.vetoes
+                .iter()
+                .map(|v| words::card_veto_short(v, names, lang))
+                .collect::<Vec<_>>()
+                .join(lang.clause_sep()),
+        ]);
+    }
+    t.render()
+}
+
 pub fn explain(f: &Folder, a: &ExplainArgs, lang: Lang) -> CmdResult {
-    check_level(a.confidence)?;
     let ws = f.read()?;
+    super::need_sample(&ws)?;
     let (rules, inputs) = score::inputs(&ws)?;
-    let Some(c) = inputs.iter().find(|c| c.code == a.county || c.name == a.county) else {
-        return Err(Error::Usage(format!("no county `{}` in the frame", a.county)));
-    };
+    let c = super::find_county(&a.county, inputs.iter().map(|c| (c.code.as_str(), c.name.as_str())))
+        .map(|i| &inputs[i])?;
     let Some(ind) = rules.scoring.indicators.iter().find(|i| i.id == a.indicator) else {
         let ids: Vec<&str> = rules.scoring.indicators.iter().map(|i| i.id.as_str()).collect();
         return Err(Error::Usage(format!(
-            "no indicator `{}`; the rules have: {}",
+            "no indicator `{}` in the rules{}; the rules have: {}",
             a.indicator,
+            crate::error::did_you_mean(&a.indicator, ids.iter().copied()),
             ids.join(", ")
         )));
     };
@@ -165,21 +219,165 @@ pub fn explain(f: &Folder, a: &ExplainArgs, lang: Lang) -> CmdResult {
         }
         let trail = crate::workspace::rounds::trail(&ws, &rules, &c.code)?;
         let decided = crate::workspace::rounds::decided(&ws);
-        let mut s = super::escalate::trail_text(plan, &rules, &names, lang, ind, &trail, &decided);
         let Some((r, input, card, _)) = trail.last() else {
             return Err(Error::Usage(format!("county {} has no sampled villages", c.code)));
         };
         let res = card.results.iter().find(|x| x.id == ind.id).expect("every indicator is scored");
+        let level = plan.level(*r);
+        if a.format.format != Format::Table {
+            // The data of the last round; the trail through the rounds is
+            // words, for people.
+            return explain_out(a.format.format, &names, lang, input, ind, card, res, level);
+        }
+        let mut s = super::escalate::trail_text(plan, &rules, &names, lang, ind, &trail, &decided);
         s.push_str(lang.t(&format!("\n第{r}轮详情：\n"), &format!("\nround {r} in full:\n")));
-        s.push_str(&explain_text(&rules, &names, lang, input, ind, card, res, plan.level(*r)));
+        s.push_str(&explain_text(&rules, &names, lang, input, ind, card, res, level));
         out(&s);
         return Ok(0);
     }
     let level = a.confidence.unwrap_or(score::DEFAULT_LEVEL);
     let card = card::cards(&rules, std::slice::from_ref(c), level)?.remove(0);
     let r = card.results.iter().find(|r| r.id == ind.id).expect("every indicator is scored");
-    out(&explain_text(&rules, &names, lang, c, ind, &card, r, level));
+    if a.format.format == Format::Table {
+        out(&explain_text(&rules, &names, lang, c, ind, &card, r, level));
+        return Ok(0);
+    }
+    explain_out(a.format.format, &names, lang, c, ind, &card, r, level)
+}
+
+/// `explain --format csv|json`.
+#[allow(clippy::too_many_arguments)]
+fn explain_out(
+    format: Format,
+    names: &Names,
+    lang: Lang,
+    c: &crate::score::measures::CountyInput,
+    ind: &crate::rules::scoring::Indicator,
+    card: &card::Card,
+    r: &crate::score::points::Scored,
+    level: f64,
+) -> CmdResult {
+    let doc = explain_json(names, lang, c, ind, card, r, level);
+    match format {
+        Format::Csv => {
+            let rows: Vec<serde_json::Value> = doc["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|f| {
+                    f["villages"].as_array().into_iter().flatten().map(move |v| {
+                        let mut v = v.clone();
+                        v["field"] = f["id"].clone();
+                        v
+                    })
+                })
+                .collect();
+            out(&output::csv(
+                &["field", "code", "name", "weight", "reported", "found", "left_out", "reweighted"],
+                &rows,
+            ));
+        }
+        _ => out(&output::json(&doc)),
+    }
     Ok(0)
+}
+
+/// An estimate as JSON: value, interval, standard error, df and method.
+fn estimate_json(e: &crate::score::estimate::Estimate) -> serde_json::Value {
+    json!({"value": e.value, "lo": e.lo, "hi": e.hi, "se": e.se, "df": e.df, "method": e.pivot.method()})
+}
+
+/// `explain --format json`: the same trail as data.
+#[allow(clippy::too_many_arguments)]
+fn explain_json(
+    names: &Names,
+    lang: Lang,
+    c: &crate::score::measures::CountyInput,
+    ind: &crate::rules::scoring::Indicator,
+    card: &card::Card,
+    r: &crate::score::points::Scored,
+    level: f64,
+) -> serde_json::Value {
+    let m = &card.measures;
+    let reads = |field: &str| r.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_")));
+    let measures: Vec<_> = r
+        .used
+        .iter()
+        .map(|(k, v)| {
+            let (lo, hi, method) = match m.bounded.get(k) {
+                Some(b) => {
+                    let (lo, hi) = b.interval(level);
+                    (json!(lo), json!(hi), json!(b.pivot.method()))
+                }
+                None => (json!(null), json!(null), json!(null)),
+            };
+            json!({"id": k, "name": names.measure(k, lang), "value": v, "lo": lo, "hi": hi, "method": method})
+        })
+        .collect();
+    let fields: Vec<_> = m
+        .fields
+        .iter()
+        .filter(|(field, _)| reads(field))
+        .map(|(field, est)| {
+            let villages: Vec<_> = est
+                .villages
+                .iter()
+                .map(|(code, w, rep, found)| {
+                    let name = c.sampled.iter().find(|v| &v.code == code).map_or("", |v| v.name.as_str());
+                    json!({
+                        "code": code, "name": name, "weight": w, "reported": rep, "found": found,
+                        "left_out": rep.is_none(), "reweighted": m.reweighted.contains(code),
+                    })
+                })
+                .collect();
+            json!({
+                "id": field,
+                "name": names.field(field, lang),
+                "reported_total": est.reported_total,
+                "verified": estimate_json(&est.verified),
+                "ratio": est.ratio.as_ref().map(estimate_json),
+                "ht": estimate_json(&est.ht),
+                "villages": villages,
+            })
+        })
+        .collect();
+    let rates: Vec<_> = m
+        .rates
+        .iter()
+        .filter(|(field, _)| reads(field))
+        .map(|(field, p)| {
+            json!({
+                "id": field, "name": names.field(field, lang), "villages": p.n, "yes": p.x,
+                "share": p.p, "lo": p.lo, "hi": p.hi, "df": p.df, "method": p.pivot.method(),
+            })
+        })
+        .collect();
+    json!({
+        "code": c.code,
+        "name": c.name,
+        "indicator": {
+            "id": ind.id,
+            "name": names.indicator(&ind.id, lang),
+            "activity": names.activity(&ind.id, lang),
+            "rule": names.rule(&ind.id, lang),
+            "basis": ind.basis,
+            "evidence": if ind.evidence == Evidence::Bound { "bound" } else { "estimate" },
+        },
+        "confidence": level,
+        "points": round2(r.total()),
+        "max": round2(r.max),
+        "provisional": card.provisional,
+        "veto": r.veto.as_ref().map(|v| words::verdict(v, names, lang, Some(level))),
+        "measures": measures,
+        "steps": r.lines.iter().map(|l| json!({
+            "points": round2(l.delta),
+            "text": words::step(&l.step, names, lang, Some(level)),
+        })).collect::<Vec<_>>(),
+        "verdicts": r.verdicts.iter().map(|v| words::verdict(v, names, lang, Some(level))).collect::<Vec<_>>(),
+        "fields": fields,
+        "rates": rates,
+        "missing_findings": m.missing_findings,
+    })
 }
 
 /// The interval of an estimate in words: the interval, SE, df and method.
@@ -445,15 +643,40 @@ fn explain_text(
 
 pub fn test(a: &TestArgs, lang: Lang) -> CmdResult {
     let outcomes = cases::run(&a.folder)?;
-    let failed: Vec<&cases::Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
-    for o in &outcomes {
-        out(&format!("{} {} — {}\n", if o.passed { "ok  " } else { "FAIL" }, o.name, o.file));
-        if !o.passed {
-            out(&format!("     {}\n", case_detail(&o.detail, lang)));
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    let rows: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| {
+            json!({
+                "name": o.name, "file": o.file, "passed": o.passed,
+                "detail": if o.passed { json!(null) } else { json!(case_detail(&o.detail, lang)) },
+            })
+        })
+        .collect();
+    match a.format.format {
+        Format::Table => {
+            let mut s = String::new();
+            for o in &outcomes {
+                s.push_str(&format!("{} {} — {}\n", if o.passed { "ok  " } else { "FAIL" }, o.name, o.file));
+                if !o.passed {
+                    s.push_str(&format!("     {}\n", case_detail(&o.detail, lang)));
+                }
+            }
+            out(&s);
         }
+        Format::Csv => out(&output::csv(&["name", "file", "passed", "detail"], &rows)),
+        Format::Json => out(&output::json(&json!({
+            "passed": outcomes.len() - failed, "failed": failed, "cases": rows,
+        }))),
     }
-    say(&format!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len()));
-    Ok(if failed.is_empty() { 0 } else { 1 })
+    // Failures are told even with --quiet.
+    let line = format!("{} passed, {} failed", outcomes.len() - failed, failed);
+    if failed > 0 {
+        say(&line)
+    } else {
+        note(&line)
+    }
+    Ok(if failed == 0 { 0 } else { 1 })
 }
 
 /// Why a scoring case failed, in words.

@@ -1,6 +1,10 @@
 //! `spotcheck verify`: re-derive the sample and compare.
 
-use super::{CmdResult, Folder, say};
+use serde_json::{Value, json};
+
+use super::output::{self, Format, FormatArg};
+use super::{At, CmdResult, Folder, Found, note, out};
+use crate::error::Error;
 use crate::workspace::draw;
 use crate::workspace::lock::Mode;
 
@@ -14,13 +18,69 @@ use crate::workspace::lock::Mode;
 /// decision rule to each round before a further one. Exit 0 if identical,
 /// 1 with the list of differences otherwise.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C published-files verify")]
-pub struct Args {}
+#[command(after_help = "Example:\n  spotcheck -C camp-2009 verify\n  spotcheck -C published-files verify")]
+pub struct Args {
+    #[command(flatten)]
+    pub at: At,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
 
-pub fn run(f: &Folder, _a: &Args) -> CmdResult {
-    let v = f.with_access(Mode::Shared, |access| draw::verify(&f.dir, access))?;
+/// The columns of `verify --format csv`, and the keys of its JSON.
+const KEYS: [&str; 9] = [
+    "verified",
+    "sample",
+    "villages",
+    "reserves",
+    "seed",
+    "seed_normalized",
+    "commitment",
+    "in_campaign",
+    "problems",
+];
+
+pub fn run(f: &Folder, a: &Args) -> CmdResult {
+    if f.found == Found::Nowhere {
+        return Err(Error::Usage(
+            "nothing to verify: neither this folder nor any above it holds journal.jsonl (a campaign) or draw.toml (published files); name the folder with -C DIR".into(),
+        ));
+    }
+    let result = f.with_access(Mode::Shared, |access| draw::verify(&f.dir, access));
+    let format = a.format.format;
+    let doc = match &result {
+        Ok(v) => {
+            let r = &v.record;
+            json!({
+                "verified": true,
+                "sample": r.sample,
+                "villages": r.villages,
+                "reserves": r.reserves,
+                "seed": r.seed,
+                "seed_normalized": r.seed_normalized,
+                "commitment": r.commitment,
+                "in_campaign": v.in_workspace,
+                "problems": Vec::<String>::new(),
+            })
+        }
+        // A mismatch is data too: the list of differences.
+        Err(Error::CheckFailed(m)) => json!({
+            "verified": false,
+            "sample": Value::Null, "villages": Value::Null, "reserves": Value::Null,
+            "seed": Value::Null, "seed_normalized": Value::Null, "commitment": Value::Null,
+            "in_campaign": f.dir.join(crate::workspace::JOURNAL).exists(),
+            "problems": m.lines().collect::<Vec<_>>(),
+        }),
+        Err(_) => Value::Null,
+    };
+    match format {
+        Format::Table => {}
+        Format::Csv if !doc.is_null() => out(&output::csv(&KEYS, std::slice::from_ref(&doc))),
+        Format::Json if !doc.is_null() => out(&output::json(&doc)),
+        _ => {}
+    }
+    let v = result?;
     let r = &v.record;
-    say(&format!(
+    note(&format!(
         "verified: {} re-derives identically ({} villages, {} reserves) from seed {} and commitment {}{}",
         r.sample,
         r.villages,
@@ -30,7 +90,7 @@ pub fn run(f: &Folder, _a: &Args) -> CmdResult {
         if v.in_workspace { "; the journal and frozen files are intact" } else { "" }
     ));
     for (round, villages, new) in &v.rounds {
-        say(&format!(
+        note(&format!(
             "verified: round {round} ({}) re-derives identically: {villages} villages, {new} of them new{}",
             crate::workspace::rounds::sample_name(*round),
             if v.in_workspace {

@@ -161,8 +161,13 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
             continue;
         }
         let Some(a) = ctx.assigned.get(&code) else {
-            let why = ctx.inactive.get(&code).cloned().unwrap_or_else(|| "is not in the sample".into());
-            diags.push(sheet.diag(n, Some(col("code")), format!("village {} {why}", excerpt(&code))));
+            let msg = if crate::error::looks_like_scientific(&code) {
+                crate::error::scientific_hint("village code", &code)
+            } else {
+                let why = ctx.inactive.get(&code).cloned().unwrap_or_else(|| "is not in the sample".into());
+                format!("village {} {why}", excerpt(&code))
+            };
+            diags.push(sheet.diag(n, Some(col("code")), msg));
             continue;
         };
         if a.form_id != fid {

@@ -110,10 +110,22 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
         for h in split(sheet.cell(row, ch)) {
             match frame.counties.iter().find(|c| c.key == h || c.name == h) {
                 Some(c) => home.push(c.key.clone()),
+                None if crate::error::looks_like_scientific(&h) => diags.push(sheet.diag(
+                    row.number,
+                    Some(ch),
+                    crate::error::scientific_hint("home county", &h),
+                )),
                 None => diags.push(sheet.diag(
                     row.number,
                     Some(ch),
-                    format!("home county `{}` is not in the frame", excerpt(&h)),
+                    format!(
+                        "home county `{}` is not in the frame{}",
+                        excerpt(&h),
+                        crate::error::did_you_mean(
+                            &h,
+                            frame.counties.iter().flat_map(|c| [c.key.as_str(), c.name.as_str()])
+                        )
+                    ),
                 )),
             }
         }

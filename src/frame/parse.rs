@@ -107,6 +107,8 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let mapped: Vec<(usize, Role)> =
         columns.iter().copied().enumerate().filter(|(_, r)| *r != Role::Extra).collect();
 
+    let job = crate::progress::job(crate::progress::Task::ReadFrame, text.len() as u64);
+    let mut read = 0u64;
     loop {
         match rdr.read_record(&mut record) {
             Ok(true) => {}
@@ -115,6 +117,10 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
                 diags.push(csv_error(file, &e));
                 continue;
             }
+        }
+        read += 1;
+        if read % 8192 == 0 {
+            job.set(record.position().map_or(0, |p| p.byte()));
         }
         let line = crate::text::record_line(text.as_bytes(), record.position());
         let all = record.as_slice();
@@ -410,7 +416,12 @@ fn parse_size(raw: &str) -> Result<u64, String> {
         return Err(format!("negative size {}; sizes count people or households and are ≥ 0", excerpt(raw)));
     }
     if raw.contains(',') && raw.replace(',', "").parse::<u64>().is_ok() {
-        return Err(format!("`{}` has a thousands separator; write the number without it", excerpt(raw)));
+        // Unlike findings and reports, a frame's sizes have no separators:
+        // SAMPLING.md fixes how its bytes become numbers for every verifier.
+        return Err(format!(
+            "`{}` has a thousands separator, which a frame may not have (SAMPLING.md); write the number without it (in Excel: format the column as General (常规), or as Number without the 1000 separator, and save again)",
+            excerpt(raw)
+        ));
     }
     Err(format!("`{}` is not a whole number", excerpt(raw)))
 }

@@ -129,9 +129,11 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
 /// Scores every county; a stratum with a single PSU under
 /// `lonely_psu = "fail"` stops it with a message naming the stratum.
 pub fn cards(rules: &Rules, inputs: &[CountyInput], level: f64) -> crate::error::Result<Vec<Card>> {
+    let job = crate::progress::job(crate::progress::Task::Score, inputs.len() as u64);
     inputs
         .iter()
         .map(|c| {
+            job.inc(1);
             card(rules, c, level).map_err(|LonelyStratum(h)| {
                 crate::error::Error::CheckFailed(format!(
                     "county {} {}: variance stratum {h} has a single PSU in the sample, and the rules say lonely_psu = \"fail\" (SCORING.md §2); choose certainty, adjust or average, or give the stratum more PSUs",

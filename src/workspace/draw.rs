@@ -213,6 +213,7 @@ pub(super) fn sample_workbook(
     heading: &crate::report::sample_xlsx::Heading,
     lang: crate::lang::Lang,
 ) -> Result<Vec<u8>> {
+    let _job = crate::progress::job(crate::progress::Task::WriteSample, 0);
     let sheet = crate::findings::table::read(SAMPLE, csv_bytes, crate::text::Encoding::Utf8, None)
         .map_err(Error::Invalid)?;
     let rows: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();

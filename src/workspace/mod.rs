@@ -315,9 +315,12 @@ impl Workspace {
             lock,
             recovery,
         };
+        let job = crate::progress::job(crate::progress::Task::CheckFiles, ws.frozen.len() as u64);
         for f in &ws.frozen {
             problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
+            job.inc(1);
         }
+        drop(job);
         if let Some((event, at)) = step::pending(dir) {
             // The outputs are half-changed until recovery; checking them
             // now would only list the step's own files.

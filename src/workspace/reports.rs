@@ -43,7 +43,10 @@ pub fn for_each(
 ) -> Result<HashSet<String>> {
     let mut seen = HashSet::new();
     let index = reports::CodeIndex::new(frame);
-    for f in ws.frozen.iter().filter(|f| f.role == "report") {
+    let files: Vec<_> = ws.frozen.iter().filter(|f| f.role == "report").collect();
+    let job = crate::progress::job(crate::progress::Task::ReadReports, files.len() as u64);
+    for f in files {
+        job.inc(1);
         let bytes = read(&ws.path(&f.path))?;
         let sheet = table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
         let rep: ReportFile =

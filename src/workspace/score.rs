@@ -125,7 +125,9 @@ fn findings(
         .collect();
     let covered = HashMap::new();
     let size = inspection::size_lookup(rules, frame);
+    let job = crate::progress::job(crate::progress::Task::ReadFindings, current.len() as u64);
     for file in current.keys() {
+        job.inc(1);
         let bytes = read(&ws.path(file))?;
         let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered, size: &size };
         let sheet = table::read(

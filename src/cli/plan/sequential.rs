@@ -68,8 +68,8 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long, conflicts_with = "n")]
     pub threads: Option<usize>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: crate::cli::output::FormatArg,
 }
 
 /// ISO 2859-1 tabulates the operating characteristic at these chances of
@@ -127,7 +127,7 @@ fn attribute(a: &Args, n: &str, ac: &str, re: &str) -> CmdResult {
         Lot::Binomial => TABULATED_PA.iter().map(|&pa| (pa, plan_seq::rate_at(&plan, pa))).collect(),
         Lot::Finite { .. } => Vec::new(),
     };
-    match a.format {
+    match a.format.format {
         Format::Json => {
             let points: Vec<serde_json::Value> = rows
                 .iter()
@@ -173,7 +173,7 @@ fn attribute(a: &Args, n: &str, ac: &str, re: &str) -> CmdResult {
             });
             out(&String::from_utf8_lossy(&crate::cell::excel_csv(std::iter::once(head).chain(body))));
         }
-        Format::Text => {
+        Format::Table => {
             let mut s = format!("plan: {}; {model}; at most {worst} units\n\n", stages.join("; "));
             s.push_str(&format!(
                 "{:>8} {:>6} {:>10} {:>10} {:>12} {:>9}\n",
@@ -292,8 +292,8 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
         .collect();
     let (lo, hi) = at_line.iter().fold((1.0f64, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
     let mean_at_line = at_line.iter().sum::<f64>() / at_line.len().max(1) as f64;
-    match a.format {
-        Format::Text => {
+    match a.format.format {
+        Format::Table => {
             let mut s = format!(
                 "plan: {} rounds at {}; a county exactly at a veto's line is vetoed with a chance of at most {} over the plan (the rounds' risks added; SCORING.md §9)\n\n",
                 plan.total_rounds(),
@@ -356,7 +356,7 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
                     })
                 })
                 .collect();
-            if a.format == Format::Json {
+            if a.format.format == Format::Json {
                 let curve: Vec<serde_json::Value> =
                     curve.iter().map(|(d, v)| json!({ "delta": d, "veto": v })).collect();
                 out(&format!(

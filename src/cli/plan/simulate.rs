@@ -1,18 +1,18 @@
 //! `spotcheck plan simulate`: detection power of the campaign's own design.
 
-use crate::cli::table::{Align, Table};
-use crate::lang::Lang;
-use std::io::IsTerminal;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Format, rate};
-use crate::cli::{CmdResult, out, say};
+use super::rate;
+use crate::cli::output::{self, Format, FormatArg};
+use crate::cli::table::{Align, Table};
+use crate::cli::{At, CmdResult, note, out, parse_count, parse_level};
 use crate::error::Error;
 use crate::frame::tree::Population;
+use crate::lang::Lang;
 use crate::plan::rate::Rate;
+use crate::progress::{self, Task};
 use crate::sample::power::{self, Pattern, Spec};
 use crate::sample::{Design, excluded_codes};
 use crate::score::simulate as verdict_sim;
@@ -51,7 +51,9 @@ pub enum PatternArg {
     after_help = "Example:\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered --replicates 10000\n  spotcheck -C camp-2009 plan simulate --noise 10% --conceal 12% --replicates 1000"
 )]
 pub struct Args {
-    /// Share of each county's villages that are falsified.
+    #[command(flatten)]
+    pub at: At,
+    /// Share of each county's villages that are falsified: 10% or 0.10.
     #[arg(long, value_parser = rate, required_unless_present = "noise", conflicts_with = "noise")]
     pub rate: Option<Rate>,
     /// Honest recording noise for the verdict simulation: found figures
@@ -65,23 +67,28 @@ pub struct Args {
     /// the first accuracy indicator).
     #[arg(long, requires = "noise")]
     pub field: Option<String>,
-    /// Confidence of the bounds the rules read (as `score --confidence`).
-    #[arg(long, default_value_t = 0.95, requires = "noise")]
+    /// Confidence of the bounds the rules read (as `score --confidence`):
+    /// 95% or 0.95.
+    #[arg(long, default_value = "95%", value_parser = parse_level, requires = "noise", value_name = "LEVEL")]
     pub confidence: f64,
+    /// Where the falsified villages lie in each county.
     #[arg(long, value_enum, default_value = "random")]
     pub pattern: PatternArg,
-    #[arg(long, default_value_t = 1000)]
+    /// Simulated draws (10,000 and 10000 are both read).
+    #[arg(long, default_value = "1000", value_parser = parse_count, value_name = "COUNT")]
     pub replicates: u64,
+    /// Seed of the simulation (not of the campaign's draw): the same seed
+    /// gives the same results.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Size column for --pattern small/large (default: the first PPS size, else the first size column).
-    #[arg(long)]
+    #[arg(long, value_name = "COLUMN")]
     pub size: Option<String>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
@@ -127,24 +134,11 @@ pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
     let spec = Spec { rate, pattern, replicates: a.replicates, seed: a.seed, threads, size_column };
 
     let started = Instant::now();
-    let tty = std::io::stderr().is_terminal();
-    let last_shown = Mutex::new(0u64);
-    let progress = |done: u64| {
-        let mut last = last_shown.lock().unwrap_or_else(|e| e.into_inner());
-        // A line per 10% when not on a terminal; an updating line when on one.
-        if tty {
-            eprint!("\rsimulated {done}/{} replicates", a.replicates);
-        } else if done * 10 / a.replicates > *last * 10 / a.replicates || done == a.replicates {
-            say(&format!("simulated {done}/{} replicates", a.replicates));
-        }
-        *last = done;
-    };
-    let results = power::simulate(&design, &pop, &spec, &progress);
-    if tty {
-        eprintln!();
-    }
+    let job = progress::job(Task::Simulate, a.replicates);
+    let results = power::simulate(&design, &pop, &spec, &|done| job.set(done));
+    drop(job);
     let secs = started.elapsed().as_secs_f64();
-    say(&format!(
+    note(&format!(
         "{} replicates on {threads} thread(s) in {secs:.1} s ({:.0} replicates/s)",
         a.replicates,
         a.replicates as f64 / secs.max(1e-9)
@@ -155,8 +149,8 @@ pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
             (frame.counties[c].key.clone(), frame.counties[c].name.clone())
         })
     };
-    match a.format {
-        Format::Text => {
+    match a.format.format {
+        Format::Table => {
             let mut t = Table::new(&[
                 (lang.t("县代码", "code"), Align::Left),
                 (lang.t("县", "county"), Align::Left),
@@ -206,38 +200,7 @@ pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
             }
             out(&s);
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record([
-                "code",
-                "county",
-                "villages",
-                "planted",
-                "sampled_mean",
-                "p_detect",
-                "p_detect_se",
-                "expected_found",
-                "expected_found_se",
-            ]);
-            for p in &results {
-                let (code, county) = name(p.county);
-                let _ = w.write_record([
-                    crate::cell::defuse(&code).into_owned(),
-                    crate::cell::defuse(&county).into_owned(),
-                    p.villages.to_string(),
-                    p.planted.to_string(),
-                    format!("{:.4}", p.sampled),
-                    format!("{:.6}", p.detect),
-                    format!("{:.6}", p.detect_se),
-                    format!("{:.6}", p.found),
-                    format!("{:.6}", p.found_se),
-                ]);
-            }
-            let mut bytes = b"\xEF\xBB\xBF".to_vec();
-            bytes.extend(w.into_inner().unwrap_or_default());
-            out(&String::from_utf8_lossy(&bytes));
-        }
-        Format::Json => {
+        Format::Csv | Format::Json => {
             let rows: Vec<_> = results
                 .iter()
                 .map(|p| {
@@ -249,33 +212,30 @@ pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
                     })
                 })
                 .collect();
-            let doc = json!({
-                "rate": rate.value(), "pattern": format!("{:?}", a.pattern).to_lowercase(),
-                "replicates": a.replicates, "seed": a.seed, "counties": rows,
-            });
-            out(&format!("{doc}\n"));
+            if a.format.format == Format::Csv {
+                out(&output::csv(
+                    &[
+                        "code",
+                        "county",
+                        "villages",
+                        "planted",
+                        "sampled_mean",
+                        "p_detect",
+                        "p_detect_se",
+                        "expected_found",
+                        "expected_found_se",
+                    ],
+                    &rows,
+                ));
+            } else {
+                out(&output::json(&json!({
+                    "rate": rate.value(), "pattern": format!("{:?}", a.pattern).to_lowercase(),
+                    "replicates": a.replicates, "seed": a.seed, "counties": rows,
+                })));
+            }
         }
     }
     Ok(0)
-}
-
-/// Progress on stderr: an updating line on a terminal, a line per 10%
-/// otherwise.
-fn progress_printer(total: u64) -> impl Fn(u64) + Sync {
-    let tty = std::io::stderr().is_terminal();
-    let last_shown = Mutex::new(0u64);
-    move |done: u64| {
-        let mut last = last_shown.lock().unwrap_or_else(|e| e.into_inner());
-        if tty {
-            eprint!("\rsimulated {done}/{total} replicates");
-            if done == total {
-                eprintln!();
-            }
-        } else if done * 10 / total > *last * 10 / total || done == total {
-            say(&format!("simulated {done}/{total} replicates"));
-        }
-        *last = done;
-    }
 }
 
 /// A frequency with its simulation error, as people read it.
@@ -291,9 +251,6 @@ fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdR
         if !r.is_proper() {
             return Err(Error::Usage(format!("{what} must be between 0 and 1 (exclusive), not {r}")));
         }
-    }
-    if !(a.confidence > 0.0 && a.confidence < 1.0) {
-        return Err(Error::Usage(format!("--confidence must be between 0 and 1, not {}", a.confidence)));
     }
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
@@ -343,9 +300,10 @@ fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdR
     };
     let designs = verdict_sim::county_designs(&design, &pop);
     let started = Instant::now();
-    let results =
-        verdict_sim::simulate(&rules, &design, &pop, &truth, &spec, &progress_printer(a.replicates));
-    say(&format!(
+    let job = progress::job(Task::Simulate, a.replicates);
+    let results = verdict_sim::simulate(&rules, &design, &pop, &truth, &spec, &|done| job.set(done));
+    drop(job);
+    note(&format!(
         "{} replicates on {threads} thread(s) in {:.1} s",
         a.replicates,
         started.elapsed().as_secs_f64()
@@ -369,8 +327,8 @@ fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdR
         .collect();
     rule_ids.sort();
     rule_ids.dedup();
-    match a.format {
-        Format::Text => {
+    match a.format.format {
+        Format::Table => {
             let mut t = Table::new(&[
                 (lang.t("县代码", "code"), Align::Left),
                 (lang.t("县", "county"), Align::Left),
@@ -450,44 +408,27 @@ fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdR
             out(&s);
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record([
-                "code",
-                "county",
-                "df",
-                "trials",
-                "scenario",
-                "rule",
-                "fired",
-                "frequency",
-                "frequency_se",
-            ]);
+            let mut rows = Vec::new();
             for r in &results {
                 let (code, county) = name(r.county);
                 for (scenario, f) in [("honest", &r.honest), ("concealing", &r.concealing)] {
-                    let mut rows = vec![("any veto".to_string(), f.vetoed)];
-                    rows.extend(
+                    let mut fired = vec![("any veto".to_string(), f.vetoed)];
+                    fired.extend(
                         rule_ids.iter().map(|id| (id.clone(), f.by_rule.get(id).copied().unwrap_or(0))),
                     );
-                    for (rule, k) in rows {
+                    for (rule, k) in fired {
                         let (p, se) = verdict_sim::frequency(k, r.trials);
-                        let _ = w.write_record([
-                            code.clone(),
-                            county.clone(),
-                            df(r.county).map_or(String::new(), |d| d.to_string()),
-                            r.trials.to_string(),
-                            scenario.to_string(),
-                            rule,
-                            k.to_string(),
-                            format!("{p:.6}"),
-                            format!("{se:.6}"),
-                        ]);
+                        rows.push(json!({
+                            "code": code, "county": county, "df": df(r.county), "trials": r.trials,
+                            "scenario": scenario, "rule": rule, "fired": k, "frequency": p, "frequency_se": se,
+                        }));
                     }
                 }
             }
-            let mut bytes = b"\xEF\xBB\xBF".to_vec();
-            bytes.extend(w.into_inner().unwrap_or_default());
-            out(&String::from_utf8_lossy(&bytes));
+            out(&output::csv(
+                &["code", "county", "df", "trials", "scenario", "rule", "fired", "frequency", "frequency_se"],
+                &rows,
+            ));
         }
         Format::Json => {
             let fired = |f: &verdict_sim::Fired, n: u64| {
@@ -512,7 +453,7 @@ fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdR
                 "noise": noise.value(), "conceal": a.conceal.value(), "field": field, "confidence": a.confidence,
                 "replicates": a.replicates, "seed": a.seed, "counties": rows,
             });
-            out(&format!("{doc}\n"));
+            out(&output::json(&doc));
         }
     }
     Ok(0)
