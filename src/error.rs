@@ -274,7 +274,7 @@ mod suggest_tests {
         assert_eq!(nearest("brith_accuracy", ids), Some("birth_accuracy"));
         assert_eq!(nearest("births", ids), None);
         assert_eq!(nearest("130912", ["130921", "130922", "130902"]), Some("130921"));
-        assert_eq!(nearest("130912", ["130922", "130902"]), Some("130902"));
+        assert_eq!(nearest("130912", ["130933", "130902"]), Some("130902"));
         assert_eq!(nearest("河北", ["沧县", "青县"]), None);
         assert_eq!(nearest("仓县", ["沧县", "青县"]), Some("沧县"));
         assert_eq!(did_you_mean("x", ["y"]), "; did you mean `y`?");

@@ -63,7 +63,7 @@ sc -C "$out" findings import "$here"/findings-round-2/*.csv >/dev/null
 sc -C "$out" score
 sc -C "$out" explain 130921 birth_accuracy >/dev/null
 sc -C "$out" explain 130983 birth_accuracy >/dev/null
-sc -C "$out" test "$repo/rules"
+sc test "$repo/rules"
 sc -C "$out" audit >/dev/null
 
 # The year-end assessment: this campaign (60%) with the departments' routine

@@ -32,7 +32,7 @@ use crate::workspace::{JOURNAL, Workspace, atomic, score};
 /// the indicators and the sampled villages behind them.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck annual --rules rules/cangzhou-2009-annual.toml \\\n    --campaign face-to-face=camp-2009 --input routine=examples/cangzhou-2008/routine-2009.csv \\\n    --input bonus=examples/cangzhou-2008/bonus-2009.csv --out annual-2009\n  spotcheck annual --check --out annual-2009"
+    after_help = "Example:\n  spotcheck annual --rules rules/cangzhou-2009-annual.toml \\\n    --campaign face-to-face=camp-2009 \\\n    --input routine=examples/cangzhou-2008/routine-2009.csv \\\n    --input bonus=examples/cangzhou-2008/bonus-2009.csv --out annual-2009\n  spotcheck annual --check --out annual-2009"
 )]
 pub struct Args {
     /// The annual rules (TOML).

@@ -11,7 +11,7 @@ use crate::workspace::{DRAW, SAMPLE, draw};
 /// refused unless --redraw and --reason are given; both seeds are journaled.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 draw --seed \"3917 0245 8812 6603 1954\"\n  spotcheck -C camp-2009 draw --redraw --reason \"frame error found in 青县\" --seed \"…\""
+    after_help = "Example:\n  spotcheck -C camp-2009 draw --seed \"3917 0245 8812 6603 1954\"\n  spotcheck -C camp-2009 draw --redraw --reason \"frame error found in 青县\" \\\n      --seed \"5521 0987 3346 1208 7765\""
 )]
 pub struct Args {
     #[command(flatten)]

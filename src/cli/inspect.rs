@@ -22,7 +22,7 @@ use crate::workspace::inspection;
 /// assignment.csv.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 assign --teams examples/cangzhou-2008/teams.csv\n  spotcheck -C camp-2009 assign --teams examples/cangzhou-2008/teams.csv --reassign --reason \"第三组人员调整\""
+    after_help = "Example:\n  spotcheck -C camp-2009 assign --teams examples/cangzhou-2008/teams.csv\n  spotcheck -C camp-2009 assign --teams examples/cangzhou-2008/teams.csv \\\n      --reassign --reason \"第三组人员调整\""
 )]
 pub struct AssignArgs {
     #[command(flatten)]
@@ -54,7 +54,7 @@ pub struct FormsArgs {
 /// of its stratum. A commission decision: journaled with its reason.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 substitute 130921104203 --reason \"道路冲毁，无法到达\""
+    after_help = "Example:\n  spotcheck -C camp-2009 substitute 130921104204 --reason \"道路冲毁，无法到达\""
 )]
 pub struct SubstituteArgs {
     #[command(flatten)]
@@ -70,7 +70,7 @@ pub struct SubstituteArgs {
 /// Inspectors' findings.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings/*.csv"
+    after_help = "Example:\n  spotcheck -C camp-2009 findings import \\\n      examples/cangzhou-2008/findings/*.csv"
 )]
 pub struct FindingsArgs {
     #[command(subcommand)]
@@ -97,7 +97,7 @@ pub enum FindingsCommand {
 /// --supersede --reason; the old one is kept.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx\n  spotcheck -C camp-2009 findings import 检查表-1.xlsx --supersede --reason \"改正第5行出生人数\""
+    after_help = "Example:\n  spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings/检查表-第一组.csv\n  spotcheck -C camp-2009 findings import --supersede --reason \"改正第5行出生人数\" \\\n      examples/cangzhou-2008/corrected/检查表-第一组.csv"
 )]
 pub struct ImportArgs {
     #[command(flatten)]
@@ -130,32 +130,36 @@ pub struct StatusArgs {
 pub fn assign(f: &Folder, a: &AssignArgs, lang: Lang) -> CmdResult {
     let mut ws = f.write()?;
     let o = inspection::assign(&mut ws, &a.teams, a.reason.as_deref().filter(|_| a.reassign))?;
-    if let Some(at) = &o.already {
-        note(&format!(
-            "these teams were already assigned with this teams file on {at} ({} villages in {}); nothing to do",
-            o.rows.len(),
-            ws.path(inspection::ASSIGNMENT).display()
-        ));
-        return Ok(0);
+    // Asked again for the same assignment, the teams' loads are read back
+    // from it (villages only: households need the frame).
+    let mut loads = o.loads.clone();
+    if o.already.is_some() {
+        for r in &o.rows {
+            match loads.iter_mut().find(|l| l.0 == r.team) {
+                Some(l) => l.1 += 1,
+                None => loads.push((r.team.clone(), 1, 0)),
+            }
+        }
+        loads.sort_by(|x, y| crate::findings::teams::natural_cmp(&x.0, &y.0));
     }
-    let rows: Vec<serde_json::Value> = o
-        .loads
+    let households = o.households && o.already.is_none();
+    let rows: Vec<serde_json::Value> = loads
         .iter()
         .map(|(team, villages, load)| {
-            json!({"team": team, "villages": villages, "households": if o.households { json!(load) } else { json!(null) }})
+            json!({"team": team, "villages": villages, "households": if households { json!(load) } else { json!(null) }})
         })
         .collect();
     match a.format.format {
         Format::Table => {
             let mut head =
                 vec![(lang.t("检查组", "team"), Align::Left), (lang.t("村数", "villages"), Align::Right)];
-            if o.households {
+            if households {
                 head.push((lang.t("户数", "households"), Align::Right));
             }
             let mut t = Table::new(&head);
-            for (team, villages, load) in &o.loads {
+            for (team, villages, load) in &loads {
                 let mut r = vec![team.clone(), villages.to_string()];
-                if o.households {
+                if households {
                     r.push(load.to_string());
                 }
                 t.row(r);
@@ -164,6 +168,14 @@ pub fn assign(f: &Folder, a: &AssignArgs, lang: Lang) -> CmdResult {
         }
         Format::Csv => out(&output::csv(&["team", "villages", "households"], &rows)),
         Format::Json => out(&output::json(&json!({ "teams": rows }))),
+    }
+    if let Some(at) = &o.already {
+        note(&format!(
+            "these teams were already assigned with this teams file on {at} ({} villages in {}); nothing to do",
+            o.rows.len(),
+            ws.path(inspection::ASSIGNMENT).display()
+        ));
+        return Ok(0);
     }
     note(&format!(
         "assigned {} villages; wrote {}; next: spotcheck forms",

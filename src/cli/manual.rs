@@ -76,24 +76,34 @@ pub fn man(a: &ManArgs) -> CmdResult {
         out(&String::from_utf8_lossy(&pages[0].1));
         return Ok(0);
     };
-    if !a.force {
-        let there: Vec<String> =
-            pages.iter().filter(|(n, _)| dir.join(n).exists()).map(|(n, _)| n.clone()).collect();
-        if !there.is_empty() {
-            return Err(Error::Usage(format!(
-                "{} already holds {}; use --force to replace the pages",
-                dir.display(),
-                there.join(", ")
-            )));
-        }
+    // A page already there as it would be written is left alone; one that
+    // differs (another version's, or edited) is replaced only with --force.
+    let same = |name: &str, bytes: &[u8]| std::fs::read(dir.join(name)).is_ok_and(|b| b == bytes);
+    let differ: Vec<&str> =
+        pages.iter().filter(|(n, b)| dir.join(n).exists() && !same(n, b)).map(|(n, _)| n.as_str()).collect();
+    if !differ.is_empty() && !a.force {
+        return Err(Error::Usage(format!(
+            "{} already holds other versions of {}; use --force to replace them",
+            dir.display(),
+            differ.join(", ")
+        )));
+    }
+    let todo: Vec<&(String, Vec<u8>)> = pages.iter().filter(|(n, b)| !same(n, b)).collect();
+    if todo.is_empty() {
+        note(&format!(
+            "the {} manual pages in {} are already these; nothing to write",
+            pages.len(),
+            dir.display()
+        ));
+        return Ok(0);
     }
     atomic::create_dir_all(dir)?;
-    for (name, bytes) in &pages {
+    for (name, bytes) in &todo {
         atomic::write(&dir.join(name), bytes)?;
     }
     note(&format!(
         "wrote {} manual pages to {} (read one with `man -l {}`)",
-        pages.len(),
+        todo.len(),
         dir.display(),
         dir.join(&pages[0].0).display()
     ));

@@ -44,17 +44,29 @@ One command at a time changes a campaign folder; others wait (--lock-timeout, de
 After a crash or a kill, the next command that writes completes or undoes the interrupted step;
 `spotcheck recover` does it alone.
 
-A campaign, start to finish (each command has --help with an example):
-  spotcheck init camp --rules rules/cangzhou-2008-face-to-face.toml --frame frame.csv
-  spotcheck -C camp reports import 沧县自查.csv …     # before the commitment
-  spotcheck -C camp commit                          # publish the printed value
-  spotcheck -C camp draw --seed \"<digits rolled in public>\"
-  spotcheck -C camp verify
-  spotcheck -C camp assign --teams teams.csv && spotcheck -C camp forms
-  spotcheck -C camp findings import 检查表-第一组.xlsx …
-  spotcheck -C camp score && spotcheck -C camp explain 130921 birth_accuracy
-  spotcheck -C camp escalate                        # a sequential plan: the next round, if any
-  spotcheck annual --rules annual.toml --campaign face-to-face=camp --input routine=routine.csv --out annual";
+Commands that work in a campaign folder take -C DIR (before or after the command's name);
+without it, the current folder or the nearest one above it that holds journal.jsonl.
+--format csv|json prints a command's table for programs (OUTPUT.md); --quiet leaves only
+data, warnings and errors.
+
+A campaign, start to finish, on the shipped example (each command has --help with examples):
+  spotcheck init camp-2009 --rules rules/cangzhou-2008-face-to-face.toml \\
+                           --frame examples/cangzhou-2008/synthetic-frame.csv
+  spotcheck -C camp-2009 reports import examples/cangzhou-2008/reports/*.csv
+  spotcheck -C camp-2009 commit
+  spotcheck -C camp-2009 draw --seed \"3917 0245 8812 6603 1954\"
+  spotcheck -C camp-2009 verify
+  spotcheck -C camp-2009 assign --teams examples/cangzhou-2008/teams.csv
+  spotcheck -C camp-2009 forms
+  spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings/*.csv
+  spotcheck -C camp-2009 score --provisional
+  spotcheck -C camp-2009 escalate
+  spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings-round-2/*.csv
+  spotcheck -C camp-2009 score
+  spotcheck -C camp-2009 explain 130921 birth_accuracy
+  spotcheck annual --rules rules/cangzhou-2009-annual.toml --campaign face-to-face=camp-2009 \\
+                   --input routine=examples/cangzhou-2008/routine-2009.csv \\
+                   --input bonus=examples/cangzhou-2008/bonus-2009.csv --out annual-2009";
 
 #[derive(Parser, Debug)]
 #[command(

@@ -28,7 +28,7 @@ pub enum ModelArg {
 /// Plan the check: how many units to inspect, and what a result can say.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2"
+    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered \\\n      --replicates 10000\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -68,7 +68,7 @@ fn rate(s: &str) -> Result<Rate, String> {
 /// ⌈tolerable × N⌉ deviating units in the population.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan attribute --tolerable 5% --expected 1% --confidence 95%\n  spotcheck plan attribute --tolerable 10% --expected-count 0 --population 212"
+    after_help = "Example:\n  spotcheck plan attribute --tolerable 5% --expected 1% --confidence 95%\n  spotcheck plan attribute --tolerable 10% --expected-count 0 \\\n      --population 1,412"
 )]
 pub struct AttributeArgs {
     /// The tolerable deviation rate, e.g. 5% or 0.05.
@@ -99,7 +99,7 @@ pub struct AttributeArgs {
 /// (one-sided Clopper–Pearson).
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan limit --n 93 --deviations 1 --confidence 95%\n  spotcheck plan limit --n 20 --deviations 1 --confidence 97.5% --lower --table-rounding"
+    after_help = "Example:\n  spotcheck plan limit --n 93 --deviations 1 --confidence 95%\n  spotcheck plan limit --n 20 --deviations 1 --confidence 97.5% \\\n      --lower --table-rounding"
 )]
 pub struct LimitArgs {
     /// Units inspected.
@@ -180,9 +180,11 @@ fn emit(format: Format, fields: &[(&str, serde_json::Value)], sentence: &str) {
             out(&s);
         }
         Format::Csv => {
-            let keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
-            let row: serde_json::Map<String, serde_json::Value> =
+            let mut keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+            keys.push("sentence");
+            let mut row: serde_json::Map<String, serde_json::Value> =
                 fields.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect();
+            row.insert("sentence".into(), json!(sentence));
             out(&super::output::csv(&keys, &[serde_json::Value::Object(row)]));
         }
         Format::Json => {

@@ -18,7 +18,7 @@ use crate::workspace::lock::Mode;
 /// head the commission published (the journal must pass through it).
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 recover\n  spotcheck -C camp-2009 recover --adopt-head 5e1c…(the published journal head)"
+    after_help = "<HEAD> stands for the journal head the commission published.\n\nExample:\n  spotcheck -C camp-2009 recover\n  spotcheck -C camp-2009 recover --adopt-head <HEAD>"
 )]
 pub struct Args {
     #[command(flatten)]

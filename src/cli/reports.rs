@@ -38,7 +38,7 @@ pub enum ReportsCommand {
 /// imported. After `commit`, reports cannot be added or changed.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 reports import examples/cangzhou-2008/reports/130921-沧县自查.csv"
+    after_help = "Example:\n  spotcheck -C camp-2009 reports import \\\n      examples/cangzhou-2008/reports/130921-沧县自查.csv"
 )]
 pub struct ImportArgs {
     #[command(flatten)]

@@ -18,7 +18,7 @@ pub enum Preset {
 /// from --seed. Columns: 村代码,村名,县代码,县名,乡镇代码,乡镇名,人口,户数,育龄妇女.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck synth --preset city --out frame.csv\n  spotcheck synth --preset national --villages 20,000 --seed 7 --out national.csv"
+    after_help = "Example:\n  spotcheck synth --preset city --out frame.csv\n  spotcheck synth --preset national --villages 20,000 --seed 7 \\\n      --out national.csv"
 )]
 pub struct Args {
     /// The kind of frame to invent.

@@ -119,7 +119,7 @@ pub fn parse(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
             }
         }
         read += 1;
-        if read % 8192 == 0 {
+        if read.is_multiple_of(8192) {
             job.set(record.position().map_or(0, |p| p.byte()));
         }
         let line = crate::text::record_line(text.as_bytes(), record.position());

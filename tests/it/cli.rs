@@ -261,35 +261,9 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn every_subcommand_help_ends_with_an_example() {
-    for sub in [
-        "check",
-        "init",
-        "commit",
-        "draw",
-        "verify",
-        "audit",
-        "recover",
-        "synth",
-        "plan",
-        "plan attribute",
-        "plan limit",
-        "plan lqas",
-        "plan simulate",
-        "plan sequential",
-        "reports",
-        "reports import",
-        "assign",
-        "forms",
-        "substitute",
-        "findings",
-        "findings import",
-        "status",
-        "score",
-        "escalate",
-        "explain",
-        "test",
-        "annual",
-    ] {
+    let paths = crate::examples::command_paths();
+    assert!(paths.len() >= 27, "{paths:?}");
+    for sub in paths {
         let mut args: Vec<&str> = sub.split(' ').collect();
         args.push("--help");
         let (c, out, _) = run(&args);
@@ -471,50 +445,6 @@ fn readme_setup_is_two_commands_that_ci_runs() {
         ci.lines().any(|l| l.trim() == "cargo test --locked"),
         ".ci/run must run the README's test command"
     );
-}
-
-/// The walkthrough's and the planning section's commands run as written, on
-/// the example's files.
-#[test]
-fn readme_walkthrough_runs() {
-    let readme = std::fs::read_to_string(root("README.md")).unwrap();
-    let block_of = |heading: &str| {
-        let section = readme.split(heading).nth(1).unwrap();
-        section.split("```sh").nth(1).unwrap().split("```").next().unwrap().to_string()
-    };
-    let block = block_of("## The commission's walkthrough") + &block_of("## Planning the check");
-    let tmp = tempfile::tempdir().unwrap();
-    let camp = tmp.path().join("camp-2009");
-    let mut ran = 0;
-    for line in block.lines().map(|l| l.split(" #").next().unwrap().trim()) {
-        let Some(rest) = line.strip_prefix("spotcheck ") else { continue };
-        let rest = rest
-            .replace("--replicates 10000", "--replicates 200")
-            .replace("rules/cangzhou-2008-face-to-face.toml", example_rules().to_str().unwrap())
-            .replace("frame.csv", example_frame().to_str().unwrap())
-            .replace("camp-2009", camp.to_str().unwrap());
-        // Split on spaces outside double quotes.
-        let mut args = Vec::new();
-        let mut cur = String::new();
-        let mut quoted = false;
-        for ch in rest.chars() {
-            match ch {
-                '"' => quoted = !quoted,
-                ' ' if !quoted => {
-                    if !cur.is_empty() {
-                        args.push(std::mem::take(&mut cur));
-                    }
-                }
-                _ => cur.push(ch),
-            }
-        }
-        args.push(cur);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (c, _, e) = run(&refs);
-        assert_eq!(c, 0, "README command failed: spotcheck {rest}\n{e}");
-        ran += 1;
-    }
-    assert_eq!(ran, 11, "the README should show six walkthrough and five planning commands");
 }
 
 /// Regression: verify accepted rules the commitment did not cover.

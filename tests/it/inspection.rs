@@ -537,7 +537,7 @@ fn a_redraw_needs_a_new_assignment() {
 #[test]
 fn audit_checks_a_published_head() {
     let (_tmp, camp) = campaign();
-    let (c, out, _) = run_in(&camp, &["audit"]);
+    let (c, out, _) = run_in(&camp, &["--lang", "en", "audit"]);
     assert_eq!(c, 0);
     let head = out
         .lines()
@@ -547,6 +547,11 @@ fn audit_checks_a_published_head() {
         .next()
         .unwrap()
         .to_string();
+    // The same head in the JSON of `audit --format json`.
+    let (_, json, _) = run_in(&camp, &["audit", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["head"], head.as_str());
+    assert_eq!(v["ok"], true);
     assert_eq!(run_in(&camp, &["audit", "--head", &head]).0, 0);
     // Rewrite the last line (and nothing else): the chain alone cannot see it.
     let journal = camp.join("journal.jsonl");

@@ -4,6 +4,7 @@ mod annual;
 mod cli;
 mod concurrency;
 mod diagnostics;
+mod examples;
 mod folder;
 mod hostile;
 mod inspection;

@@ -92,9 +92,13 @@ pub fn args(i: usize, camp: &Path, work: &Path) -> Vec<String> {
             &s(&camp.join("annual")),
         ]
         .map(String::from)
+        // annual names its campaigns itself; -C would be refused.
         .to_vec(),
         other => panic!("no step {other}"),
     };
+    if v[0] == "annual" {
+        return v;
+    }
     let mut all = vec!["-C".to_string(), s(camp)];
     all.extend(v);
     all

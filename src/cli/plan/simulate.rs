@@ -48,7 +48,7 @@ pub enum PatternArg {
 /// error. Results do not depend on --threads.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered --replicates 10000\n  spotcheck -C camp-2009 plan simulate --noise 10% --conceal 12% --replicates 1000"
+    after_help = "Example:\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered \\\n      --replicates 10000\n  spotcheck -C camp-2009 plan simulate --noise 10% --conceal 12% \\\n      --replicates 1000"
 )]
 pub struct Args {
     #[command(flatten)]
