@@ -20,7 +20,7 @@ use crate::{frame, rules, sample};
 /// and warns where they are fewer than 2.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck check --rules rules/cangzhou-2008-face-to-face.toml \\\n                  --frame examples/cangzhou-2008/synthetic-frame.csv\n  spotcheck check --rules rules/template-campaign.toml \\\n                  --frame examples/cangzhou-2008/synthetic-frame.csv --format csv"
+    after_help = "Example:\n  spotcheck check --rules rules/cangzhou-2008-face-to-face.toml \\\n                  --frame examples/cangzhou-2008/synthetic-frame.csv\n  spotcheck check --format csv --rules rules/template-campaign.toml \\\n                  --frame examples/cangzhou-2008/synthetic-frame.csv"
 )]
 pub struct Args {
     #[command(flatten)]

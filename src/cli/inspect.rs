@@ -97,7 +97,7 @@ pub enum FindingsCommand {
 /// --supersede --reason; the old one is kept.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings/检查表-第一组.csv\n  spotcheck -C camp-2009 findings import --supersede --reason \"改正第5行出生人数\" \\\n      examples/cangzhou-2008/corrected/检查表-第一组.csv"
+    after_help = "Example:\n  spotcheck -C camp-2009 findings import \\\n      examples/cangzhou-2008/findings/检查表-第一组.csv\n  spotcheck -C camp-2009 findings import --supersede --reason \"改正第5行出生人数\" \\\n      examples/cangzhou-2008/corrected/检查表-第一组.csv"
 )]
 pub struct ImportArgs {
     #[command(flatten)]

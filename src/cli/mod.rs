@@ -49,7 +49,8 @@ without it, the current folder or the nearest one above it that holds journal.js
 --format csv|json prints a command's table for programs (OUTPUT.md); --quiet leaves only
 data, warnings and errors.
 
-A campaign, start to finish, on the shipped example (each command has --help with examples):
+Each command has --help with examples, which run as written from the project folder.
+The shipped example campaign from start to finish:
   spotcheck init camp-2009 --rules rules/cangzhou-2008-face-to-face.toml \\
                            --frame examples/cangzhou-2008/synthetic-frame.csv
   spotcheck -C camp-2009 reports import examples/cangzhou-2008/reports/*.csv
@@ -64,9 +65,10 @@ A campaign, start to finish, on the shipped example (each command has --help wit
   spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings-round-2/*.csv
   spotcheck -C camp-2009 score
   spotcheck -C camp-2009 explain 130921 birth_accuracy
-  spotcheck annual --rules rules/cangzhou-2009-annual.toml --campaign face-to-face=camp-2009 \\
-                   --input routine=examples/cangzhou-2008/routine-2009.csv \\
-                   --input bonus=examples/cangzhou-2008/bonus-2009.csv --out annual-2009";
+  spotcheck annual --rules rules/cangzhou-2009-annual.toml \\
+      --campaign face-to-face=camp-2009 \\
+      --input routine=examples/cangzhou-2008/routine-2009.csv \\
+      --input bonus=examples/cangzhou-2008/bonus-2009.csv --out annual-2009";
 
 #[derive(Parser, Debug)]
 #[command(
