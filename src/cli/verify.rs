@@ -45,6 +45,16 @@ pub fn run(f: &Folder, a: &Args) -> CmdResult {
             "nothing to verify: neither this folder nor any above it holds journal.jsonl (a campaign) or draw.toml (published files); name the folder with -C DIR".into(),
         ));
     }
+    // A campaign whose journal records no draw has nothing to verify yet
+    // (a draw record deleted after a draw is a problem verify reports).
+    let journal = std::fs::read_to_string(f.dir.join(crate::workspace::JOURNAL)).unwrap_or_default();
+    let drawn = ["\"event\":\"draw\"", "\"event\":\"redraw\""].iter().any(|e| journal.contains(e));
+    if !journal.is_empty() && !drawn && !f.dir.join(crate::workspace::DRAW).exists() {
+        return Err(Error::Usage(format!(
+            "no sample yet in {}: run `spotcheck draw --seed …` (after `spotcheck commit`), then verify",
+            f.dir.display()
+        )));
+    }
     let result = f.with_access(Mode::Shared, |access| draw::verify(&f.dir, access));
     let format = a.format.format;
     let doc = match &result {

@@ -588,7 +588,10 @@ pub fn check_names(rules: &Rules) -> Vec<Diag> {
             out.push(Diag::error(
                 &rules.file,
                 Some(loc),
-                format!("{what} `{name}` is not a measure of these rules (see SCORING.md §3)"),
+                format!(
+                    "{what} `{name}` is not a measure of these rules{} (see SCORING.md §3)",
+                    crate::error::did_you_mean(name, known.iter().map(String::as_str))
+                ),
             ));
         }
     };

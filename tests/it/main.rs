@@ -3,6 +3,7 @@
 mod annual;
 mod cli;
 mod concurrency;
+mod conventions;
 mod diagnostics;
 mod examples;
 mod folder;
