@@ -220,11 +220,13 @@ mod tests {
 
 /// The known word nearest to `word`, when it is near enough to be a typo:
 /// at most one edit (a letter or digit changed, added, dropped, or two
-/// swapped) for words of up to four characters, two for longer ones.
+/// neighbours swapped), or two for words of eight characters or more. A
+/// six-digit county code two digits away from another is more likely a
+/// different county than a typo.
 /// `None` for an exact match or nothing close.
 pub fn nearest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let len = word.chars().count();
-    let limit = if len <= 4 { 1 } else { 2 };
+    let limit = if len < 8 { 1 } else { 2 };
     known
         .into_iter()
         .filter(|k| *k != word)
@@ -277,6 +279,7 @@ mod suggest_tests {
         assert_eq!(nearest("130912", ["130933", "130902"]), Some("130902"));
         assert_eq!(nearest("河北", ["沧县", "青县"]), None);
         assert_eq!(nearest("仓县", ["沧县", "青县"]), Some("沧县"));
+        assert_eq!(nearest("139999", ["130929", "130902"]), None);
         assert_eq!(did_you_mean("x", ["y"]), "; did you mean `y`?");
         assert_eq!(did_you_mean("xyz", ["abc"]), "");
     }

@@ -532,8 +532,9 @@ pub(crate) fn find_county<'a>(
     let hint = crate::error::did_you_mean(t, known.iter().copied());
     let all = counties.clone().count();
     let list: Vec<String> = counties.take(30).map(|(c, n)| format!("{c} {n}")).collect();
+    let the = if hint.is_empty() { "; the" } else { " The" };
     Err(Error::Usage(format!(
-        "no county `{}`{hint}; the counties are: {}{}",
+        "no county `{}`{hint}{the} counties are: {}{}",
         crate::error::excerpt(t),
         list.join(", "),
         if all > 30 { format!(", … ({all} in all)") } else { String::new() }

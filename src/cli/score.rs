@@ -202,10 +202,11 @@ pub fn explain(f: &Folder, a: &ExplainArgs, lang: Lang) -> CmdResult {
         .map(|i| &inputs[i])?;
     let Some(ind) = rules.scoring.indicators.iter().find(|i| i.id == a.indicator) else {
         let ids: Vec<&str> = rules.scoring.indicators.iter().map(|i| i.id.as_str()).collect();
+        let hint = crate::error::did_you_mean(&a.indicator, ids.iter().copied());
+        let the = if hint.is_empty() { "; the" } else { " The" };
         return Err(Error::Usage(format!(
-            "no indicator `{}` in the rules{}; the rules have: {}",
+            "no indicator `{}` in the rules{hint}{the} rules have: {}",
             a.indicator,
-            crate::error::did_you_mean(&a.indicator, ids.iter().copied()),
             ids.join(", ")
         )));
     };

@@ -311,7 +311,7 @@ mod commands {
             "--format",
             "csv",
         ]);
-        assert!(csv.starts_with("n,deviations,confidence,upper_limit\n20,1,0.975,0.2487"), "{csv}");
+        assert!(csv.starts_with("n,deviations,confidence,upper_limit,sentence\n20,1,0.975,0.2487"), "{csv}");
         let (_, table, _) =
             run(&["plan", "limit", "--n", "59", "--deviations", "0", "--table-rounding", "--format", "json"]);
         let v: serde_json::Value = serde_json::from_str(&table).unwrap();

@@ -425,7 +425,7 @@ fn times_are_stored_with_their_offset_and_shown_in_china_standard_time() {
     }
     let (c, out, _) = run_in(example(), &["audit"]);
     assert_eq!(c, 0);
-    assert!(out.lines().next().unwrap().contains("(UTC+08:00)"), "{out}");
+    assert!(out.lines().nth(1).unwrap().contains("(UTC+08:00)"), "{out}");
     // Another clock, set in the rules.
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules.toml");
