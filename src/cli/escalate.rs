@@ -3,7 +3,7 @@
 //! county's way through the plan, for `explain`.
 
 use super::table::{Align, Table};
-use super::{CmdResult, Folder, out, say};
+use super::{CmdResult, Folder, note, out};
 use crate::lang::{self, Lang};
 use crate::report::{points, words};
 use crate::rules::Rules;
@@ -27,10 +27,14 @@ use crate::workspace::rounds;
 /// round and re-applies the rule. Needs every finding of the round; run
 /// again once the round is decided, it does nothing.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 escalate")]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 escalate\n  spotcheck -C camp-2009 escalate --format json"
+)]
 pub struct Args {
     #[command(flatten)]
     pub at: super::At,
+    #[command(flatten)]
+    pub format: super::output::FormatArg,
 }
 
 /// The name of a decision for a table cell.
@@ -61,9 +65,35 @@ fn outcome_words(o: Outcome, lang: Lang) -> &'static str {
     }
 }
 
-pub fn run(f: &Folder, _a: &Args, lang: Lang) -> CmdResult {
+pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
     let mut ws = f.write()?;
+    super::need_sample(&ws)?;
     let e = rounds::escalate(&mut ws, lang)?;
+    let rows: Vec<serde_json::Value> = e
+        .decisions
+        .iter()
+        .map(|d| {
+            serde_json::json!({"code": d.county, "name": d.name, "decision": d.outcome, "reasons": d.reasons})
+        })
+        .collect();
+    match a.format.format {
+        super::output::Format::Table => {}
+        super::output::Format::Csv => {
+            out(&super::output::csv(&["code", "name", "decision", "reasons"], &rows));
+        }
+        super::output::Format::Json => out(&super::output::json(&serde_json::json!({
+            "round": e.round,
+            "rounds": e.rounds,
+            "decisions": rows,
+            "next_round": e.next.as_ref().map(|n| serde_json::json!({
+                "round": n.record.round,
+                "counties": n.record.counties,
+                "villages": n.record.villages,
+                "new_villages": n.record.new_villages,
+                "reserves": n.record.reserves,
+            })),
+        }))),
+    }
     let mut t = Table::new(&[
         (lang.t("县代码", "code"), Align::Left),
         (lang.t("县", "county"), Align::Left),
@@ -79,13 +109,15 @@ pub fn run(f: &Folder, _a: &Args, lang: Lang) -> CmdResult {
             d.reasons.join(lang.clause_sep()),
         ]);
     }
-    out(&t.render());
+    if a.format.format == super::output::Format::Table {
+        out(&t.render());
+    }
     if let Some(at) = &e.already {
-        say(&format!("round {} of {} was already decided on {at}; nothing was done", e.round, e.rounds));
+        note(&format!("round {} of {} was already decided on {at}; nothing was done", e.round, e.rounds));
         return Ok(0);
     }
     let count = |o: Outcome| e.decisions.iter().filter(|d| d.outcome == o.name()).count();
-    say(&format!(
+    note(&format!(
         "round {} of {} decided: {} accepted, {} vetoed, {} in between{}",
         e.round,
         e.rounds,
@@ -101,7 +133,7 @@ pub fn run(f: &Folder, _a: &Args, lang: Lang) -> CmdResult {
     match &e.next {
         Some(n) => {
             let r = &n.record;
-            say(&format!(
+            note(&format!(
                 "round {} drawn from the same seed for {}: {} ({} villages, {} of them new, {} reserves) and {}",
                 r.round,
                 r.counties.join(", "),
@@ -112,13 +144,13 @@ pub fn run(f: &Folder, _a: &Args, lang: Lang) -> CmdResult {
                 rounds::record_name(r.round)
             ));
             for (team, file, villages) in &n.forms {
-                say(&format!("  team {team}: {villages} village(s) on {file}"));
+                note(&format!("  team {team}: {villages} village(s) on {file}"));
             }
-            say(
+            note(
                 "publish the round record and its sample; the teams' findings come back through `spotcheck findings import`, then `spotcheck score`",
             );
         }
-        None => say("the plan stops here: no county is checked again"),
+        None => note("the plan stops here: no county is checked again"),
     }
     Ok(0)
 }

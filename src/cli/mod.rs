@@ -62,7 +62,8 @@ The shipped example campaign from start to finish:
   spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings/*.csv
   spotcheck -C camp-2009 score --provisional
   spotcheck -C camp-2009 escalate
-  spotcheck -C camp-2009 findings import examples/cangzhou-2008/findings-round-2/*.csv
+  spotcheck -C camp-2009 findings import \\
+      examples/cangzhou-2008/findings-round-2/*.csv
   spotcheck -C camp-2009 score
   spotcheck -C camp-2009 explain 130921 birth_accuracy
   spotcheck annual --rules rules/cangzhou-2009-annual.toml \\

@@ -63,6 +63,18 @@ pub fn csv(columns: &[&str], rows: &[Value]) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// CSV of rows of text, the first the header: cells defused, lines ending
+/// in `\n`, no byte-order mark.
+pub fn csv_rows(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| crate::cell::defuse(c).into_owned()).collect();
+        // Writing to memory cannot fail.
+        w.write_record(&cells).expect("write to memory");
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
 /// A JSON document, indented, with a final newline.
 pub fn json(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("a JSON value serialises");

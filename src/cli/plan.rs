@@ -41,6 +41,7 @@ impl Args {
     pub fn at(&self) -> Option<&At> {
         match &self.command {
             PlanCommand::Simulate(a) => Some(&a.at),
+            PlanCommand::Sequential(a) => Some(&a.at),
             _ => None,
         }
     }

@@ -22,7 +22,7 @@ use crate::workspace::score;
 #[command(
     after_help = "While any sampled village (not replaced) has no accepted findings, the scorecards are written \
 marked provisional (临时结果) and the command exits with code 3; --provisional accepts that and exits 0.\n\n\
-Example:\n  spotcheck -C camp-2009 score\n  spotcheck -C camp-2009 score --confidence 90% --format json"
+Example:\n  spotcheck -C camp-2009 score\n  spotcheck -C camp-2009 score --format json"
 )]
 pub struct ScoreArgs {
     #[command(flatten)]

@@ -198,7 +198,24 @@ fn progress_shows_on_a_terminal_only() {
 /// 95% and 0.95 are the same confidence everywhere; 95 is refused.
 #[test]
 fn a_confidence_is_read_as_a_percentage_or_a_fraction() {
-    let (_tmp, camp) = drawn_example();
+    // The example's rules without their sequential plan, which fixes the
+    // confidence of each round itself.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(example_rules()).unwrap();
+    let cut = text.find("[sequential]").expect("the example has a sequential plan");
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, &text[..cut]).unwrap();
+    std::fs::create_dir_all(tmp.path().join("lists")).unwrap();
+    std::fs::copy(
+        root("rules/lists/population-survey-2009.csv"),
+        tmp.path().join("lists/population-survey-2009.csv"),
+    )
+    .unwrap();
+    let camp = tmp.path().join("camp");
+    let (c, _, e) = init(&camp, &rules, &example_frame());
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    assert_eq!(run_in(&camp, &["draw", "--seed", SEED]).0, 0);
     let pct = run_in(&camp, &["score", "--provisional", "--confidence", "90%", "--format", "json"]);
     let frac = run_in(&camp, &["score", "--provisional", "--confidence", "0.90", "--format", "json"]);
     assert_eq!(pct.0, 0, "{}", pct.2);

@@ -170,13 +170,18 @@ fn words(line: &str) -> Vec<String> {
     w
 }
 
-/// When an example runs in a campaign's life, and whether on a copy.
+/// When an example runs in a campaign's life, and whether on a copy. The
+/// example campaign has a sequential plan: round 1's findings leave one
+/// county in between, `escalate` draws round 2, and its findings decide it
+/// (a corrected round-1 file must come before that decision).
 fn stage(line: &str) -> (u8, bool) {
     let w = words(line);
     let has = |f: &str| w.iter().any(|x| x == f);
+    let second = w.get(1).map(String::as_str).unwrap_or("");
     match w.first().map(String::as_str).unwrap_or("") {
         "synth" | "check" | "completions" | "man" | "test" => (0, false),
-        "plan" if w.get(1).is_some_and(|s| s != "simulate") => (0, false),
+        "plan" if second == "sequential" && has("--n") => (0, false),
+        "plan" if second != "simulate" && second != "sequential" => (0, false),
         "init" => (1, false),
         "reports" => (2, false),
         "plan" => (3, false),
@@ -189,14 +194,18 @@ fn stage(line: &str) -> (u8, bool) {
         "forms" => (8, false),
         "substitute" => (8, true),
         "findings" if has("--supersede") => (10, true),
+        "findings" if line.contains("round-2") => (13, false),
         "findings" => (9, false),
-        "status" | "score" => (10, false),
-        "explain" => (11, false),
-        "annual" if has("--check") => (12, false),
-        "annual" => (11, false),
-        "audit" => (12, false),
-        "recover" if has("--adopt-head") => (12, true),
-        "recover" => (12, false),
+        "score" if has("--provisional") => (11, false),
+        "escalate" if has("--format") => (14, false),
+        "escalate" => (12, false),
+        "status" | "score" => (15, false),
+        "explain" => (16, false),
+        "annual" if has("--check") => (17, false),
+        "annual" => (16, false),
+        "audit" => (17, false),
+        "recover" if has("--adopt-head") => (17, true),
+        "recover" => (17, false),
         other => panic!("{line}: no stage for `{other}`"),
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::{Format, rate};
-use crate::cli::{CmdResult, out, say};
+use crate::cli::{CmdResult, out};
 use crate::error::Error;
 use crate::frame::tree::Population;
 use crate::lang::{self, Lang};
@@ -34,9 +34,11 @@ use crate::score::sequential_sim::{self as sim, Spec};
 /// it gets, on average and at worst; and the plan's bound on a wrong veto.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2 --p 5%,10%,18%\n  spotcheck plan sequential --n 50,100 --accept 1,3 --reject 4,4 --population 200 --p 5%\n  spotcheck -C camp-2009 plan sequential --noise 10% --conceal 4%,8%,12% --replicates 200"
+    after_help = "Example:\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2 --p 5%,10%,18%\n  spotcheck plan sequential --n 50,100 --accept 1,3 --reject 4,4 \\\n      --population 200 --p 5%\n  spotcheck -C camp-2009 plan sequential --noise 10% --conceal 4%,8%,12% \\\n      --replicates 200"
 )]
 pub struct Args {
+    #[command(flatten)]
+    pub at: crate::cli::At,
     /// Units inspected at each stage, comma-separated (not cumulative).
     #[arg(long, requires_all = ["accept", "reject"])]
     pub n: Option<String>,
@@ -61,8 +63,10 @@ pub struct Args {
     /// The field concealed (default: the field of the first accuracy indicator).
     #[arg(long, conflicts_with = "n")]
     pub field: Option<String>,
-    #[arg(long, default_value_t = 200, conflicts_with = "n")]
+    /// Simulated campaigns (1,000 and 1000 are both read).
+    #[arg(long, default_value = "200", value_parser = crate::cli::parse_count, conflicts_with = "n")]
     pub replicates: u64,
+    /// Seed of the simulation (not of the campaign's draw).
     #[arg(long, default_value_t = 1, conflicts_with = "n")]
     pub seed: u64,
     /// Worker threads (default: all cores).
@@ -171,7 +175,7 @@ fn attribute(a: &Args, n: &str, ac: &str, re: &str) -> CmdResult {
                 r.push(worst.to_string());
                 r
             });
-            out(&String::from_utf8_lossy(&crate::cell::excel_csv(std::iter::once(head).chain(body))));
+            out(&crate::cli::output::csv_rows(std::iter::once(head).chain(body)));
         }
         Format::Table => {
             let mut s = format!("plan: {}; {model}; at most {worst} units\n\n", stages.join("; "));
@@ -255,8 +259,10 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
         threads,
     };
     let started = std::time::Instant::now();
-    let res = sim::simulate(&rules, &plan, &design, &pop, &truth, &spec, &|_| {});
-    say(&format!(
+    let job = crate::progress::job(crate::progress::Task::Simulate, a.replicates);
+    let res = sim::simulate(&rules, &plan, &design, &pop, &truth, &spec, &|done| job.set(done));
+    drop(job);
+    crate::cli::note(&format!(
         "{} replicates on {threads} thread(s) in {:.1} s",
         a.replicates,
         started.elapsed().as_secs_f64()
@@ -388,9 +394,7 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
                     v.push(bound.to_string());
                     v
                 });
-                out(&String::from_utf8_lossy(&crate::cell::excel_csv(
-                    std::iter::once(head.clone()).chain(body),
-                )));
+                out(&crate::cli::output::csv_rows(std::iter::once(head.clone()).chain(body)));
             }
         }
     }
