@@ -11,6 +11,7 @@ use std::time::Instant;
 use spotcheck::findings::table;
 use spotcheck::frame::synth::{SynthSpec, synth_frame};
 use spotcheck::text::Encoding;
+use spotcheck::workspace::lock::Access;
 use spotcheck::workspace::{self, Workspace, draw, inspection};
 
 const TEAMS: usize = 200;
@@ -23,7 +24,7 @@ fn main() {
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/national-findings.toml");
     let camp = dir.join("camp");
     workspace::init(&camp, &rules, &frame, Encoding::Auto).unwrap();
-    let mut ws = Workspace::open(&camp).unwrap();
+    let mut ws = Workspace::open(&camp, &Access::write()).unwrap();
     ws.commit().unwrap();
     draw::draw(&mut ws, "39170245881266031954", None).unwrap();
 

@@ -14,6 +14,7 @@ use std::time::Instant;
 use spotcheck::findings::table;
 use spotcheck::frame::synth::{SynthSpec, synth_frame};
 use spotcheck::text::Encoding;
+use spotcheck::workspace::lock::Access;
 use spotcheck::workspace::{self, Workspace, draw, inspection, reports, score};
 
 const TEAMS: usize = 200;
@@ -32,8 +33,7 @@ fn peak_kib() -> u64 {
 /// constraints, indicators and vetoes.
 fn rules_text() -> String {
     let example = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/cangzhou-2008-face-to-face.toml"),
     )
     .unwrap();
     let from = example.find("[[field]]").unwrap();
@@ -87,7 +87,7 @@ fn prepare(dir: &Path) -> PathBuf {
     std::fs::write(&rules, rules_text()).unwrap();
     let camp = dir.join("camp");
     workspace::init(&camp, &rules, &frame, Encoding::Auto).unwrap();
-    let mut ws = Workspace::open(&camp).unwrap();
+    let mut ws = Workspace::open(&camp, &Access::write()).unwrap();
     let (_, f) = ws.load_inputs().unwrap();
     // Self-reports: every village, in 10 files; a county-level row each.
     let mut files = Vec::new();
@@ -173,7 +173,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child") {
         let camp = PathBuf::from(&args[3]);
-        let ws = Workspace::open(&camp).unwrap();
+        let ws = Workspace::open(&camp, &Access::read()).unwrap();
         if args[2] == "load" {
             std::hint::black_box(score::inputs(&ws).unwrap());
         } else {
@@ -187,7 +187,7 @@ fn main() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let camp = prepare(tmp.path());
-    let ws = Workspace::open(&camp).unwrap();
+    let ws = Workspace::open(&camp, &Access::read()).unwrap();
     let (mut load, mut full) = (Vec::new(), Vec::new());
     let mut sampled = 0;
     for _ in 0..3 {

@@ -217,3 +217,79 @@ mod tests {
         assert!(d.message.chars().count() < 1_100, "{}", d.message.len());
     }
 }
+
+/// The known word nearest to `word`, when it is near enough to be a typo:
+/// at most one edit (a letter or digit changed, added, dropped, or two
+/// neighbours swapped), or two for words of eight characters or more. A
+/// six-digit county code two digits away from another is more likely a
+/// different county than a typo.
+/// `None` for an exact match or nothing close.
+pub fn nearest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let len = word.chars().count();
+    let limit = if len < 8 { 1 } else { 2 };
+    known
+        .into_iter()
+        .filter(|k| *k != word)
+        .map(|k| (strsim::damerau_levenshtein(word, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// `; did you mean `x`?` for the nearest known word, or nothing.
+pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(word, known).map_or_else(String::new, |k| format!("; did you mean `{k}`?"))
+}
+
+/// Whether a code reads like a number Excel wrote in scientific notation
+/// (`1.30929E+11`): a code column that Excel took for numbers.
+pub fn looks_like_scientific(code: &str) -> bool {
+    let c = code.trim();
+    let Some(e) = c.find(['e', 'E']) else {
+        return false;
+    };
+    let (mant, exp) = (&c[..e], &c[e + 1..]);
+    !mant.is_empty()
+        && mant.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
+        && mant.chars().any(|ch| ch.is_ascii_digit())
+        && exp.trim_start_matches(['+', '-']).chars().all(|ch| ch.is_ascii_digit())
+        && !exp.trim_start_matches(['+', '-']).is_empty()
+}
+
+/// What to say about a code in scientific notation: Excel changed it, the
+/// digits it dropped are lost, and how to keep codes as text.
+pub fn scientific_hint(what: &str, code: &str) -> String {
+    format!(
+        "{what} `{}` is in scientific notation: Excel turned the code into a number and dropped its last digits. Keep codes as text: format the column as Text (文本) before typing or pasting the codes, or type a ' before each code, then save again",
+        excerpt(code)
+    )
+}
+
+#[cfg(test)]
+mod suggest_tests {
+    use super::*;
+
+    #[test]
+    fn near_words_are_suggested_and_far_ones_not() {
+        let ids = ["birth_accuracy", "marriage_accuracy", "fee_collection"];
+        assert_eq!(nearest("birth_acuracy", ids), Some("birth_accuracy"));
+        assert_eq!(nearest("brith_accuracy", ids), Some("birth_accuracy"));
+        assert_eq!(nearest("births", ids), None);
+        assert_eq!(nearest("130912", ["130921", "130922", "130902"]), Some("130921"));
+        assert_eq!(nearest("130912", ["130933", "130902"]), Some("130902"));
+        assert_eq!(nearest("河北", ["沧县", "青县"]), None);
+        assert_eq!(nearest("仓县", ["沧县", "青县"]), Some("沧县"));
+        assert_eq!(nearest("139999", ["130929", "130902"]), None);
+        assert_eq!(did_you_mean("x", ["y"]), "; did you mean `y`?");
+        assert_eq!(did_you_mean("xyz", ["abc"]), "");
+    }
+
+    #[test]
+    fn excel_scientific_codes_are_recognised() {
+        assert!(looks_like_scientific("1.30929E+11"));
+        assert!(looks_like_scientific("1.30921e11"));
+        assert!(!looks_like_scientific("130921104203"));
+        assert!(!looks_like_scientific("E1"));
+        assert!(!looks_like_scientific(".E+1"));
+    }
+}

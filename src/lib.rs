@@ -13,6 +13,8 @@
 //! - [`workspace`]: a campaign folder with frozen inputs, a hash-chained
 //!   journal, commitments and atomic writes.
 //! - [`cli`]: the `spotcheck` command; the only code that prints.
+//! - [`lang`] and [`time`]: the words (Chinese, or English with `--lang en`)
+//!   and the clock every report, form and terminal table is written in.
 //!
 //! Findings, scoring and the annual assessment build on these stages.
 
@@ -24,13 +26,17 @@ pub mod error;
 pub mod findings;
 pub mod frame;
 pub mod hash;
+pub mod lang;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod score;
 pub mod snapshot;
 pub mod text;
+pub mod time;
 pub mod workspace;
+pub mod xlsx;
 
 pub use error::{Diag, Diags, Error, Result};

@@ -2,13 +2,16 @@
 """Independent re-derivation of a spotcheck sample, for auditors.
 
 This implements algorithm ``spotcheck-draw-v2`` (and ``v1``, which differs only
-in §11) as SAMPLING.md specifies it, in Python 3.11 with the standard library only. It shares no code with spotcheck,
+in §11) as SAMPLING.md specifies it, and the further rounds of a sequential
+plan (``spotcheck-rounds-v1``, §15), in Python 3.11 with the standard library
+only. It shares no code with spotcheck,
 so a published sample can be re-derived without trusting the tool that
 produced it; where SAMPLING.md says what makes rules or inputs invalid, this
-refuses them too.
+refuses them too, except an integer rate written with a sign or in another base
+(`+0`, `0x0`), which tomllib reads as a plain integer.
 
     python3 tools/verify_draw.py DIR              # DIR holds draw.toml, sample.csv, inputs
-    python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12 test vectors
+    python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12 and §15 test vectors
 
 Exit status: 0 all identical, 1 some difference, 2 unreadable or invalid input.
 Section numbers (§n) below refer to SAMPLING.md.
@@ -27,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 # Each algorithm, with whether it defuses the text fields of sample.csv (§11).
 ALGORITHMS = {"spotcheck-draw-v1": False, "spotcheck-draw-v2": True}
+ROUNDS_ALGORITHM = "spotcheck-rounds-v1"  # §15
 LEVELS = ("county", "township", "village")
 M32, M64 = 0xFFFFFFFF, 1 << 64
 MAX_STRATUM_SIZE = 1 << 40  # §10
@@ -214,7 +218,9 @@ def rate(v, what):
     """A rate as written (§7): plain decimal, or a string such as "2.5%"; at most 12 decimals."""
     if isinstance(v, bool) or not isinstance(v, (int, str)):
         raise InputError(f"{what}: {v!r} is not a rate")
-    text = trim(str(v))
+    # A TOML float's digit separators are dropped (0.000_5 is 0.0005); a
+    # string keeps them, and they make it invalid.
+    text = v.replace("_", "") if isinstance(v, TomlFloat) else trim(str(v))
     body, percent = (trim(text[:-1]), True) if text.endswith("%") else (text, False)
     whole, _, frac = body.partition(".")
     if (not whole and not frac) or body.count(".") > 1 or len(frac) > 12 or not all(
@@ -355,11 +361,17 @@ def load_population(rules, rules_dir, frame_bytes, encoding):
         villages.append(v)
     if not villages:
         raise InputError("the frame has no villages")
-    if len(villages) >= 4 and sizes:
-        last = villages[-1]
-        if all(sum(v.sizes[s] for v in villages[:-1]) == last.sizes[s] for s in size_cols) and any(
-                last.sizes[s] for s in size_cols):
-            raise InputError("the frame's last row is the sum of the others: a totals row")
+    if len(villages) >= 4 and sizes:  # a row, anywhere, that sums all the others (§4.1)
+        totals = {s: sum(v.sizes[s] for v in villages) for s in size_cols}
+        for v in villages:
+            filled = [s for s in size_cols if v.sizes[s]]
+            if filled and all(2 * v.sizes[s] == totals[s] for s in filled):
+                raise InputError(f"frame row {v.code!r} is the sum of the others: a totals row")
+    area_codes = ({v.ckey for v in villages} if "county_code" in ci else set()) | (
+        {v.tkey for v in villages} if "township_code" in ci else set())
+    for v in villages:  # a subtotal row carrying its county's or township's code
+        if v.code in area_codes:
+            raise InputError(f"village code {v.code!r} is also a county or township code")
     excluded = set(code_list(rules.get("exclude", []), rules_dir, "exclude"))
     kept = [v for v in villages if not excluded & {v.code, v.tkey, v.ckey}]
     if not kept:
@@ -677,6 +689,105 @@ def derive(rules, villages, forced, S):
     return rows, planned, strata
 
 
+# ---------------------------------------------------------------- §15 further rounds
+def read_rounds(rules):
+    """The [[sequential.round]] tables: for rounds 2, 3, … the units more per
+    stratum at each level."""
+    seq = rules.get("sequential")
+    if not isinstance(seq, dict):
+        raise InputError("round records exist, but the rules have no [sequential] plan")
+    rounds = seq.get("round")
+    if not isinstance(rounds, list) or not rounds:
+        raise InputError("[sequential] needs at least one [[sequential.round]]")
+    out = []
+    for i, t in enumerate(rounds):
+        if not isinstance(t, dict) or set(t) - {"township", "village", "basis"}:
+            raise InputError(f"[[sequential.round]] {i + 1}: keys are township, village and basis")
+        more = {lv: t.get(lv, 0) for lv in ("township", "village")}
+        if not all(is_uint(e) for e in more.values()) or not any(more.values()):
+            raise InputError(f"[[sequential.round]] {i + 1}: township and village are whole "
+                             "numbers, one of them above 0")
+        out.append(more)
+    return out
+
+
+def check_round_design(stages, rounds):  # §15: what a sequential plan needs of the design
+    if stages[0]["level"] != "county" or stages[0]["n"] != ("all",):
+        raise InputError("a sequential plan needs stage 1 to take every county")
+    for more in rounds:
+        for level, e in more.items():
+            if e and not any(st["level"] == level and st["method"] in ("srs", "rivest")
+                             for st in stages):
+                raise InputError(f"a round adds {level} units, but no srs or rivest stage "
+                                 f"samples at that level")
+
+
+def select_round(stage, units, n, label, S, forced, more):
+    """§15: a stratum's selection after round 1 + len(more), each pick with its
+    block's round. `more` lists e_2, …, e_r for the stage's level."""
+    if stage["method"] == "pps" or n >= len(units) or not any(more):
+        return [(u, p, f, rank, 1) for u, p, f, rank in select(stage, units, n, label, S, forced)]
+    F = [u for u in units if u[0] in forced]
+    C = [u for u in units if u[0] not in forced]
+    m, k = n - len(F), stage["reserve"]
+    blocks = [(m, False, 1), (k, True, 1)]
+    for j, e in enumerate(more, 2):
+        if e > 0:
+            blocks += [(e, False, j), (k, True, j)]
+    length = min(len(C), sum(b[0] for b in blocks))
+    if stage["method"] == "srs":
+        order = fisher_yates(len(C), length, Stream(stratum_key(S, label)))
+    else:
+        order = [i - 1 for i in rivest(f"{S}/{label}", len(C), length)]
+    main, spare, at = [], [], 0
+    for size, is_reserve, j in blocks:
+        taken = order[at:at + size]
+        at += len(taken)
+        (spare if is_reserve else main).extend((i, j) for i in taken)
+    p = Fraction(len(main), len(C))
+    return ([(u, Fraction(1), "forced", None, 1) for u in F]
+            + [(C[i], p, "", None, j) for i, j in main]
+            + [(C[i], p, "", r + 1, j) for r, (i, j) in enumerate(spare)])
+
+
+def derive_round(rules, villages, forced, S, r, counties):
+    """The rows of round-<r>.csv (§15) for the county keys `counties`."""
+    design = Design(rules, villages, forced)
+    stages, rounds = design.stages, read_rounds(rules)
+    check_round_design(stages, rounds)
+    if r - 1 > len(rounds):
+        raise InputError(f"round {r} is beyond the plan's {len(rounds) + 1} rounds")
+    levels = [st["level"] for st in stages]
+    rows = [["code", "name", "county_code", "county", "township_code", "township", "stratum",
+             "order", *(f"pi_{lv}" for lv in levels), "pi", "certainty", "reserve_rank",
+             "round"]]
+
+    def walk(k, vs, path, probs, since):
+        st, units = stages[k], group(vs, levels[k])
+        label = f"{levels[k]}:{'/'.join(path)}"
+        n = design.n_of(k, path[-1], len(units))
+        more = [rounds[j - 2][levels[k]] for j in range(2, r + 1)]
+        picks = select_round(st, units, n, label, S, design.forced[levels[k]], more)
+        if k + 1 < len(stages):
+            for unit, p, _, rank, j in picks:
+                if rank is None:
+                    walk(k + 1, unit[1], path + [unit[0]], probs + [p], max(since, j))
+            return
+        for order, (unit, p, flag, rank, j) in enumerate(picks, 1):
+            v, ps = unit[1][0], probs + [p]
+            pi = Fraction(1)
+            for q in ps:
+                pi *= q
+            rows.append([v.code, v.name, v.ckey, v.cname, v.tkey, v.tname, "/".join(path),
+                         str(order), *map(dec12, ps), dec12(pi), flag,
+                         "" if rank is None else str(rank), str(max(since, j))])
+
+    for key, vs in group(villages, "county"):
+        if key in counties and len(stages) > 1:
+            walk(1, vs, [key], [Fraction(1)], 1)
+    return rows
+
+
 def dec12(q):  # §11: exact fraction, 12 decimals, half up
     v = (2 * q.numerator * 10**12 + q.denominator) // (2 * q.denominator)
     return f"{v // 10**12}.{v % 10**12:012d}"
@@ -775,6 +886,73 @@ def read_draw(path):
     return draw
 
 
+ROUND_KEYS = {"algorithm": str, "spotcheck_version": str, "round": int, "draw": str,
+              "draw_sha256": str, "counties": list, "sample": str, "sample_sha256": str,
+              "villages": int, "new_villages": int, "reserves": int, "decided_at": str}
+ROUND_OPTIONAL = {"previous": str, "previous_sha256": str, "decision": list}
+
+
+def read_round(path):
+    """round-<r>.toml with the keys and types of SAMPLING.md §15."""
+    rec = read_toml(path)
+    unknown = set(rec) - set(ROUND_KEYS) - set(ROUND_OPTIONAL)
+    if unknown:
+        raise InputError(f"{path}: unknown keys {sorted(unknown)}")
+    for key, kind in list(ROUND_KEYS.items()) + [(k, t) for k, t in ROUND_OPTIONAL.items()
+                                                 if k in rec]:
+        if not isinstance(rec.get(key), kind) or isinstance(rec.get(key), bool):
+            raise InputError(f"{path}: {key} is missing or not a {kind.__name__}")
+    for dec in rec.get("decision", []):
+        if not isinstance(dec, dict) or set(dec) - {"county", "name", "round", "outcome", "reasons"}:
+            raise InputError(f"{path}: a [[decision]] has county, name, round, outcome, reasons")
+    return rec
+
+
+def verify_rounds(d, rules, villages, forced, S):
+    """§15: round-2.toml, round-3.toml, … as far as they go; returns the rounds
+    re-derived and every difference."""
+    diffs, done, previous = [], [], None
+    before = {key for key, _ in group(villages, "county")}
+    draw_sha = hashlib.sha256(read_bytes(d / "draw.toml")).hexdigest()
+    r = 2
+    while (d / f"round-{r}.toml").is_file():
+        name = f"round-{r}.toml"
+        rec_bytes = read_bytes(d / name)
+        rec = read_round(d / name)
+        bad = [f"{name}: {m}" for m in (
+            [f"round is {rec['round']}, not {r}"] if rec["round"] != r else []) + (
+            [f"algorithm {rec['algorithm']!r} is not {ROUNDS_ALGORITHM}"]
+            if rec["algorithm"] != ROUNDS_ALGORITHM else []) + (
+            ["does not continue this folder's draw.toml"]
+            if (rec["draw"], rec["draw_sha256"]) != ("draw.toml", draw_sha) else []) + (
+            ["does not name the record of the round before it as it is"]
+            if (rec.get("previous"), rec.get("previous_sha256")) != (previous or (None, None))
+            else []) + (
+            [f"its sample must be round-{r}.csv"] if rec["sample"] != f"round-{r}.csv" else [])]
+        counties = rec["counties"]
+        if not counties or len(set(counties)) != len(counties) or not set(counties) <= before:
+            bad.append(f"{name}: counties {counties} are not distinct counties of the round before")
+        escalated = {x.get("county") for x in rec.get("decision", []) if x.get("outcome") == "escalate"}
+        if escalated != set(counties):
+            bad.append(f"{name}: its counties are not those its decisions escalate")
+        rows = derive_round(rules, villages, forced, S, r, set(counties))
+        main = sum(1 for row in rows[1:] if not row[-2])
+        counts = {"villages": main, "reserves": len(rows) - 1 - main,
+                  "new_villages": sum(1 for row in rows[1:] if not row[-2] and row[-1] == str(r))}
+        bad += [f"{name}: {k} is {rec[k]}, the round gives {v}" for k, v in counts.items()
+                if rec[k] != v]
+        published = read_bytes(d / rec["sample"])
+        if hashlib.sha256(published).hexdigest() != rec["sample_sha256"]:
+            bad.append(f"{rec['sample']}: its sha256 differs from {name}'s sample_sha256")
+        bad += compare(published, render(rows, True), rec["sample"])
+        diffs += bad
+        done.append(r)
+        previous = (name, hashlib.sha256(rec_bytes).hexdigest())
+        before = set(counties)
+        r += 1
+    return done, diffs
+
+
 def verify_dir(d):
     draw, diffs = read_draw(d / "draw.toml"), []
     if draw["algorithm"] not in ALGORITHMS:
@@ -816,7 +994,11 @@ def verify_dir(d):
     if hashlib.sha256(published).hexdigest() != draw["sample_sha256"]:
         diffs.append("sample.csv: its sha256 differs from draw.toml's sample_sha256")
     diffs += compare(published, render(rows, defused), "sample.csv")
-    return len(rows) - 1, diffs
+    rounds, more = verify_rounds(d, rules, villages, forced, S)
+    for r in rounds:
+        print(f"OK: round {r} re-derived" if not any(x.startswith((f"round-{r}.", f"round-{r} "))
+                                                     for x in more) else f"FAIL: round {r}")
+    return len(rows) - 1, diffs + more
 
 
 def self_checks():
@@ -845,11 +1027,29 @@ def self_checks():
 VECTOR_SEED = "12345678901234567890"
 
 
+def refusal(f):
+    """Why the design of a refused vector's folder (rules/*.toml, frame/frame.csv) is
+    invalid, or None if it is not. The rules and frame themselves must load."""
+    rules_path = next(iter(sorted((f / "rules").glob("*.toml"))), None)
+    if rules_path is None:
+        raise InputError(f"{f}: no rules/*.toml")
+    rules = read_toml(rules_path)
+    villages, forced = load_population(rules, rules_path.parent,
+                                       read_bytes(f / "frame" / "frame.csv"), "auto")
+    try:
+        Design(rules, villages, forced)
+    except InputError as e:
+        return str(e)
+    return None
+
+
 def verify_vectors(d):
-    """Vectors 1-4 (X.toml, X.sample.csv, frame.csv) and 5- (folders with draw.toml)."""
+    """Vectors 1-4 (X.toml, X.sample.csv, frame.csv), the published draws (folders
+    with draw.toml) and the refused designs (folders with refused.txt)."""
     diffs = self_checks()
     flat = [t for t in sorted(d.glob("*.toml")) if t.with_name(t.stem + ".sample.csv").exists()]
     folders = [f for f in sorted(d.iterdir()) if (f / "draw.toml").is_file()]
+    refused = [f for f in sorted(d.iterdir()) if (f / "refused.txt").is_file()]
     if not flat and not folders:
         raise InputError(f"no X.toml with an X.sample.csv, and no folder with a draw.toml, in {d}")
     for t in flat:
@@ -860,10 +1060,18 @@ def verify_vectors(d):
                       render(derive(rules, villages, forced, VECTOR_SEED)[0], True), t.name)
         print(f"{'OK' if not got else 'FAIL'}: vector {t.name}")
         diffs += got
-    for f in folders:
+    rounds = sorted(f for f in (d / "rounds").iterdir() if (f / "draw.toml").is_file()) if (
+        d / "rounds").is_dir() else []
+    for f in folders + rounds:
         _, got = verify_dir(f)
-        print(f"{'OK' if not got else 'FAIL'}: vector {f.name}/")
+        name = f"rounds/{f.name}/" if f in rounds else f"{f.name}/"
+        print(f"{'OK' if not got else 'FAIL'}: vector {name}")
         diffs += got
+    for f in refused:
+        why = refusal(f)
+        print(f"OK: vector {f.name}/ refused: {why}" if why else f"FAIL: vector {f.name}/")
+        if not why:
+            diffs.append(f"vector {f.name}/: its design should be refused, but it is valid")
     return diffs
 
 

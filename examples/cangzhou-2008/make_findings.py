@@ -1,6 +1,8 @@
 """Writes the example's synthetic findings (findings/*.csv): what each team
 found in its villages, that is the synthetic truth (truth.csv), plus the
-households visited and complaints heard.
+households visited and complaints heard. Forms of a second round
+(检查表-<team>-第2轮.csv) get their findings too, dated in March, in
+findings-round-2/.
 
     bash examples/cangzhou-2008/run.sh      # draws and writes the forms
     python3 examples/cangzhou-2008/make_findings.py
@@ -31,7 +33,13 @@ def rnd(*key):
 
 truth = {r["村代码"]: r for r in csv.DictReader(open(HERE / "truth.csv", encoding="utf-8"))}
 (HERE / "findings").mkdir(exist_ok=True)
-for i, form in enumerate(sorted(FORMS.glob("检查表-*.csv"))):
+(HERE / "findings-round-2").mkdir(exist_ok=True)
+# Each team keeps its inspector in every round: numbered by the first round's forms.
+first = sorted(f for f in FORMS.glob("检查表-*.csv") if "-第" not in f.stem.removeprefix("检查表-"))
+number = {f.stem.removeprefix("检查表-"): i for i, f in enumerate(first)}
+for form in sorted(FORMS.glob("检查表-*.csv")):
+    team, _, later = form.stem.removeprefix("检查表-").partition("-第")
+    i = number[team]
     rows = list(csv.reader(open(form, encoding="utf-8-sig")))
     header, body = rows[0], rows[1:]
     out = [header]
@@ -43,6 +51,8 @@ for i, form in enumerate(sorted(FORMS.glob("检查表-*.csv"))):
             base = h.split("（")[0]
             if h == "检查人":
                 cells[c] = INSPECTORS[i % len(INSPECTORS)]
+            elif h == "检查日期" and later:
+                cells[c] = f"2009-03-{2 + int(rnd('d2', code) * 14):02d}"
             elif h == "检查日期":
                 cells[c] = f"2009-02-{10 + int(rnd('d', code) * 15):02d}"
             elif base == "入户核查户数":
@@ -54,5 +64,6 @@ for i, form in enumerate(sorted(FORMS.glob("检查表-*.csv"))):
                     if base == n:
                         cells[c] = t[k]
         out.append(cells)
-    with open(HERE / "findings" / form.name, "w", newline="", encoding="utf-8-sig") as f:
+    folder = "findings-round-2" if later else "findings"
+    with open(HERE / folder / form.name, "w", newline="", encoding="utf-8-sig") as f:
         csv.writer(f, lineterminator="\r\n").writerows(out)

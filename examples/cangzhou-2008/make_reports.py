@@ -4,8 +4,9 @@ truth they are measured against (truth.csv), deterministically.
     python3 examples/cangzhou-2008/make_reports.py
 
 The truth is invented from the synthetic frame. Most counties report it honestly;
-three conceal births (report about 10-15% fewer), two overstate fee collection and
-reward payments. One county reports in GB18030, as Excel on Chinese Windows saves
+three conceal births (report about 10-15% fewer), one conceals them in some
+villages only (a few percent over the county, which one round cannot decide),
+two overstate fee collection and reward payments. One county reports in GB18030, as Excel on Chinese Windows saves
 CSV; the rest in UTF-8 with BOM. 海兴县 leaves a few villages out of its report.
 Nothing here describes real places or people.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 CONCEAL = {"130921": 0.85, "130925": 0.88, "130981": 0.90}   # births reported / true
+PATCHY = {"130983": (0.4, 0.85)}                             # share of villages, reported / true there
 OVERSTATE = {"130927", "130984"}                             # fees and rewards claimed
 LEAVE_OUT = {"130924": 4}                                    # villages missing from the report
 GB18030 = {"130922"}
@@ -71,6 +73,8 @@ def main():
             t = dict(truth[v["村代码"]])
             if code in CONCEAL:
                 t["births"] = int(t["births"] * CONCEAL[code])
+            if code in PATCHY and rnd("patch", v["村代码"]) < PATCHY[code][0]:
+                t["births"] = int(t["births"] * PATCHY[code][1])
             if code in OVERSTATE:
                 t["fee_collected"] = t["fee_due"]
                 t["one_child_reward_paid"] = "是"

@@ -2,8 +2,9 @@
 # Runs the example campaign end to end, as far as the pipeline goes:
 # check → init → reports import → commit → draw (with the example's public
 # seed) → verify → assign → forms → findings import → status → score →
-# audit, then verifies again as an outside auditor from the published files
-# alone.
+# escalate (the sequential plan's second round for the county in between)
+# → round-2 findings → score → explain → audit → annual, then verifies again
+# as an outside auditor from the published files alone.
 #
 #   bash examples/cangzhou-2008/run.sh [CAMPAIGN_FOLDER]
 #
@@ -25,7 +26,7 @@ sc() { echo "+ spotcheck $*" >&2; "$SPOTCHECK" "$@"; }
 
 if [[ "$out" == "$default_out" ]]; then rm -rf "$out" "$out-published"; fi
 
-rules="$here/rules/cangzhou-2008-face-to-face.toml"
+rules="$repo/rules/cangzhou-2008-face-to-face.toml"
 frame="$here/synthetic-frame.csv"
 
 # The commission: check the inputs, create the campaign, publish the commitment.
@@ -48,25 +49,37 @@ sc -C "$out" forms >/dev/null
 sc -C "$out" findings import "$here"/findings/*.csv >/dev/null
 sc -C "$out" status >/dev/null
 
-# The assessors: scorecards, and the trail behind one number.
+# Round 1 scored. 黄骅市's sample suspects concealment but cannot prove it,
+# so its card stays provisional until the sequential plan has checked it again.
+sc -C "$out" score --provisional >/dev/null
+# The published decision rule: accept, veto, or draw round 2 from the same
+# seed for the counties in between, on forms for the teams that checked them.
+sc -C "$out" escalate
+sc -C "$out" verify
+sc -C "$out" findings import "$here"/findings-round-2/*.csv >/dev/null
+
+# The assessors: scorecards, the trail behind one number, and the trail of
+# the escalated county through both rounds.
 sc -C "$out" score
 sc -C "$out" explain 130921 birth_accuracy >/dev/null
-sc -C "$out" test "$here/rules"
+sc -C "$out" explain 130983 birth_accuracy >/dev/null
+sc test "$repo/rules"
 sc -C "$out" audit >/dev/null
 
 # The year-end assessment: this campaign (60%) with the departments' routine
 # scores (40%) and bonus items, grades and ranks; reports in four formats.
-sc annual --rules "$here/rules/cangzhou-2009-annual.toml" \
+sc annual --rules "$repo/rules/cangzhou-2009-annual.toml" \
   --campaign face-to-face="$out" --input routine="$here/routine-2009.csv" \
   --input bonus="$here/bonus-2009.csv" --out "$out/annual" --force
 
 # An outside auditor, with only the published files.
 pub="$out-published"
 mkdir -p "$pub"
-(cd "$out" && cp -r rules frame reports draw.toml sample.csv "$pub/")
+(cd "$out" && cp -r rules frame reports draw.toml sample.csv round-2.toml round-2.csv "$pub/")
 sc -C "$pub" verify
 
 echo >&2
-echo "The sample is in $out/sample.csv (opens in Excel); the draw record in $out/draw.toml;" >&2
+echo "The sample list for Excel is $out/sample.xlsx (sample.csv is the verifiable record); the draw record in $out/draw.toml;" >&2
+echo "the second round of the sequential plan in $out/round-2.csv and round-2.toml;" >&2
 echo "the teams' findings forms are in $out/forms/; the scorecards in $out/score/." >&2
 echo "The annual report: $out/annual/annual.html (open it in a browser; it prints on A4)." >&2

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::rules::{AnnualRules, Source, VetoRule};
 use crate::error::{Error, Result};
+use crate::rules::names::Name;
 use crate::rules::scoring::Evidence;
-use crate::score::card::Card;
+use crate::score::card::{Card, CardVeto};
 use crate::score::estimate::Side;
 use crate::score::points::{Lookup, Verdict};
 
@@ -30,6 +31,17 @@ pub struct Part {
     pub weight: f64,
 }
 
+/// Why a county's annual result is vetoed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnnualVeto {
+    /// A veto the campaign fed by `source` raised.
+    Campaign { source: String, veto: CardVeto },
+    /// A measure of the campaign `source` past the annual rules' limit.
+    Measure { source: String, verdict: Verdict, reason: Name },
+    /// The total below the floor.
+    Floor { total: f64, floor: f64, reason: Name },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub code: String,
@@ -38,7 +50,7 @@ pub struct Row {
     /// Bonus and deduction items: id, name, points (deductions negative).
     pub items: Vec<(String, String, f64)>,
     pub total: f64,
-    pub vetoes: Vec<String>,
+    pub vetoes: Vec<AnnualVeto>,
     pub grade: String,
     pub grade_en: String,
     pub group: String,
@@ -58,7 +70,7 @@ pub fn compute(
     let lookup = |source: &str,
                   code: &str,
                   missing: &mut Vec<String>|
-     -> Option<(f64, f64, Vec<String>, Option<&Card>)> {
+     -> Option<(f64, f64, Vec<CardVeto>, Option<&Card>)> {
         match inputs.get(source) {
             None => {
                 missing.push(format!(
@@ -98,7 +110,10 @@ pub fn compute(
                     if let Some(card) = card {
                         cards.push((src, card));
                         if rules.vetoes.iter().any(|(r, _)| *r == VetoRule::CampaignVeto) {
-                            vetoes.extend(v.into_iter().map(|x| format!("{src}: {x}")));
+                            vetoes.extend(
+                                v.into_iter()
+                                    .map(|veto| AnnualVeto::Campaign { source: src.to_string(), veto }),
+                            );
                         }
                     }
                     (raw, out_of.unwrap_or(max))
@@ -159,7 +174,7 @@ pub fn compute(
                 VetoRule::CampaignVeto => {}
                 VetoRule::Floor(f) => {
                     if total < *f {
-                        vetoes.push(format!("total {total:.2} is below {f}: {reason}"));
+                        vetoes.push(AnnualVeto::Floor { total, floor: *f, reason: reason.clone() });
                     }
                 }
                 VetoRule::MeasureAbove { campaign, measure, limit, evidence } => {
@@ -185,7 +200,11 @@ pub fn compute(
                             risk: m.risk(measure, *limit, Side::Lower),
                             veto: true,
                         };
-                        vetoes.push(format!("{campaign}: {}: {reason}", verdict.words(Some(m.level))));
+                        vetoes.push(AnnualVeto::Measure {
+                            source: campaign.clone(),
+                            verdict,
+                            reason: reason.clone(),
+                        });
                     }
                 }
             }
@@ -195,8 +214,7 @@ pub fn compute(
         } else {
             rules.veto_grade.clone()
         };
-        let group =
-            rules.groups.iter().find(|g| g.counties.contains(code)).map_or(String::new(), |g| g.name.clone());
+        let group = rules.group_of(code).map_or(String::new(), |g| g.name.clone());
         rows.push(Row {
             code: code.clone(),
             name: name.clone(),

@@ -89,7 +89,22 @@ pub fn parse(sheet: &Sheet, source: &str, rules: &AnnualRules) -> Result<Scores,
             diags.push(sheet.diag(r.number, Some(code_col), "empty county code"));
             continue;
         }
-        let v = match raw.parse::<f64>() {
+        if crate::error::looks_like_scientific(code) {
+            diags.push(sheet.diag(
+                r.number,
+                Some(code_col),
+                crate::error::scientific_hint("county code", code),
+            ));
+            continue;
+        }
+        let plain = match crate::findings::values::ungroup(raw) {
+            Ok(p) => p,
+            Err(why) => {
+                diags.push(sheet.diag(r.number, Some(score_col), why));
+                continue;
+            }
+        };
+        let v = match plain.parse::<f64>() {
             Ok(x) if x.is_finite() => x,
             _ => {
                 diags.push(sheet.diag(
@@ -141,7 +156,11 @@ pub fn unknown_codes(scores: &Scores, known: &HashSet<&str>) -> Diags {
             diags.push(crate::Diag::at_line(
                 &scores.place,
                 *row,
-                format!("county {} is not among the counties assessed", excerpt(code)),
+                format!(
+                    "county {} is not among the counties assessed{}",
+                    excerpt(code),
+                    crate::error::did_you_mean(code, known.iter().copied())
+                ),
             ));
         }
     }

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::error::{Diag, Diags, Error, Loc, Result};
+use crate::rules::names::Name;
 use crate::rules::scoring::Evidence;
 use crate::rules::{Reader, Table};
 
@@ -22,6 +23,7 @@ pub enum Source {
 pub struct Component {
     pub id: String,
     pub name: String,
+    pub name_en: Option<String>,
     /// Points of the annual total this component carries.
     pub weight: f64,
     pub source: Source,
@@ -35,6 +37,7 @@ pub struct Component {
 pub struct Item {
     pub id: String,
     pub name: String,
+    pub name_en: Option<String>,
     pub cap: f64,
     pub source: String,
     pub loc: Loc,
@@ -61,6 +64,7 @@ pub struct Grade {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     pub name: String,
+    pub name_en: Option<String>,
     pub counties: Vec<String>,
 }
 
@@ -68,12 +72,22 @@ pub struct Group {
 pub struct AnnualRules {
     pub file: String,
     pub name: String,
+    pub name_en: Option<String>,
+    /// The office that issues the assessment (its title block).
+    pub issuer: Name,
+    /// The assessment's document number (文号), e.g. 沧人口计生委〔2010〕3号.
+    pub number: String,
+    /// The date the assessment is issued, when the rules fix it.
+    pub issued: Option<String>,
+    /// The clock times are shown on (China Standard Time by default).
+    pub utc_offset: crate::time::Offset,
     pub year: u64,
     pub points: f64,
     pub components: Vec<Component>,
     pub bonuses: Vec<Item>,
     pub deductions: Vec<Item>,
-    pub vetoes: Vec<(VetoRule, String)>,
+    /// Each veto rule with its reason.
+    pub vetoes: Vec<(VetoRule, Name)>,
     /// Highest band first.
     pub grades: Vec<Grade>,
     /// The grade of a vetoed county.
@@ -106,10 +120,34 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     let top = Table { t: doc.get_ref(), span: (0, 0), path: "" };
     r.known_keys(top, &["annual", "component", "bonus", "deduction", "veto", "grade", "group"]);
     let Some(a) = r.table(top, "annual", "annual", true) else { return (None, r.diags) };
-    r.known_keys(a, &["name", "year", "points", "missing", "basis", "document"]);
+    r.known_keys(
+        a,
+        &[
+            "name",
+            "name_en",
+            "year",
+            "points",
+            "missing",
+            "basis",
+            "document",
+            "issuer",
+            "issuer_en",
+            "number",
+            "issued",
+            "utc_offset",
+        ],
+    );
     r.string(a, "basis", false);
     r.string(a, "document", false);
     let name = r.string(a, "name", true).map(|v| v.0).unwrap_or_default();
+    let name_en = r.string(a, "name_en", false).map(|v| v.0);
+    let issuer = Name {
+        zh: r.string(a, "issuer", false).map(|v| v.0).unwrap_or_default(),
+        en: r.string(a, "issuer_en", false).map(|v| v.0),
+    };
+    let number = r.string(a, "number", false).map(|v| v.0).unwrap_or_default();
+    let issued = r.date(a, "issued", false).map(|v| v.0);
+    let utc_offset = crate::time::read_offset(&mut r, a, "utc_offset");
     let year = r.uint(a, "year", true).map_or(0, |v| v.0);
     let points = r.rate_or_number(a, "points", true).unwrap_or(100.0);
     let missing_as_zero = match r.string(a, "missing", false) {
@@ -127,10 +165,11 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     };
     let mut components = Vec::new();
     for t in r.tables(top, "component", "component") {
-        r.known_keys(t, &["id", "name", "weight", "from", "out_of", "basis"]);
+        r.known_keys(t, &["id", "name", "name_en", "weight", "from", "out_of", "basis"]);
         r.string(t, "basis", false);
         let loc = r.loc(t.span.0);
         let (id, name) = (r.string(t, "id", true).map(|v| v.0), r.string(t, "name", true).map(|v| v.0));
+        let name_en = r.string(t, "name_en", false).map(|v| v.0);
         let weight = r.rate_or_number(t, "weight", true);
         let out_of = r.rate_or_number(t, "out_of", false).unwrap_or(100.0);
         let src = source(&mut r, t);
@@ -141,7 +180,7 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
             r.diags.push(Diag::error(&r.file, Some(loc), "`out_of` must be more than 0"));
         }
         if let (Some(id), Some(name), Some(weight), Some(source)) = (id, name, weight, src) {
-            components.push(Component { id, name, weight, source, out_of, loc });
+            components.push(Component { id, name, name_en, weight, source, out_of, loc });
         }
     }
     if components.is_empty() {
@@ -159,9 +198,10 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     let items = |r: &mut Reader<'_>, key: &str| -> Vec<Item> {
         let mut out = Vec::new();
         for t in r.tables(top, key, key) {
-            r.known_keys(t, &["id", "name", "cap", "from", "basis"]);
+            r.known_keys(t, &["id", "name", "name_en", "cap", "from", "basis"]);
             r.string(t, "basis", false);
             let loc = r.loc(t.span.0);
+            let name_en = r.string(t, "name_en", false).map(|v| v.0);
             let (id, name, cap) =
                 (r.string(t, "id", true), r.string(t, "name", true), r.rate_or_number(t, "cap", true));
             let src = match source(r, t) {
@@ -181,7 +221,7 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
                 continue;
             }
             if let (Some(id), Some(name), Some(cap), Some(source)) = (id, name, cap, src) {
-                out.push(Item { id: id.0, name: name.0, cap, source, loc });
+                out.push(Item { id: id.0, name: name.0, name_en, cap, source, loc });
             }
         }
         out
@@ -190,9 +230,15 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     let deductions = items(&mut r, "deduction");
     let mut vetoes = Vec::new();
     for t in r.tables(top, "veto", "veto") {
-        r.known_keys(t, &["kind", "campaign", "measure", "above", "below", "reason", "basis", "evidence"]);
+        r.known_keys(
+            t,
+            &["kind", "campaign", "measure", "above", "below", "reason", "reason_en", "basis", "evidence"],
+        );
         r.string(t, "basis", false);
-        let reason = r.string(t, "reason", true).map(|v| v.0).unwrap_or_default();
+        let reason = Name {
+            zh: r.string(t, "reason", true).map(|v| v.0).unwrap_or_default(),
+            en: r.string(t, "reason_en", false).map(|v| v.0),
+        };
         let Some((kind, kl)) = r.string(t, "kind", true) else { continue };
         let rule = match kind.as_str() {
             "campaign" => Some(VetoRule::CampaignVeto),
@@ -258,10 +304,11 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     });
     let mut groups = Vec::new();
     for t in r.tables(top, "group", "group") {
-        r.known_keys(t, &["name", "counties"]);
+        r.known_keys(t, &["name", "name_en", "counties"]);
         let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
+        let name_en = r.string(t, "name_en", false).map(|v| v.0);
         let counties = r.strings(t, "counties", true).unwrap_or_default().into_iter().map(|v| v.0).collect();
-        groups.push(Group { name, counties });
+        groups.push(Group { name, name_en, counties });
     }
     // A measure veto must name a campaign that feeds a component.
     for (v, _) in &vetoes {
@@ -277,6 +324,11 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     let rules = AnnualRules {
         file: file.to_string(),
         name,
+        name_en,
+        issuer,
+        number,
+        issued,
+        utc_offset,
         year,
         points,
         components,
@@ -291,10 +343,58 @@ pub fn parse(file: &str, text: &str) -> (Option<AnnualRules>, Diags) {
     (Some(rules), r.diags)
 }
 
-/// Reads annual rules from a file.
-pub fn load(path: &Path, display: &str) -> Result<AnnualRules> {
+impl AnnualRules {
+    /// The group a county is ranked in, if any.
+    pub fn group_of(&self, code: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.counties.iter().any(|c| c == code))
+    }
+
+    /// Names the rules should give and do not: in rules that give any
+    /// English name, each English name missing (`--lang en` shows the
+    /// Chinese one instead).
+    pub fn missing_names(&self) -> Vec<Diag> {
+        let mut named: Vec<(String, Option<Loc>, bool)> =
+            vec![("[annual] `name_en`".into(), None, self.name_en.is_some())];
+        if !self.issuer.zh.is_empty() {
+            named.push(("[annual] `issuer_en`".into(), None, self.issuer.en.is_some()));
+        }
+        named.extend(
+            self.components
+                .iter()
+                .map(|c| (format!("component `{}`", c.id), Some(c.loc), c.name_en.is_some())),
+        );
+        named.extend(
+            self.bonuses
+                .iter()
+                .chain(&self.deductions)
+                .map(|i| (format!("item `{}`", i.id), Some(i.loc), i.name_en.is_some())),
+        );
+        named.extend(self.groups.iter().map(|g| (format!("group `{}`", g.name), None, g.name_en.is_some())));
+        named.extend(self.vetoes.iter().map(|(_, r)| (format!("veto `{}`", r.zh), None, r.en.is_some())));
+        if !named.iter().any(|n| n.2) {
+            return Vec::new();
+        }
+        named
+            .into_iter()
+            .filter(|n| !n.2)
+            .map(|(what, loc, _)| {
+                Diag::warning(
+                    &self.file,
+                    loc,
+                    format!("{what} has no English name: --lang en shows the Chinese name"),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Reads annual rules from a file; warnings (names missing) are returned
+/// with them.
+pub fn load(path: &Path, display: &str) -> Result<(AnnualRules, Diags)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let (rules, diags) = parse(display, &text);
-    diags.into_result()?;
-    rules.ok_or_else(|| Error::Usage(format!("{display}: not annual rules")))
+    let mut warnings = diags.into_result()?;
+    let rules = rules.ok_or_else(|| Error::Usage(format!("{display}: not annual rules")))?;
+    warnings.0.extend(rules.missing_names());
+    Ok((rules, warnings))
 }

@@ -1,42 +1,88 @@
 //! `spotcheck audit`: check the journal and every recorded file.
 
-use std::path::Path;
+use serde_json::json;
 
-use super::{CmdResult, out, say};
-use crate::workspace::Workspace;
+use super::output::{self, Format, FormatArg};
+use super::table::{Align, Table};
+use super::{At, CmdResult, Folder, note, out, say};
+use crate::lang::Lang;
+use crate::workspace::lock::Mode;
 
-/// Check the journal's hash chain, the frozen inputs and the recorded
-/// outputs; list every problem. Exit 1 if any is found.
+/// Check the journal's hash chain and head record, the frozen inputs, the
+/// recorded outputs, and everything else in the folder (files the journal
+/// does not record, symbolic links, leftovers of an interrupted command);
+/// list every problem. Exit 1 if any is found.
 ///
-/// The chain shows edits anywhere but in its newest lines. Publish the
-/// journal head it prints (after the draw, after scoring); later, --head
-/// checks that the journal still passes through that published state.
+/// The chain shows edits anywhere but in its newest lines; journal.head
+/// shows lines dropped from its end. Publish the journal head it prints
+/// (after the draw, after scoring): only a published head holds against
+/// someone who rewrites both. Later, --head checks that the journal still
+/// passes through that published state.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 audit\n  spotcheck -C camp-2009 audit --head 5d41402abc4b2a76b9719d911017c592…"
+    after_help = "<HEAD> stands for a journal head printed and published earlier.\n\nExample:\n  spotcheck -C camp-2009 audit\n  spotcheck -C camp-2009 audit --head <HEAD>"
 )]
 pub struct Args {
+    #[command(flatten)]
+    pub at: At,
     /// A journal head published earlier, which must still be in the chain.
     #[arg(long, value_name = "SHA256")]
     pub head: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
-    let (ws, mut problems) = Workspace::inspect(dir)?;
+pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
+    let (ws, mut problems) = f.inspect(Mode::Shared)?;
+    problems.extend(ws.scan());
     if let Some(h) = &a.head {
         let h = h.trim().to_lowercase();
         if !ws.journal.line_hashes.contains(&h) {
             problems.push(format!("journal.jsonl: the published head {h} is not in the chain: lines up to it were edited, removed or replaced"));
         }
     }
-    for e in &ws.journal.entries {
-        out(&format!("{:>3}  {}  {}\n", e.seq, e.at, e.event));
+    let entries = &ws.journal.entries;
+    let hash = |i: usize| ws.journal.line_hashes.get(i).cloned().unwrap_or_default();
+    match a.format.format {
+        Format::Table => {
+            let mut t = Table::new(&[
+                (lang.t("序号", "seq"), Align::Right),
+                (lang.t("时间", "time"), Align::Left),
+                (lang.t("事件", "event"), Align::Left),
+            ]);
+            for e in entries {
+                t.row(vec![e.seq.to_string(), crate::time::show(&e.at, ws.offset), e.event.clone()]);
+            }
+            let mut s = t.render();
+            s.push_str(&match lang {
+                Lang::Zh => format!("日志头：{}（{}条）\n", ws.journal.head, entries.len()),
+                Lang::En => format!("journal head: {} ({} entries)\n", ws.journal.head, entries.len()),
+            });
+            out(&s);
+        }
+        Format::Csv => {
+            let rows: Vec<_> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| json!({"seq": e.seq, "at": e.at, "event": e.event, "hash": hash(i)}))
+                .collect();
+            out(&output::csv(&["seq", "at", "event", "hash"], &rows));
+        }
+        Format::Json => out(&output::json(&json!({
+            "ok": problems.is_empty(),
+            "head": ws.journal.head,
+            "entries": entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| json!({"seq": e.seq, "at": e.at, "event": e.event, "hash": hash(i)}))
+                .collect::<Vec<_>>(),
+            "problems": problems,
+        }))),
     }
-    out(&format!("journal head: {} ({} entries)\n", ws.journal.head, ws.journal.entries.len()));
     if problems.is_empty() {
-        say(&format!(
-            "audit ok: {} journal entries chain correctly; {} frozen file(s) unchanged; recorded outputs unchanged",
-            ws.journal.entries.len(),
+        note(&format!(
+            "audit ok: {} journal entries chain correctly up to the recorded head; {} frozen file(s) unchanged; recorded outputs unchanged; nothing else in the folder",
+            entries.len(),
             ws.frozen.len()
         ));
         Ok(0)

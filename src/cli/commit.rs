@@ -1,9 +1,6 @@
 //! `spotcheck commit`: the commitment to publish before the seed ceremony.
 
-use std::path::Path;
-
-use super::{CmdResult, out, say};
-use crate::workspace::Workspace;
+use super::{At, CmdResult, Folder, note, out, say};
 
 /// Print the SHA-256 commitment over the frozen inputs and journal it.
 ///
@@ -13,22 +10,24 @@ use crate::workspace::Workspace;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  spotcheck -C camp-2009 commit --show")]
 pub struct Args {
+    #[command(flatten)]
+    pub at: At,
     /// Also print the text that the commitment hashes.
     #[arg(long)]
     pub show: bool,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
-    let mut ws = Workspace::open(dir)?;
+pub fn run(f: &Folder, a: &Args) -> CmdResult {
+    let mut ws = f.write()?;
     let (hash, text, new) = ws.commit()?;
     if a.show {
         say(&format!("the commitment is SHA-256 of this text:\n{text}"));
     }
     out(&format!("{hash}\n"));
     if new {
-        say("committed; publish this value before the seed is rolled, then run `spotcheck draw --seed …`");
+        note("committed; publish this value before the seed is rolled, then run `spotcheck draw --seed …`");
     } else {
-        say("already committed earlier; the value is unchanged");
+        note("already committed earlier; the value is unchanged");
     }
     Ok(0)
 }

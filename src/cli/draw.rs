@@ -1,10 +1,8 @@
 //! `spotcheck draw`: draw the sample from the public seed.
 
-use std::path::Path;
-
-use super::{CmdResult, say};
+use super::{At, CmdResult, Folder, note};
 use crate::error::Error;
-use crate::workspace::{DRAW, SAMPLE, Workspace, draw};
+use crate::workspace::{DRAW, SAMPLE, draw};
 
 /// Draw the sample from the seed rolled at the public ceremony.
 ///
@@ -13,9 +11,11 @@ use crate::workspace::{DRAW, SAMPLE, Workspace, draw};
 /// refused unless --redraw and --reason are given; both seeds are journaled.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 draw --seed \"3917 0245 8812 6603 1954\"\n  spotcheck -C camp-2009 draw --redraw --reason \"frame error found in 青县\" --seed \"…\""
+    after_help = "Example:\n  spotcheck -C camp-2009 draw --seed \"3917 0245 8812 6603 1954\"\n  spotcheck -C camp-2009 draw --redraw --reason \"frame error found in 青县\" \\\n      --seed \"5521 0987 3346 1208 7765\""
 )]
 pub struct Args {
+    #[command(flatten)]
+    pub at: At,
     /// The seed rolled in public (spaces are ignored).
     #[arg(long)]
     pub seed: String,
@@ -27,21 +27,31 @@ pub struct Args {
     pub reason: Option<String>,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
-    let mut ws = Workspace::open(dir)?;
+pub fn run(f: &Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
+    let mut ws = f.write()?;
     let reason = if a.redraw { a.reason.as_deref() } else { None };
     if a.redraw && reason.is_none() {
         return Err(Error::Usage("--redraw needs --reason".into()));
     }
-    let o = draw::draw(&mut ws, &a.seed, reason)?;
+    let o = draw::draw_in(&mut ws, &a.seed, reason, lang)?;
     let r = &o.record;
+    if o.already {
+        note(&format!(
+            "the sample was already drawn with this seed on {} ({} villages, +{} reserves, {}); nothing to do",
+            r.drawn_at,
+            r.villages,
+            r.reserves,
+            ws.path(SAMPLE).display()
+        ));
+        return Ok(0);
+    }
     if let Some(old) = &o.superseded {
-        say(&format!(
+        note(&format!(
             "the earlier draw (seed {}) is kept in {old}",
             r.redraw.as_ref().map_or("", |x| x.previous_seed.as_str())
         ));
     }
-    say(&format!(
+    note(&format!(
         "drew {} villages (+{} reserves) in {} strata with seed {}; wrote {} and {}",
         r.villages,
         r.reserves,

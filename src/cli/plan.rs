@@ -1,42 +1,50 @@
 //! `spotcheck plan`: sample sizes, limits, LQAS rules and the detection
 //! power of the campaign's design, each with a plain sentence per result.
 
-use std::path::Path;
-
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 
-use super::{CmdResult, out};
+use super::output::Format;
+use super::{At, CmdResult, out, parse_count};
 use crate::error::Error;
 use crate::plan::attribute::{self, Expected, Model, PlanError};
 use crate::plan::limit::{cp_lower, cp_upper, round_up_tenth_percent};
 use crate::plan::lqas;
 use crate::plan::rate::Rate;
 
+mod sequential;
 mod simulate;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Csv,
-    Json,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelArg {
+    /// Deviations independent, as in an infinite population.
     Binomial,
+    /// Drawing without replacement from --population units.
     Hypergeometric,
+    /// The Poisson approximation that printed AICPA tables use.
     Poisson,
 }
 
 /// Plan the check: how many units to inspect, and what a result can say.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered"
+    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered \\\n      --replicates 10000\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2"
 )]
 pub struct Args {
     #[command(subcommand)]
     pub command: PlanCommand,
+}
+
+impl Args {
+    /// The -C of `plan simulate`, the one planning command that reads a
+    /// campaign.
+    pub fn at(&self) -> Option<&At> {
+        match &self.command {
+            PlanCommand::Simulate(a) => Some(&a.at),
+            PlanCommand::Sequential(a) => Some(&a.at),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,6 +53,7 @@ pub enum PlanCommand {
     Limit(LimitArgs),
     Lqas(LqasArgs),
     Simulate(simulate::Args),
+    Sequential(sequential::Args),
 }
 
 fn rate(s: &str) -> Result<Rate, String> {
@@ -60,7 +69,7 @@ fn rate(s: &str) -> Result<Rate, String> {
 /// ⌈tolerable × N⌉ deviating units in the population.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan attribute --tolerable 5% --expected 1% --confidence 95%\n  spotcheck plan attribute --tolerable 10% --expected-count 0 --population 212"
+    after_help = "Example:\n  spotcheck plan attribute --tolerable 5% --expected 1% --confidence 95%\n  spotcheck plan attribute --tolerable 10% --expected-count 0 \\\n      --population 1,412"
 )]
 pub struct AttributeArgs {
     /// The tolerable deviation rate, e.g. 5% or 0.05.
@@ -70,33 +79,38 @@ pub struct AttributeArgs {
     #[arg(long, value_parser = rate, conflicts_with = "expected_count")]
     pub expected: Option<Rate>,
     /// The expected number of deviations, instead of a rate.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_count, value_name = "COUNT")]
     pub expected_count: Option<u64>,
-    #[arg(long, value_parser = rate, default_value = "0.95")]
+    /// The confidence that the rate is below --tolerable: 95% or 0.95.
+    #[arg(long, value_parser = rate, default_value = "95%", value_name = "LEVEL")]
     pub confidence: Rate,
-    /// The population size N (makes the model hypergeometric by default).
-    #[arg(long)]
+    /// The population size N (makes the model hypergeometric by default);
+    /// 1,412 and 1412 are both read.
+    #[arg(long, value_parser = parse_count, value_name = "N")]
     pub population: Option<u64>,
+    /// The probability model (default: hypergeometric with --population,
+    /// else binomial).
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: super::output::FormatArg,
 }
 
 /// The upper deviation limit for x deviations in n inspected units
 /// (one-sided Clopper–Pearson).
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan limit --n 93 --deviations 1 --confidence 95%\n  spotcheck plan limit --n 20 --deviations 1 --confidence 97.5% --lower --table-rounding"
+    after_help = "Example:\n  spotcheck plan limit --n 93 --deviations 1 --confidence 95%\n  spotcheck plan limit --n 20 --deviations 1 --confidence 97.5% \\\n      --lower --table-rounding"
 )]
 pub struct LimitArgs {
     /// Units inspected.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_count)]
     pub n: u64,
     /// Deviations found.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_count, value_name = "COUNT")]
     pub deviations: u64,
-    #[arg(long, value_parser = rate, default_value = "0.95")]
+    /// The confidence of the limit: 95% or 0.95.
+    #[arg(long, value_parser = rate, default_value = "95%", value_name = "LEVEL")]
     pub confidence: Rate,
     /// Also give the one-sided lower limit.
     #[arg(long)]
@@ -104,8 +118,8 @@ pub struct LimitArgs {
     /// Round the upper limit up to 0.1%, as printed evaluation tables do.
     #[arg(long)]
     pub table_rounding: bool,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: super::output::FormatArg,
 }
 
 /// An LQAS decision rule: pass an area if at least d of n comply.
@@ -117,7 +131,9 @@ pub struct LimitArgs {
     after_help = "Example:\n  spotcheck plan lqas --n 19 --upper 80% --lower 50%\n  spotcheck plan lqas --upper 80% --lower 50% --alpha 10% --beta 10%"
 )]
 pub struct LqasArgs {
-    #[arg(long)]
+    /// The sample size to give the rule for (default: the smallest that
+    /// keeps both risks within --alpha and --beta).
+    #[arg(long, value_parser = parse_count)]
     pub n: Option<u64>,
     /// Compliance an area should reach (an area this good should pass).
     #[arg(long, value_parser = rate)]
@@ -131,16 +147,17 @@ pub struct LqasArgs {
     /// Largest acceptable risk of passing an area at the lower threshold.
     #[arg(long, value_parser = rate, default_value = "0.10")]
     pub beta: Rate,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: super::output::FormatArg,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(f: &super::Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
     match &a.command {
-        PlanCommand::Attribute(x) => attribute(x),
-        PlanCommand::Limit(x) => limit(x),
-        PlanCommand::Lqas(x) => lqas(x),
-        PlanCommand::Simulate(x) => simulate::run(dir, x),
+        PlanCommand::Attribute(x) => attribute(x, x.format.format),
+        PlanCommand::Limit(x) => limit(x, x.format.format),
+        PlanCommand::Lqas(x) => lqas(x, x.format.format),
+        PlanCommand::Simulate(x) => simulate::run(f, x, lang),
+        PlanCommand::Sequential(x) => sequential::run(f, x, lang),
     }
 }
 
@@ -151,7 +168,7 @@ fn pct(p: f64) -> String {
 /// Prints one result in the chosen format.
 fn emit(format: Format, fields: &[(&str, serde_json::Value)], sentence: &str) {
     match format {
-        Format::Text => {
+        Format::Table => {
             let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             let mut s = String::new();
             for (k, v) in fields {
@@ -164,13 +181,12 @@ fn emit(format: Format, fields: &[(&str, serde_json::Value)], sentence: &str) {
             out(&s);
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record(fields.iter().map(|(k, _)| *k));
-            let _ = w.write_record(fields.iter().map(|(_, v)| {
-                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                crate::cell::defuse(&text).into_owned()
-            }));
-            out(&String::from_utf8_lossy(&w.into_inner().unwrap_or_default()));
+            let mut keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+            keys.push("sentence");
+            let mut row: serde_json::Map<String, serde_json::Value> =
+                fields.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect();
+            row.insert("sentence".into(), json!(sentence));
+            out(&super::output::csv(&keys, &[serde_json::Value::Object(row)]));
         }
         Format::Json => {
             let mut m = serde_json::Map::new();
@@ -178,12 +194,12 @@ fn emit(format: Format, fields: &[(&str, serde_json::Value)], sentence: &str) {
                 m.insert((*k).to_string(), v.clone());
             }
             m.insert("sentence".into(), json!(sentence));
-            out(&format!("{}\n", serde_json::Value::Object(m)));
+            out(&super::output::json(&serde_json::Value::Object(m)));
         }
     }
 }
 
-fn attribute(a: &AttributeArgs) -> CmdResult {
+fn attribute(a: &AttributeArgs, format: Format) -> CmdResult {
     let expected = match (a.expected, a.expected_count) {
         (_, Some(k)) => Expected::Count(k),
         (Some(r), None) => Expected::Rate(r),
@@ -233,7 +249,7 @@ fn attribute(a: &AttributeArgs) -> CmdResult {
         model_name.split_once(',').map_or(String::new(), |(_, rest)| format!(",{rest}"))
     );
     emit(
-        a.format,
+        format,
         &[
             ("sample_size", json!(plan.n)),
             ("deviations_allowed", json!(plan.deviations)),
@@ -247,7 +263,7 @@ fn attribute(a: &AttributeArgs) -> CmdResult {
     Ok(0)
 }
 
-fn limit(a: &LimitArgs) -> CmdResult {
+fn limit(a: &LimitArgs, format: Format) -> CmdResult {
     if a.n == 0 {
         return Err(Error::Usage("--n must be at least 1".into()));
     }
@@ -280,13 +296,23 @@ fn limit(a: &LimitArgs) -> CmdResult {
     if a.lower {
         let lower = cp_lower(a.n, a.deviations, conf);
         fields.push(("lower_limit", json!(lower)));
-        sentence.push_str(&format!(" It is at least {} with {} confidence.", pct(lower), a.confidence));
+        if a.deviations == 0 {
+            // Finding nothing bounds the rate from above only.
+            sentence.push_str(" With no deviation found, the sample sets no lower limit above 0: it cannot show that any deviation exists.");
+        } else {
+            sentence.push_str(&format!(
+                " It is at least {} with {} confidence: the {} deviation(s) found show that the rate is above 0.",
+                pct(lower),
+                a.confidence,
+                a.deviations
+            ));
+        }
     }
-    emit(a.format, &fields, &sentence);
+    emit(format, &fields, &sentence);
     Ok(0)
 }
 
-fn lqas(a: &LqasArgs) -> CmdResult {
+fn lqas(a: &LqasArgs, format: Format) -> CmdResult {
     let (upper, lower) = (a.upper.value(), a.lower.value());
     lqas::check_thresholds(upper, lower).map_err(Error::Usage)?;
     let rule = match a.n {
@@ -306,7 +332,7 @@ fn lqas(a: &LqasArgs) -> CmdResult {
         pct(rule.beta)
     );
     emit(
-        a.format,
+        format,
         &[
             ("n", json!(rule.n)),
             ("decision_rule", json!(rule.d)),

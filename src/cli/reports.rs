@@ -4,17 +4,24 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::{CmdResult, out, say};
-use crate::workspace::{Workspace, reports};
+use super::{At, CmdResult, Folder, note, out};
+use crate::workspace::reports;
 
 /// Counties' self-reports (自查), imported before the commitment.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 reports import reports/130921-沧县.csv reports/130922-青县.xlsx"
+    after_help = "Example:\n  spotcheck -C camp-2009 reports import examples/cangzhou-2008/reports/*.csv"
 )]
 pub struct Args {
     #[command(subcommand)]
     pub command: ReportsCommand,
+}
+
+impl Args {
+    pub fn at(&self) -> &At {
+        let ReportsCommand::Import(a) = &self.command;
+        &a.at
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -30,17 +37,28 @@ pub enum ReportsCommand {
 /// Every problem in every file is listed; if there is any, nothing is
 /// imported. After `commit`, reports cannot be added or changed.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck -C camp-2009 reports import 沧县自查.csv 青县自查.xlsx")]
+#[command(
+    after_help = "Example:\n  spotcheck -C camp-2009 reports import \\\n      examples/cangzhou-2008/reports/130921-沧县自查.csv"
+)]
 pub struct ImportArgs {
-    #[arg(required = true)]
+    #[command(flatten)]
+    pub at: At,
+    /// The self-report files: CSV (UTF-8 or GB18030) or .xlsx, any number.
+    #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(f: &Folder, a: &Args) -> CmdResult {
     let ReportsCommand::Import(args) = &a.command;
-    let mut ws = Workspace::open(dir)?;
+    let mut ws = f.write()?;
     let files: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     let imp = reports::import(&mut ws, &files)?;
+    for rel in &imp.already {
+        note(&format!("{rel}: already imported with the same content; nothing to do"));
+    }
+    if imp.files.is_empty() {
+        return Ok(0);
+    }
     let (_, frame) = ws.load_inputs()?;
     for f in &imp.files {
         out(&format!("{}  {}\n", f.sha256, f.path));
@@ -68,7 +86,7 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
         let county = &frame.counties[*c];
         s.push_str(&format!("{} {}: no self-report yet\n", county.key, county.name));
     }
-    say(&format!(
+    note(&format!(
         "imported {} file(s), {} rows; they are frozen and the commitment will cover them\n{s}",
         imp.files.len(),
         imp.rows

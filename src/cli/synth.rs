@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{CmdResult, say};
+use super::{CmdResult, note, parse_count};
 use crate::frame::synth::{SynthPreset, SynthSpec, synth_frame};
 use crate::workspace::atomic;
 
@@ -17,17 +17,22 @@ pub enum Preset {
 /// Write a realistic synthetic frame (the data are invented), deterministic
 /// from --seed. Columns: 村代码,村名,县代码,县名,乡镇代码,乡镇名,人口,户数,育龄妇女.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spotcheck synth --preset national --seed 7 --out national.csv")]
+#[command(
+    after_help = "Example:\n  spotcheck synth --preset city --out frame.csv\n  spotcheck synth --preset national --villages 20,000 --seed 7 \\\n      --out national.csv"
+)]
 pub struct Args {
+    /// The kind of frame to invent.
     #[arg(long, value_enum, default_value = "city")]
     pub preset: Preset,
     /// Number of villages (default: 5,700 for city, 500,000 for national).
-    #[arg(long)]
-    pub villages: Option<usize>,
+    #[arg(long, value_parser = parse_count, value_name = "COUNT")]
+    pub villages: Option<u64>,
+    /// The generator's seed: the same seed gives the same frame, byte for
+    /// byte (2008 gives the example's frame).
     #[arg(long, default_value_t = 2008)]
     pub seed: u64,
     /// Output file; refused if it exists, unless --force.
-    #[arg(long, short)]
+    #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
     /// Replace an existing output file.
     #[arg(long)]
@@ -40,7 +45,8 @@ pub fn run(a: &Args) -> CmdResult {
         Preset::National => SynthSpec::national(),
     };
     if let Some(n) = a.villages {
-        spec.villages = n;
+        spec.villages =
+            usize::try_from(n).map_err(|_| crate::Error::Usage(format!("--villages {n} is too many")))?;
     }
     let kind = match spec.preset {
         SynthPreset::City => "city",
@@ -52,6 +58,6 @@ pub fn run(a: &Args) -> CmdResult {
     } else {
         atomic::write_new(&a.out, &bytes)?;
     }
-    say(&format!("wrote a synthetic {kind} frame of {} villages to {}", spec.villages, a.out.display()));
+    note(&format!("wrote a synthetic {kind} frame of {} villages to {}", spec.villages, a.out.display()));
     Ok(0)
 }

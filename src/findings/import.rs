@@ -5,13 +5,14 @@
 
 use std::collections::HashMap;
 
-use super::columns::{self, Role};
-use super::forms::form_fields;
+use super::columns::{self, Role, strip_unit};
+use super::forms::{SIGN_OFF, VILLAGE_SIGNATURE, form_fields, form_id_in};
 use super::reports::check_constraints;
 use super::table::Sheet;
 use super::values::{self, Value};
 use crate::cell;
 use crate::error::{Diags, excerpt};
+use crate::frame::normalize_header;
 use crate::rules::Rules;
 
 /// An active sampled village and who inspects it.
@@ -67,11 +68,29 @@ pub fn window_end(rules: &Rules, county: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Finds the table of a form: the `.xlsx` form has title rows above its
+/// header, with the form id in them. Returns the form id the title gives.
+pub fn locate_table(sheet: &mut Sheet, rules: &Rules) -> Option<String> {
+    let code_headers =
+        [normalize_header("村代码"), normalize_header("code"), normalize_header(&rules.frame.code)];
+    let above = sheet.header_at(|cells| {
+        cells.iter().any(|c| code_headers.contains(&normalize_header(strip_unit(cell::restore(c)))))
+    });
+    above.iter().flat_map(|r| r.cells.iter()).find_map(|c| form_id_in(c))
+}
+
 pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags> {
+    let mut sheet = sheet.clone();
+    let title_id = locate_table(&mut sheet, ctx.rules);
+    let sheet = &sheet;
     let rules = ctx.rules;
     let fields = form_fields(rules);
     let roles = [
-        Role { name: "form", headers: vec!["表单编号".into(), "form_id".into()], required: true },
+        Role {
+            name: "form",
+            headers: vec!["表单编号".into(), "form_id".into()],
+            required: title_id.is_none(),
+        },
         Role { name: "team", headers: vec!["检查组".into(), "team".into()], required: false },
         Role {
             name: "code",
@@ -81,9 +100,15 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
         Role { name: "inspector", headers: vec!["检查人".into(), "inspector".into()], required: true },
         Role { name: "date", headers: vec!["检查日期".into(), "date".into()], required: true },
     ];
-    let ignore = ["村名".into(), "县".into(), "乡镇".into(), "备注".into(), "note".into()];
+    let ignore =
+        ["村名".into(), "县".into(), "乡镇".into(), "备注".into(), "note".into(), VILLAGE_SIGNATURE.into()];
     let cols = columns::map(sheet, &roles, &fields, &ignore)?;
     let col = |r: &str| cols.role(r).unwrap_or(0);
+    // The form id of a row: its 表单编号 cell, or the title's.
+    let row_form_id = |row: &super::table::Row| match cols.role("form") {
+        Some(c) => cell::restore(sheet.cell(row, c)).to_string(),
+        None => title_id.clone().unwrap_or_default(),
+    };
     let mut diags = Diags::default();
     let present: Vec<&str> = cols.fields.iter().map(|(_, f)| f.id.as_str()).collect();
     for f in fields.iter().filter(|f| f.required && !present.contains(&f.id.as_str())) {
@@ -100,9 +125,13 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
     let mut rows = Vec::new();
     for row in &sheet.rows {
         let n = row.number;
+        // The inspector's sign-off line below the table.
+        if row.cells.iter().filter(|c| !c.trim().is_empty()).all(|c| c.trim().starts_with(SIGN_OFF)) {
+            continue;
+        }
         // A form's CSV came from spotcheck with its cells defused; Excel may
         // keep the quote when it saves the file again.
-        let fid = cell::restore(sheet.cell(row, col("form"))).to_string();
+        let fid = row_form_id(row);
         match &form_id {
             None => form_id = Some((fid.clone(), n)),
             Some((first, at)) if *first != fid => {
@@ -132,8 +161,13 @@ pub fn validate(sheet: &Sheet, ctx: &Context<'_>) -> Result<FindingsFile, Diags>
             continue;
         }
         let Some(a) = ctx.assigned.get(&code) else {
-            let why = ctx.inactive.get(&code).cloned().unwrap_or_else(|| "is not in the sample".into());
-            diags.push(sheet.diag(n, Some(col("code")), format!("village {} {why}", excerpt(&code))));
+            let msg = if crate::error::looks_like_scientific(&code) {
+                crate::error::scientific_hint("village code", &code)
+            } else {
+                let why = ctx.inactive.get(&code).cloned().unwrap_or_else(|| "is not in the sample".into());
+                format!("village {} {why}", excerpt(&code))
+            };
+            diags.push(sheet.diag(n, Some(col("code")), msg));
             continue;
         };
         if a.form_id != fid {

@@ -164,11 +164,12 @@ pub fn validate(
             (Some(&v), _) => (v, frame.villages[v].county, false),
             (None, Some(&c)) => (c, c, true),
             (None, None) => {
-                diags.push(sheet.diag(
-                    row.number,
-                    Some(code_col),
-                    format!("code {} is not a village or county of the frame", excerpt(&code)),
-                ));
+                let msg = if crate::error::looks_like_scientific(&code) {
+                    crate::error::scientific_hint("code", &code)
+                } else {
+                    format!("code {} is not a village or county of the frame", excerpt(&code))
+                };
+                diags.push(sheet.diag(row.number, Some(code_col), msg));
                 continue;
             }
         };

@@ -49,6 +49,26 @@ impl Sheet {
         }
     }
 
+    /// Makes the first row that `is_header` accepts the header, when the
+    /// first row is not one (a form's title rows above its table). Returns
+    /// the rows above the header.
+    pub fn header_at(&mut self, is_header: impl Fn(&[String]) -> bool) -> Vec<Row> {
+        if is_header(&self.header) {
+            return Vec::new();
+        }
+        let Some(i) = self.rows.iter().position(|r| is_header(&r.cells)) else {
+            return Vec::new();
+        };
+        let mut above = vec![Row { number: self.header_row, cells: std::mem::take(&mut self.header) }];
+        let rest = self.rows.split_off(i + 1);
+        let head = self.rows.pop().expect("the header row");
+        above.append(&mut self.rows);
+        self.header = head.cells;
+        self.header_row = head.number;
+        self.rows = rest;
+        above
+    }
+
     /// The cell at `col` of `row`, trimmed; "" when absent.
     pub fn cell<'a>(&self, row: &'a Row, col: usize) -> &'a str {
         row.cells.get(col).map_or("", |c| c.trim())
@@ -400,33 +420,10 @@ fn cell_text(d: &DataRef<'_>) -> String {
     }
 }
 
-/// An Excel serial date (1900 system) as YYYY-MM-DD.
+/// An Excel serial date (1900 system) as YYYY-MM-DD; outside Excel's own
+/// date range the number is kept as written, so the date check refuses it.
 pub fn excel_date(serial: f64) -> String {
-    // Outside Excel's own date range (1900-01-01 to 9999-12-31) the number is
-    // not a date: keep it as written, so the date check refuses it.
-    if !(1.0..=2_958_465.0).contains(&serial) {
-        return format!("{serial}");
-    }
-    // Serial 60 is Excel's fictional 1900-02-29; later serials count from
-    // 1899-12-30, earlier ones from 1899-12-31.
-    let days = serial.floor() as i64;
-    let from_epoch = if days >= 60 { days - 25569 } else { days - 25568 };
-    let (y, m, d) = civil_from_days(from_epoch);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    crate::time::from_excel(serial).map_or_else(|| format!("{serial}"), crate::time::iso)
 }
 
 #[cfg(test)]

@@ -110,10 +110,22 @@ pub fn parse(sheet: &Sheet, frame: &Frame) -> Result<Vec<Team>, Diags> {
         for h in split(sheet.cell(row, ch)) {
             match frame.counties.iter().find(|c| c.key == h || c.name == h) {
                 Some(c) => home.push(c.key.clone()),
+                None if crate::error::looks_like_scientific(&h) => diags.push(sheet.diag(
+                    row.number,
+                    Some(ch),
+                    crate::error::scientific_hint("home county", &h),
+                )),
                 None => diags.push(sheet.diag(
                     row.number,
                     Some(ch),
-                    format!("home county `{}` is not in the frame", excerpt(&h)),
+                    format!(
+                        "home county `{}` is not in the frame{}",
+                        excerpt(&h),
+                        crate::error::did_you_mean(
+                            &h,
+                            frame.counties.iter().flat_map(|c| [c.key.as_str(), c.name.as_str()])
+                        )
+                    ),
                 )),
             }
         }
@@ -254,6 +266,94 @@ fn rebalance(
     }
 }
 
+/// A piece of a team id in its natural order: a number (digits, or Chinese
+/// numerals read as a number) or other text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    Number(u64),
+    Text(String),
+}
+
+fn chinese_digit(c: char) -> Option<u64> {
+    Some(match c {
+        '零' | '〇' => 0,
+        '一' => 1,
+        '二' | '两' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+fn chinese_unit(c: char) -> Option<u64> {
+    Some(match c {
+        '十' => 10,
+        '百' => 100,
+        '千' => 1000,
+        _ => return None,
+    })
+}
+
+/// The value of a run of Chinese numerals: 十二 → 12, 二十 → 20, 一百零五 → 105.
+fn chinese_number(run: &str) -> u64 {
+    let (mut total, mut digit) = (0u64, 0u64);
+    for c in run.chars() {
+        if let Some(d) = chinese_digit(c) {
+            digit = d;
+        } else if let Some(u) = chinese_unit(c) {
+            total += if digit == 0 { 1 } else { digit } * u;
+            digit = 0;
+        }
+    }
+    total + digit
+}
+
+/// The key that puts team ids in their natural order: 第二组 before 第十组,
+/// team 2 before team 10, with the rest compared as text.
+pub fn natural_key(id: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut chars = id.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_ascii_digit() {
+            let mut run = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                run.push(d);
+                chars.next();
+            }
+            out.push(Part::Number(run.parse().unwrap_or(u64::MAX)));
+        } else if chinese_digit(c).is_some() || chinese_unit(c).is_some() {
+            let mut run = String::new();
+            while let Some(&d) =
+                chars.peek().filter(|d| chinese_digit(**d).is_some() || chinese_unit(**d).is_some())
+            {
+                run.push(d);
+                chars.next();
+            }
+            out.push(Part::Number(chinese_number(&run)));
+        } else {
+            let mut run = String::new();
+            while let Some(&d) = chars.peek().filter(|d| {
+                !d.is_ascii_digit() && chinese_digit(**d).is_none() && chinese_unit(**d).is_none()
+            }) {
+                run.push(d);
+                chars.next();
+            }
+            out.push(Part::Text(run));
+        }
+    }
+    out
+}
+
+/// Orders team ids naturally, ties broken by the text itself.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    natural_key(a).cmp(&natural_key(b)).then_with(|| a.cmp(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +435,17 @@ mod tests {
         let jobs = [Job { village: 0, county: f.villages[0].county, weight: 1 }];
         let err = assign(&[team("1", &["C0"])], &jobs, &f, 1, &mut Stream::new([3; 32])).unwrap_err();
         assert!(err.contains("C0") && err.contains("home county"), "{err}");
+    }
+
+    #[test]
+    fn team_ids_sort_as_numbers() {
+        let mut ids = vec!["第十二组", "第七组", "第一组", "第二十组", "第十组", "第三组", "第二组"];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(ids, ["第一组", "第二组", "第三组", "第七组", "第十组", "第十二组", "第二十组"]);
+        let mut ids = vec!["team 10", "team 2", "team 1"];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(ids, ["team 1", "team 2", "team 10"]);
+        assert_eq!(chinese_number("一百零五"), 105);
+        assert_eq!(chinese_number("两千"), 2000);
     }
 }

@@ -28,9 +28,41 @@ impl Value {
     }
 }
 
-/// Parses `raw` (already trimmed, non-empty) as `kind`.
+/// A number as Excel may display and save it, with thousands separators
+/// (`1,412`, `12,345,678`, `1,412.50`): the number without them. Commas
+/// must group the whole part in threes; anything else (`14,12`, a
+/// full-width `，`) is refused, saying how to write it.
+pub fn ungroup(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
+    use std::borrow::Cow;
+    if !raw.contains([',', '，']) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let q = excerpt(raw);
+    let unsigned = raw.strip_prefix(['-', '+']).unwrap_or(raw);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let groups: Vec<&str> = int.split(',').collect();
+    let grouped = groups[0].len() <= 3
+        && groups.iter().all(|g| digits(g))
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && (frac.is_empty() || digits(frac));
+    if !grouped {
+        return Err(format!(
+            "`{q}` is not a number: a thousands separator is an ASCII comma between groups of three digits (1,412 or 12,345,678); or write the number without separators"
+        ));
+    }
+    Ok(Cow::Owned(raw.replace(',', "")))
+}
+
+/// Parses `raw` (already trimmed, non-empty) as `kind`. Counts and
+/// amounts may have thousands separators (`1,412`), as Excel shows them.
 pub fn parse(kind: Kind, raw: &str) -> Result<Value, String> {
     let q = excerpt(raw);
+    let grouped = match kind {
+        Kind::Count | Kind::Amount => ungroup(raw)?,
+        _ => std::borrow::Cow::Borrowed(raw),
+    };
+    let raw: &str = &grouped;
     match kind {
         Kind::Count => {
             if let Some(rest) = raw.strip_prefix('-')
@@ -131,23 +163,9 @@ fn parse_amount(raw: &str) -> Result<u64, String> {
 
 /// YYYY-MM-DD, also with / or . or 年月日.
 pub fn parse_date(raw: &str) -> Result<String, String> {
-    let norm: String = raw.replace(['/', '.', '年', '月'], "-").trim_end_matches('日').to_string();
-    let parts: Vec<&str> = norm.split('-').collect();
-    let bad = || format!("`{}` is not a date like 2009-02-15", excerpt(raw));
-    if parts.len() != 3 {
-        return Err(bad());
-    }
-    let (y, m, d): (u32, u32, u32) = (
-        parts[0].parse().map_err(|_| bad())?,
-        parts[1].parse().map_err(|_| bad())?,
-        parts[2].parse().map_err(|_| bad())?,
-    );
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1900..=2999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days[m as usize - 1] {
-        return Err(bad());
-    }
-    Ok(format!("{y:04}-{m:02}-{d:02}"))
+    crate::time::parse_day(raw)
+        .map(crate::time::iso)
+        .ok_or_else(|| format!("`{}` is not a date like 2009-02-15", excerpt(raw)))
 }
 
 #[cfg(test)]
@@ -162,6 +180,16 @@ mod tests {
         assert_eq!(parse(Kind::Amount, "1000.5"), Ok(Value::Amount(100_050)));
         assert_eq!(parse(Kind::Amount, "3000元"), Ok(Value::Amount(300_000)));
         assert!(parse(Kind::Amount, "1.234").is_err());
+        // Thousands separators as Excel shows them are read; others are not.
+        assert_eq!(parse(Kind::Count, "1,412"), Ok(Value::Count(1412)));
+        assert_eq!(parse(Kind::Count, "12,345,678"), Ok(Value::Count(12_345_678)));
+        assert_eq!(parse(Kind::Amount, "1,412.50"), Ok(Value::Amount(141_250)));
+        assert!(parse(Kind::Count, "-1,412").unwrap_err().contains("negative"));
+        for bad in ["14,12", "1,4120", ",412", "1,,412", "1，412", "1412,"] {
+            let e = parse(Kind::Count, bad).unwrap_err();
+            assert!(e.contains("groups of three digits"), "{bad}: {e}");
+        }
+        assert!(parse(Kind::Text, "1,2").is_ok());
         assert_eq!(parse(Kind::YesNo, "是"), Ok(Value::YesNo(true)));
         assert_eq!(parse(Kind::Date, "2009年2月9日"), Ok(Value::Date("2009-02-09".into())));
         assert!(parse(Kind::Date, "2009-02-30").is_err());

@@ -190,8 +190,14 @@ fn parse_whole(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let rest = &text[scanner.position()..];
     let mut piece = Piece::new(&ctx, rest, rest.len(), false);
     let mut record = Record::default();
+    let job = crate::progress::job(crate::progress::Task::ReadFrame, text.len() as u64);
+    let mut read = 0u64;
     while scanner.next_record(&mut record) {
         piece.row(&ctx, text, &record, 0);
+        read += 1;
+        if read.is_multiple_of(8192) {
+            job.set(scanner.position() as u64);
+        }
     }
     diags.extend(std::mem::take(&mut piece.diags));
     let joined = piece.into_joined(&ctx);
@@ -596,6 +602,8 @@ pub(super) fn read_in_pieces(
         joined_upto.1.notify_all();
     };
     let release_all = &release_all;
+    let job = crate::progress::job(crate::progress::Task::ReadFrame, src.len() as u64);
+    job.inc(header_end as u64);
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Option<(Piece, u64)>)>();
         for _ in 0..threads.min(n) {
@@ -659,6 +667,7 @@ pub(super) fn read_in_pieces(
                         }
                     }
                 }
+                job.inc((cuts[have + 1] - cuts[have]) as u64);
                 have += 1;
                 let mut upto = joined_upto.0.lock().unwrap_or_else(|e| e.into_inner());
                 *upto = (*upto).max(have);
@@ -916,7 +925,12 @@ fn parse_size(raw: &str) -> Result<u64, String> {
         return Err(format!("negative size {}; sizes count people or households and are ≥ 0", excerpt(raw)));
     }
     if raw.contains(',') && raw.replace(',', "").parse::<u64>().is_ok() {
-        return Err(format!("`{}` has a thousands separator; write the number without it", excerpt(raw)));
+        // Unlike findings and reports, a frame's sizes have no separators:
+        // SAMPLING.md fixes how its bytes become numbers for every verifier.
+        return Err(format!(
+            "`{}` has a thousands separator, which a frame may not have (SAMPLING.md); write the number without it (in Excel: format the column as General (常规), or as Number without the 1000 separator, and save again)",
+            excerpt(raw)
+        ));
     }
     Err(format!("`{}` is not a whole number", excerpt(raw)))
 }

@@ -1,12 +1,13 @@
 //! Planning the check before the draw: how many units to inspect so that a
 //! clean result means something (attribute sampling), what a result allows
-//! one to say (Clopper–Pearson limits), LQAS decision rules, and the
-//! detection power of the campaign's real multistage design by simulation.
+//! one to say (Clopper–Pearson limits), LQAS decision rules, double and
+//! multiple sampling plans, and the detection power of the campaign's real multistage design by simulation.
 
 pub mod attribute;
 pub mod limit;
 pub mod lqas;
 pub mod rate;
+pub mod sequential;
 
 pub use attribute::{AttributePlan, Expected, Model, PlanError, sample_size};
 pub use rate::Rate;

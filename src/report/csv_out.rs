@@ -1,25 +1,30 @@
 //! Scorecards as CSV (UTF-8 with BOM, for Excel): one row per county and
 //! indicator; and the one-table summary of all counties.
 
-use super::{Render, points};
+use super::{Render, View, points, words};
+use crate::lang;
 use crate::score::card::Card;
 
 pub struct Csv;
 pub struct SummaryCsv;
 
-fn bom_csv(rows: Vec<Vec<String>>) -> Vec<u8> {
-    crate::cell::excel_csv(rows)
-}
-
 /// Whether a card is final, or provisional while findings are missing.
-pub fn status(c: &Card) -> &'static str {
-    if c.provisional { "临时结果 provisional: 有样本村缺少检查结果" } else { "" }
+pub fn status(c: &Card, v: View<'_>) -> String {
+    if c.provisional {
+        v.t("临时结果：有样本村缺少检查结果", "provisional: sampled villages without findings").to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// The evidence standard of each threshold verdict an indicator made,
 /// with its risk.
-fn evidence(c: &Card, r: &crate::score::points::Scored) -> String {
-    r.verdicts.iter().map(|v| v.words(Some(c.measures.level))).collect::<Vec<_>>().join("; ")
+fn evidence(c: &Card, r: &crate::score::points::Scored, v: View<'_>) -> String {
+    r.verdicts
+        .iter()
+        .map(|x| words::verdict(x, v.names, v.lang, Some(c.measures.level)))
+        .collect::<Vec<_>>()
+        .join(v.lang.clause_sep())
 }
 
 impl Render for Csv {
@@ -27,39 +32,38 @@ impl Render for Csv {
         "scorecards.csv"
     }
 
-    fn render(&self, cards: &[Card]) -> Vec<u8> {
+    fn render(&self, cards: &[Card], v: View<'_>) -> Vec<u8> {
         let header = [
-            "县代码",
-            "县",
-            "指标",
-            "指标名称",
-            "活动",
-            "满分",
-            "得分",
-            "加分",
-            "上报数",
-            "核实估计",
-            "区间下限",
-            "区间上限",
-            "自由度",
-            "区间方法",
-            "差异率",
-            "证据标准",
-            "扣分说明",
-            "否决",
-            "状态",
+            v.t("县代码", "county code"),
+            v.t("县", "county"),
+            v.t("指标代码", "indicator id"),
+            v.t("指标", "indicator"),
+            v.t("活动", "activity"),
+            v.t("满分", "max"),
+            v.t("得分", "points"),
+            v.t("加分", "bonus"),
+            v.t("上报数", "reported"),
+            v.t("核实估计", "verified"),
+            v.t("区间下限", "interval low"),
+            v.t("区间上限", "interval high"),
+            v.t("自由度", "df"),
+            v.t("区间方法", "interval method"),
+            v.t("差异率", "discrepancy"),
+            v.t("证据与判定", "evidence and verdicts"),
+            v.t("扣分说明", "trail"),
+            v.t("否决", "veto"),
+            v.t("状态", "status"),
         ];
         let mut rows = vec![header.map(String::from).to_vec()];
         for c in cards {
+            let level = Some(c.measures.level);
             for r in &c.results {
-                let trail: Vec<String> =
-                    r.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
                 let mut row = vec![
                     c.code.clone(),
                     c.name.clone(),
                     r.id.clone(),
-                    r.name.clone(),
-                    r.activity.clone(),
+                    v.names.indicator(&r.id, v.lang),
+                    v.names.activity(&r.id, v.lang),
                     points(r.max),
                     points(r.earned),
                     points(r.bonus),
@@ -69,21 +73,27 @@ impl Render for Csv {
                         format!("{:.2}", f.reported),
                         format!("{:.2}", f.verified),
                         format!("{:.2}", f.lo),
-                        if f.hi.is_finite() { format!("{:.2}", f.hi) } else { "无上界".to_string() },
+                        if f.hi.is_finite() {
+                            format!("{:.2}", f.hi)
+                        } else {
+                            v.t("无上界", "none").to_string()
+                        },
                         f.df.to_string(),
                         f.method.to_string(),
-                        format!("{:.2}%", f.discrepancy * 100.0),
+                        lang::pct(f.discrepancy),
                     ]),
                     None => row.extend(std::iter::repeat_n(String::new(), 7)),
                 }
-                row.push(evidence(c, r));
-                row.push(trail.join("; "));
-                row.push(r.veto.clone().unwrap_or_default());
-                row.push(status(c).to_string());
+                row.push(evidence(c, r, v));
+                row.push(words::trail(&r.lines, v.names, v.lang, level));
+                row.push(
+                    r.veto.as_ref().map_or(String::new(), |x| words::verdict(x, v.names, v.lang, level)),
+                );
+                row.push(status(c, v));
                 rows.push(row);
             }
         }
-        bom_csv(rows)
+        crate::cell::excel_csv(rows)
     }
 }
 
@@ -92,22 +102,31 @@ impl Render for SummaryCsv {
         "summary.csv"
     }
 
-    fn render(&self, cards: &[Card]) -> Vec<u8> {
-        let mut header = vec!["县代码".to_string(), "县".to_string()];
+    fn render(&self, cards: &[Card], v: View<'_>) -> Vec<u8> {
+        let mut header = vec![v.t("县代码", "county code").to_string(), v.t("县", "county").to_string()];
         if let Some(c) = cards.first() {
-            header.extend(c.activities.iter().map(|a| a.0.clone()));
+            header.extend(c.activities.iter().map(|a| v.names.activity_named(&a.0, v.lang)));
         }
-        header.extend(["总分", "满分", "一票否决", "状态"].map(String::from));
+        header.extend(
+            [v.t("总分", "total"), v.t("满分", "max"), v.t("一票否决", "veto"), v.t("状态", "status")]
+                .map(String::from),
+        );
         let mut rows = vec![header];
         for c in cards {
             let mut r = vec![c.code.clone(), c.name.clone()];
             r.extend(c.activities.iter().map(|a| points(a.1)));
             r.push(points(c.total));
             r.push(points(c.max));
-            r.push(c.vetoes.join("; "));
-            r.push(status(c).to_string());
+            r.push(
+                c.vetoes
+                    .iter()
+                    .map(|x| words::card_veto(x, v.names, v.lang, Some(c.measures.level)))
+                    .collect::<Vec<_>>()
+                    .join(v.lang.clause_sep()),
+            );
+            r.push(status(c, v));
             rows.push(r);
         }
-        bom_csv(rows)
+        crate::cell::excel_csv(rows)
     }
 }

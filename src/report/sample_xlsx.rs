@@ -1,30 +1,46 @@
 //! The sample list for people: `sample.xlsx`, the same rows as `sample.csv`
-//! (which stays the verifiable record) under Chinese headings, in the look
-//! of the findings forms: bold bordered headers, frozen, numbers as numbers.
+//! (which stays the verifiable record) under Chinese headings (English
+//! with `--lang en`), made to print: a title with the campaign, seed and
+//! commitment, widths that show every code and name, codes kept as text,
+//! probabilities as numbers, frozen and repeated headers, A4 landscape one
+//! page wide.
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook, XlsxError};
 
-/// Chinese headings for the columns of `sample.csv`.
-fn heading(h: &str) -> String {
+use crate::lang::Lang;
+use crate::xlsx::{self, Formats};
+
+/// Headings for the columns of `sample.csv`.
+fn heading(h: &str, lang: Lang) -> String {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
     match h {
-        "code" => "村代码".into(),
-        "name" => "村名".into(),
-        "county_code" => "县代码".into(),
-        "county" => "县".into(),
-        "township_code" => "乡镇代码".into(),
-        "township" => "乡镇".into(),
-        "stratum" => "抽样层".into(),
-        "order" => "抽中顺序".into(),
-        "pi" => "总入样概率".into(),
-        "certainty" => "必选原因".into(),
-        "reserve_rank" => "备选序号".into(),
+        "code" => t("村代码", "village code"),
+        "name" => t("村名", "village"),
+        "county_code" => t("县代码", "county code"),
+        "county" => t("县（市、区）", "county"),
+        "township_code" => t("乡镇代码", "township code"),
+        "township" => t("乡镇", "township"),
+        "stratum" => t("抽样层", "stratum"),
+        "order" => t("抽中顺序", "order drawn"),
+        "pi" => t("总入样概率", "inclusion probability"),
+        "certainty" => t("必选原因", "taken with certainty because"),
+        "reserve_rank" => t("备选序号", "reserve rank"),
+        "round" => t("抽查轮次", "round"),
         other => match other.strip_prefix("pi_") {
-            Some("county") => "县入样概率".into(),
-            Some("township") => "乡镇入样概率".into(),
-            Some("village") => "村入样概率".into(),
+            Some("county") => t("县入样概率", "county probability"),
+            Some("township") => t("乡镇入样概率", "township probability"),
+            Some("village") => t("村入样概率", "village probability"),
             _ => other.to_string(),
         },
     }
+}
+
+/// What the title rows say about the draw.
+pub struct Heading {
+    pub campaign: String,
+    pub seed: String,
+    pub commitment: String,
+    pub document: String,
 }
 
 /// Renders `sample.csv`'s header and rows as a workbook. `created` fixes the
@@ -33,41 +49,78 @@ pub fn sample_xlsx(
     header: &[String],
     rows: &[Vec<String>],
     created: (u16, u8, u8),
+    top: &Heading,
+    lang: Lang,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    let title = format!("{}　{}", top.campaign, lang.t("抽样名单", "sample list"));
     wb.set_properties(
         &DocProperties::new()
-            .set_title("抽样名单")
+            .set_title(&title)
             .set_creation_datetime(&ExcelDateTime::from_ymd(created.0, created.1, created.2)?),
     );
     let ws = wb.add_worksheet();
-    ws.set_name("抽样名单")?;
-    let head = Format::new()
-        .set_bold()
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::Center)
-        .set_background_color("EEEEEE");
-    let text = Format::new().set_border(FormatBorder::Thin);
-    let prob = Format::new().set_border(FormatBorder::Thin).set_num_format("0.000000");
+    ws.set_name(lang.t("抽样名单", "sample"))?;
+    let f = Formats::new();
+    let prob = f.text.clone().set_num_format("0.000000");
+    let main = rows
+        .iter()
+        .filter(|r| {
+            header
+                .iter()
+                .position(|h| h == "reserve_rank")
+                .is_none_or(|i| r.get(i).is_none_or(|v| v.is_empty()))
+        })
+        .count();
+    let sub = match lang {
+        Lang::Zh => format!(
+            "{}　随机种子：{}　承诺值：{}　样本村{}个，备选村{}个",
+            top.document,
+            top.seed,
+            top.commitment,
+            main,
+            rows.len() - main
+        ),
+        Lang::En => format!(
+            "{}  seed: {}  commitment: {}  {} sampled villages, {} reserves",
+            top.document,
+            top.seed,
+            top.commitment,
+            main,
+            rows.len() - main
+        ),
+    };
+    let cols = header.len().max(1) as u16;
+    xlsx::title(ws, 0, cols, &title, &f.title, 26.0)?;
+    xlsx::title(ws, 1, cols, sub.trim(), &f.subtitle, 18.0)?;
+    let head_row = 2u32;
+    let mut lines = 1;
     for (c, h) in header.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, heading(h), &head)?;
+        let name = heading(h, lang);
+        let cells: Vec<&str> = rows.iter().filter_map(|r| r.get(c).map(String::as_str)).collect();
+        let w = xlsx::column_width(&name, &cells, 2, 6.0, 30.0);
+        lines = lines.max(xlsx::lines_at(&name, w));
+        ws.set_column_width(c as u16, w)?;
+        ws.write_string_with_format(head_row, c as u16, &name, &f.head)?;
     }
+    ws.set_row_height(head_row, 13.5 * lines as f64 + 4.0)?;
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            let (rr, cc) = (r as u32 + 1, c as u16);
+            let (rr, cc) = (head_row + 1 + r as u32, c as u16);
             let h = header.get(c).map_or("", String::as_str);
             let is_prob = h == "pi" || h.starts_with("pi_");
-            let is_count = h == "order" || h == "reserve_rank";
+            let is_count = h == "order" || h == "reserve_rank" || h == "round";
+            // Codes and names stay text: a 12-digit code as a number would
+            // show as 1.30902E+11.
             match v.parse::<f64>() {
                 Ok(x) if is_prob => ws.write_number_with_format(rr, cc, x, &prob)?,
-                Ok(x) if is_count => ws.write_number_with_format(rr, cc, x, &text)?,
-                _ => ws.write_string_with_format(rr, cc, v, &text)?,
+                Ok(x) if is_count => ws.write_number_with_format(rr, cc, x, &f.whole)?,
+                _ => ws.write_string_with_format(rr, cc, v, &f.text)?,
             };
         }
     }
-    ws.set_freeze_panes(1, 2)?;
-    ws.set_column_width(0, 14)?;
-    ws.set_column_width(6, 18)?;
+    ws.set_freeze_panes(head_row + 1, 2)?;
+    xlsx::print_setup(ws, true, (0, head_row), lang)?;
     // Compressing takes most of the time a national list takes to save;
     // the fastest level makes the file about half again as large.
     wb.set_zip_compression_level(1);

@@ -57,8 +57,10 @@ pub enum FieldLevel {
 pub struct Field {
     /// The id used in files and formulas (ASCII).
     pub id: String,
-    /// The Chinese name shown on forms.
+    /// The Chinese name shown on forms and in reports.
     pub name: String,
+    /// The English name for `--lang en` (the Chinese name when absent).
+    pub name_en: Option<String>,
     pub unit: String,
     pub level: FieldLevel,
     pub kind: Kind,
@@ -220,8 +222,20 @@ impl Inspection {
     }
 }
 
-const FIELD: &[&str] =
-    &["id", "name", "unit", "level", "kind", "reported", "required", "hint", "basis", "max", "max_per_size"];
+const FIELD: &[&str] = &[
+    "id",
+    "name",
+    "name_en",
+    "unit",
+    "level",
+    "kind",
+    "reported",
+    "required",
+    "hint",
+    "basis",
+    "max",
+    "max_per_size",
+];
 const CONSTRAINT: &[&str] = &["rule", "message"];
 const EXTENSION: &[&str] = &["county", "until", "reason"];
 const POLICY: &[&str] = &["id", "name", "amount", "per", "field", "basis"];
@@ -236,6 +250,7 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
         let loc = r.loc(t.span.0);
         let id = r.string(t, "id", true);
         let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
+        let name_en = r.string(t, "name_en", false).map(|v| v.0);
         let unit = r.string(t, "unit", false).map(|v| v.0).unwrap_or_default();
         let hint = r.string(t, "hint", false).map(|v| v.0).unwrap_or_default();
         r.string(t, "basis", false);
@@ -288,6 +303,7 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
             ins.fields.push(Field {
                 id,
                 name,
+                name_en,
                 unit,
                 level,
                 kind,

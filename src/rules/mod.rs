@@ -6,8 +6,10 @@
 
 pub mod inspection;
 mod model;
+pub mod names;
 mod reader;
 pub mod scoring;
+pub mod sequential;
 
 pub use inspection::{Field, FieldLevel, Inspection, Kind};
 pub use model::*;
@@ -70,7 +72,9 @@ pub fn load(path: &Path, display: &str) -> Result<Rules> {
             )),
         }
     }
-    diags.into_result()?;
+    let mut warnings = diags.into_result()?;
+    warnings.0.extend(names::missing(&rules));
+    rules.warnings = warnings.sorted().0;
     Ok(rules)
 }
 

@@ -4,9 +4,9 @@ use toml::de::DeValue;
 
 use super::inspection::Inspection;
 use super::reader::{Reader, Table, parse_document};
-use crate::error::{Diags, Loc};
-use crate::frame::FrameSchema;
+use crate::error::{Diag, Diags, Loc};
 use crate::frame::tree::Level;
+use crate::frame::{FrameSchema, normalize_header};
 use crate::plan::{Expected, Rate};
 use crate::sample::stream::SeedPolicy;
 
@@ -25,6 +25,11 @@ pub struct Rules {
     pub inspection: Inspection,
     /// Indicators and vetoes.
     pub scoring: super::scoring::Scoring,
+    /// Warnings found when the rules were loaded (names missing, codes of
+    /// an exclusion list not in the frame …), for `check` and `init`.
+    pub warnings: Vec<crate::error::Diag>,
+    /// The sequential plan, if the campaign has one (SCORING.md §9).
+    pub sequential: Option<super::sequential::Sequential>,
 }
 
 impl Rules {
@@ -46,6 +51,8 @@ impl Rules {
 #[derive(Debug, Clone, Default)]
 pub struct Campaign {
     pub name: String,
+    /// The English name for `--lang en`.
+    pub name_en: Option<String>,
     pub issuer: String,
     /// Document number, e.g. 沧政办字[2008]135号.
     pub document: String,
@@ -59,6 +66,8 @@ pub struct Campaign {
     pub self_check: Option<String>,
     /// Regular progress reporting the notice requires (e.g. every Friday).
     pub progress_reports: Option<String>,
+    /// The clock times are shown on (China Standard Time by default).
+    pub utc_offset: crate::time::Offset,
 }
 
 /// How many units a stage takes in each stratum.
@@ -178,6 +187,8 @@ const TOP: &[&str] = &[
     "veto",
     "scoring",
     "policy",
+    "measure",
+    "sequential",
 ];
 const CAMPAIGN: &[&str] = &[
     "name",
@@ -190,6 +201,8 @@ const CAMPAIGN: &[&str] = &[
     "phase",
     "self_check",
     "progress_reports",
+    "name_en",
+    "utc_offset",
 ];
 const FRAME: &[&str] =
     &["code", "name", "county", "county_code", "township", "township_code", "sizes", "extra"];
@@ -218,6 +231,7 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
     let include = read_lists(&mut r, top, "include");
     let inspection = super::inspection::read(&mut r, top, &frame);
     let scoring = super::scoring::read(&mut r, top);
+    let sequential = super::sequential::read(&mut r, top);
     let rules = Rules {
         file: file.to_string(),
         campaign,
@@ -228,9 +242,11 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
         include,
         inspection,
         scoring,
+        warnings: Vec::new(),
+        sequential,
     };
     let mut diags = r.diags;
-    for d in super::scoring::check_names(&rules) {
+    for d in super::scoring::check_names(&rules).into_iter().chain(super::sequential::check(&rules)) {
         diags.push(d);
     }
     (Some(rules), diags)
@@ -243,6 +259,8 @@ fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {
     r.known_keys(t, CAMPAIGN);
     let mut s = |k: &str| r.string(t, k, true).map(|v| v.0).unwrap_or_default();
     let (name, issuer, document) = (s("name"), s("issuer"), s("document"));
+    let name_en = r.string(t, "name_en", false).map(|v| v.0);
+    let utc_offset = crate::time::read_offset(r, t, "utc_offset");
     let issued = r.date(t, "issued", true).map(|v| v.0).unwrap_or_default();
     let source = r.string(t, "source", false).map(|v| v.0);
     let period = read_span(r, t, "period", "campaign.period");
@@ -274,6 +292,8 @@ fn read_campaign(r: &mut Reader<'_>, top: Table<'_, '_>) -> Campaign {
     }
     Campaign {
         name,
+        name_en,
+        utc_offset,
         issuer,
         document,
         issued,
@@ -324,7 +344,30 @@ fn read_frame(r: &mut Reader<'_>, top: Table<'_, '_>) -> FrameSchema {
     let names = |v: Option<Vec<(String, Loc)>>| v.unwrap_or_default().into_iter().map(|x| x.0).collect();
     let sizes = names(r.strings(t, "sizes", false));
     let extra = names(r.strings(t, "extra", false));
-    FrameSchema { code, name, county, county_code, township, township_code, sizes, extra }
+    let schema = FrameSchema { code, name, county, county_code, township, township_code, sizes, extra };
+    // One column cannot play two roles: the second would silently read as
+    // empty, and sample.csv would differ from what the text specifies.
+    let mut roles: Vec<(String, &str)> = vec![
+        (normalize_header(&schema.code), "code"),
+        (normalize_header(&schema.name), "name"),
+        (normalize_header(&schema.county), "county"),
+        (normalize_header(&schema.township), "township"),
+    ];
+    roles.extend(schema.county_code.iter().map(|c| (normalize_header(c), "county_code")));
+    roles.extend(schema.township_code.iter().map(|c| (normalize_header(c), "township_code")));
+    roles.extend(schema.sizes.iter().map(|c| (normalize_header(c), "sizes")));
+    roles.extend(schema.extra.iter().map(|c| (normalize_header(c), "extra")));
+    for (i, (col, role)) in roles.iter().enumerate() {
+        if let Some((_, first)) = roles[..i].iter().find(|(c, _)| c == col) {
+            let loc = r.loc(t.span.0);
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(loc),
+                format!("[frame]: column `{col}` is named for both `{first}` and `{role}`; each column plays one role"),
+            ));
+        }
+    }
+    schema
 }
 
 fn read_seed(r: &mut Reader<'_>, top: Table<'_, '_>) -> SeedPolicy {

@@ -110,11 +110,15 @@ pub enum MissingFindings {
 pub struct Indicator {
     pub id: String,
     pub name: String,
+    /// The English name, for `--lang en`.
+    pub name_en: Option<String>,
     /// One of the notice's five activities or three key points.
     pub activity: String,
+    pub activity_en: Option<String>,
     pub points: f64,
     /// The rule as written on the scoring sheet (Chinese).
     pub rule: String,
+    pub rule_en: Option<String>,
     pub basis: String,
     pub source: Source,
     pub kind: IndicatorKind,
@@ -130,11 +134,24 @@ pub struct Indicator {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Veto {
     pub id: String,
+    /// The display name; the rules should give one (a warning says so).
+    pub name: Option<String>,
+    pub name_en: Option<String>,
     pub when: Expr,
     pub text: String,
     pub reason: String,
+    pub reason_en: Option<String>,
     pub evidence: Evidence,
     pub evidence_stated: bool,
+    pub loc: Loc,
+}
+
+/// A `[[measure]]`: the display names of a measure (SCORING.md §3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureName {
+    pub id: String,
+    pub name: String,
+    pub name_en: Option<String>,
     pub loc: Loc,
 }
 
@@ -142,6 +159,8 @@ pub struct Veto {
 pub struct Scoring {
     pub indicators: Vec<Indicator>,
     pub vetoes: Vec<Veto>,
+    /// Names given to measures; others are named after their field.
+    pub measure_names: Vec<MeasureName>,
     /// The interval for proportions: design (default), clopper-pearson or wilson.
     pub proportion_interval: crate::score::estimate::PropMethod,
     /// Strata with a single PSU: certainty, adjust (default), average or fail.
@@ -152,7 +171,10 @@ pub struct Scoring {
 const INDICATOR: &[&str] = &[
     "id",
     "name",
+    "name_en",
     "activity",
+    "activity_en",
+    "rule_en",
     "points",
     "rule",
     "basis",
@@ -180,7 +202,8 @@ const INDICATOR: &[&str] = &[
     "evidence",
     "veto_evidence",
 ];
-const VETO: &[&str] = &["id", "when", "reason", "basis", "evidence"];
+const VETO: &[&str] = &["id", "name", "name_en", "when", "reason", "reason_en", "basis", "evidence"];
+const MEASURE: &[&str] = &["id", "name", "name_en"];
 
 /// Reads an `evidence`-like key: "estimate" or "bound".
 fn evidence(r: &mut Reader<'_>, t: Table<'_, '_>, key: &str) -> Option<Evidence> {
@@ -279,8 +302,11 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
         let loc = r.loc(t.span.0);
         let id = r.string(t, "id", true).map(|v| v.0);
         let name = r.string(t, "name", true).map(|v| v.0).unwrap_or_default();
+        let name_en = r.string(t, "name_en", false).map(|v| v.0);
         let activity = r.string(t, "activity", true).map(|v| v.0).unwrap_or_default();
+        let activity_en = r.string(t, "activity_en", false).map(|v| v.0);
         let rule = r.string(t, "rule", true).map(|v| v.0).unwrap_or_default();
+        let rule_en = r.string(t, "rule_en", false).map(|v| v.0);
         let basis = r.string(t, "basis", false).map(|v| v.0).unwrap_or_default();
         let points = number(r, t, "points", true);
         let source = match r.string(t, "use", false) {
@@ -336,9 +362,12 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
             s.indicators.push(Indicator {
                 id,
                 name,
+                name_en,
                 activity,
+                activity_en,
                 points,
                 rule,
+                rule_en,
                 basis,
                 source,
                 kind,
@@ -355,6 +384,9 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
         r.string(t, "basis", false);
         let id = r.string(t, "id", true).map(|v| v.0);
         let reason = r.string(t, "reason", true).map(|v| v.0).unwrap_or_default();
+        let name = r.string(t, "name", false).map(|v| v.0);
+        let name_en = r.string(t, "name_en", false).map(|v| v.0);
+        let reason_en = r.string(t, "reason_en", false).map(|v| v.0);
         let stated = evidence(r, t, "evidence");
         let Some((text, wl)) = r.string(t, "when", true) else { continue };
         match Expr::parse(&text) {
@@ -371,9 +403,12 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
                 if let Some(id) = id {
                     s.vetoes.push(Veto {
                         id,
+                        name,
+                        name_en,
                         when,
                         text,
                         reason,
+                        reason_en,
                         evidence: stated.unwrap_or_default(),
                         evidence_stated: stated.is_some(),
                         loc,
@@ -385,6 +420,20 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>) -> Scoring {
                 Some(wl),
                 format!("veto condition `{}`: {why}", excerpt(&text)),
             )),
+        }
+    }
+    for t in r.tables(top, "measure", "measure") {
+        r.known_keys(t, MEASURE);
+        let loc = r.loc(t.span.0);
+        let id = r.string(t, "id", true).map(|v| v.0);
+        let name = r.string(t, "name", true).map(|v| v.0);
+        let name_en = r.string(t, "name_en", false).map(|v| v.0);
+        if let (Some(id), Some(name)) = (id, name) {
+            if s.measure_names.iter().any(|m| m.id == id) {
+                r.diags.push(Diag::error(&r.file, Some(loc), format!("measure `{id}` is named twice")));
+                continue;
+            }
+            s.measure_names.push(MeasureName { id, name, name_en, loc });
         }
     }
     s
@@ -539,7 +588,10 @@ pub fn check_names(rules: &Rules) -> Vec<Diag> {
             out.push(Diag::error(
                 &rules.file,
                 Some(loc),
-                format!("{what} `{name}` is not a measure of these rules (see SCORING.md §3)"),
+                format!(
+                    "{what} `{name}` is not a measure of these rules{} (see SCORING.md §3)",
+                    crate::error::did_you_mean(name, known.iter().map(String::as_str))
+                ),
             ));
         }
     };
@@ -577,6 +629,9 @@ pub fn check_names(rules: &Rules) -> Vec<Diag> {
         for n in v.when.names() {
             need(n, v.loc, "veto name");
         }
+    }
+    for m in &rules.scoring.measure_names {
+        need(&m.id, m.loc, "[[measure]]");
     }
     out
 }

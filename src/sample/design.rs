@@ -97,12 +97,12 @@ impl Sample {
 /// The rules' design, checked against one population and ready to draw.
 pub struct Design<'a> {
     pub stages: &'a [Stage],
-    size_col: Vec<Option<usize>>,
+    pub(super) size_col: Vec<Option<usize>>,
     /// Per stage with an allocated n: n by parent unit index (the root is 0).
-    alloc: Vec<Option<HashMap<usize, u64>>>,
+    pub(super) alloc: Vec<Option<HashMap<usize, u64>>>,
     /// Per stage with an attribute plan: n by the stratum's number of units.
-    plan_n: Vec<HashMap<u64, u64>>,
-    forced: HashSet<Unit>,
+    pub(super) plan_n: Vec<HashMap<u64, u64>>,
+    pub(super) forced: HashSet<Unit>,
 }
 
 impl<'a> Design<'a> {
@@ -374,7 +374,7 @@ impl<'a> Design<'a> {
 
     /// The selections of one stratum, in order: forced units, certainty
     /// units, then random draws; then the reserves.
-    fn select(
+    pub(super) fn select(
         &self,
         pop: &Population<'_>,
         seed: &str,
@@ -452,16 +452,16 @@ impl<'a> Design<'a> {
     }
 }
 
-struct Pick {
-    index: usize,
-    pi: Ratio,
-    basis: Basis,
-    order: u32,
-    reserve: Option<u32>,
+pub(super) struct Pick {
+    pub(super) index: usize,
+    pub(super) pi: Ratio,
+    pub(super) basis: Basis,
+    pub(super) order: u32,
+    pub(super) reserve: Option<u32>,
 }
 
 /// The n a stage asks of a stratum with `n_all` units (before `if_short`).
-fn wanted(
+pub(super) fn wanted(
     stage: &Stage,
     alloc: Option<&HashMap<usize, u64>>,
     plan_n: &HashMap<u64, u64>,

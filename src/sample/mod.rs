@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod design;
 pub mod power;
 pub mod ratio;
+pub mod rounds;
 pub mod select;
 pub mod stream;
 pub mod table;
@@ -51,6 +52,9 @@ pub fn derive_as(
     seed: &str,
     text: table::TextFields,
 ) -> Result<(Sample, Vec<u8>)> {
+    // How long a draw takes shows, not how far it is: the strata are found
+    // as it goes.
+    let _job = crate::progress::job(crate::progress::Task::Draw, 0);
     let pop = Population::new(frame, &excluded_codes(rules));
     let (design, diags) = Design::prepare(rules, &pop);
     let Some(design) = design else {

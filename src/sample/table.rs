@@ -34,6 +34,16 @@ pub enum TextFields {
 
 /// Renders the sample as the bytes of `sample.csv`.
 pub fn to_csv(sample: &Sample, pop: &Population<'_>, text: TextFields) -> Vec<u8> {
+    write_csv(sample, pop, text, None)
+}
+
+/// Renders a further round's sample (SAMPLING.md §15): the columns of
+/// `sample.csv` and `round`, the round each row joined.
+pub fn round_csv(rs: &super::rounds::RoundSample, pop: &Population<'_>) -> Vec<u8> {
+    write_csv(&rs.sample, pop, TextFields::Defused, Some(&rs.joined))
+}
+
+fn write_csv(sample: &Sample, pop: &Population<'_>, text: TextFields, joined: Option<&[u32]>) -> Vec<u8> {
     let field = |s: &str| match text {
         TextFields::AsIs => s.to_string(),
         TextFields::Defused => cell::defuse(s).into_owned(),
@@ -42,9 +52,13 @@ pub fn to_csv(sample: &Sample, pop: &Population<'_>, text: TextFields) -> Vec<u8
     {
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut out);
         // Writing to a Vec cannot fail.
-        w.write_record(header(sample)).expect("write to memory");
+        let mut head = header(sample);
+        if joined.is_some() {
+            head.push("round".to_string());
+        }
+        w.write_record(head).expect("write to memory");
         let f = pop.frame;
-        for d in &sample.rows {
+        for (i, d) in sample.rows.iter().enumerate() {
             let v = &f.villages[d.village];
             let (c, t) = (&f.counties[v.county], &f.townships[v.township]);
             let texts = [f.code(d.village), f.name(d.village), &c.key, &c.name, &t.key, &t.name, &d.stratum];
@@ -57,6 +71,9 @@ pub fn to_csv(sample: &Sample, pop: &Population<'_>, text: TextFields) -> Vec<u8
             }
             w.write_field(d.basis.flag()).expect("write to memory");
             w.write_field(d.reserve.map_or(String::new(), |r| r.to_string())).expect("write to memory");
+            if let Some(j) = joined {
+                w.write_field(j[i].to_string()).expect("write to memory");
+            }
             w.write_record(None::<&[u8]>).expect("write to memory");
         }
         w.flush().expect("write to memory");

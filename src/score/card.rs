@@ -3,7 +3,7 @@
 
 use super::estimate::LonelyStratum;
 use super::measures::{self, CountyInput, Measures};
-use super::points::{self, Scored, VetoResult};
+use super::points::{self, Scored, Verdict, VetoResult};
 use crate::rules::Rules;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,14 +15,28 @@ pub struct Card {
     pub activities: Vec<(String, f64, f64)>,
     pub total: f64,
     pub max: f64,
-    /// Every veto, in words: the indicators' and the rules' `[[veto]]`s.
-    pub vetoes: Vec<String>,
-    /// The `[[veto]]`s that fired, with what they read.
-    pub veto_results: Vec<VetoResult>,
+    /// Every veto that fired: the indicators' and the rules' `[[veto]]`s.
+    pub vetoes: Vec<CardVeto>,
     pub measures: Measures,
     /// Sampled villages (not replaced) without accepted findings: the card
-    /// is provisional while there are any (SCORING.md §7).
+    /// is provisional while there are any (SCORING.md §7), and while a
+    /// sequential plan still has to look at the county again.
     pub provisional: bool,
+    /// Under a sequential plan: the round the card scores, and the plan's
+    /// number of rounds (SCORING.md §9).
+    pub round: Option<(u32, u32)>,
+    /// Why the card is not final although its findings are in: the plan
+    /// sends the county to a round not yet drawn.
+    pub pending: Option<String>,
+}
+
+/// A one-vote veto on a scorecard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CardVeto {
+    /// An `accuracy` indicator's `veto_beyond`.
+    Indicator { indicator: String, verdict: Verdict },
+    /// A `[[veto]]` of the rules, with what it read.
+    Rule(VetoResult),
 }
 
 /// The reported and verified figures behind an indicator, when it reads a
@@ -79,9 +93,24 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
             None => activities.push((r.activity.clone(), r.total(), r.max)),
         }
     }
-    let mut vetoes: Vec<String> = results.iter().filter_map(|r| r.veto.clone()).collect();
-    let veto_results = points::vetoes(&rules.scoring.vetoes, &m);
-    vetoes.extend(veto_results.iter().map(|v| v.words(Some(level))));
+    let mut veto_results = points::vetoes(&rules.scoring.vetoes, &m);
+    for v in &mut veto_results {
+        // The villages behind the verdict, so that a county can check each.
+        for (field, est) in &m.fields {
+            if v.parts.iter().any(|(c, _, _)| c.name.starts_with(&format!("{field}_"))) {
+                v.cases.extend(est.villages.iter().filter_map(|(code, _, rep, found)| {
+                    rep.filter(|r| found > r).map(|r| (code.clone(), r, *found))
+                }));
+            }
+        }
+    }
+    let mut vetoes: Vec<CardVeto> = results
+        .iter()
+        .filter_map(|r| {
+            r.veto.clone().map(|verdict| CardVeto::Indicator { indicator: r.id.clone(), verdict })
+        })
+        .collect();
+    vetoes.extend(veto_results.into_iter().map(CardVeto::Rule));
     Ok(Card {
         code: c.code.clone(),
         name: c.name.clone(),
@@ -90,8 +119,9 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
         results,
         activities,
         vetoes,
-        veto_results,
         provisional: !m.missing_findings.is_empty(),
+        round: None,
+        pending: None,
         measures: m,
     })
 }
@@ -99,7 +129,10 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
 /// Scores every county; a stratum with a single PSU under
 /// `lonely_psu = "fail"` stops it with a message naming the stratum.
 pub fn cards(rules: &Rules, inputs: &[CountyInput], level: f64) -> crate::error::Result<Vec<Card>> {
+    let job = crate::progress::job(crate::progress::Task::Score, inputs.len() as u64);
+    let job = &job;
     let one = |c: &CountyInput| {
+        job.inc(1);
         card(rules, c, level).map_err(|LonelyStratum(h)| {
             crate::error::Error::CheckFailed(format!(
                 "county {} {}: variance stratum {h} has a single PSU in the sample, and the rules say lonely_psu = \"fail\" (SCORING.md §2); choose certainty, adjust or average, or give the stratum more PSUs",

@@ -11,6 +11,7 @@ use super::estimate::Side;
 use super::points;
 use crate::error::{Error, Result};
 use crate::rules;
+use crate::rules::names::Names;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,7 +74,22 @@ pub struct Outcome {
     pub file: String,
     pub name: String,
     pub passed: bool,
-    pub detail: String,
+    pub detail: Detail,
+}
+
+/// What a case found.
+pub enum Detail {
+    /// The case names an indicator the rules do not have.
+    NoIndicator(String),
+    /// The points and veto expected and got, with the trail.
+    Scored {
+        expected: f64,
+        expected_veto: bool,
+        got: f64,
+        vetoed: bool,
+        lines: Vec<points::Line>,
+        names: Box<Names>,
+    },
 }
 
 /// Finds case files (TOML with `[[case]]`) under `dir`, recursively.
@@ -120,7 +136,7 @@ pub fn run(dir: &Path) -> Result<Vec<Outcome>> {
                     file: shown.clone(),
                     name: c.name,
                     passed: false,
-                    detail: format!("no indicator `{}` in the rules", c.indicator),
+                    detail: Detail::NoIndicator(c.indicator),
                 });
                 continue;
             };
@@ -128,16 +144,14 @@ pub fn run(dir: &Path) -> Result<Vec<Outcome>> {
             let s = points::score(ind, &look);
             let vetoed = s.veto.is_some() || !points::vetoes(&r.scoring.vetoes, &look).is_empty();
             let ok = (s.total() - c.points).abs() <= c.tolerance && vetoed == c.veto;
-            let trail: Vec<String> =
-                s.lines.iter().map(|l| format!("{} ({:+.2})", l.text, l.delta)).collect();
-            let detail = format!(
-                "expected {} points{}, got {:.4}{}: {}",
-                c.points,
-                if c.veto { " and a veto" } else { "" },
-                s.total(),
-                if vetoed { " and a veto" } else { "" },
-                trail.join("; ")
-            );
+            let detail = Detail::Scored {
+                expected: c.points,
+                expected_veto: c.veto,
+                got: s.total(),
+                vetoed,
+                lines: s.lines.clone(),
+                names: Box::new(Names::new(&r)),
+            };
             out.push(Outcome { file: shown.clone(), name: c.name, passed: ok, detail });
         }
     }

@@ -255,6 +255,29 @@ fn bisect_up(below: impl Fn(f64) -> bool, start: f64) -> f64 {
 /// function, kept inside a bracket, from the normal quantile. The tests
 /// check it against R's qt.
 pub fn t_quantile(p: f64, df: usize) -> f64 {
+    // Scoring asks for the same few quantiles over and over (every bound of
+    // every measure, the risk bisections, whole simulations of a plan), and
+    // each costs a Newton search on the incomplete beta function.
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, usize), f64>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(q) = SEEN.with(|m| m.borrow().get(&(p.to_bits(), df)).copied()) {
+        return q;
+    }
+    let q = t_quantile_uncached(p, df);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        // A bound on memory for long runs with many distinct levels.
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        m.insert((p.to_bits(), df), q);
+    });
+    q
+}
+
+fn t_quantile_uncached(p: f64, df: usize) -> f64 {
     if df == 0 {
         return z_quantile(p);
     }
@@ -350,19 +373,6 @@ impl Estimate {
             pivot,
         }
     }
-
-    /// The same estimate multiplied by a constant c ≥ 0.
-    pub fn scaled(&self, c: f64) -> Estimate {
-        Estimate {
-            value: self.value * c,
-            se: self.se * c,
-            lo: self.lo * c,
-            hi: self.hi * c,
-            lcb: self.lcb * c,
-            ucb: self.ucb * c,
-            ..self.clone()
-        }
-    }
 }
 
 /// A variance with what it rests on.
@@ -379,11 +389,16 @@ pub struct Var {
 }
 
 /// Σ_h n_h/(n_h − 1) Σ_i (z_hi − z̄_h)², z_hi the PSU totals of `score`;
-/// strata with one PSU are treated as `lonely` says and listed.
+/// strata with one PSU are treated as `lonely` says and listed, except a
+/// unit taken with certainty (every weight 1), which adds nothing.
 pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> Result<Var, LonelyStratum> {
     let mut strata: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+    // Strata whose villages all have weight 1: units taken with certainty
+    // (a forced village), which add no sampling variance and are not lonely.
+    let mut certain: BTreeMap<&str, bool> = BTreeMap::new();
     for o in obs {
         *strata.entry(&o.stratum).or_default().entry(&o.psu).or_default() += score(o);
+        *certain.entry(&o.stratum).or_insert(true) &= o.w == 1.0;
     }
     let psus: usize = strata.values().map(BTreeMap::len).sum();
     let grand = strata.values().flat_map(|z| z.values()).sum::<f64>() / psus.max(1) as f64;
@@ -392,6 +407,10 @@ pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> 
     let mut ok_strata = 0usize;
     for (h, z) in &strata {
         let n = z.len();
+        if n < 2 && certain[h] {
+            ok_strata += 1;
+            continue;
+        }
         if n < 2 {
             names.push((*h).to_string());
             match lonely {
@@ -663,9 +682,25 @@ mod tests {
         // Average: 16 × 2 strata / 1 stratum with a variance.
         assert_eq!(variance(&obs, score, LonelyPsu::Average).unwrap().v, Some(32.0));
         assert_eq!(variance(&obs, score, LonelyPsu::Fail), Err(LonelyStratum("b".into())));
+        // A village taken with certainty (weight 1) alone in its stratum adds
+        // nothing and is not lonely, whatever the policy.
+        let with_certain = [obs[0].clone(), obs[1].clone(), o("f", "9", 1.0, 40.0, 1.0)];
+        for p in [LonelyPsu::Adjust, LonelyPsu::Average, LonelyPsu::Fail, LonelyPsu::Certainty] {
+            let v = variance(&with_certain, score, p).unwrap();
+            assert_eq!((v.v, v.df, v.lonely.len()), (Some(16.0), 1, 0), "{p:?}");
+        }
         // Every stratum lonely: average has nothing to average.
-        let alone = [o("a", "1", 1.0, 1.0, 1.0), o("b", "1", 1.0, 2.0, 1.0)];
+        let alone = [o("a", "1", 2.0, 1.0, 1.0), o("b", "1", 2.0, 2.0, 1.0)];
         assert_eq!(variance(&alone, score, LonelyPsu::Average).unwrap().v, None);
+    }
+
+    #[test]
+    fn lonely_psu_names_read_back() {
+        for p in [LonelyPsu::Certainty, LonelyPsu::Adjust, LonelyPsu::Average, LonelyPsu::Fail] {
+            assert_eq!(LonelyPsu::parse(p.name()), Some(p));
+        }
+        assert_eq!(LonelyPsu::parse("remove"), None);
+        assert_eq!(LonelyPsu::default(), LonelyPsu::Adjust);
     }
 
     #[test]

@@ -226,10 +226,14 @@ impl Measures {
         let level = self.level;
         let (lo, hi) = b.interval(level);
         let v = b.value();
+        // A rate held at its limit by the interval of ρ (an over-report rate of
+        // 0 when the whole interval lies above 1) has no two-sided interval
+        // to show: its one-sided bounds say it.
+        let collapsed = lo == hi;
         for (suffix, x) in [
             ("", v),
-            ("_lo", lo),
-            ("_hi", hi),
+            ("_lo", if collapsed { f64::NAN } else { lo }),
+            ("_hi", if collapsed { f64::NAN } else { hi }),
             ("_lcb", b.bound(level, Side::Lower)),
             ("_ucb", b.bound(level, Side::Upper)),
         ] {
@@ -353,7 +357,7 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Result<Measures, L
             x,
         };
         // Villages with a report row are compared; the others are the
-        // county's left-out villages (SCORING.md §3.2).
+        // county's left-out villages (SCORING.md §1.2).
         let paired: Vec<Obs> =
             used.iter().filter_map(|&i| reported_of(all[i]).map(|x| obs_of(i, x))).collect();
         let left_out: Vec<Obs> =
@@ -504,8 +508,8 @@ fn verified_total(
     let om: f64 = left_out.iter().map(|o| o.w * o.y).sum();
     let scores: Vec<Obs> = paired
         .iter()
-        .map(|o| Obs { y: rt * o.w * (o.y - r.value * o.x) / tx, w: 1.0, ..o.clone() })
-        .chain(left_out.iter().map(|o| Obs { y: o.w * o.y, w: 1.0, ..o.clone() }))
+        .map(|o| Obs { y: rt * o.w * (o.y - r.value * o.x) / tx, ..o.clone() })
+        .chain(left_out.iter().map(|o| Obs { y: o.w * o.y, ..o.clone() }))
         .collect();
     let var = estimate::variance(&scores, |o| o.y, s.lonely)?;
     let value = rt * r.value + om;

@@ -6,4 +6,6 @@ pub mod estimate;
 pub mod expr;
 pub mod measures;
 pub mod points;
+pub mod sequential;
+pub mod sequential_sim;
 pub mod simulate;

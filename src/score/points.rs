@@ -25,10 +25,59 @@ pub trait Lookup {
 }
 
 /// One step of the trail: what happened and how many points it moved.
+/// The words are the report's (`report::words`), in either language.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
-    pub text: String,
+    pub step: Step,
     pub delta: f64,
+}
+
+/// What a step of the trail did, with the numbers it used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// No value for a measure (no findings, no report, or no bound).
+    Missing { measure: String },
+    /// `target`: a shortfall below the target.
+    BelowTarget { verdict: Verdict, points_below: f64, per_point: f64 },
+    /// `target`: a bonus above the target.
+    AboveTarget {
+        measure: String,
+        value: f64,
+        /// The lower bound the bonus was paid on, under `evidence = "bound"`.
+        bound: Option<f64>,
+        target: f64,
+        points_above: f64,
+        per_point: f64,
+        cap: f64,
+    },
+    /// `bands`: the points of the band reached, and the line missed.
+    Bands { measure: String, value: f64, bound: Option<f64>, got: f64, missed: Option<Verdict> },
+    /// `range`: outside the range.
+    OutsideRange { verdict: Verdict, min: f64, max: f64 },
+    /// `pro_rata`: points × achieved / due.
+    ProRata { achieved: String, due: String, a: f64, d: f64, share: f64 },
+    /// `per_case`: cases found in the sampled villages.
+    PerCase { measure: String, cases: f64, per_case: f64 },
+    /// `checklist`: an item not met everywhere.
+    ChecklistShort { item: String, villages: Option<f64>, share: f64, per_missing: f64 },
+    /// `checklist`: an item without a value.
+    ChecklistMissing { item: String, per_missing: f64 },
+    /// `accuracy`: beyond `zero_beyond`.
+    AccuracyZero { verdict: Verdict },
+    /// `accuracy`: over the tolerance.
+    AccuracyOver { verdict: Verdict, points_over: f64, per_point: f64 },
+    /// `accuracy`: within the tolerance.
+    AccuracyWithin { measure: String, value: f64, bound: Option<f64>, tolerance: f64 },
+    /// `verification`: within the first tier; the claim stands.
+    ClaimStands { discrepancy: f64, upto: f64 },
+    /// `verification`: a tier's penalty.
+    TierPenalty { discrepancy: f64, upto: f64, factor: f64, crossed: Option<Verdict> },
+    /// `verification`: beyond every tier.
+    BeyondTiers { discrepancy: f64, crossed: Option<Verdict> },
+    /// `formula`: its value, clamped to the points; the measures it read.
+    Formula { value: f64, max: f64, read: Vec<(String, f64)> },
+    /// `formula`: it could not be evaluated.
+    FormulaFailed { why: String, read: Vec<(String, f64)> },
 }
 
 /// A threshold decision: what it read, the line, the evidence standard and
@@ -47,50 +96,6 @@ pub struct Verdict {
     pub veto: bool,
 }
 
-impl Verdict {
-    /// The decision in words a county official can follow.
-    pub fn words(&self, level: Option<f64>) -> String {
-        let shown = |v: f64| show(&self.measure, v);
-        let basis = match self.evidence {
-            Evidence::Estimate => format!("estimate {}", shown(self.estimate)),
-            Evidence::Bound => format!(
-                "estimate {}, {}one-sided {} bound {}",
-                shown(self.estimate),
-                level.map_or(String::new(), |l| format!("{:.0}% ", l * 100.0)),
-                if self.op.starts_with('>') { "lower" } else { "upper" },
-                shown(self.used)
-            ),
-        };
-        let risk = self.risk.map_or(String::new(), |r| format!("; risk of a wrong verdict {}", risk_text(r)));
-        format!(
-            "{} {basis} {} {} (evidence: {}{risk})",
-            self.measure,
-            self.op,
-            shown(self.line),
-            self.evidence.name()
-        )
-    }
-}
-
-/// A risk as a percentage people read.
-pub fn risk_text(r: f64) -> String {
-    if r < 0.0001 {
-        "below 0.01%".to_string()
-    } else if r >= 0.5 {
-        "50% or more".to_string()
-    } else {
-        format!("{:.2}%", r * 100.0)
-    }
-}
-
-/// Rates and shares print as percentages, other measures as numbers.
-fn show(measure: &str, v: f64) -> String {
-    let rate = ["_rate", "_accuracy", "_share"].iter().any(|s| measure.contains(s))
-        && !measure.ends_with("_p_under")
-        && !measure.ends_with("_p_over");
-    if rate { pct(v) } else { format!("{v:.4}") }
-}
-
 /// An indicator's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
@@ -106,17 +111,14 @@ pub struct Scored {
     /// The measures read, and their values.
     pub used: Vec<(String, f64)>,
     pub verdicts: Vec<Verdict>,
-    pub veto: Option<String>,
+    /// The one-vote veto an `accuracy` indicator raised.
+    pub veto: Option<Verdict>,
 }
 
 impl Scored {
     pub fn total(&self) -> f64 {
         self.earned + self.bonus
     }
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
 }
 
 /// Reads the value a threshold test uses: under `Evidence::Bound`, the
@@ -148,7 +150,6 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
         Source::Verified => "verified",
         Source::Reported => "reported",
     };
-    let level = l.level();
     let ev = ind.evidence;
     let read = |s: &mut Scored, name: &str| -> Option<f64> {
         let v = l.value(name);
@@ -181,18 +182,15 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 veto,
             }
         };
-    let deduct = |s: &mut Scored, amount: f64, why: String| {
+    let deduct = |s: &mut Scored, amount: f64, step: Step| {
         let d = amount.min(s.earned).max(0.0);
         s.earned -= d;
-        s.lines.push(Line { text: why, delta: -d });
+        s.lines.push(Line { step, delta: -d });
     };
     let missing = |s: &mut Scored, name: &str| {
         let all = s.earned;
         s.earned = 0.0;
-        s.lines.push(Line {
-            text: format!("no value for {name} (no findings, no report, or no bound): no points"),
-            delta: -all,
-        });
+        s.lines.push(Line { step: Step::Missing { measure: name.to_string() }, delta: -all });
     };
     match &ind.kind {
         IndicatorKind::Target { measure, target, per_point, bonus_per_point, bonus_cap } => {
@@ -208,22 +206,25 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
             if up < *target {
                 let pp = (target - up) * 100.0;
                 let vd = verdict(measure, v, up, "<", *target, ev, false);
+                s.verdicts.push(vd.clone());
                 deduct(
                     &mut s,
                     per_point * pp,
-                    format!("{}: {pp:.2} points below the target: −{per_point} per point", vd.words(level)),
+                    Step::BelowTarget { verdict: vd, points_below: pp, per_point: *per_point },
                 );
-                s.verdicts.push(vd);
             } else if *bonus_per_point > 0.0 && down > *target {
                 let pp = (down - target) * 100.0;
                 s.bonus = (bonus_per_point * pp).min(*bonus_cap).max(0.0);
                 s.lines.push(Line {
-                    text: format!(
-                        "{measure} = {}{} is {pp:.2} points above the target {}: +{bonus_per_point} per point, at most {bonus_cap}",
-                        pct(v),
-                        if ev == Evidence::Bound { format!(" (lower bound {})", pct(down)) } else { String::new() },
-                        pct(*target)
-                    ),
+                    step: Step::AboveTarget {
+                        measure: measure.clone(),
+                        value: v,
+                        bound: (ev == Evidence::Bound).then_some(down),
+                        target: *target,
+                        points_above: pp,
+                        per_point: *bonus_per_point,
+                        cap: *bonus_cap,
+                    },
                     delta: s.bonus,
                 });
             }
@@ -235,23 +236,23 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
             };
             let reached = bands.iter().position(|(t, _)| up >= *t);
             let got = reached.map_or(0.0, |i| bands[i].1).min(ind.points);
-            let mut text = format!(
-                "{measure} = {}{} earns {got} points by the bands",
-                pct(v),
-                if ev == Evidence::Bound { format!(" (upper bound {})", pct(up)) } else { String::new() }
-            );
             // The band above the one reached is the line the county missed.
             let next = match reached {
                 Some(0) => None,
                 Some(i) => Some(bands[i - 1].0),
                 None => bands.last().map(|b| b.0),
             };
-            if let Some(line) = next.filter(|_| got < ind.points) {
-                let vd = verdict(measure, v, up, "<", line, ev, false);
-                text = format!("{text}: {}", vd.words(level));
-                s.verdicts.push(vd);
-            }
-            deduct(&mut s, ind.points - got, text);
+            let missed =
+                next.filter(|_| got < ind.points).map(|line| verdict(measure, v, up, "<", line, ev, false));
+            s.verdicts.extend(missed.clone());
+            let step = Step::Bands {
+                measure: measure.clone(),
+                value: v,
+                bound: (ev == Evidence::Bound).then_some(up),
+                got,
+                missed,
+            };
+            deduct(&mut s, ind.points - got, step);
         }
         IndicatorKind::Range { measure, min, max } => {
             let (Some((v, up)), Some(down)) =
@@ -260,14 +261,16 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 missing(&mut s, measure);
                 return s;
             };
-            if up < *min {
-                let vd = verdict(measure, v, up, "<", *min, ev, false);
-                deduct(&mut s, ind.points, format!("{}: outside [{min}, {max}], no points", vd.words(level)));
-                s.verdicts.push(vd);
+            let out = if up < *min {
+                Some(verdict(measure, v, up, "<", *min, ev, false))
             } else if down > *max {
-                let vd = verdict(measure, v, down, ">", *max, ev, false);
-                deduct(&mut s, ind.points, format!("{}: outside [{min}, {max}], no points", vd.words(level)));
-                s.verdicts.push(vd);
+                Some(verdict(measure, v, down, ">", *max, ev, false))
+            } else {
+                None
+            };
+            if let Some(vd) = out {
+                s.verdicts.push(vd.clone());
+                deduct(&mut s, ind.points, Step::OutsideRange { verdict: vd, min: *min, max: *max });
             }
         }
         IndicatorKind::ProRata { achieved, due } => {
@@ -277,11 +280,7 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 return s;
             };
             let share = if d > 0.0 { (a / d).clamp(0.0, 1.0) } else { 1.0 };
-            deduct(
-                &mut s,
-                ind.points * (1.0 - share),
-                format!("{an} / {dn} = {a:.2} / {d:.2} = {}: points × that share", pct(share)),
-            );
+            deduct(&mut s, ind.points * (1.0 - share), Step::ProRata { achieved: an, due: dn, a, d, share });
         }
         IndicatorKind::PerCase { measure, per_case } => {
             let Some(v) = read(&mut s, measure) else {
@@ -292,9 +291,7 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 deduct(
                     &mut s,
                     per_case * v,
-                    format!(
-                        "{v} case(s) of {measure} found in the sampled villages: −{per_case} each, until exhausted"
-                    ),
+                    Step::PerCase { measure: measure.clone(), cases: v, per_case: *per_case },
                 );
             }
         }
@@ -306,20 +303,21 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 };
                 match read(&mut s, &name) {
                     Some(v) if v >= 1.0 => {}
-                    Some(v) => {
-                        let villages = l
-                            .value(&no)
-                            .map_or(String::new(), |n| format!("{n} sampled village(s) not meeting it; "));
-                        deduct(
-                            &mut s,
-                            *per_missing,
-                            format!(
-                                "{item}: {villages}estimated share of the county's villages meeting it {}, not all: −{per_missing}",
-                                pct(v)
-                            ),
-                        )
-                    }
-                    None => deduct(&mut s, *per_missing, format!("{item}: no value: −{per_missing}")),
+                    Some(v) => deduct(
+                        &mut s,
+                        *per_missing,
+                        Step::ChecklistShort {
+                            item: item.clone(),
+                            villages: l.value(&no),
+                            share: v,
+                            per_missing: *per_missing,
+                        },
+                    ),
+                    None => deduct(
+                        &mut s,
+                        *per_missing,
+                        Step::ChecklistMissing { item: item.clone(), per_missing: *per_missing },
+                    ),
                 }
             }
         }
@@ -331,29 +329,25 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
             };
             if let Some(z) = zero_beyond.filter(|z| down > *z) {
                 let vd = verdict(&name, e, down, ">", z, ev, false);
-                deduct(&mut s, ind.points, format!("{}: no points", vd.words(level)));
-                s.verdicts.push(vd);
+                s.verdicts.push(vd.clone());
+                deduct(&mut s, ind.points, Step::AccuracyZero { verdict: vd });
             } else if down > *tolerance {
                 let pp = (down - tolerance) * 100.0;
                 let vd = verdict(&name, e, down, ">", *tolerance, ev, false);
+                s.verdicts.push(vd.clone());
                 deduct(
                     &mut s,
                     per_point * pp,
-                    format!("{}: {pp:.2} points over the tolerance, −{per_point} per point", vd.words(level)),
+                    Step::AccuracyOver { verdict: vd, points_over: pp, per_point: *per_point },
                 );
-                s.verdicts.push(vd);
             } else {
                 s.lines.push(Line {
-                    text: format!(
-                        "{name} = {}{} is within the tolerance {}: full marks",
-                        pct(e),
-                        if ev == Evidence::Bound {
-                            format!(" (lower bound {})", pct(down))
-                        } else {
-                            String::new()
-                        },
-                        pct(*tolerance)
-                    ),
+                    step: Step::AccuracyWithin {
+                        measure: name.clone(),
+                        value: e,
+                        bound: (ev == Evidence::Bound).then_some(down),
+                        tolerance: *tolerance,
+                    },
                     delta: 0.0,
                 });
             }
@@ -365,7 +359,7 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                     }
                     if used > *limit {
                         let vd = verdict(&name, e, used, ">", *limit, ve, true);
-                        s.veto = Some(format!("{}: one-vote veto", vd.words(level)));
+                        s.veto = Some(vd.clone());
                         s.verdicts.push(vd);
                     }
                 }
@@ -378,54 +372,41 @@ pub fn score(ind: &Indicator, l: &dyn Lookup) -> Scored {
                 return s;
             };
             let first = tiers.first().map(|t| t.0);
-            let cross = |s: &mut Scored| -> String {
-                match first.filter(|f| down > *f) {
-                    Some(f) => {
-                        let vd = verdict(&name, d, down, ">", f, ev, false);
-                        let w = vd.words(level);
-                        s.verdicts.push(vd);
-                        format!(" ({w})")
-                    }
-                    None => String::new(),
-                }
+            let cross = |s: &mut Scored| -> Option<Verdict> {
+                let f = first.filter(|f| down > *f)?;
+                let vd = verdict(&name, d, down, ">", f, ev, false);
+                s.verdicts.push(vd.clone());
+                Some(vd)
             };
             match tiers.iter().find(|(upto, _)| down <= *upto) {
-                Some((upto, factor)) if *factor == 0.0 => s.lines.push(Line {
-                    text: format!("discrepancy {} ≤ {}: the claim stands", pct(down), pct(*upto)),
-                    delta: 0.0,
-                }),
+                Some((upto, factor)) if *factor == 0.0 => s
+                    .lines
+                    .push(Line { step: Step::ClaimStands { discrepancy: down, upto: *upto }, delta: 0.0 }),
                 Some((upto, factor)) => {
-                    let w = cross(&mut s);
+                    let crossed = cross(&mut s);
                     deduct(
                         &mut s,
                         ind.points * (factor * down).min(1.0),
-                        format!(
-                            "discrepancy {} ≤ {}: penalty {factor} × the discrepancy{w}",
-                            pct(down),
-                            pct(*upto)
-                        ),
+                        Step::TierPenalty { discrepancy: down, upto: *upto, factor: *factor, crossed },
                     )
                 }
                 None => {
-                    let w = cross(&mut s);
-                    deduct(
-                        &mut s,
-                        ind.points,
-                        format!("discrepancy {} is beyond every tier: no points{w}", pct(down)),
-                    )
+                    let crossed = cross(&mut s);
+                    deduct(&mut s, ind.points, Step::BeyondTiers { discrepancy: down, crossed })
                 }
             }
         }
-        IndicatorKind::Formula { expr, text } => {
+        IndicatorKind::Formula { expr, .. } => {
             for n in expr.names() {
                 read(&mut s, n);
             }
+            let read = s.used.clone();
             match expr.eval(&|n| l.value(n)) {
                 Ok(v) => {
                     let got = v.clamp(0.0, ind.points);
-                    deduct(&mut s, ind.points - got, format!("{text} = {v:.4}, within [0, {}]", ind.points));
+                    deduct(&mut s, ind.points - got, Step::Formula { value: v, max: ind.points, read });
                 }
-                Err(why) => deduct(&mut s, ind.points, format!("{text}: {why}: no points")),
+                Err(why) => deduct(&mut s, ind.points, Step::FormulaFailed { why, read }),
             }
         }
     }
@@ -442,42 +423,9 @@ pub struct VetoResult {
     /// Each comparison: the measure, the value it read and whether it held.
     pub parts: Vec<(Comparison, f64, bool)>,
     pub risk: Option<f64>,
-}
-
-impl VetoResult {
-    /// One line in words: the reason, what each part read, and the risk.
-    pub fn words(&self, level: Option<f64>) -> String {
-        let read = |c: &Comparison| match self.evidence {
-            Evidence::Estimate => "estimate".to_string(),
-            Evidence::Bound => format!(
-                "{}one-sided {} bound",
-                level.map_or(String::new(), |l| format!("{:.0}% ", l * 100.0)),
-                if c.above() { "lower" } else { "upper" }
-            ),
-        };
-        let parts: Vec<String> = self
-            .parts
-            .iter()
-            .map(|(c, v, _)| {
-                format!(
-                    "{} = {} ({}) {} {}",
-                    c.name,
-                    show(&c.name, *v),
-                    read(c),
-                    c.op_text(),
-                    show(&c.name, c.line)
-                )
-            })
-            .collect();
-        let risk = self.risk.map_or(String::new(), |r| format!("; risk of a wrong verdict {}", risk_text(r)));
-        format!(
-            "{}: {} [{}] (evidence: {}{risk})",
-            self.id,
-            self.reason,
-            parts.join(" AND "),
-            self.evidence.name()
-        )
-    }
+    /// The documented cases behind it: the sampled villages of the fields it
+    /// reads where more was found than reported (code, reported, found).
+    pub cases: Vec<(String, f64, f64)>,
 }
 
 /// The vetoes whose condition holds, each read as its evidence says.
@@ -523,6 +471,7 @@ pub fn vetoes(list: &[Veto], l: &dyn Lookup) -> Vec<VetoResult> {
             evidence: v.evidence,
             parts,
             risk,
+            cases: Vec::new(),
         });
     }
     out

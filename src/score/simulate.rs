@@ -87,6 +87,15 @@ pub fn county_designs(design: &Design<'_>, pop: &Population<'_>) -> Vec<CountyDe
         .collect()
 }
 
+/// The field a concealment simulation hides by default: that of the first
+/// accuracy indicator.
+pub fn default_field(rules: &Rules) -> Option<String> {
+    rules.scoring.indicators.iter().find_map(|i| match &i.kind {
+        crate::rules::scoring::IndicatorKind::Accuracy { field, .. } => Some(field.clone()),
+        _ => None,
+    })
+}
+
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -142,17 +151,17 @@ pub fn frequency(k: u64, n: u64) -> (f64, f64) {
     (p, (p * (1.0 - p) / n as f64).sqrt())
 }
 
-fn uniform(s: &mut Stream) -> f64 {
+pub(super) fn uniform(s: &mut Stream) -> f64 {
     (s.word64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A whole number whose expected value is `x` (stochastic rounding), so
 /// that small counts keep their noise and their concealed share on average.
-fn whole(x: f64, s: &mut Stream) -> u64 {
+pub(super) fn whole(x: f64, s: &mut Stream) -> u64 {
     (x + uniform(s)).floor().max(0.0) as u64
 }
 
-fn noisy(v: &Value, kind: Kind, noise: f64, s: &mut Stream) -> Value {
+pub(super) fn noisy(v: &Value, kind: Kind, noise: f64, s: &mut Stream) -> Value {
     let mut scale = |x: u64| whole(x as f64 * (1.0 + noise * (2.0 * uniform(s) - 1.0)), s);
     match (kind, v) {
         (Kind::Count, Value::Count(x)) => Value::Count(scale(*x)),
@@ -161,7 +170,7 @@ fn noisy(v: &Value, kind: Kind, noise: f64, s: &mut Stream) -> Value {
     }
 }
 
-fn hidden(v: &Value, share: f64, s: &mut Stream) -> Value {
+pub(super) fn hidden(v: &Value, share: f64, s: &mut Stream) -> Value {
     match v {
         Value::Count(x) => Value::Count(whole(*x as f64 * (1.0 - share), s)),
         Value::Amount(x) => Value::Amount(whole(*x as f64 * (1.0 - share), s)),
@@ -180,8 +189,10 @@ fn fired(c: &card::Card) -> Fired {
             *f.by_rule.entry(format!("{} (veto)", r.id)).or_default() += 1;
         }
     }
-    for v in &c.veto_results {
-        *f.by_rule.entry(v.id.clone()).or_default() += 1;
+    for v in &c.vetoes {
+        if let card::CardVeto::Rule(v) = v {
+            *f.by_rule.entry(v.id.clone()).or_default() += 1;
+        }
     }
     f
 }

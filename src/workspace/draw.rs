@@ -6,7 +6,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{DRAW, FileRecord, SAMPLE, SUPERSEDED, Workspace, atomic, commitment, read, str_field};
+use super::lock::Access;
+use super::step::Step;
+use super::{DRAW, FileRecord, SAMPLE, SUPERSEDED, Workspace, commitment, read, str_field};
 use crate::error::{Error, Result, excerpt};
 use crate::frame;
 use crate::hash::sha256_hex;
@@ -54,11 +56,31 @@ pub struct Redraw {
 pub struct DrawOutcome {
     pub record: DrawRecord,
     pub superseded: Option<String>,
+    /// The sample had already been drawn with this seed (the command was
+    /// run again, for example after an interruption): nothing was done.
+    pub already: bool,
+}
+
+fn current_record(ws: &Workspace) -> Result<DrawRecord> {
+    let text = String::from_utf8_lossy(&read(&ws.path(DRAW))?).to_string();
+    toml::from_str(&text)
+        .map_err(|e| Error::CheckFailed(format!("{DRAW}: not a draw record: {}", e.message())))
 }
 
 /// Draws the sample in a campaign folder. Needs a commitment; refuses a
-/// second draw unless `redraw` gives a reason.
+/// second draw unless `redraw` gives a reason. Asked again for the draw
+/// that is already there (the same seed), it does nothing.
 pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<DrawOutcome> {
+    draw_in(ws, seed, redraw, crate::lang::Lang::Zh)
+}
+
+/// As [`draw`], with `sample.xlsx` in `lang`.
+pub fn draw_in(
+    ws: &mut Workspace,
+    seed: &str,
+    redraw: Option<&str>,
+    lang: crate::lang::Lang,
+) -> Result<DrawOutcome> {
     let Some(commit) = ws.journal.last("commit") else {
         return Err(Error::Usage(
             "no commitment yet: run `spotcheck commit` and publish the value before the seed is rolled"
@@ -68,11 +90,27 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     let commitment_hash = str_field(commit, "commitment");
     let previous =
         ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw").cloned();
+    if let Some(p) = &previous {
+        let rules = ws.load_rules()?;
+        if normalize_seed(seed, &rules.seed).is_ok_and(|s| s == str_field(p, "seed_normalized")) {
+            let same_step = match redraw {
+                None => true,
+                Some(r) => p.event == "redraw" && str_field(p, "reason") == r,
+            };
+            if !same_step {
+                return Err(Error::Usage(format!(
+                    "the current sample was drawn on {} with this very seed; drawing again with it would give the same sample",
+                    p.at
+                )));
+            }
+            return Ok(DrawOutcome { record: current_record(ws)?, superseded: None, already: true });
+        }
+    }
     match (&previous, redraw) {
         (Some(p), None) => {
             return Err(Error::Usage(format!(
                 "a sample was already drawn on {} with seed {}; drawing again needs --redraw --reason \"…\", and is journaled with both seeds",
-                p.at,
+                crate::time::show(&p.at, ws.offset),
                 str_field(p, "seed")
             )));
         }
@@ -84,6 +122,13 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         }
         _ => {}
     }
+    if let Some(e) = ws.journal.last(super::rounds::EVENT) {
+        return Err(Error::Usage(format!(
+            "the sequential plan's round {} was decided on {}; its rounds continue this draw, so it cannot be drawn again",
+            e.data.get("round").and_then(|v| v.as_u64()).unwrap_or(1),
+            crate::time::show(&e.at, ws.offset)
+        )));
+    }
     let (rules, frame) = ws.load_inputs()?;
     let seed_norm =
         normalize_seed(seed, &rules.seed).map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
@@ -92,17 +137,15 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     drop(frame);
 
     let mut superseded = None;
+    let mut step = Step::new();
     let mut kept_outputs = Vec::new();
     let redraw_rec = match (&previous, redraw) {
         (Some(p), Some(reason)) => {
             // Keep the replaced files; the journal already holds their hashes.
             let dir = format!("{SUPERSEDED}/draw-{}", p.seq);
-            std::fs::create_dir_all(ws.path(&dir)).map_err(|e| Error::io(ws.path(&dir), e))?;
             for f in [SAMPLE, DRAW] {
                 let old = read(&ws.path(f))?;
-                let kept = format!("{dir}/{f}");
-                atomic::write_new(&ws.path(&kept), &old)?;
-                kept_outputs.push(json!({ "path": kept, "sha256": sha256_hex(&old) }));
+                kept_outputs.push(step.write(format!("{dir}/{f}"), old));
             }
             superseded = Some(dir);
             Some(Redraw {
@@ -119,7 +162,7 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         seed: seed.to_string(),
         seed_normalized: seed_norm.clone(),
         commitment: commitment_hash.clone(),
-        drawn_at: super::now(),
+        drawn_at: super::now(ws.offset),
         rules: ws.rules_path.clone(),
         frame: ws.frame_path.clone(),
         frame_encoding,
@@ -134,23 +177,29 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
     };
     let toml_text = render_record(&record);
     // The same list for people, in Excel with Chinese headings, is built
-    // while sample.csv and draw.toml are written; sample.csv stays the
-    // record that `verify` re-derives.
-    let (xlsx, written) = std::thread::scope(|sc| {
-        let xlsx = sc.spawn(|| sample_workbook(&bytes, &rules.campaign.issued));
-        let written = atomic::write(&ws.path(SAMPLE), &bytes)
-            .and_then(|()| atomic::write(&ws.path(DRAW), toml_text.as_bytes()));
-        (xlsx.join(), written)
+    // while the other files are hashed; sample.csv stays the record that
+    // `verify` re-derives.
+    let heading = crate::report::sample_xlsx::Heading {
+        campaign: rules.campaign.name.clone(),
+        seed: seed_norm.clone(),
+        commitment: commitment_hash.clone(),
+        document: rules.campaign.document.clone(),
+    };
+    let draw_sha256 = sha256_hex(toml_text.as_bytes());
+    let xlsx = std::thread::scope(|sc| {
+        let xlsx = sc.spawn(|| sample_workbook(&bytes, &rules.campaign.issued, &heading, lang));
+        step.write(SAMPLE, bytes.clone());
+        step.write(DRAW, toml_text.into_bytes());
+        xlsx.join()
     });
-    written?;
     let xlsx = xlsx.map_err(|_| Error::CheckFailed("cannot write sample.xlsx".into()))??;
-    let xlsx_out = ws.write_output("sample.xlsx", &xlsx)?;
+    let xlsx_out = step.write("sample.xlsx", xlsx);
     let mut data = json!({
         "seed": seed,
         "seed_normalized": seed_norm,
         "commitment": commitment_hash,
         "sample_sha256": record.sample_sha256,
-        "draw_sha256": sha256_hex(toml_text.as_bytes()),
+        "draw_sha256": draw_sha256,
         "villages": record.villages,
         "outputs": std::iter::once(xlsx_out).chain(kept_outputs).collect::<Vec<_>>(),
     });
@@ -159,13 +208,20 @@ pub fn draw(ws: &mut Workspace, seed: &str, redraw: Option<&str>) -> Result<Draw
         data["previous_seed"] = json!(r.previous_seed);
         data["previous_sample_sha256"] = json!(r.previous_sample_sha256);
     }
-    ws.append(if redraw_rec.is_some() { "redraw" } else { "draw" }, data)?;
-    Ok(DrawOutcome { record, superseded })
+    ws.apply(step, if redraw_rec.is_some() { "redraw" } else { "draw" }, data)?;
+    Ok(DrawOutcome { record, superseded, already: false })
 }
 
-/// `sample.xlsx` from the bytes of `sample.csv`, which spotcheck wrote
-/// itself: UTF-8 with a byte-order mark, one record per row.
-fn sample_workbook(csv_bytes: &[u8], issued: &str) -> Result<Vec<u8>> {
+/// `sample.xlsx` (or a round's workbook) from the bytes of `sample.csv`
+/// (or of the round's sample), which spotcheck wrote itself: UTF-8 with a
+/// byte-order mark, one record per row.
+pub(super) fn sample_workbook(
+    csv_bytes: &[u8],
+    issued: &str,
+    heading: &crate::report::sample_xlsx::Heading,
+    lang: crate::lang::Lang,
+) -> Result<Vec<u8>> {
+    let _job = crate::progress::job(crate::progress::Task::WriteSample, 0);
     let text = std::str::from_utf8(crate::text::strip_bom(csv_bytes))
         .map_err(|_| Error::CheckFailed(format!("{SAMPLE} is not UTF-8")))?;
     let mut scanner = crate::csvscan::Scanner::new(text);
@@ -184,7 +240,7 @@ fn sample_workbook(csv_bytes: &[u8], issued: &str) -> Result<Vec<u8>> {
         d.get(1).copied().unwrap_or(1) as u8,
         d.get(2).copied().unwrap_or(1) as u8,
     );
-    crate::report::sample_xlsx::sample_xlsx(&header, &rows, created)
+    crate::report::sample_xlsx::sample_xlsx(&header, &rows, created, heading, lang)
         .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))
 }
 
@@ -200,16 +256,19 @@ fn render_record(r: &DrawRecord) -> String {
 pub struct Verified {
     pub record: DrawRecord,
     pub in_workspace: bool,
+    /// Further rounds of a sequential plan re-derived: (round, villages,
+    /// villages that joined in it).
+    pub rounds: Vec<(u32, usize, usize)>,
 }
 
 /// Re-derives the sample from the published files and the seed and compares
 /// it unit by unit with `sample.csv`. Works in a campaign folder and in a
 /// folder holding only the rules, frame, `draw.toml` and `sample.csv`.
-pub fn verify(dir: &Path) -> Result<Verified> {
+pub fn verify(dir: &Path, access: &Access) -> Result<Verified> {
     let in_workspace = dir.join(super::JOURNAL).exists();
     let mut problems = Vec::new();
     let ws = if in_workspace {
-        let (ws, p) = Workspace::inspect(dir)?;
+        let (ws, p) = Workspace::inspect(dir, access)?;
         problems.extend(p);
         Some(ws)
     } else {
@@ -337,8 +396,11 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     problems.extend(
         sample::table::diff(&published, &derived).into_iter().map(|d| format!("{}: {d}", record.sample)),
     );
+    // Every further round of a sequential plan, from the same inputs and seed.
+    let rounds = super::rounds::verify(dir, ws.as_ref(), &rules, &frame, &seed_norm)?;
+    problems.extend(rounds.problems);
     if problems.is_empty() {
-        Ok(Verified { record, in_workspace })
+        Ok(Verified { record, in_workspace, rounds: rounds.rounds })
     } else {
         Err(Error::CheckFailed(problems.join("\n")))
     }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use super::step::Step;
 use super::{SAMPLE, Workspace, read, str_field};
 use crate::cell;
 use crate::error::{Error, Result};
@@ -24,13 +25,20 @@ pub const ASSIGNMENT: &str = "assignment.csv";
 pub const FORMS: &str = "forms";
 pub const FINDINGS: &str = "findings";
 
-/// A row of `sample.csv`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A row of `sample.csv`, or of a further round's sample.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sampled {
     pub code: String,
+    pub name: String,
     pub county: String,
     pub stratum: String,
     pub reserve: Option<u32>,
+    /// The stage probabilities and their product, as published.
+    pub stage_pi: Vec<f64>,
+    pub pi: f64,
+    /// The round the village joined: 1 unless a sequential plan drew it
+    /// later (SAMPLING.md §15).
+    pub round: u32,
 }
 
 /// A row of `assignment.csv`.
@@ -45,7 +53,7 @@ pub struct AssignedRow {
     pub township: String,
 }
 
-fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
+pub(super) fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
     ws.journal
         .entries
         .iter()
@@ -54,12 +62,20 @@ fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
         .ok_or_else(|| Error::Usage("no sample has been drawn yet: run `spotcheck draw` first".into()))
 }
 
-/// The published sample, in file order.
-pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
-    let bytes = read(&ws.path(SAMPLE))?;
-    let sheet = table::read(SAMPLE, &bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
-    let col = |name: &str| sheet.header.iter().position(|h| h == name).unwrap_or(0);
-    let (c, cc, st, rr) = (col("code"), col("county_code"), col("stratum"), col("reserve_rank"));
+/// Reads the rows of `sample.csv` or of a round's sample, in file order.
+pub fn read_sample(name: &str, bytes: &[u8]) -> Result<Vec<Sampled>> {
+    let sheet = table::read(name, bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
+    let col = |name: &str| sheet.header.iter().position(|h| h == name);
+    let (c, cn, cc, st, rr) = (
+        col("code").unwrap_or(0),
+        col("name").unwrap_or(1),
+        col("county_code").unwrap_or(2),
+        col("stratum").unwrap_or(6),
+        col("reserve_rank").unwrap_or(0),
+    );
+    let (cpi, cround) = (col("pi"), col("round"));
+    let pi_cols: Vec<usize> =
+        sheet.header.iter().enumerate().filter(|(_, h)| h.starts_with("pi_")).map(|(i, _)| i).collect();
     // Text fields were defused for spreadsheets (SAMPLING.md §11).
     let text = |r: &table::Row, i: usize| cell::restore(sheet.cell(r, i)).to_string();
     Ok(sheet
@@ -67,11 +83,23 @@ pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
         .iter()
         .map(|r| Sampled {
             code: text(r, c),
+            name: text(r, cn),
             county: text(r, cc),
             stratum: text(r, st),
             reserve: sheet.cell(r, rr).parse().ok(),
+            stage_pi: pi_cols.iter().map(|&i| sheet.cell(r, i).parse().unwrap_or(1.0)).collect(),
+            pi: cpi.and_then(|i| sheet.cell(r, i).parse().ok()).unwrap_or(1.0),
+            round: cround.and_then(|i| sheet.cell(r, i).parse().ok()).unwrap_or(1),
         })
         .collect())
+}
+
+/// The published sample as it stands: `sample.csv`, with each county a
+/// sequential plan escalated taken from its latest round's sample instead.
+pub fn sampled(ws: &Workspace) -> Result<Vec<Sampled>> {
+    let mut rows = read_sample(SAMPLE, &read(&ws.path(SAMPLE))?)?;
+    super::rounds::overlay(ws, &mut rows, None)?;
+    Ok(rows)
 }
 
 /// Substitutions so far: replaced village → replacement.
@@ -83,7 +111,12 @@ pub fn substitutions(ws: &Workspace) -> Vec<(String, String)> {
 /// for their reserves. Also the sampled codes that are not to be inspected,
 /// with why.
 pub fn active(ws: &Workspace) -> Result<(Vec<Sampled>, HashMap<String, String>)> {
-    let all = sampled(ws)?;
+    Ok(apply_substitutions(ws, sampled(ws)?))
+}
+
+/// Splits sampled rows into the villages to inspect and the others, by the
+/// journaled substitutions.
+pub fn apply_substitutions(ws: &Workspace, all: Vec<Sampled>) -> (Vec<Sampled>, HashMap<String, String>) {
     let subs = substitutions(ws);
     let replaced: HashMap<&str, &str> = subs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let called: HashSet<&str> = subs.iter().map(|(_, b)| b.as_str()).collect();
@@ -102,7 +135,7 @@ pub fn active(ws: &Workspace) -> Result<(Vec<Sampled>, HashMap<String, String>)>
             inactive.insert(s.code.clone(), "is a reserve village not called up by a substitution".into());
         }
     }
-    Ok((active, inactive))
+    (active, inactive)
 }
 
 /// Reads `assignment.csv`. Refused when the sample was redrawn after the
@@ -141,7 +174,7 @@ pub fn assignment(ws: &Workspace) -> Result<Vec<AssignedRow>> {
         .collect())
 }
 
-fn assignment_csv(rows: &[AssignedRow]) -> Vec<u8> {
+pub(super) fn assignment_csv(rows: &[AssignedRow]) -> Vec<u8> {
     let head = ["检查组", "表单编号", "村代码", "村名", "县代码", "县", "乡镇"].map(String::from);
     cell::excel_csv(std::iter::once(head.to_vec()).chain(rows.iter().map(|r| {
         vec![
@@ -162,23 +195,45 @@ pub struct AssignOutcome {
     /// Per team: villages and workload.
     pub loads: Vec<(String, usize, u64)>,
     pub households: bool,
+    /// When the same assignment was made earlier (the command was run
+    /// again, for example after an interruption): nothing was done.
+    pub already: Option<String>,
 }
 
 /// Assigns every active sampled village to a team.
 pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Result<AssignOutcome> {
     let draw = need_draw(ws)?.clone();
-    if let Some(prev) = ws.journal.last("assign")
-        && redo.is_none()
-    {
-        return Err(Error::Usage(format!(
-            "teams were already assigned on {}; assigning again needs --reassign --reason \"…\"",
-            prev.at
-        )));
-    }
-    let (rules, frame) = ws.load_inputs()?;
     let name =
         teams_file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "teams.csv".into());
     let bytes = read(teams_file)?;
+    if let Some(prev) = ws.journal.last("assign") {
+        // The same teams file, the same reason, and nothing since that
+        // changes the assignment: this assignment is already made.
+        let same_file = str_field(prev, "teams_file") == name
+            && ws.recorded_outputs().get(&format!("teams/{name}")) == Some(&sha256_hex(&bytes));
+        let since = ws.journal.entries.iter().skip(prev.seq as usize).any(|e| {
+            matches!(e.event.as_str(), "draw" | "redraw") || (redo.is_some() && e.event == "substitute")
+        });
+        let same_reason = redo.is_none_or(|r| str_field(prev, "reason") == r);
+        if same_file && same_reason && !since {
+            let at = prev.at.clone();
+            let rows = assignment(ws)?;
+            return Ok(AssignOutcome { rows, loads: Vec::new(), households: false, already: Some(at) });
+        }
+        if redo.is_none() {
+            return Err(Error::Usage(format!(
+                "teams were already assigned on {}; assigning again needs --reassign --reason \"…\"",
+                crate::time::show(&prev.at, ws.offset)
+            )));
+        }
+    }
+    if let Some(e) = ws.journal.all(super::rounds::EVENT).filter(|e| !e.data["next_round"].is_null()).last() {
+        return Err(Error::Usage(format!(
+            "the sequential plan drew a further round on {}, and gave its villages to the teams of the first; the teams cannot be assigned again",
+            crate::time::show(&e.at, ws.offset)
+        )));
+    }
+    let (rules, frame) = ws.load_inputs()?;
     let sheet = table::read(&name, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
     let teams = teams::parse(&sheet, &frame).map_err(Error::Invalid)?;
     let (active, _) = active(ws)?;
@@ -219,7 +274,10 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
             }
         })
         .collect();
-    rows.sort_by(|x, y| (&x.team, &x.county_code, &x.code).cmp(&(&y.team, &y.county_code, &y.code)));
+    rows.sort_by(|x, y| {
+        teams::natural_cmp(&x.team, &y.team)
+            .then_with(|| (&x.county_code, &x.code).cmp(&(&y.county_code, &y.code)))
+    });
     // A form id ties a form to this assignment: the team and a digest of
     // its villages.
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
@@ -233,19 +291,21 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
     for r in &mut rows {
         r.form_id = ids[&r.team].clone();
     }
-    let teams_out = ws.write_output(&format!("teams/{name}"), &bytes)?;
-    let assign_out = ws.write_output(ASSIGNMENT, &assignment_csv(&rows))?;
+    let mut step = Step::new();
+    let teams_out = step.write(format!("teams/{name}"), bytes);
+    let assign_out = step.write(ASSIGNMENT, assignment_csv(&rows));
     let mut data = json!({ "teams_file": name, "teams": teams.len(), "villages": rows.len(), "outputs": [teams_out, assign_out] });
     if let Some(r) = redo {
         data["reason"] = json!(r);
     }
-    ws.append("assign", data)?;
-    let loads = teams
+    ws.apply(step, "assign", data)?;
+    let mut loads: Vec<(String, usize, u64)> = teams
         .iter()
         .enumerate()
         .map(|(t, team)| (team.id.clone(), a.team_of.iter().filter(|&&x| x == t).count(), a.loads[t]))
         .collect();
-    Ok(AssignOutcome { rows, loads, households: size_col.is_some() })
+    loads.sort_by(|x, y| teams::natural_cmp(&x.0, &y.0));
+    Ok(AssignOutcome { rows, loads, households: size_col.is_some(), already: None })
 }
 
 /// Writes one form per team (`.xlsx` and `.csv`) under `forms/`.
@@ -263,29 +323,52 @@ pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
             window_end: end,
         });
     }
+    let mut by_team: Vec<((String, String), Vec<FormRow>)> = by_team.into_iter().collect();
+    by_team.sort_by(|a, b| teams::natural_cmp(&a.0.0, &b.0.0));
+    let mut step = Step::new();
     let mut outputs = Vec::new();
     let mut written = Vec::new();
+    let rounds = super::rounds::form_rounds(ws);
     for ((team, form_id), rows) in by_team {
+        let stem = super::rounds::form_stem(&team, rounds.get(&form_id).copied().unwrap_or(1));
         let form = Form { team: team.clone(), form_id, rows };
-        let stem = format!("{FORMS}/检查表-{team}");
         let xlsx = forms::xlsx(&form, &rules)
             .map_err(|e| Error::CheckFailed(format!("cannot write the form of team {team}: {e}")))?;
-        outputs.push(ws.write_output(&format!("{stem}.xlsx"), &xlsx)?);
-        outputs.push(ws.write_output(&format!("{stem}.csv"), &forms::csv(&form, &rules))?);
+        outputs.push(step.write(format!("{stem}.xlsx"), xlsx));
+        outputs.push(step.write(format!("{stem}.csv"), forms::csv(&form, &rules)));
         written.push(format!("{stem}.xlsx"));
         written.push(format!("{stem}.csv"));
     }
-    ws.append("forms", json!({ "outputs": outputs }))?;
+    ws.apply(step, "forms", json!({ "outputs": outputs }))?;
     Ok(written)
+}
+
+/// A substitution: the village, its replacement, and when it was made if
+/// it had been made before (then nothing was done).
+pub struct Substituted {
+    pub village: String,
+    pub replacement: String,
+    pub already: Option<String>,
 }
 
 /// Replaces an unreachable sampled village with the next unused reserve of
 /// its stratum; the reserve joins the same team's form.
-pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(String, String)> {
+pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<Substituted> {
     if reason.trim().is_empty() {
         return Err(Error::Usage("--reason must say why the village cannot be reached".into()));
     }
     need_draw(ws)?;
+    // Asked again for a substitution already made (for example after an
+    // interruption), there is nothing to do.
+    if let Some(e) = ws.journal.all("substitute").filter(|e| str_field(e, "village") == village).last()
+        && str_field(e, "reason") == reason
+    {
+        return Ok(Substituted {
+            village: village.to_string(),
+            replacement: str_field(e, "replacement"),
+            already: Some(e.at.clone()),
+        });
+    }
     let (active, inactive) = active(ws)?;
     let Some(target) = active.iter().find(|s| s.code == village) else {
         let why = inactive.get(village).cloned().unwrap_or_else(|| "is not in the sample".into());
@@ -312,6 +395,7 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(St
     };
     let replacement = next.code.clone();
     let mut data = json!({ "village": village, "replacement": replacement, "reason": reason });
+    let mut step = Step::new();
     if ws.path(ASSIGNMENT).exists() {
         let (_, frame) = ws.load_inputs()?;
         let mut rows = assignment(ws)?;
@@ -328,13 +412,16 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<(St
                 township: frame.townships[fv.township].name.clone(),
             });
             rows.retain(|r| r.code != village);
-            rows.sort_by(|x, y| (&x.team, &x.county_code, &x.code).cmp(&(&y.team, &y.county_code, &y.code)));
+            rows.sort_by(|x, y| {
+                teams::natural_cmp(&x.team, &y.team)
+                    .then_with(|| (&x.county_code, &x.code).cmp(&(&y.county_code, &y.code)))
+            });
             data["team"] = json!(old.team);
-            data["outputs"] = json!([ws.write_output(ASSIGNMENT, &assignment_csv(&rows))?]);
+            data["outputs"] = json!([step.write(ASSIGNMENT, assignment_csv(&rows))]);
         }
     }
-    ws.append("substitute", data)?;
-    Ok((village.to_string(), replacement))
+    ws.apply(step, "substitute", data)?;
+    Ok(Substituted { village: village.to_string(), replacement, already: None })
 }
 
 /// The findings files now in force: file path → villages.
@@ -372,10 +459,14 @@ pub fn size_lookup<'f>(rules: &Rules, frame: &'f Frame) -> impl Fn(&str, &str) -
 pub struct FileResult {
     pub file: String,
     pub accepted: Option<(String, usize)>,
+    /// The file is already in force with the same content (given again,
+    /// for example after an interruption): nothing was done.
+    pub already: bool,
     pub problems: crate::error::Diags,
 }
 
-/// Imports findings files, each all-or-nothing.
+/// Imports findings files, each all-or-nothing; the accepted ones are
+/// written together, as one step with a journal line per file.
 pub fn import_findings(
     ws: &mut Workspace,
     files: &[&Path],
@@ -395,15 +486,38 @@ pub fn import_findings(
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
     let mut results = Vec::new();
+    // The files in force, with those accepted earlier in this command: all
+    // accepted files are written as one step, journaled a line per file.
+    let mut current = current_findings(ws);
+    let recorded = ws.recorded_outputs();
+    let mut step = Step::new();
+    let mut events: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut given = HashSet::new();
     for path in files {
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let rel = format!("{FINDINGS}/{name}");
-        let current = current_findings(ws);
-        let replacing = current.contains_key(&rel);
         let mut problems = crate::error::Diags::default();
+        if !given.insert(rel.clone()) {
+            problems.push(crate::Diag::error(
+                &name,
+                None,
+                "given twice in this command; give each file once",
+            ));
+            results.push(FileResult { file: name, accepted: None, already: false, problems });
+            continue;
+        }
+        let replacing = current.contains_key(&rel);
+        let bytes = read(path)?;
+        if replacing && recorded.get(&rel) == Some(&sha256_hex(&bytes)) {
+            results.push(FileResult { file: name, accepted: None, already: true, problems });
+            continue;
+        }
+        if replacing && supersede.is_some() {
+            super::rounds::check_supersede(ws, &rel)?;
+        }
         if replacing && supersede.is_none() {
             problems.push(crate::Diag::error(&name, None, format!("{rel} was already imported; a corrected file replaces it only with --supersede --reason \"…\"")));
-            results.push(FileResult { file: name, accepted: None, problems });
+            results.push(FileResult { file: name, accepted: None, already: false, problems });
             continue;
         }
         let covered: HashMap<String, String> = current
@@ -411,7 +525,6 @@ pub fn import_findings(
             .filter(|(f, _)| **f != rel)
             .flat_map(|(f, vs)| vs.iter().map(move |v| (v.clone(), f.clone())))
             .collect();
-        let bytes = read(path)?;
         let ctx = Context {
             rules: &rules,
             assigned: &assigned,
@@ -423,24 +536,53 @@ pub fn import_findings(
             .and_then(|s| import::validate(&s, &ctx))
         {
             Ok(ff) => {
+                if replacing
+                    && let Some(old) =
+                        ws.journal.all("findings").filter(|e| str_field(e, "file") == rel).last()
+                    && (str_field(old, "team") != ff.team || str_field(old, "form_id") != ff.form_id)
+                {
+                    problems.push(crate::Diag::error(
+                        &name,
+                        None,
+                        format!(
+                            "this is team {}'s form (form id {}), but {rel} holds team {}'s form (form id {}); a corrected file must carry the same team and form id as the file it replaces. Nothing was replaced; import another team's form under its own file name",
+                            ff.team,
+                            ff.form_id,
+                            str_field(old, "team"),
+                            str_field(old, "form_id")
+                        ),
+                    ));
+                    results.push(FileResult { file: name, accepted: None, already: false, problems });
+                    continue;
+                }
                 let mut outputs = Vec::new();
+                let villages: Vec<String> = ff.rows.iter().map(|r| r.code.clone()).collect();
                 let mut data = json!({
-                    "file": rel, "team": ff.team, "form_id": ff.form_id,
-                    "villages": ff.rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
+                    "file": rel, "team": ff.team, "form_id": ff.form_id, "villages": villages,
                 });
                 if replacing {
                     let old = read(&ws.path(&rel))?;
-                    let kept = format!("{FINDINGS}/superseded/{}-{name}", ws.journal.entries.len() + 1);
-                    outputs.push(ws.write_output(&kept, &old)?);
+                    let seq = ws.journal.entries.len() + events.len() + 1;
+                    let kept = format!("{FINDINGS}/superseded/{seq}-{name}");
                     data["superseded"] = json!({ "file": rel, "kept_as": kept, "sha256": sha256_hex(&old), "reason": supersede });
+                    outputs.push(step.write(kept, old));
                 }
-                outputs.push(ws.write_output(&rel, &bytes)?);
+                outputs.push(step.write(rel.clone(), bytes));
                 data["outputs"] = json!(outputs);
-                ws.append("findings", data)?;
-                results.push(FileResult { file: name, accepted: Some((ff.team, ff.rows.len())), problems });
+                events.push(("findings".to_string(), data));
+                current.insert(rel, villages);
+                results.push(FileResult {
+                    file: name,
+                    accepted: Some((ff.team, ff.rows.len())),
+                    already: false,
+                    problems,
+                });
             }
-            Err(d) => results.push(FileResult { file: name, accepted: None, problems: d }),
+            Err(d) => results.push(FileResult { file: name, accepted: None, already: false, problems: d }),
         }
+    }
+    if !events.is_empty() {
+        ws.apply_all(step, events)?;
     }
     Ok(results)
 }
@@ -480,7 +622,9 @@ pub fn status(ws: &Workspace) -> Result<Status> {
             e.1 += usize::from(received.contains(&r.code));
         }
     }
-    Ok(Status { counties, teams: teams.into_iter().map(|(t, (a, r))| (t, a, r)).collect() })
+    let mut teams: Vec<(String, usize, usize)> = teams.into_iter().map(|(t, (a, r))| (t, a, r)).collect();
+    teams.sort_by(|x, y| crate::findings::teams::natural_cmp(&x.0, &y.0));
+    Ok(Status { counties, teams })
 }
 
 fn sampled_county(frame: &crate::frame::Frame, code: &str) -> String {

@@ -86,16 +86,7 @@ impl Journal {
 
     /// The line that appends `event` to this journal, with its newline.
     pub fn next_line(&self, at: &str, event: &str, data: serde_json::Value) -> (Entry, String) {
-        let e = Entry {
-            seq: self.entries.len() as u64 + 1,
-            at: at.to_string(),
-            event: event.to_string(),
-            data,
-            prev: self.head.clone(),
-        };
-        let mut line = serde_json::to_string(&e).expect("journal entries serialise");
-        line.push('\n');
-        (e, line)
+        line(self.entries.len() as u64 + 1, &self.head, at, event, data)
     }
 
     pub fn last(&self, event: &str) -> Option<&Entry> {
@@ -105,6 +96,14 @@ impl Journal {
     pub fn all<'a>(&'a self, event: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries.iter().filter(move |e| e.event == event)
     }
+}
+
+/// The line numbered `seq` after a line hashing to `prev`, with its newline.
+pub fn line(seq: u64, prev: &str, at: &str, event: &str, data: serde_json::Value) -> (Entry, String) {
+    let e = Entry { seq, at: at.to_string(), event: event.to_string(), data, prev: prev.to_string() };
+    let mut line = serde_json::to_string(&e).expect("journal entries serialise");
+    line.push('\n');
+    (e, line)
 }
 
 #[cfg(test)]

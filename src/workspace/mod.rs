@@ -1,19 +1,23 @@
 //! The campaign folder. `init` copies the rules (with the lists they name)
 //! and the frame into it and freezes them by their SHA-256 in the journal.
 //! Every later command opens the folder through [`Workspace::open`], which
-//! refuses to go on if the journal's chain is broken or a frozen file has
-//! changed. All writes are atomic.
+//! takes the folder's lock (shared to read, exclusive to write), recovers
+//! an interrupted command (when writing), and refuses to go on if the
+//! journal's chain is broken or a recorded file has changed. Every change
+//! is a [`step::Step`], applied so that a kill at any moment is recoverable.
 
 pub mod atomic;
 pub mod draw;
 pub mod inspection;
 pub mod journal;
+pub mod lock;
 pub mod reports;
+pub mod rounds;
 pub mod score;
+pub mod step;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -24,6 +28,8 @@ use crate::hash::sha256_hex;
 use crate::rules::{self, Rules};
 use crate::text::Encoding;
 use journal::Journal;
+use lock::{Access, FolderLock, LOCK, Mode};
+use step::{HEAD, Recovery, STEP_DIR, Step};
 
 pub const JOURNAL: &str = "journal.jsonl";
 /// The validated frame, as `init` left it (see [`crate::snapshot`]).
@@ -45,7 +51,8 @@ pub struct FileRecord {
     pub role: String,
 }
 
-/// An opened campaign folder whose journal and frozen files check out.
+/// An opened campaign folder whose journal and frozen files check out,
+/// held under its lock until dropped.
 #[derive(Debug)]
 pub struct Workspace {
     pub dir: PathBuf,
@@ -54,6 +61,13 @@ pub struct Workspace {
     pub rules_path: String,
     pub frame_path: String,
     pub encoding: Encoding,
+    /// The campaign's clock (recorded at init; China Standard Time for
+    /// folders made before it was).
+    pub offset: crate::time::Offset,
+    lock: FolderLock,
+    /// What was done, on opening for writing, to recover from an
+    /// interrupted command.
+    pub recovery: Recovery,
     /// What each checked file hashed to when the folder was opened (or why
     /// it could not be read).
     hashes: BTreeMap<String, std::result::Result<String, String>>,
@@ -62,9 +76,10 @@ pub struct Workspace {
     read: std::sync::Mutex<BTreeMap<String, (String, Vec<u8>)>>,
 }
 
-/// Current UTC time as RFC 3339, for journal lines.
-pub fn now() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+/// The current time as RFC 3339 with its offset, on the campaign's clock
+/// (China Standard Time unless the rules say otherwise), for journal lines.
+pub fn now(offset: crate::time::Offset) -> String {
+    crate::time::now(offset)
 }
 
 /// The commitment over a set of files: SHA-256 of the text
@@ -94,41 +109,85 @@ pub struct InitSummary {
     pub files: Vec<FileRecord>,
     pub villages: usize,
     pub warnings: Diags,
+    /// The folder already held this campaign, made from the same inputs:
+    /// nothing was done.
+    pub already: bool,
+    /// Leftovers of interrupted `init`s of the same folder, removed.
+    pub cleaned: Vec<PathBuf>,
 }
 
 /// Validates the rules and frame, then creates the campaign folder with the
-/// inputs frozen. The folder must not exist or be empty; it appears whole or
-/// not at all.
+/// inputs frozen. The folder must not exist or be empty; it is built beside
+/// its place and renamed into place, so it appears whole or not at all.
+/// Run again on a folder it made from the same inputs, it does nothing.
 pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Result<InitSummary> {
+    let rules_name = file_name(rules_src)?;
+    let frame_name = file_name(frame_src)?;
+    let rules_display = rules_src.display().to_string();
+    let rules = rules::load(rules_src, &rules_display)?;
+    let rules_rel = format!("rules/{rules_name}");
+    let frame_rel = format!("frame/{frame_name}");
+    let base = rules_src.parent().unwrap_or(Path::new("."));
+    let mut inputs: Vec<(String, Vec<u8>, &str)> = vec![(rules_rel.clone(), read(rules_src)?, "rules")];
+    for list in rules.referenced_files() {
+        inputs.push((format!("rules/{list}"), read(&base.join(&list))?, "list"));
+    }
+    let mut files: Vec<FileRecord> = inputs
+        .iter()
+        .map(|(rel, bytes, role)| FileRecord {
+            path: rel.clone(),
+            sha256: sha256_hex(bytes),
+            role: role.to_string(),
+        })
+        .collect();
+    let check = |frame: &Frame| -> Result<Diags> {
+        let mut warnings = crate::sample::check(&rules, frame)?;
+        warnings.0.extend(rules.warnings.iter().cloned());
+        Ok(warnings.sorted())
+    };
+
     if dir.exists() {
         let empty = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_none();
         if !empty {
+            let frame_sha = hash_file(frame_src).map_err(|e| Error::io(frame_src, e))?;
+            files.push(FileRecord { path: frame_rel, sha256: frame_sha, role: "frame".into() });
+            if made_from(dir, &files) {
+                // Made from these very inputs: the summary is read from them.
+                let frame = frame::load(frame_src, &frame_src.display().to_string(), &rules.frame, enc)?;
+                let warnings = check(&frame)?;
+                let villages = frame.villages.len();
+                return Ok(InitSummary { files, villages, warnings, already: true, cleaned: Vec::new() });
+            }
             return Err(Error::Usage(format!(
                 "{} already exists and is not empty; spotcheck init never overwrites a campaign",
                 dir.display()
             )));
         }
     }
-    let rules_name = file_name(rules_src)?;
-    let frame_name = file_name(frame_src)?;
-    let rules_display = rules_src.display().to_string();
-    let rules = rules::load(rules_src, &rules_display)?;
 
     // Build the folder beside its final place, then rename it into place.
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".spotcheck-init-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
+    atomic::create_dir_all(&parent)?;
+    let name = dir.file_name().map_or("campaign".to_string(), |n| n.to_string_lossy().to_string());
+    let prefix = format!(".spotcheck-init-{name}-");
+    let cleaned = clean_interrupted_inits(&parent, &prefix);
+    let tmp = atomic::temp_dir_in(&parent, &prefix)?;
+    // Held while the folder is built, so that another init can tell this
+    // one from the leftovers of a killed one.
+    let building = lock::acquire(
+        tmp.path(),
+        &Access { mode: Mode::Exclusive, timeout: std::time::Duration::ZERO, on_wait: &|| {} },
+    )?;
     // The frame is copied first and validated from the copy, so that what
     // is validated is what is frozen; it is hashed meanwhile.
-    let frame_rel = format!("frame/{frame_name}");
     let frame_copy = tmp.path().join(&frame_rel);
-    copy_file(frame_src, &frame_copy)?;
+    if let Some(p) = frame_copy.parent() {
+        atomic::create_dir_all(p)?;
+    }
+    atomic::copy_new(frame_src, &frame_copy)?;
     let (frame, frame_sha) = std::thread::scope(|s| {
         let hash = s.spawn(|| hash_file(&frame_copy));
         let frame = frame::load(&frame_copy, &frame_src.display().to_string(), &rules.frame, enc);
@@ -138,20 +197,14 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     let frame_sha = frame_sha
         .map_err(|_| Error::CheckFailed("hashing the frame failed".into()))?
         .map_err(|e| Error::io(&frame_copy, e))?;
-    let warnings = crate::sample::check(&rules, &frame)?;
+    let warnings = check(&frame)?;
     let used = frame.encoding.unwrap_or(Encoding::Utf8);
-
-    let mut files = Vec::new();
-    let mut copy = |bytes: &[u8], rel: String, role: &str| -> Result<()> {
-        write_in(tmp.path(), &rel, bytes)?;
-        files.push(FileRecord { path: rel, sha256: sha256_hex(bytes), role: role.to_string() });
-        Ok(())
-    };
-    let rules_rel = format!("rules/{rules_name}");
-    copy(&read(rules_src)?, rules_rel.clone(), "rules")?;
-    let base = rules_src.parent().unwrap_or(Path::new("."));
-    for list in rules.referenced_files() {
-        copy(&read(&base.join(&list))?, format!("rules/{list}"), "list")?;
+    for (rel, bytes, _) in &inputs {
+        let dest = tmp.path().join(rel);
+        if let Some(p) = dest.parent() {
+            atomic::create_dir_all(p)?;
+        }
+        atomic::write(&dest, bytes)?;
     }
     files.push(FileRecord { path: frame_rel.clone(), sha256: frame_sha, role: "frame".into() });
 
@@ -161,11 +214,12 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         // Written as it is built: a national frame's snapshot is tens of
         // megabytes.
         let path = tmp.path().join(FRAME_SNAPSHOT);
-        let mut out = HashingFile::create(&path)?;
+        if let Some(p) = path.parent() {
+            atomic::create_dir_all(p)?;
+        }
+        let mut out = atomic::HashingFile::create(&path)?;
         frame::snapshot::write(&frame, &frame_origin(&files), &mut out).map_err(|e| Error::io(&path, e))?;
-        outputs.push(
-            json!({ "path": FRAME_SNAPSHOT, "sha256": out.finish().map_err(|e| Error::io(&path, e))? }),
-        );
+        outputs.push(json!({ "path": FRAME_SNAPSHOT, "sha256": out.finish()? }));
     }
     let villages = frame.villages.len();
     drop(frame);
@@ -177,65 +231,61 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         "frame_encoding": used.to_string(),
         "files": files,
         "campaign": rules.campaign.name,
+        "utc_offset": rules.campaign.utc_offset.label(),
         "spotcheck_version": env!("CARGO_PKG_VERSION"),
         "outputs": outputs,
     });
-    let (_, line) = journal.next_line(&now(), "init", data);
+    let (_, line) = journal.next_line(&now(rules.campaign.utc_offset), "init", data);
     atomic::write(&tmp.path().join(JOURNAL), line.as_bytes())?;
+    let head = step::head_text(1, &sha256_hex(line.trim_end_matches('\n').as_bytes()));
+    atomic::write(&tmp.path().join(HEAD), head.as_bytes())?;
 
     if dir.exists() {
-        std::fs::remove_dir(dir).map_err(|e| Error::io(dir, e))?;
+        atomic::remove_dir(dir)?;
     }
     let kept = tmp.keep();
-    std::fs::rename(&kept, dir).map_err(|e| Error::io(dir, e))?;
-    Ok(InitSummary { files, villages, warnings })
+    // Windows cannot rename a folder with an open file inside.
+    #[cfg(windows)]
+    drop(building);
+    atomic::rename(&kept, dir)?;
+    #[cfg(not(windows))]
+    drop(building);
+    Ok(InitSummary { files, villages, warnings, already: false, cleaned })
 }
 
-/// A new file (in a folder still being built) that hashes what is written
-/// to it.
-struct HashingFile {
-    file: std::io::BufWriter<std::fs::File>,
-    hash: crate::hash::Hasher,
+/// Whether `dir` is a campaign that `init` made from exactly `files`, with
+/// nothing done since.
+fn made_from(dir: &Path, files: &[FileRecord]) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join(JOURNAL)) else { return false };
+    let (j, problems) = Journal::parse(&text);
+    let steps: Vec<&journal::Entry> = j.entries.iter().filter(|e| e.event != "recover").collect();
+    problems.is_empty()
+        && steps.len() == 1
+        && steps[0].event == "init"
+        && serde_json::from_value::<Vec<FileRecord>>(steps[0].data.get("files").cloned().unwrap_or_default())
+            .is_ok_and(|f| f == files)
 }
 
-impl HashingFile {
-    fn create(path: &Path) -> Result<HashingFile> {
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+/// Removes the folders that killed `init`s of the same campaign left
+/// beside it. One whose lock is held belongs to an `init` still at work.
+fn clean_interrupted_inits(parent: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut cleaned = Vec::new();
+    let Ok(entries) = std::fs::read_dir(parent) else { return cleaned };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !name.starts_with(prefix) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
         }
-        let file = std::fs::File::create_new(path).map_err(|e| Error::io(path, e))?;
-        Ok(HashingFile { file: std::io::BufWriter::new(file), hash: crate::hash::Hasher::default() })
+        let path = e.path();
+        let idle = match std::fs::File::open(path.join(LOCK)) {
+            Ok(f) => f.try_lock().is_ok(),
+            Err(_) => true,
+        };
+        if idle && std::fs::remove_dir_all(&path).is_ok() {
+            cleaned.push(path);
+        }
     }
-
-    /// Syncs the file and returns the hash of what was written.
-    fn finish(self) -> std::io::Result<String> {
-        let file = self.file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        Ok(self.hash.hex())
-    }
-}
-
-impl std::io::Write for HashingFile {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
-}
-
-/// Copies a file to a new file (in a folder still being built), synced.
-fn copy_file(from: &Path, to: &Path) -> Result<()> {
-    if let Some(p) = to.parent() {
-        std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
-    }
-    let mut src = std::fs::File::open(from).map_err(|e| Error::io(from, e))?;
-    let mut dst = std::fs::File::create_new(to).map_err(|e| Error::io(to, e))?;
-    std::io::copy(&mut src, &mut dst).map_err(|e| Error::io(to, e))?;
-    dst.sync_all().map_err(|e| Error::io(to, e))
+    cleaned
 }
 
 /// SHA-256 of a file, read a block at a time.
@@ -253,15 +303,6 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
     }
 }
 
-/// Writes `rel` under `dir`, making its folder.
-fn write_in(dir: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
-    let dest = dir.join(rel);
-    if let Some(p) = dest.parent() {
-        std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
-    }
-    atomic::write(&dest, bytes)
-}
-
 /// What a frame snapshot is made from: the frozen frame and rules (whose
 /// `[frame]` table maps its columns), by hash.
 fn frame_origin(files: &[FileRecord]) -> String {
@@ -273,7 +314,11 @@ fn frame_origin(files: &[FileRecord]) -> String {
 /// campaign holds a frame, its snapshot and reports of tens of megabytes.
 /// The bytes of the files under `snapshots/` are kept as well: a command
 /// reads those next, and bytes kept from the hashing need no second one.
-fn hash_files(dir: &Path, paths: &[&str]) -> Vec<std::io::Result<(String, Option<Vec<u8>>)>> {
+fn hash_files(
+    dir: &Path,
+    paths: &[&str],
+    job: &crate::progress::Job,
+) -> Vec<std::io::Result<(String, Option<Vec<u8>>)>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let hash_one = |rel: &str| {
         if rel.starts_with(SNAPSHOTS) {
@@ -297,6 +342,7 @@ fn hash_files(dir: &Path, paths: &[&str]) -> Vec<std::io::Result<(String, Option
                     let mut done = Vec::new();
                     while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                         done.push((i, hash_one(paths[i])));
+                        job.inc(1);
                     }
                     done
                 })
@@ -318,9 +364,17 @@ fn file_name(p: &Path) -> Result<String> {
 }
 
 impl Workspace {
-    /// Opens a campaign folder, refusing if anything frozen has changed.
-    pub fn open(dir: &Path) -> Result<Workspace> {
-        let (ws, problems) = Workspace::inspect(dir)?;
+    /// Opens a campaign folder under its lock, refusing if anything recorded
+    /// has changed. Opened for writing, an interrupted command is recovered
+    /// first (see `recovery`); opened for reading, a pending step is refused.
+    pub fn open(dir: &Path, access: &Access) -> Result<Workspace> {
+        let (ws, problems) = Workspace::inspect(dir, access)?;
+        if let Some((event, at)) = step::pending(dir) {
+            return Err(Error::Usage(format!(
+                "an interrupted `{event}` step (begun {at}) left {} half-changed; run `spotcheck recover` to complete or undo it (a command that writes does so first)",
+                dir.display()
+            )));
+        }
         if problems.is_empty() {
             Ok(ws)
         } else {
@@ -332,9 +386,10 @@ impl Workspace {
         }
     }
 
-    /// Reads the folder and lists every integrity problem: the journal's
-    /// chain, frozen inputs, and the recorded outputs (sample, draw record).
-    pub fn inspect(dir: &Path) -> Result<(Workspace, Vec<String>)> {
+    /// Reads the folder under its lock and lists every integrity problem:
+    /// a pending step, the journal's chain and head record, frozen inputs,
+    /// and the recorded outputs (sample, draw record, later steps' files).
+    pub fn inspect(dir: &Path, access: &Access) -> Result<(Workspace, Vec<String>)> {
         let jpath = dir.join(JOURNAL);
         if !jpath.exists() {
             return Err(Error::Usage(format!(
@@ -342,6 +397,8 @@ impl Workspace {
                 dir.display()
             )));
         }
+        let lock = lock::acquire(dir, access)?;
+        let recovery = if lock.exclusive() { step::recover(dir)? } else { Recovery::default() };
         let bytes = read(&jpath)?;
         let text = String::from_utf8_lossy(&bytes);
         let (journal, mut problems) = Journal::parse(&text);
@@ -365,8 +422,11 @@ impl Workspace {
             rules_path: str_field(init, "rules"),
             frame_path: str_field(init, "frame"),
             encoding,
+            offset: crate::time::Offset::parse(&str_field(init, "utc_offset")).unwrap_or_default(),
             frozen,
             journal,
+            lock,
+            recovery,
             hashes: BTreeMap::new(),
             read: Default::default(),
         };
@@ -380,8 +440,9 @@ impl Workspace {
         paths.extend(outputs.keys().map(String::as_str));
         paths.sort_unstable();
         paths.dedup();
+        let job = crate::progress::job(crate::progress::Task::CheckFiles, paths.len() as u64);
         let mut read = BTreeMap::new();
-        for (p, h) in paths.iter().zip(hash_files(dir, &paths)) {
+        for (p, h) in paths.iter().zip(hash_files(dir, &paths, &job)) {
             let h = match h {
                 Ok((hash, bytes)) => {
                     if let Some(b) = bytes {
@@ -393,10 +454,20 @@ impl Workspace {
             };
             ws.hashes.insert(p.to_string(), h);
         }
+        drop(job);
         ws.read = std::sync::Mutex::new(read);
         for f in &ws.frozen {
             problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
         }
+        if let Some((event, at)) = step::pending(dir) {
+            // The outputs are half-changed until recovery; checking them
+            // now would only list the step's own files.
+            problems.push(format!(
+                "{STEP_DIR}: an interrupted `{event}` step (begun {at}) is neither complete nor undone; run `spotcheck recover` (the recorded files are checked after that)"
+            ));
+            return Ok((ws, problems));
+        }
+        problems.extend(ws.check_head());
         // Outputs recorded by the last draw must be as written.
         if let Some(d) = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw") {
             problems.extend(ws.check_file(SAMPLE, &str_field(d, "sample_sha256"), "drawn sample"));
@@ -456,14 +527,102 @@ impl Workspace {
         out
     }
 
-    /// Writes a file and returns its `outputs` entry for the journal.
-    pub fn write_output(&self, rel: &str, bytes: &[u8]) -> Result<serde_json::Value> {
-        let path = self.path(rel);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+    /// Why the folder is read without a lock, if it is.
+    pub fn lock_note(&self) -> Option<&str> {
+        self.lock.note.as_deref()
+    }
+
+    /// Every file the journal accounts for, with the hash it records:
+    /// frozen inputs, the current draw's files and every recorded output.
+    pub fn known_files(&self) -> BTreeMap<String, String> {
+        let mut known = self.recorded_outputs();
+        for f in &self.frozen {
+            known.insert(f.path.clone(), f.sha256.clone());
         }
-        atomic::write(&path, bytes)?;
-        Ok(json!({ "path": rel, "sha256": sha256_hex(bytes) }))
+        if let Some(d) = self.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw")
+        {
+            known.insert(SAMPLE.to_string(), str_field(d, "sample_sha256"));
+            known.insert(DRAW.to_string(), str_field(d, "draw_sha256"));
+        }
+        known
+    }
+
+    /// The head record must name the journal's last line: lines removed from
+    /// the end leave no broken link in the chain, but they show here.
+    fn check_head(&self) -> Vec<String> {
+        let lines = self.journal.line_hashes.len();
+        match std::fs::read_to_string(self.path(HEAD)) {
+            Ok(text) => match step::parse_head(&text) {
+                Some((n, h)) if n >= 1 && n <= lines && self.journal.line_hashes[n - 1] == h => {
+                    if n < lines {
+                        vec![format!(
+                            "{JOURNAL}: lines {}–{lines} follow the last line that {HEAD} records ({n}): they were added outside spotcheck",
+                            n + 1
+                        )]
+                    } else {
+                        Vec::new()
+                    }
+                }
+                Some((n, _)) if n > lines => vec![format!(
+                    "{JOURNAL} has {lines} line(s), but {HEAD} records line {n} as the last: {} line(s) were removed from its end (or the journal was replaced by an older copy)",
+                    n - lines
+                )],
+                Some((n, h)) => vec![format!(
+                    "{JOURNAL}:{n}: is not the line {HEAD} records there (sha256 {h}): the journal was replaced or its newest lines changed"
+                )],
+                None => vec![format!("{HEAD}: not a head record (expected `<line number> <sha256>`)")],
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![format!(
+                "{HEAD} is missing: it records the journal's last line so that removed lines are noticed; it was deleted outside spotcheck, or the folder was made before spotcheck kept it (then run `spotcheck recover --adopt-head HASH` with the journal head the commission published)"
+            )],
+            Err(e) => vec![format!("{HEAD}: cannot be read: {e}")],
+        }
+    }
+
+    /// Everything in the folder that the journal does not account for:
+    /// files it does not record, symbolic links, temporary files of
+    /// interrupted writes, the leftovers of an interrupted step.
+    pub fn scan(&self) -> Vec<String> {
+        let known = self.known_files();
+        let mut problems = Vec::new();
+        let mut stack = vec![String::new()];
+        while let Some(rel) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(self.dir.join(&rel)) else { continue };
+            let mut entries: Vec<_> = entries.flatten().collect();
+            entries.sort_by_key(|e| e.file_name());
+            for e in entries {
+                let name = e.file_name().to_string_lossy().to_string();
+                let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+                let Ok(t) = e.file_type() else { continue };
+                if t.is_symlink() {
+                    let to =
+                        std::fs::read_link(e.path()).map(|p| p.display().to_string()).unwrap_or_default();
+                    problems.push(format!(
+                        "{r}: a symbolic link (to {to}); a campaign folder holds only real files and folders, and spotcheck does not write through links"
+                    ));
+                } else if t.is_dir() {
+                    if r == STEP_DIR {
+                        if step::pending(&self.dir).is_none() {
+                            problems.push(format!(
+                                "{STEP_DIR}: the leftovers of an interrupted step; `spotcheck recover` removes them"
+                            ));
+                        }
+                    } else {
+                        stack.push(r);
+                    }
+                } else if atomic::is_temp_name(&name) {
+                    problems.push(format!(
+                        "{r}: a temporary file left by an interrupted command; `spotcheck recover` removes it"
+                    ));
+                } else if !known.contains_key(&r) && r != JOURNAL && r != HEAD && r != LOCK {
+                    problems.push(format!(
+                        "{r}: not recorded in the journal (spotcheck did not write it); move it out of the campaign folder"
+                    ));
+                }
+            }
+        }
+        problems.sort();
+        problems
     }
 
     fn check_file(&self, rel: &str, want: &str, what: &str) -> Vec<String> {
@@ -544,17 +703,9 @@ impl Workspace {
         Ok(decoded.map(|d| (d, bytes)))
     }
 
-    /// Appends an event to the journal (rewriting it atomically).
+    /// Appends an event that writes no file to the journal.
     pub fn append(&mut self, event: &str, data: serde_json::Value) -> Result<journal::Entry> {
-        let jpath = self.path(JOURNAL);
-        let mut bytes = read(&jpath)?;
-        let (entry, line) = self.journal.next_line(&now(), event, data);
-        bytes.extend_from_slice(line.as_bytes());
-        atomic::write(&jpath, &bytes)?;
-        self.journal.head = sha256_hex(line.trim_end_matches('\n').as_bytes());
-        self.journal.line_hashes.push(self.journal.head.clone());
-        self.journal.entries.push(entry.clone());
-        Ok(entry)
+        self.apply(Step::new(), event, data)
     }
 
     /// The files the commitment covers.

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{FileRecord, Workspace, atomic, read};
+use super::step::Step;
+use super::{FileRecord, Workspace, read};
 use crate::error::{Diags, Error, Result};
 use crate::findings::reports::{self, ReportFile, RowRef};
 use crate::findings::table;
@@ -21,6 +22,9 @@ pub const REPORTS: &str = "reports";
 /// What an import did.
 pub struct Imported {
     pub files: Vec<FileRecord>,
+    /// Files given again with the same content as already imported (the
+    /// command was run again, for example after an interruption).
+    pub already: Vec<String>,
     pub rows: usize,
     /// Per county: villages reported, and the frame's villages left out.
     pub coverage: BTreeMap<usize, (usize, Vec<String>)>,
@@ -28,9 +32,11 @@ pub struct Imported {
     pub silent: Vec<usize>,
 }
 
-/// Where the snapshot of the reports journal entry `seq` is kept.
-pub fn snapshot_path(seq: u64) -> String {
-    format!("snapshots/reports-{seq}.bin")
+/// Where the snapshot of the `n`-th import (from 1) is kept. Numbered by
+/// import, not by journal line: a recovery adds lines, and a command run
+/// again after a kill must write what an uninterrupted run writes.
+pub fn snapshot_path(n: usize) -> String {
+    format!("snapshots/reports-{n}.bin")
 }
 
 /// What a reports snapshot is made from: the frozen frame and rules, and
@@ -60,10 +66,19 @@ pub fn for_each(
     for e in ws.journal.all("reports") {
         let files: Vec<FileRecord> =
             serde_json::from_value(e.data.get("files").cloned().unwrap_or_default()).unwrap_or_default();
-        let path = snapshot_path(e.seq);
+        // The snapshot this import's entry records, if any.
+        let path = e
+            .data
+            .get("outputs")
+            .and_then(|o| o.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.get("path")?.as_str())
+            .find(|p| p.starts_with("snapshots/reports-"))
+            .unwrap_or_default();
         let origin = snapshot_origin(ws, &files);
-        let snapshot = if outputs.contains_key(&path) {
-            ws.load_recorded(&path, |b| reports::check_snapshot(b, rules, frame, &origin).ok())?
+        let snapshot = if outputs.contains_key(path) {
+            ws.load_recorded(path, |b| reports::check_snapshot(b, rules, frame, &origin).ok())?
                 .map(|((), b)| b)
         } else {
             None
@@ -71,9 +86,11 @@ pub fn for_each(
         sources.push((files, snapshot));
     }
     let reparse = sources.iter().any(|(_, s)| s.is_none());
+    let job = crate::progress::job(crate::progress::Task::ReadReports, sources.len() as u64);
     let mut seen: HashSet<String> = HashSet::new();
     let index = reparse.then(|| reports::CodeIndex::new(frame));
     for (files, snapshot) in &sources {
+        job.inc(1);
         if let Some(bytes) = snapshot {
             let origin = snapshot_origin(ws, files);
             reports::decode_snapshot(bytes, rules, frame, &origin, &mut |row| {
@@ -112,7 +129,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
     if let Some(c) = ws.journal.last("commit") {
         return Err(Error::Usage(format!(
             "self-reports are closed: the commitment of {} fixed the inputs before the draw; a late or altered report cannot be accepted",
-            c.at
+            crate::time::show(&c.at, ws.offset)
         )));
     }
     let (rules, frame) = ws.load_inputs()?;
@@ -125,6 +142,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
     let fields = reports::reported_fields(&rules);
     let mut staged = Vec::new();
     let mut names = HashSet::new();
+    let mut already = Vec::new();
     let mut rows = 0;
     // The accepted rows, for the snapshot later commands read instead of
     // the files.
@@ -135,10 +153,14 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
             .map(|n| n.to_string_lossy().to_string())
             .ok_or_else(|| Error::Usage(format!("{} is not a file", path.display())))?;
         let rel = format!("{REPORTS}/{name}");
+        let bytes = read(path)?;
+        if ws.frozen.iter().any(|f| f.path == rel && f.sha256 == sha256_hex(&bytes)) {
+            already.push(rel);
+            continue;
+        }
         if ws.path(&rel).exists() || !names.insert(name.clone()) {
             return Err(Error::Usage(format!("{rel} already exists; give the file a new name")));
         }
-        let bytes = read(path)?;
         match table::read(&name, &bytes, Encoding::Auto, None)
             .and_then(|s| reports::validate(&s, &rules, &frame, &index, &seen, reports::Reading::Import))
         {
@@ -154,20 +176,24 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         }
     }
     diags.into_result()?;
-    std::fs::create_dir_all(ws.path(REPORTS)).map_err(|e| Error::io(ws.path(REPORTS), e))?;
     let mut records = Vec::new();
-    for (rel, bytes) in &staged {
-        atomic::write_new(&ws.path(rel), bytes)?;
-        records.push(FileRecord { path: rel.clone(), sha256: sha256_hex(bytes), role: "report".into() });
+    let mut step = Step::new();
+    for (rel, bytes) in staged {
+        records.push(FileRecord { path: rel.clone(), sha256: sha256_hex(&bytes), role: "report".into() });
+        step.write(rel, bytes);
     }
-    let mut outputs = Vec::new();
-    if let Some(bytes) = snapshot.finish(&rules, &snapshot_origin(ws, &records)) {
-        let seq = ws.journal.entries.len() as u64 + 1;
-        outputs.push(ws.write_output(&snapshot_path(seq), &bytes)?);
+    if !records.is_empty() {
+        // The snapshot is written by the same step as the files, so that
+        // recovery keeps or undoes both.
+        let mut outputs = Vec::new();
+        if let Some(bytes) = snapshot.finish(&rules, &snapshot_origin(ws, &records)) {
+            let n = ws.journal.all("reports").count() + 1;
+            outputs.push(step.write(snapshot_path(n), bytes));
+        }
+        ws.apply(step, "reports", json!({ "files": records, "outputs": outputs }))?;
+        ws.frozen.extend(records.clone());
     }
-    ws.append("reports", json!({ "files": records, "outputs": outputs }))?;
-    ws.frozen.extend(records.clone());
     let coverage = reports::coverage(&frame, &seen);
     let silent = (0..frame.counties.len()).filter(|c| coverage.get(c).is_none_or(|e| e.0 == 0)).collect();
-    Ok(Imported { files: records, rows, coverage, silent })
+    Ok(Imported { files: records, already, rows, coverage, silent })
 }

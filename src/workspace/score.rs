@@ -6,13 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 
 use super::inspection::{self, FINDINGS};
-use super::{SAMPLE, Workspace, read};
+use super::step::Step;
+use super::{Workspace, read};
 use crate::error::{Error, Result};
 use crate::findings::import::{self, Assigned, Context};
 use crate::findings::table;
 use crate::findings::values::Value;
 use crate::report::{self, Render};
 use crate::rules::Rules;
+use crate::rules::names::Names;
 use crate::score::card::{self, Card};
 use crate::score::measures::{CountyInput, Sampled};
 use crate::text::Encoding;
@@ -21,33 +23,35 @@ pub use crate::score::simulate::stratum_and_psu;
 
 /// Everything scoring needs, county by county.
 pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
-    let (rules, frame) = ws.load_inputs()?;
     let (active, inactive) = inspection::active(ws)?;
-    // Weights and strata from sample.csv.
-    let sheet =
-        table::read(SAMPLE, &read(&ws.path(SAMPLE))?, Encoding::Utf8, None).map_err(Error::Invalid)?;
-    let col = |n: &str| sheet.header.iter().position(|h| h == n);
-    let pi_cols: Vec<usize> =
-        sheet.header.iter().enumerate().filter(|(_, h)| h.starts_with("pi_")).map(|(i, _)| i).collect();
-    let (c_code, c_name, c_stratum, c_pi) =
-        (col("code").unwrap_or(0), col("name").unwrap_or(1), col("stratum").unwrap_or(6), col("pi"));
+    inputs_for(ws, &active, &inactive)
+}
+
+/// The county inputs of the villages `active` (the sample as it stands, or
+/// as it stood after an earlier round of a sequential plan), with the
+/// findings in force, which are checked against the sample as it stands
+/// (`inactive`).
+pub fn inputs_for(
+    ws: &Workspace,
+    active: &[inspection::Sampled],
+    inactive: &HashMap<String, String>,
+) -> Result<(Rules, Vec<CountyInput>)> {
+    let (rules, frame) = ws.load_inputs()?;
+    // Weights and variance strata from the published probabilities.
     let mut design: HashMap<String, (String, String, f64, String)> = HashMap::new();
-    for r in &sheet.rows {
-        let code = sheet.cell(r, c_code).to_string();
-        let path: Vec<&str> = sheet.cell(r, c_stratum).split('/').collect();
-        let pis: Vec<f64> = pi_cols.iter().map(|&c| sheet.cell(r, c).parse().unwrap_or(1.0)).collect();
-        let pi: f64 = c_pi.and_then(|c| sheet.cell(r, c).parse().ok()).unwrap_or(1.0);
-        let (stratum, psu) = stratum_and_psu(&path, &pis, &code);
+    for r in active {
+        let path: Vec<&str> = r.stratum.split('/').collect();
+        let (stratum, psu) = stratum_and_psu(&path, &r.stage_pi, &r.code);
         design.insert(
-            code,
-            (stratum, psu, if pi > 0.0 { 1.0 / pi } else { 0.0 }, sheet.cell(r, c_name).to_string()),
+            r.code.clone(),
+            (stratum, psu, if r.pi > 0.0 { 1.0 / r.pi } else { 0.0 }, r.name.clone()),
         );
     }
     // Self-reports.
     // Only the sampled villages' reported values are kept; every row adds
     // to its county's totals.
     let mut wanted = vec![false; frame.villages.len()];
-    for s in &active {
+    for s in active {
         if let Some(v) = frame.find(&s.code) {
             wanted[v] = true;
         }
@@ -81,14 +85,14 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
         }
     })?;
     // Findings in force.
-    let mut found = findings(ws, &rules, &frame, &inactive)?;
+    let mut found = findings(ws, &rules, &frame, inactive)?;
     // Only the counties are needed from here on; the rest of a national
     // frame is let go before the counties' inputs are built.
     let mut frame = frame;
     let counties = std::mem::take(&mut frame.counties);
     drop(frame);
     let mut by_county: HashMap<&str, Vec<&inspection::Sampled>> = HashMap::new();
-    for s in &active {
+    for s in active {
         by_county.entry(s.county.as_str()).or_default().push(s);
     }
     let mut out = Vec::new();
@@ -147,7 +151,9 @@ fn findings(
         .collect();
     let covered = HashMap::new();
     let size = inspection::size_lookup(rules, frame);
+    let job = crate::progress::job(crate::progress::Task::ReadFindings, current.len() as u64);
     for file in current.keys() {
+        job.inc(1);
         let bytes = read(&ws.path(file))?;
         let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered, size: &size };
         let sheet = table::read(
@@ -165,38 +171,80 @@ fn findings(
     Ok(out)
 }
 
-/// Scores every county and writes the scorecards under `score/`.
-pub fn score(ws: &mut Workspace, level: f64) -> Result<Vec<Card>> {
+/// The confidence of a campaign without a sequential plan when none is
+/// asked for.
+pub const DEFAULT_LEVEL: f64 = 0.95;
+
+/// Every county's scorecard as the campaign stands. Without a sequential
+/// plan, at `level` (95% when `None`); with one, each county at the plan's
+/// confidence for the round it has reached, which a `level` may not
+/// override.
+pub fn campaign_cards(
+    ws: &Workspace,
+    level: Option<f64>,
+    lang: crate::lang::Lang,
+) -> Result<(Rules, Vec<CountyInput>, Vec<Card>)> {
     let (rules, inputs) = inputs(ws)?;
+    let cards = match &rules.sequential {
+        None => card::cards(&rules, &inputs, level.unwrap_or(DEFAULT_LEVEL))?,
+        Some(plan) => {
+            if let Some(l) = level {
+                let levels: Vec<String> =
+                    plan.confidence.iter().map(|c| crate::lang::level(c.value())).collect();
+                return Err(Error::Usage(format!(
+                    "the sequential plan fixes the confidence of each round ({}); --confidence {l} cannot change it",
+                    levels.join(", ")
+                )));
+            }
+            super::rounds::cards(ws, &rules, &inputs, lang)?
+        }
+    };
+    Ok((rules, inputs, cards))
+}
+
+/// Scores every county and writes the scorecards under `score/`, in `lang`.
+pub fn score(ws: &mut Workspace, level: Option<f64>, lang: crate::lang::Lang) -> Result<(Vec<Card>, Names)> {
+    let (rules, _, cards) = campaign_cards(ws, level, lang)?;
     if rules.scoring.indicators.is_empty() {
         return Err(Error::Usage("the rules define no [[indicator]]: nothing to score".into()));
     }
-    let cards: Vec<Card> = card::cards(&rules, &inputs, level)?;
+    let names = Names::new(&rules);
+    let view = report::View { names: &names, lang };
     // The JSON, the largest, is rendered beside the others.
     let (json, others) = std::thread::scope(|s| {
-        let json = s.spawn(|| report::Json.render(&cards));
+        let json = s.spawn(|| report::Json.render(&cards, view));
         let renders: [&dyn Render; 3] = [&report::Csv, &report::SummaryCsv, &report::Markdown];
         let others: Vec<(&str, Vec<u8>)> =
-            renders.iter().map(|r| (r.file_name(), r.render(&cards))).collect();
+            renders.iter().map(|r| (r.file_name(), r.render(&cards, view))).collect();
         (json.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), others)
     });
+    let mut step = Step::new();
     let mut outputs = Vec::new();
-    for (name, bytes) in others.iter().map(|(n, b)| (*n, b)).chain([(report::Json.file_name(), &json)]) {
-        outputs.push(ws.write_output(&format!("score/{name}"), bytes)?);
+    for (name, bytes) in others.into_iter().chain([(report::Json.file_name(), json)]) {
+        outputs.push(step.write(format!("score/{name}"), bytes));
     }
     let missing: Vec<&str> =
         cards.iter().flat_map(|c| c.measures.missing_findings.iter().map(String::as_str)).collect();
-    ws.append(
-        "score",
-        json!({
-            "counties": cards.len(),
-            "confidence": level,
-            "provisional": !missing.is_empty(),
-            "missing_findings": missing,
-            "outputs": outputs,
-        }),
-    )?;
-    Ok(cards)
+    let mut data = json!({
+        "counties": cards.len(),
+        "confidence": level.unwrap_or(DEFAULT_LEVEL),
+        "lang": lang.code(),
+        "provisional": cards.iter().any(|c| c.provisional),
+        "missing_findings": missing,
+        "outputs": outputs,
+    });
+    if rules.sequential.is_some() {
+        // Each county at its own round's confidence (SCORING.md §9).
+        let rounds: BTreeMap<&str, u32> =
+            cards.iter().filter_map(|c| c.round.map(|r| (c.code.as_str(), r.0))).collect();
+        let pending: Vec<&str> =
+            cards.iter().filter(|c| c.pending.is_some()).map(|c| c.code.as_str()).collect();
+        data["confidence"] = serde_json::Value::Null;
+        data["rounds"] = json!(rounds);
+        data["pending"] = json!(pending);
+    }
+    ws.apply(step, "score", data)?;
+    Ok((cards, names))
 }
 
 /// Every frame village's figures in the frozen self-reports (`None` for a

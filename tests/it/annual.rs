@@ -3,32 +3,17 @@
 //! Markdown report; rules checks; ranks; the HTML validated by html5ever.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use spotcheck::annual::rules;
 
 use crate::support::{check_snapshot, data, root, run};
 
-/// The example campaign, run once for all tests here.
-fn example() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let base = std::env::temp_dir().join(format!("spotcheck-annual-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).unwrap();
-        let camp = base.join("campaign");
-        let out = std::process::Command::new("bash")
-            .arg(root("examples/cangzhou-2008/run.sh"))
-            .arg(&camp)
-            .env("SPOTCHECK", env!("CARGO_BIN_EXE_spotcheck"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        camp
-    })
+/// The example campaign, run once for all tests.
+pub(super) fn example() -> &'static Path {
+    crate::support::example_campaign()
 }
 
-fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String) {
+pub(super) fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String) {
     let ex = root("examples/cangzhou-2008");
     let camp = format!("face-to-face={}", example().display());
     let routine = format!("routine={}", ex.join("routine-2009.csv").display());
@@ -50,8 +35,8 @@ fn annual(extra: &[&str], rules_file: &Path, out: &Path) -> (i32, String, String
     run(&args)
 }
 
-fn annual_rules() -> PathBuf {
-    root("examples/cangzhou-2008/rules/cangzhou-2009-annual.toml")
+pub(super) fn annual_rules() -> PathBuf {
+    root("rules/cangzhou-2009-annual.toml")
 }
 
 #[test]
@@ -62,7 +47,18 @@ fn snapshots_of_the_annual_table_a_trail_and_the_markdown_report() {
     if let Err(e) = check_snapshot(&data("annual/annual.csv"), &table) {
         failures.push(e);
     }
-    let md = std::fs::read_to_string(out.join("annual.md")).unwrap();
+    // When the data were recorded depends on when the example ran.
+    let md: String = std::fs::read_to_string(out.join("annual.md"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("- 数据截至：") {
+                "- 数据截至：(the example's journal time)\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
     if let Err(e) = check_snapshot(&data("annual/annual.md"), &md) {
         failures.push(e);
     }
@@ -72,7 +68,7 @@ fn snapshots_of_the_annual_table_a_trail_and_the_markdown_report() {
     if let Err(e) = check_snapshot(&data("annual/explain-130921.txt"), &trail) {
         failures.push(e);
     }
-    assert!(trail.contains("birth_accuracy") && trail.contains("VETO"), "{trail}");
+    assert!(trail.contains("出生统计求实率") && trail.contains("一票否决"), "{trail}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -130,7 +126,7 @@ fn a_veto_overrides_any_score() {
     let out = tmp.path().join("out");
     let (c, stdout, e) = annual(&[], &rules_path, &out);
     assert_eq!(c, 0, "{e}");
-    let line = stdout.lines().find(|l| l.starts_with("130921")).unwrap();
+    let line = stdout.lines().find(|l| l.contains("130921")).unwrap();
     assert!(line.contains("不合格"), "{line}");
 }
 
@@ -326,5 +322,131 @@ fn a_provisional_table_is_written_with_its_note() {
     let csv = std::fs::read_to_string(out.join("annual.csv")).unwrap();
     let mut lines = csv.lines();
     assert!(lines.next().unwrap().contains("临时结果"), "{csv}");
-    assert!(lines.next().unwrap().starts_with("县代码,"), "{csv}");
+    assert!(lines.next().unwrap().starts_with("分组,名次,县代码,"), "{csv}");
+}
+
+/// A campaign without findings is provisional: annual refuses it (exit 3,
+/// nothing written) unless --allow-provisional, and then marks every output.
+#[test]
+fn annual_refuses_provisional_campaigns_unless_allowed() {
+    let (tmp, camp) = crate::support::drawn_example();
+    let ex = root("examples/cangzhou-2008");
+    let out = tmp.path().join("out");
+    let args = |extra: &[&str]| -> (i32, String, String) {
+        let campaign = format!("face-to-face={}", camp.display());
+        let routine = format!("routine={}", ex.join("routine-2009.csv").display());
+        let bonus = format!("bonus={}", ex.join("bonus-2009.csv").display());
+        let rules = annual_rules();
+        let mut a = vec![
+            "annual",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--campaign",
+            &campaign,
+            "--input",
+            &routine,
+            "--input",
+            &bonus,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let (c, _, e) = args(&[]);
+    assert_eq!(c, 3, "{e}");
+    assert!(
+        e.contains("provisional") && e.contains("without findings") && e.contains("nothing was written"),
+        "{e}"
+    );
+    assert!(!out.join("annual.csv").exists());
+    let (c, _, e) = args(&["--allow-provisional"]);
+    assert_eq!(c, 0, "{e}");
+    for f in ["annual.md", "annual.html"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(text.contains("临时结果"), "{f} is not marked provisional");
+    }
+}
+
+/// annual-inputs.json records what a run read; --check recomputes from it
+/// and confirms the published reports, and names what changed when an
+/// input, a report or the campaign changed.
+#[test]
+fn a_published_result_can_be_checked_against_its_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("annual");
+    // Copies of the inputs, so that the test can change them.
+    let ex = root("examples/cangzhou-2008");
+    let routine = tmp.path().join("routine.csv");
+    std::fs::copy(ex.join("routine-2009.csv"), &routine).unwrap();
+    let camp = format!("face-to-face={}", example().display());
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        annual_rules().to_str().unwrap(),
+        "--campaign",
+        &camp,
+        "--input",
+        &format!("routine={}", routine.display()),
+        "--input",
+        &format!("bonus={}", ex.join("bonus-2009.csv").display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 0, "{e}");
+    let manifest = std::fs::read_to_string(out.join("annual-inputs.json")).unwrap();
+    assert!(manifest.contains("journal_head") && manifest.contains("\"sha256\""), "{manifest}");
+    let check = || run(&["annual", "--check", "--out", out.to_str().unwrap()]);
+    let (c, _, e) = check();
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("still matches its inputs"), "{e}");
+    // An edited report.
+    let md = std::fs::read_to_string(out.join("annual.md")).unwrap();
+    std::fs::write(out.join("annual.md"), md.replace("合格", "优秀")).unwrap();
+    let (c, _, e) = check();
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("annual.md: the file was changed after it was written"), "{e}");
+    std::fs::write(out.join("annual.md"), md).unwrap();
+    // A changed input.
+    let text = std::fs::read_to_string(&routine).unwrap();
+    std::fs::write(&routine, text.replacen("8", "9", 1)).unwrap();
+    let (c, _, e) = check();
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("input `routine`") && e.contains("has changed"), "{e}");
+}
+
+/// No output shows a zero-width interval: every `_lo`/`_hi` pair of every
+/// county's measures, and every interval of the scorecards, has lo < hi
+/// (the example's honest counties match their reports exactly, where a
+/// design-based interval would have zero width).
+#[test]
+fn no_interval_in_the_scorecards_has_zero_width() {
+    let json = std::fs::read_to_string(example().join("score/scorecards.json")).unwrap();
+    let cards: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut pairs = 0;
+    for c in cards.as_array().unwrap() {
+        let m = c["measures"].as_object().unwrap();
+        for (k, lo) in m.iter().filter(|(k, _)| k.ends_with("_lo")) {
+            let hi = &m[&format!("{}_hi", &k[..k.len() - 3])];
+            assert!(lo.as_f64().unwrap() < hi.as_f64().unwrap(), "{} {k}: {lo} – {hi}", c["code"]);
+            pairs += 1;
+        }
+    }
+    assert!(pairs > 500, "{pairs}");
+    let csv = std::fs::read_to_string(example().join("score/scorecards.csv")).unwrap();
+    let mut rows = csv.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let (lo, hi) = (
+        header.iter().position(|h| *h == "区间下限").unwrap(),
+        header.iter().position(|h| *h == "区间上限").unwrap(),
+    );
+    let mut shown = 0;
+    for r in rows {
+        let f: Vec<&str> = r.split(',').collect();
+        if let (Ok(a), Ok(b)) = (f[lo].parse::<f64>(), f[hi].parse::<f64>()) {
+            assert!(a < b, "{r}");
+            shown += 1;
+        }
+    }
+    assert!(shown > 50, "{shown}");
 }

@@ -19,8 +19,13 @@ fn commit_seed_draw_verify() {
     assert!(String::from_utf8_lossy(&sample).contains("沧县"));
     // The same list for people, in Excel with Chinese headings, recorded.
     let xlsx = std::fs::read(camp.join("sample.xlsx")).unwrap();
-    let sheet = spotcheck::findings::table::read("sample.xlsx", &xlsx, spotcheck::text::Encoding::Auto, None)
-        .unwrap();
+    let mut sheet =
+        spotcheck::findings::table::read("sample.xlsx", &xlsx, spotcheck::text::Encoding::Auto, None)
+            .unwrap();
+    // Title rows above the table: the campaign, the seed and the commitment.
+    let above = sheet.header_at(|cells| cells.first().is_some_and(|c| c == "村代码"));
+    assert!(above[0].cells[0].contains("抽样名单"), "{above:?}");
+    assert!(above[1].cells[0].contains("39170245881266031954"), "{above:?}");
     assert_eq!(sheet.header[0], "村代码");
     assert_eq!(sheet.rows.len(), String::from_utf8_lossy(&sample).lines().count() - 1);
     std::fs::write(camp.join("sample.xlsx"), b"not a workbook").unwrap();
@@ -256,32 +261,9 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn every_subcommand_help_ends_with_an_example() {
-    for sub in [
-        "check",
-        "init",
-        "commit",
-        "draw",
-        "verify",
-        "audit",
-        "synth",
-        "plan",
-        "plan attribute",
-        "plan limit",
-        "plan lqas",
-        "plan simulate",
-        "reports",
-        "reports import",
-        "assign",
-        "forms",
-        "substitute",
-        "findings",
-        "findings import",
-        "status",
-        "score",
-        "explain",
-        "test",
-        "annual",
-    ] {
+    let paths = crate::examples::command_paths();
+    assert!(paths.len() >= 27, "{paths:?}");
+    for sub in paths {
         let mut args: Vec<&str> = sub.split(' ').collect();
         args.push("--help");
         let (c, out, _) = run(&args);
@@ -351,9 +333,75 @@ fn the_independent_python_verifier_agrees() {
         "names-gb18030/",
         "attribute-rate/",
         "forced-collision/",
+        "defused-names/",
+        "pps-forced/",
+        "allocate-equal/",
+        "allocate-units/",
+        "allocate-zero-weight/",
     ] {
         assert!(stdout.contains(&format!("OK: vector {v}\n")), "vector {v} not checked:\n{stdout}");
     }
+    // The refused design is refused by the verifier too, for the same reason.
+    assert!(
+        stdout.contains("OK: vector short-error/ refused: stage 2: 160102 has 2 units for n = 3\n"),
+        "vector short-error not refused:\n{stdout}"
+    );
+}
+
+/// Regression: the Python verifier refused a rate written with TOML digit
+/// separators (`0.9_0`), which the toml crate reads as 0.90 and spotcheck
+/// draws with (SAMPLING.md §7).
+#[test]
+fn the_python_verifier_reads_rates_with_digit_separators() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found; skipping the independent verifier");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let vector = data("vectors/attribute-rate");
+    let rules = tmp.path().join("plan.toml");
+    let text = std::fs::read_to_string(vector.join("rules/plan.toml")).unwrap();
+    assert!(text.contains("confidence = 0.90,"));
+    std::fs::write(&rules, text.replace("confidence = 0.90,", "confidence = 0.9_0,")).unwrap();
+    let camp = tmp.path().join("camp");
+    let (c, _, e) = init(&camp, &rules, &vector.join("frame/frame.csv"));
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", "12345678901234567890"]);
+    assert_eq!(c, 0, "{e}");
+    // The same sample as with 0.90: the separator changes nothing.
+    assert_eq!(
+        std::fs::read(camp.join("sample.csv")).unwrap(),
+        std::fs::read(vector.join("sample.csv")).unwrap()
+    );
+    let out =
+        std::process::Command::new("python3").arg(root("tools/verify_draw.py")).arg(&camp).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// SAMPLING.md §12, vector 14: a design with `if_short = "error"` and a
+/// county too small for its n is refused by `check` and `init` with the
+/// message the vector records, and nothing is created.
+#[test]
+fn the_refused_vector_is_refused_with_its_documented_message() {
+    let dir = data("vectors/short-error");
+    let want = std::fs::read_to_string(dir.join("refused.txt")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    for args in [
+        vec!["check", "--rules", "rules/short.toml", "--frame", "frame/frame.csv"],
+        vec!["init", camp.to_str().unwrap(), "--rules", "rules/short.toml", "--frame", "frame/frame.csv"],
+    ] {
+        let out = crate::support::bin().current_dir(&dir).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want, "{args:?}");
+    }
+    assert!(!camp.exists(), "a refused init must create nothing");
 }
 
 /// Regression: verify passed a draw record whose counts of villages,
@@ -397,50 +445,6 @@ fn readme_setup_is_two_commands_that_ci_runs() {
         ci.lines().any(|l| l.trim() == "cargo test --locked"),
         ".ci/run must run the README's test command"
     );
-}
-
-/// The walkthrough's and the planning section's commands run as written, on
-/// the example's files.
-#[test]
-fn readme_walkthrough_runs() {
-    let readme = std::fs::read_to_string(root("README.md")).unwrap();
-    let block_of = |heading: &str| {
-        let section = readme.split(heading).nth(1).unwrap();
-        section.split("```sh").nth(1).unwrap().split("```").next().unwrap().to_string()
-    };
-    let block = block_of("## The commission's walkthrough") + &block_of("## Planning the check");
-    let tmp = tempfile::tempdir().unwrap();
-    let camp = tmp.path().join("camp-2009");
-    let mut ran = 0;
-    for line in block.lines().map(|l| l.split(" #").next().unwrap().trim()) {
-        let Some(rest) = line.strip_prefix("spotcheck ") else { continue };
-        let rest = rest
-            .replace("--replicates 10000", "--replicates 200")
-            .replace("rules/cangzhou-2008-face-to-face.toml", example_rules().to_str().unwrap())
-            .replace("frame.csv", example_frame().to_str().unwrap())
-            .replace("camp-2009", camp.to_str().unwrap());
-        // Split on spaces outside double quotes.
-        let mut args = Vec::new();
-        let mut cur = String::new();
-        let mut quoted = false;
-        for ch in rest.chars() {
-            match ch {
-                '"' => quoted = !quoted,
-                ' ' if !quoted => {
-                    if !cur.is_empty() {
-                        args.push(std::mem::take(&mut cur));
-                    }
-                }
-                _ => cur.push(ch),
-            }
-        }
-        args.push(cur);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (c, _, e) = run(&refs);
-        assert_eq!(c, 0, "README command failed: spotcheck {rest}\n{e}");
-        ran += 1;
-    }
-    assert_eq!(ran, 11, "the README should show six walkthrough and five planning commands");
 }
 
 /// Regression: verify accepted rules the commitment did not cover.

@@ -71,14 +71,21 @@ fn campaign() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn form(camp: &Path, team: &str, ext: &str) -> table::Sheet {
+    form_and_title(camp, team, ext).0
+}
+
+/// A form's table, and the title rows above it (the `.xlsx` form's).
+fn form_and_title(camp: &Path, team: &str, ext: &str) -> (table::Sheet, Vec<table::Row>) {
     let p = camp.join(format!("forms/检查表-{team}.{ext}"));
-    table::read(
+    let mut sheet = table::read(
         &p.file_name().unwrap().to_string_lossy(),
         &std::fs::read(&p).unwrap(),
         Encoding::Auto,
         Some("检查表"),
     )
-    .unwrap()
+    .unwrap();
+    let above = sheet.header_at(|cells| cells.iter().any(|c| c == "村代码"));
+    (sheet, above)
 }
 
 /// A filled-in row: inspector, date and the findings fields in form order.
@@ -134,8 +141,9 @@ fn filled_rows(camp: &Path, team: &str) -> (Vec<String>, Vec<Vec<String>>) {
 #[test]
 fn xlsx_forms_filled_in_and_imported_back() {
     let (tmp, camp) = campaign();
-    let sheet = form(&camp, "第一组", "xlsx");
+    let (sheet, title) = form_and_title(&camp, "第一组", "xlsx");
     assert_eq!(sheet.sheet.as_deref(), Some("检查表"));
+    assert!(title[1].cells[0].contains("表单编号：第一组-"), "{title:?}");
     // The workbook validates input and locks its headers.
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(
         std::fs::read(camp.join("forms/检查表-第一组.xlsx")).unwrap(),
@@ -152,29 +160,38 @@ fn xlsx_forms_filled_in_and_imported_back() {
     let bytes = std::fs::read(camp.join("forms/检查表-第一组.csv")).unwrap();
     assert!(!String::from_utf8_lossy(&bytes).contains("1250000"));
 
-    // Fill it in with an xlsx writer: numbers as numbers, the date as a date.
+    // Fill it in with an xlsx writer: numbers as numbers, the date as a
+    // date; the title rows (with the form id) and the sign-off line kept.
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("检查表").unwrap();
     let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
-    for (c, h) in sheet.header.iter().enumerate() {
-        ws.write_string(0, c as u16, h).unwrap();
+    for (i, r) in title.iter().enumerate() {
+        ws.write_string(i as u32, 0, &r.cells[0]).unwrap();
     }
-    for (i, r) in sheet.rows.iter().enumerate() {
+    let top = title.len() as u32;
+    for (c, h) in sheet.header.iter().enumerate() {
+        ws.write_string(top, c as u16, h).unwrap();
+    }
+    let data: Vec<&table::Row> = sheet.rows.iter().filter(|r| r.cells[0].starts_with("13")).collect();
+    let sign_off =
+        sheet.rows.iter().find(|r| r.cells[0].starts_with("检查人（签字）")).expect("a sign-off line");
+    for (i, r) in data.iter().enumerate() {
         let mut cells = r.cells.clone();
         fill(&mut cells, &sheet.header, "2009-02-20");
         for (c, v) in cells.iter().enumerate() {
-            let (row, col) = (i as u32 + 1, c as u16);
+            let (row, col) = (top + i as u32 + 1, c as u16);
             if sheet.header[c] == "检查日期" {
                 let d = rust_xlsxwriter::ExcelDateTime::from_ymd(2009, 2, 20).unwrap();
                 ws.write_datetime_with_format(row, col, &d, &date_fmt).unwrap();
-            } else if c >= 8 && v.parse::<f64>().is_ok() {
+            } else if c >= 6 && v.parse::<f64>().is_ok() {
                 ws.write_number(row, col, v.parse::<f64>().unwrap()).unwrap();
             } else {
                 ws.write_string(row, col, v).unwrap();
             }
         }
     }
+    ws.write_string(top + data.len() as u32 + 2, 0, &sign_off.cells[0]).unwrap();
     let filled = tmp.path().join("检查表-第一组.xlsx");
     std::fs::write(&filled, wb.save_to_buffer().unwrap()).unwrap();
     let (c, _, e) = run_in(&camp, &["findings", "import", filled.to_str().unwrap()]);
@@ -461,13 +478,15 @@ fn no_findings_earn_no_points_for_sample_based_indicators() {
     assert_eq!(c, 0, "{e}");
     assert!(out.contains("临时"), "{out}");
     let cards = std::fs::read_to_string(camp.join("score/scorecards.csv")).unwrap();
-    assert!(cards.contains("临时结果 provisional"), "{cards}");
+    assert!(cards.contains("临时结果：有样本村缺少检查结果"), "{cards}");
     let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
     assert!(journal.lines().last().unwrap().contains("\"provisional\":true"), "{journal}");
     let line = out.lines().find(|l| l.starts_with("130921")).unwrap();
     let points: f64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!(points < 30.0, "without findings only the non-sample indicators may score: {line}");
     let (_, trail, _) = run_in(&camp, &["explain", "130921", "birth_accuracy"]);
+    assert!(trail.contains("没有出生统计误差率的数值") && trail.contains("得分：0.00 / 20.00"), "{trail}");
+    let (_, trail, _) = run_in(&camp, &["--lang", "en", "explain", "130921", "birth_accuracy"]);
     assert!(trail.contains("no value") && trail.contains("points: 0.00"), "{trail}");
 }
 
@@ -518,7 +537,7 @@ fn a_redraw_needs_a_new_assignment() {
 #[test]
 fn audit_checks_a_published_head() {
     let (_tmp, camp) = campaign();
-    let (c, out, _) = run_in(&camp, &["audit"]);
+    let (c, out, _) = run_in(&camp, &["--lang", "en", "audit"]);
     assert_eq!(c, 0);
     let head = out
         .lines()
@@ -528,6 +547,11 @@ fn audit_checks_a_published_head() {
         .next()
         .unwrap()
         .to_string();
+    // The same head in the JSON of `audit --format json`.
+    let (_, json, _) = run_in(&camp, &["audit", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["head"], head.as_str());
+    assert_eq!(v["ok"], true);
     assert_eq!(run_in(&camp, &["audit", "--head", &head]).0, 0);
     // Rewrite the last line (and nothing else): the chain alone cannot see it.
     let journal = camp.join("journal.jsonl");
@@ -536,6 +560,13 @@ fn audit_checks_a_published_head() {
     let last = lines.pop().unwrap().replacen("\"at\":\"2", "\"at\":\"1", 1);
     lines.push(last);
     std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1, "the head record shows the edited last line: {e}");
+    assert!(e.contains("journal.jsonl:6: is not the line journal.head records"), "{e}");
+    // Rewrite the head record as well: only the published head shows it now.
+    let n = lines.len();
+    let hash = spotcheck::hash::sha256_hex(lines[n - 1].as_bytes());
+    std::fs::write(camp.join("journal.head"), format!("{n} {hash}\n")).unwrap();
     assert_eq!(run_in(&camp, &["audit"]).0, 0, "without the published head the edit is invisible");
     let (c, _, e) = run_in(&camp, &["audit", "--head", &head]);
     assert_eq!(c, 1, "{e}");

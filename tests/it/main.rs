@@ -2,11 +2,19 @@
 
 mod annual;
 mod cli;
+mod concurrency;
+mod conventions;
 mod diagnostics;
+mod examples;
+mod folder;
 mod hostile;
 mod inspection;
 mod plan;
+mod printed;
+mod recovery;
+mod rounds;
 mod sampling;
 mod score;
+mod small;
 mod snapshot;
 mod support;

@@ -31,24 +31,47 @@ fn golden_vectors_of_sampling_md() {
     }
 }
 
-/// The vectors that are published draws: folders with a `draw.toml`.
-fn draw_vectors() -> Vec<std::path::PathBuf> {
+/// The vector folders holding `marker`: `draw.toml` for the published
+/// draws, `refused.txt` for the designs spotcheck refuses.
+fn vector_folders(marker: &str) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(data("vectors"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.join("draw.toml").is_file())
+        .filter(|p| p.join(marker).is_file())
         .collect();
     v.sort();
     v
 }
 
+/// The vectors that are published draws: folders with a `draw.toml`.
+fn draw_vectors() -> Vec<std::path::PathBuf> {
+    vector_folders("draw.toml")
+}
+
+fn folder_names(dirs: &[std::path::PathBuf]) -> Vec<String> {
+    dirs.iter().map(|p| p.file_name().unwrap().to_string_lossy().to_string()).collect()
+}
+
 #[test]
 fn published_draw_vectors_verify_from_their_files_alone() {
-    let names: Vec<String> =
-        draw_vectors().iter().map(|p| p.file_name().unwrap().to_string_lossy().to_string()).collect();
-    assert_eq!(names, ["allocate", "attribute-rate", "forced-collision", "names-gb18030"]);
+    assert_eq!(
+        folder_names(&draw_vectors()),
+        [
+            "allocate",
+            "allocate-equal",
+            "allocate-units",
+            "allocate-zero-weight",
+            "attribute-rate",
+            "defused-names",
+            "forced-collision",
+            "names-gb18030",
+            "pps-forced",
+        ]
+    );
+    assert_eq!(folder_names(&vector_folders("refused.txt")), ["short-error"]);
     for dir in draw_vectors() {
-        if let Err(e) = spotcheck::workspace::draw::verify(&dir) {
+        if let Err(e) = spotcheck::workspace::draw::verify(&dir, &spotcheck::workspace::lock::Access::read())
+        {
             panic!("{}: {e}", dir.display());
         }
     }
@@ -78,10 +101,20 @@ fn sampling_md_shows_the_vectors_as_tested() {
         shows(&format!("vector {name}"), want.trim_start_matches('\u{feff}'));
         shows(&format!("the stages of vector {name}"), &stages_text(&data(&format!("vectors/{name}.toml"))));
     }
-    for dir in draw_vectors() {
+    for dir in draw_vectors().into_iter().chain(vector_folders("refused.txt")) {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let want = std::fs::read_to_string(dir.join("sample.csv")).unwrap();
+        let outcome = if dir.join("sample.csv").is_file() { "sample.csv" } else { "refused.txt" };
+        let want = std::fs::read_to_string(dir.join(outcome)).unwrap();
         shows(&format!("vector {name}"), want.trim_start_matches('\u{feff}'));
+        if outcome == "sample.csv" {
+            let record: toml::Table =
+                toml::from_str(&std::fs::read_to_string(dir.join("draw.toml")).unwrap()).unwrap();
+            shows(&format!("the seed of vector {name}"), record["seed"].as_str().unwrap());
+        }
+        // The GB18030 frame of vector 6 is shown as a table of its lines.
+        if let Ok(frame) = String::from_utf8(std::fs::read(dir.join("frame/frame.csv")).unwrap()) {
+            shows(&format!("the frame of vector {name}"), frame.trim_start_matches('\u{feff}'));
+        }
         let rules = std::fs::read_dir(dir.join("rules")).unwrap().map(|e| e.unwrap().path());
         for r in rules.filter(|p| p.extension().is_some_and(|e| e == "toml")) {
             shows(&format!("the stages of vector {name}"), &stages_text(&r));

@@ -4,11 +4,13 @@
 
 use spotcheck::frame;
 use spotcheck::text::Encoding;
+use spotcheck::workspace::lock::Access;
 use spotcheck::workspace::{FRAME_SNAPSHOT, Workspace, journal::Journal};
 
 use crate::support::{SEED, drawn_example, example_frame, example_rules, init, run_in};
 
-/// The journal's lines with `edit` applied to each entry, chained again:
+/// The journal's lines with `edit` applied to each entry, chained again
+/// (and its head record rewritten):
 /// how a campaign written by an earlier spotcheck looks.
 fn rewrite_journal(camp: &std::path::Path, edit: impl Fn(&mut serde_json::Value)) {
     let path = camp.join("journal.jsonl");
@@ -24,12 +26,14 @@ fn rewrite_journal(camp: &std::path::Path, edit: impl Fn(&mut serde_json::Value)
         out.push_str(&line);
     }
     std::fs::write(path, out).unwrap();
+    let head = spotcheck::workspace::step::head_text(j.entries.len(), &j.head);
+    std::fs::write(camp.join(spotcheck::workspace::step::HEAD), head).unwrap();
 }
 
 #[test]
 fn init_records_the_frame_snapshot_and_it_loads_as_the_csv_parses() {
     let (_tmp, camp) = drawn_example();
-    let ws = Workspace::open(&camp).unwrap();
+    let ws = Workspace::open(&camp, &Access::read()).unwrap();
     let outputs = ws.recorded_outputs();
     let want = outputs.get(FRAME_SNAPSHOT).expect("init records the snapshot");
     let bytes = std::fs::read(camp.join(FRAME_SNAPSHOT)).unwrap();
@@ -124,7 +128,7 @@ fn scored_example() -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn scores_from_snapshots_equal_scores_from_the_files() {
     let (tmp, camp) = scored_example();
-    let ws = Workspace::open(&camp).unwrap();
+    let ws = Workspace::open(&camp, &Access::read()).unwrap();
     assert!(
         ws.recorded_outputs().keys().any(|p| p.starts_with("snapshots/reports-")),
         "reports import records a snapshot"

@@ -68,7 +68,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
 
 /// The example campaign's files.
 pub fn example_rules() -> PathBuf {
-    root("examples/cangzhou-2008/rules/cangzhou-2008-face-to-face.toml")
+    root("rules/cangzhou-2008-face-to-face.toml")
 }
 
 pub fn example_frame() -> PathBuf {
@@ -129,4 +129,39 @@ pub fn hash_tree(dir: &Path) -> Vec<(String, String)> {
     }
     out.sort();
     out
+}
+
+/// The example campaign as `run.sh` leaves it (two rounds, scored, with the
+/// annual report), run once for every test that reads it. Tests that change
+/// a campaign work on a copy (`copy_tree`).
+pub fn example_campaign() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = std::env::temp_dir().join(format!("spotcheck-example-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let camp = base.join("campaign");
+        let out = Command::new("bash")
+            .arg(root("examples/cangzhou-2008/run.sh"))
+            .arg(&camp)
+            .env("SPOTCHECK", env!("CARGO_BIN_EXE_spotcheck"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        camp
+    })
+}
+
+/// Copies a folder tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
 }

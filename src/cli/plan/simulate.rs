@@ -1,21 +1,21 @@
 //! `spotcheck plan simulate`: detection power of the campaign's own design.
 
-use std::io::IsTerminal;
-use std::path::Path;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Format, rate};
-use crate::cli::{CmdResult, out, say};
+use super::rate;
+use crate::cli::output::{self, Format, FormatArg};
+use crate::cli::table::{Align, Table};
+use crate::cli::{At, CmdResult, note, out, parse_count, parse_level};
 use crate::error::Error;
 use crate::frame::tree::Population;
+use crate::lang::Lang;
 use crate::plan::rate::Rate;
+use crate::progress::{self, Task};
 use crate::sample::power::{self, Pattern, Spec};
 use crate::sample::{Design, excluded_codes};
 use crate::score::simulate as verdict_sim;
-use crate::workspace::Workspace;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PatternArg {
@@ -48,10 +48,12 @@ pub enum PatternArg {
 /// error. Results do not depend on --threads.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered --replicates 10000\n  spotcheck -C camp-2009 plan simulate --noise 10% --conceal 12% --replicates 1000"
+    after_help = "Example:\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered \\\n      --replicates 10000\n  spotcheck -C camp-2009 plan simulate --noise 10% --conceal 12% \\\n      --replicates 1000"
 )]
 pub struct Args {
-    /// Share of each county's villages that are falsified.
+    #[command(flatten)]
+    pub at: At,
+    /// Share of each county's villages that are falsified: 10% or 0.10.
     #[arg(long, value_parser = rate, required_unless_present = "noise", conflicts_with = "noise")]
     pub rate: Option<Rate>,
     /// Honest recording noise for the verdict simulation: found figures
@@ -65,28 +67,33 @@ pub struct Args {
     /// the first accuracy indicator).
     #[arg(long, requires = "noise")]
     pub field: Option<String>,
-    /// Confidence of the bounds the rules read (as `score --confidence`).
-    #[arg(long, default_value_t = 0.95, requires = "noise")]
+    /// Confidence of the bounds the rules read (as `score --confidence`):
+    /// 95% or 0.95.
+    #[arg(long, default_value = "95%", value_parser = parse_level, requires = "noise", value_name = "LEVEL")]
     pub confidence: f64,
+    /// Where the falsified villages lie in each county.
     #[arg(long, value_enum, default_value = "random")]
     pub pattern: PatternArg,
-    #[arg(long, default_value_t = 1000)]
+    /// Simulated draws (10,000 and 10000 are both read).
+    #[arg(long, default_value = "1000", value_parser = parse_count, value_name = "COUNT")]
     pub replicates: u64,
+    /// Seed of the simulation (not of the campaign's draw): the same seed
+    /// gives the same results.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Size column for --pattern small/large (default: the first PPS size, else the first size column).
-    #[arg(long)]
+    #[arg(long, value_name = "COLUMN")]
     pub size: Option<String>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
-pub fn run(dir: &Path, a: &Args) -> CmdResult {
+pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
     if let Some(noise) = a.noise {
-        return verdicts(dir, a, noise);
+        return verdicts(f, a, noise, lang);
     }
     let Some(rate) = a.rate else {
         return Err(Error::Usage("give --rate (detection power) or --noise (verdict risks)".into()));
@@ -97,8 +104,8 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
     }
-    let ws = Workspace::open(dir)?;
-    let (rules, frame) = ws.load_inputs()?;
+    // Read under the lock, which is released before the long simulation.
+    let (rules, frame) = f.read()?.load_inputs()?;
     let pop = Population::new(&frame, &excluded_codes(&rules));
     let (design, diags) = Design::prepare(&rules, &pop);
     let design = design.ok_or_else(|| Error::Invalid(diags.sorted()))?;
@@ -127,107 +134,73 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
     let spec = Spec { rate, pattern, replicates: a.replicates, seed: a.seed, threads, size_column };
 
     let started = Instant::now();
-    let tty = std::io::stderr().is_terminal();
-    let last_shown = Mutex::new(0u64);
-    let progress = |done: u64| {
-        let mut last = last_shown.lock().unwrap_or_else(|e| e.into_inner());
-        // A line per 10% when not on a terminal; an updating line when on one.
-        if tty {
-            eprint!("\rsimulated {done}/{} replicates", a.replicates);
-        } else if done * 10 / a.replicates > *last * 10 / a.replicates || done == a.replicates {
-            say(&format!("simulated {done}/{} replicates", a.replicates));
-        }
-        *last = done;
-    };
-    let results = power::simulate(&design, &pop, &spec, &progress);
-    if tty {
-        eprintln!();
-    }
+    let job = progress::job(Task::Simulate, a.replicates);
+    let results = power::simulate(&design, &pop, &spec, &|done| job.set(done));
+    drop(job);
     let secs = started.elapsed().as_secs_f64();
-    say(&format!(
+    note(&format!(
         "{} replicates on {threads} thread(s) in {secs:.1} s ({:.0} replicates/s)",
         a.replicates,
         a.replicates as f64 / secs.max(1e-9)
     ));
 
     let name = |c: Option<usize>| {
-        c.map_or(("all".to_string(), "全市 (all)".to_string()), |c| {
+        c.map_or(("all".to_string(), lang.t("全市", "all").to_string()), |c| {
             (frame.counties[c].key.clone(), frame.counties[c].name.clone())
         })
     };
-    match a.format {
-        Format::Text => {
-            let mut s = format!(
-                "{:<8} {:<16} {:>8} {:>7} {:>8} {:>16} {:>16}\n",
-                "code", "county", "villages", "planted", "sampled", "P(≥1 found)", "expected found"
-            );
-            for p in &results {
-                let (code, county) = name(p.county);
-                s.push_str(&format!(
-                    "{code:<8} {county:<16} {:>8} {:>7} {:>8.1} {:>9.1}% ± {:>4.1} {:>9.2} ± {:>4.2}\n",
-                    p.villages,
-                    p.planted,
-                    p.sampled,
-                    p.detect * 100.0,
-                    p.detect_se * 100.0,
-                    p.found,
-                    p.found_se
-                ));
-            }
-            s.push('\n');
-            let how = match pattern {
-                Pattern::Random => "at random",
-                Pattern::Clustered => "by whole townships",
-                Pattern::Small => "among the smallest villages",
-                Pattern::Large => "among the largest villages",
-            };
-            for p in &results {
-                let (_, county) = name(p.county);
-                s.push_str(&format!(
-                    "With {} of its {} villages ({:.1}%) falsified {how}, checking {:.1} villages of {county} on average found at least one of them in {:.1}% ± {:.1}% of {} simulated draws.\n",
-                    p.planted,
-                    p.villages,
-                    p.planted as f64 / p.villages.max(1) as f64 * 100.0,
-                    p.sampled,
-                    p.detect * 100.0,
-                    p.detect_se * 100.0,
-                    a.replicates
-                ));
-            }
-            out(&s);
-        }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record([
-                "code",
-                "county",
-                "villages",
-                "planted",
-                "sampled_mean",
-                "p_detect",
-                "p_detect_se",
-                "expected_found",
-                "expected_found_se",
+    match a.format.format {
+        Format::Table => {
+            let mut t = Table::new(&[
+                (lang.t("县代码", "code"), Align::Left),
+                (lang.t("县", "county"), Align::Left),
+                (lang.t("村数", "villages"), Align::Right),
+                (lang.t("造假村数", "planted"), Align::Right),
+                (lang.t("平均抽查村数", "sampled"), Align::Right),
+                (lang.t("至少查出一个的概率", "P(≥1 found)"), Align::Right),
+                (lang.t("平均查出数", "expected found"), Align::Right),
             ]);
             for p in &results {
                 let (code, county) = name(p.county);
-                let _ = w.write_record([
-                    crate::cell::defuse(&code).into_owned(),
-                    crate::cell::defuse(&county).into_owned(),
+                t.row(vec![
+                    code,
+                    county,
                     p.villages.to_string(),
                     p.planted.to_string(),
-                    format!("{:.4}", p.sampled),
-                    format!("{:.6}", p.detect),
-                    format!("{:.6}", p.detect_se),
-                    format!("{:.6}", p.found),
-                    format!("{:.6}", p.found_se),
+                    format!("{:.1}", p.sampled),
+                    format!("{:.1}% ± {:.1}", p.detect * 100.0, p.detect_se * 100.0),
+                    format!("{:.2} ± {:.2}", p.found, p.found_se),
                 ]);
             }
-            let mut bytes = b"\xEF\xBB\xBF".to_vec();
-            bytes.extend(w.into_inner().unwrap_or_default());
-            out(&String::from_utf8_lossy(&bytes));
+            let mut s = t.render();
+            s.push('\n');
+            let how = match (pattern, lang) {
+                (Pattern::Random, Lang::Zh) => "随机分布",
+                (Pattern::Clustered, Lang::Zh) => "整乡镇集中",
+                (Pattern::Small, Lang::Zh) => "集中在最小的村",
+                (Pattern::Large, Lang::Zh) => "集中在最大的村",
+                (Pattern::Random, Lang::En) => "at random",
+                (Pattern::Clustered, Lang::En) => "by whole townships",
+                (Pattern::Small, Lang::En) => "among the smallest villages",
+                (Pattern::Large, Lang::En) => "among the largest villages",
+            };
+            for p in &results {
+                let (_, county) = name(p.county);
+                let share = p.planted as f64 / p.villages.max(1) as f64 * 100.0;
+                s.push_str(&match lang {
+                    Lang::Zh => format!(
+                        "{county}：{}个村中有{}个（{share:.1}%）造假，{how}；平均抽查{:.1}个村，在{}次模拟抽样中至少查出一个的比例为{:.1}% ± {:.1}%。\n",
+                        p.villages, p.planted, p.sampled, a.replicates, p.detect * 100.0, p.detect_se * 100.0
+                    ),
+                    Lang::En => format!(
+                        "With {} of its {} villages ({share:.1}%) falsified {how}, checking {:.1} villages of {county} on average found at least one of them in {:.1}% ± {:.1}% of {} simulated draws.\n",
+                        p.planted, p.villages, p.sampled, p.detect * 100.0, p.detect_se * 100.0, a.replicates
+                    ),
+                });
+            }
+            out(&s);
         }
-        Format::Json => {
+        Format::Csv | Format::Json => {
             let rows: Vec<_> = results
                 .iter()
                 .map(|p| {
@@ -239,33 +212,30 @@ pub fn run(dir: &Path, a: &Args) -> CmdResult {
                     })
                 })
                 .collect();
-            let doc = json!({
-                "rate": rate.value(), "pattern": format!("{:?}", a.pattern).to_lowercase(),
-                "replicates": a.replicates, "seed": a.seed, "counties": rows,
-            });
-            out(&format!("{doc}\n"));
+            if a.format.format == Format::Csv {
+                out(&output::csv(
+                    &[
+                        "code",
+                        "county",
+                        "villages",
+                        "planted",
+                        "sampled_mean",
+                        "p_detect",
+                        "p_detect_se",
+                        "expected_found",
+                        "expected_found_se",
+                    ],
+                    &rows,
+                ));
+            } else {
+                out(&output::json(&json!({
+                    "rate": rate.value(), "pattern": format!("{:?}", a.pattern).to_lowercase(),
+                    "replicates": a.replicates, "seed": a.seed, "counties": rows,
+                })));
+            }
         }
     }
     Ok(0)
-}
-
-/// Progress on stderr: an updating line on a terminal, a line per 10%
-/// otherwise.
-fn progress_printer(total: u64) -> impl Fn(u64) + Sync {
-    let tty = std::io::stderr().is_terminal();
-    let last_shown = Mutex::new(0u64);
-    move |done: u64| {
-        let mut last = last_shown.lock().unwrap_or_else(|e| e.into_inner());
-        if tty {
-            eprint!("\rsimulated {done}/{total} replicates");
-            if done == total {
-                eprintln!();
-            }
-        } else if done * 10 / total > *last * 10 / total || done == total {
-            say(&format!("simulated {done}/{total} replicates"));
-        }
-        *last = done;
-    }
 }
 
 /// A frequency with its simulation error, as people read it.
@@ -276,19 +246,16 @@ fn freq(k: u64, n: u64) -> String {
 
 /// `plan simulate --noise`: how often the rules fire against honest and
 /// concealing counties.
-fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
+fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdResult {
     for (what, r) in [("--noise", noise), ("--conceal", a.conceal)] {
         if !r.is_proper() {
             return Err(Error::Usage(format!("{what} must be between 0 and 1 (exclusive), not {r}")));
         }
     }
-    if !(a.confidence > 0.0 && a.confidence < 1.0) {
-        return Err(Error::Usage(format!("--confidence must be between 0 and 1, not {}", a.confidence)));
-    }
     if a.replicates == 0 {
         return Err(Error::Usage("--replicates must be at least 1".into()));
     }
-    let ws = Workspace::open(dir)?;
+    let ws = f.read()?;
     let (rules, frame) = ws.load_inputs()?;
     let field = match &a.field {
         Some(f) => f.clone(),
@@ -315,6 +282,8 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
         None => return Err(Error::Usage(format!("--field {field}: no such field in the rules"))),
     }
     let truth = crate::workspace::score::report_values(&ws, &rules, &frame)?;
+    // The lock is released before the long simulation.
+    drop(ws);
     let pop = Population::new(&frame, &excluded_codes(&rules));
     let (design, diags) = Design::prepare(&rules, &pop);
     let design = design.ok_or_else(|| Error::Invalid(diags.sorted()))?;
@@ -331,17 +300,25 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
     };
     let designs = verdict_sim::county_designs(&design, &pop);
     let started = Instant::now();
-    let results =
-        verdict_sim::simulate(&rules, &design, &pop, &truth, &spec, &progress_printer(a.replicates));
-    say(&format!(
+    let job = progress::job(Task::Simulate, a.replicates);
+    let results = verdict_sim::simulate(&rules, &design, &pop, &truth, &spec, &|done| job.set(done));
+    drop(job);
+    note(&format!(
         "{} replicates on {threads} thread(s) in {:.1} s",
         a.replicates,
         started.elapsed().as_secs_f64()
     ));
     let name = |c: Option<usize>| {
-        c.map_or(("all".to_string(), "全市 (all)".to_string()), |c| {
+        c.map_or(("all".to_string(), lang.t("全市", "all").to_string()), |c| {
             (frame.counties[c].key.clone(), frame.counties[c].name.clone())
         })
+    };
+    let names = crate::rules::names::Names::new(&rules);
+    // A rule fired, by its display name: an indicator, its veto, or a veto.
+    let rule_name = |id: &str| match id.strip_suffix(" (veto)") {
+        Some(ind) => format!("{}{}", names.indicator(ind, lang), lang.t("（一票否决）", " (veto)")),
+        None if rules.scoring.indicators.iter().any(|i| i.id == id) => names.indicator(id, lang),
+        None => format!("{}{}", names.veto(id, lang), lang.t("（一票否决）", " (veto)")),
     };
     let df = |c: Option<usize>| designs.iter().find(|d| Some(d.county) == c).map(|d| d.df);
     let mut rule_ids: Vec<String> = results
@@ -350,39 +327,62 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
         .collect();
     rule_ids.sort();
     rule_ids.dedup();
-    match a.format {
-        Format::Text => {
-            let mut s = format!(
-                "{:<8} {:<16} {:>3} {:>16} {:>16}\n",
-                "code", "county", "df", "honest: vetoed", "concealing: vetoed"
-            );
+    match a.format.format {
+        Format::Table => {
+            let mut t = Table::new(&[
+                (lang.t("县代码", "code"), Align::Left),
+                (lang.t("县", "county"), Align::Left),
+                (lang.t("自由度", "df"), Align::Right),
+                (lang.t("诚实县被否决", "honest: vetoed"), Align::Right),
+                (lang.t("瞒报县被否决", "concealing: vetoed"), Align::Right),
+            ]);
             for r in &results {
                 let (code, county) = name(r.county);
-                s.push_str(&format!(
-                    "{code:<8} {county:<16} {:>3} {:>16} {:>16}\n",
+                t.row(vec![
+                    code,
+                    county,
                     df(r.county).map_or("".to_string(), |d| d.to_string()),
                     freq(r.honest.vetoed, r.trials),
-                    freq(r.concealing.vetoed, r.trials)
-                ));
+                    freq(r.concealing.vetoed, r.trials),
+                ]);
             }
+            let mut s = t.render();
             let city = results.last().expect("the city's line");
-            s.push_str(&format!("\nhow often each rule fired, over {} county-draws:\n", city.trials));
-            s.push_str(&format!("{:<28} {:>16} {:>16}\n", "rule", "honest", "concealing"));
+            s.push_str(&match lang {
+                Lang::Zh => format!("\n各项规则触发的频率（共{}个县次模拟抽样）：\n", city.trials),
+                Lang::En => format!("\nhow often each rule fired, over {} county-draws:\n", city.trials),
+            });
+            let mut t = Table::new(&[
+                (lang.t("规则", "rule"), Align::Left),
+                (lang.t("诚实县", "honest"), Align::Right),
+                (lang.t("瞒报县", "concealing"), Align::Right),
+            ]);
             for id in &rule_ids {
                 let get = |f: &verdict_sim::Fired| f.by_rule.get(id).copied().unwrap_or(0);
-                s.push_str(&format!(
-                    "{id:<28} {:>16} {:>16}\n",
+                t.row(vec![
+                    rule_name(id),
                     freq(get(&city.honest), city.trials),
-                    freq(get(&city.concealing), city.trials)
-                ));
+                    freq(get(&city.concealing), city.trials),
+                ]);
             }
-            s.push_str(&format!(
-                "\nAn honest county whose found figures differ from its report by up to ±{noise} at random was vetoed in {} of {} simulated county-draws; a county that left {} of its {field} out of its report was vetoed in {}.\n",
-                freq(city.honest.vetoed, city.trials),
-                city.trials,
-                a.conceal,
-                freq(city.concealing.vetoed, city.trials),
-            ));
+            s.push_str(&t.render());
+            let field_name = names.field(&field, lang);
+            s.push_str(&match lang {
+                Lang::Zh => format!(
+                    "\n核实数与上报数随机相差±{noise}以内的诚实县，在{}次县次模拟抽样中被一票否决的比例为{}；在上报中漏报{}“{field_name}”的县，被否决的比例为{}。\n",
+                    city.trials,
+                    freq(city.honest.vetoed, city.trials),
+                    a.conceal,
+                    freq(city.concealing.vetoed, city.trials),
+                ),
+                Lang::En => format!(
+                    "\nAn honest county whose found figures differ from its report by up to ±{noise} at random was vetoed in {} of {} simulated county-draws; a county that left {} of its {field_name} out of its report was vetoed in {}.\n",
+                    freq(city.honest.vetoed, city.trials),
+                    city.trials,
+                    a.conceal,
+                    freq(city.concealing.vetoed, city.trials),
+                ),
+            });
             let thin: Vec<String> = designs
                 .iter()
                 .filter(|d| d.df < 2)
@@ -394,52 +394,41 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
                 })
                 .collect();
             if !thin.is_empty() {
-                s.push_str(&format!(
-                    "Verdicts in {} rest on fewer than 2 degrees of freedom: their bounds are very wide, so a bound-based veto rarely fires there.\n",
-                    thin.join(", ")
-                ));
+                s.push_str(&match lang {
+                    Lang::Zh => format!(
+                        "{}的判定所依据的自由度不足2：置信限很宽，依据置信限的一票否决在这些县很少触发。\n",
+                        thin.join("、")
+                    ),
+                    Lang::En => format!(
+                        "Verdicts in {} rest on fewer than 2 degrees of freedom: their bounds are very wide, so a bound-based veto rarely fires there.\n",
+                        thin.join(", ")
+                    ),
+                });
             }
             out(&s);
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record([
-                "code",
-                "county",
-                "df",
-                "trials",
-                "scenario",
-                "rule",
-                "fired",
-                "frequency",
-                "frequency_se",
-            ]);
+            let mut rows = Vec::new();
             for r in &results {
                 let (code, county) = name(r.county);
                 for (scenario, f) in [("honest", &r.honest), ("concealing", &r.concealing)] {
-                    let mut rows = vec![("any veto".to_string(), f.vetoed)];
-                    rows.extend(
+                    let mut fired = vec![("any veto".to_string(), f.vetoed)];
+                    fired.extend(
                         rule_ids.iter().map(|id| (id.clone(), f.by_rule.get(id).copied().unwrap_or(0))),
                     );
-                    for (rule, k) in rows {
+                    for (rule, k) in fired {
                         let (p, se) = verdict_sim::frequency(k, r.trials);
-                        let _ = w.write_record([
-                            code.clone(),
-                            county.clone(),
-                            df(r.county).map_or(String::new(), |d| d.to_string()),
-                            r.trials.to_string(),
-                            scenario.to_string(),
-                            rule,
-                            k.to_string(),
-                            format!("{p:.6}"),
-                            format!("{se:.6}"),
-                        ]);
+                        rows.push(json!({
+                            "code": code, "county": county, "df": df(r.county), "trials": r.trials,
+                            "scenario": scenario, "rule": rule, "fired": k, "frequency": p, "frequency_se": se,
+                        }));
                     }
                 }
             }
-            let mut bytes = b"\xEF\xBB\xBF".to_vec();
-            bytes.extend(w.into_inner().unwrap_or_default());
-            out(&String::from_utf8_lossy(&bytes));
+            out(&output::csv(
+                &["code", "county", "df", "trials", "scenario", "rule", "fired", "frequency", "frequency_se"],
+                &rows,
+            ));
         }
         Format::Json => {
             let fired = |f: &verdict_sim::Fired, n: u64| {
@@ -464,7 +453,7 @@ fn verdicts(dir: &Path, a: &Args, noise: Rate) -> CmdResult {
                 "noise": noise.value(), "conceal": a.conceal.value(), "field": field, "confidence": a.confidence,
                 "replicates": a.replicates, "seed": a.seed, "counties": rows,
             });
-            out(&format!("{doc}\n"));
+            out(&output::json(&doc));
         }
     }
     Ok(0)

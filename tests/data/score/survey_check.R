@@ -17,6 +17,12 @@
 suppressMessages(library(survey))
 options(digits = 15)
 d <- read.csv("tests/data/score/fixture.csv", colClasses = c(county = "character", stratum = "character", psu = "character"))
+# A stratum of one village taken with certainty (weight 1: a forced village) is
+# self-representing: fpc equal to its one PSU tells survey so. Every other
+# stratum gets an fpc so large that it changes nothing (with-replacement).
+npsu <- ave(seq_len(nrow(d)), d$stratum, FUN = function(i) length(unique(d$psu[i])))
+certain <- ave(d$w, d$stratum, FUN = function(w) all(w == 1))
+d$fpc <- ifelse(npsu == 1 & certain == 1, 1, 1e12)
 cat("# survey", as.character(packageVersion("survey")), "\n")
 out <- function(lonely, scope, what, est, se, lo = NA, hi = NA) {
   cat(lonely, scope, what, formatC(c(est, se, lo, hi), digits = 15, format = "g"), "\n")
@@ -34,7 +40,7 @@ report <- function(lonely, scope, design) {
 }
 for (lonely in c("certainty", "adjust", "average")) {
   options(survey.lonely.psu = lonely)
-  des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
+  des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, fpc = ~fpc, data = d)
   report(lonely, "all", des)
   if (lonely == "certainty") {
     p <- svyciprop(~paid, des, method = "logit")
@@ -42,7 +48,7 @@ for (lonely in c("certainty", "adjust", "average")) {
     out(lonely, "all", "ciprop_paid_logit", coef(p), NA, ci[1], ci[2])
   }
   for (c in sort(unique(d$county))) {
-    sub <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d[d$county == c, ])
+    sub <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, fpc = ~fpc, data = d[d$county == c, ])
     report(lonely, c, sub)
   }
 }

@@ -1,0 +1,290 @@
+//! Crash recovery. Each writing command of the small campaign's pipeline is
+//! killed at each of its file operations in turn (`SPOTCHECK_CRASH_AFTER`).
+//! Then either `spotcheck recover` runs and the folder must be exactly as
+//! before the command (the step undone) or complete, or the command is
+//! retried at once and must recover by itself; either way the retried
+//! command succeeds, leaves the same files as an uninterrupted run, and
+//! audit is clean.
+
+use std::process::Command;
+
+use crate::small::{self, STEPS, assert_audit_clean, copy_dir, journal_steps, state};
+use crate::support::{bin, run, run_in};
+
+/// Runs spotcheck with `SPOTCHECK_CRASH_AFTER=k`; `None` when it was
+/// killed by the injected crash, else its exit code and stderr.
+fn crashing(args: &[String], k: u64) -> Option<(i32, String)> {
+    let out = bin().args(args).env("SPOTCHECK_CRASH_AFTER", k.to_string()).output().unwrap();
+    out.status.code().map(|c| (c, String::from_utf8_lossy(&out.stderr).to_string()))
+}
+
+fn strs(a: &[String]) -> Vec<&str> {
+    a.iter().map(String::as_str).collect()
+}
+
+/// Kills pipeline step `i` at every file operation; returns how many
+/// crash points it has.
+fn sweep(i: usize) -> u64 {
+    let tmp = small::tempdir();
+    let work = tmp.path().join("work");
+    let clean = tmp.path().join("clean/camp");
+    small::build(&clean, &work, i);
+    let pre = tmp.path().join("pre/camp");
+    if i > 0 {
+        copy_dir(&clean, &pre);
+    }
+    let before = if i > 0 { state(&pre) } else { Default::default() };
+    let before_journal = journal_steps(&pre);
+    small::build_one(&clean, &work, i);
+    let after = state(&clean);
+    let mut k = 0;
+    loop {
+        assert!(k < 1000, "{}: no end to its file operations", STEPS[i]);
+        let parent = tmp.path().join(format!("k{k}"));
+        let camp = parent.join("camp");
+        if i > 0 {
+            copy_dir(&pre, &camp);
+        } else {
+            std::fs::create_dir_all(&parent).unwrap();
+        }
+        let a = small::args(i, &camp, &work);
+        match crashing(&a, k) {
+            Some((0, _)) => break,
+            Some((c, e)) => panic!("{} crashed at {k} exits {c} instead of dying: {e}", STEPS[i]),
+            None => {}
+        }
+        let what = format!("{} killed after {k} file operation(s)", STEPS[i]);
+        let left_step = camp.join(".spotcheck-step/intent.json").exists();
+        if i > 0 && k % 2 == 0 {
+            // Recover alone: the step is either undone, leaving the folder
+            // exactly as before, or complete.
+            let (c, _, e) = run_in(&camp, &["recover"]);
+            assert_eq!(c, 0, "{what}: recover: {e}");
+            assert!(!camp.join(".spotcheck-step").exists(), "{what}: {e}");
+            if journal_steps(&camp) == before_journal {
+                assert_eq!(state(&camp), before, "{what}: undone, but not as before: {e}");
+            }
+        }
+        let (c, _, e) = run(&strs(&a));
+        assert_eq!(c, 0, "{what}: the retried command: {e}");
+        if left_step && k % 2 == 1 {
+            assert!(e.contains("recovered"), "{what}: the retry says what it recovered: {e}");
+        }
+        assert_audit_clean(&camp, &what);
+        assert_eq!(state(&camp), after, "{what}: the retry leaves other files than a clean run");
+        if i == 0 {
+            let names: Vec<String> = std::fs::read_dir(&parent)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect();
+            assert_eq!(names, ["camp"], "{what}: leftovers of the killed init beside the campaign");
+        }
+        std::fs::remove_dir_all(&parent).unwrap();
+        k += 1;
+    }
+    assert!(k > 5, "{}: only {k} file operations: is the crash point reached?", STEPS[i]);
+    eprintln!("{}: {k} crash points", STEPS[i]);
+    k
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_init_is_recovered() {
+    sweep(0);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_reports_import_is_recovered() {
+    sweep(1);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_commit_is_recovered() {
+    sweep(2);
+}
+
+/// Was: "sample.csv exists but the journal records no draw", and every
+/// command refused, a retry too.
+#[test]
+fn a_kill_at_any_file_operation_of_draw_is_recovered() {
+    sweep(3);
+}
+
+/// Was: a retried redraw hit "superseded/…/sample.csv already exists".
+#[test]
+fn a_kill_at_any_file_operation_of_a_redraw_is_recovered() {
+    sweep(4);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_assign_is_recovered() {
+    sweep(5);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_a_reassign_is_recovered() {
+    sweep(6);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_forms_is_recovered() {
+    sweep(7);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_substitute_is_recovered() {
+    sweep(8);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_forms_after_substitute_is_recovered() {
+    sweep(9);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_findings_import_is_recovered() {
+    sweep(10);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_a_supersede_is_recovered() {
+    sweep(11);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_score_is_recovered() {
+    sweep(12);
+}
+
+#[test]
+fn a_kill_at_any_file_operation_of_annual_into_a_campaign_is_recovered() {
+    sweep(13);
+}
+
+/// The recovery says in plain words what it did and is journaled.
+#[test]
+fn recover_says_what_it_did_and_journals_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 3);
+    let before = state(&camp);
+    let a = small::args(3, &camp, tmp.path());
+    // Killed after the outputs were written, before the journal line: the
+    // state the old code could not get out of ("sample.csv exists but the
+    // journal records no draw").
+    let pre = tmp.path().join("pre");
+    copy_dir(&camp, &pre);
+    let mut k = 1;
+    loop {
+        std::fs::remove_dir_all(&camp).unwrap();
+        copy_dir(&pre, &camp);
+        assert!(crashing(&a, k).is_none(), "draw finished before its journal line");
+        let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+        if camp.join("sample.xlsx").exists() && !journal.contains("\"event\":\"draw\"") {
+            break;
+        }
+        k += 1;
+    }
+    let (c, _, e) = run_in(&camp, &["status"]);
+    assert_eq!(c, 2, "a reader refuses a half-applied step: {e}");
+    assert!(e.contains("interrupted `draw` step") && e.contains("spotcheck recover"), "{e}");
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("interrupted `draw` step"), "{e}");
+    assert!(!e.contains("journal records no draw"), "{e}");
+
+    let (c, _, e) = run_in(&camp, &["recover"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("had not been recorded in the journal, so it was undone"), "{e}");
+    assert!(e.contains("removed what it had written: sample.xlsx, draw.toml, sample.csv"), "{e}");
+    assert!(e.contains("recorded in the journal, line 4"), "{e}");
+    assert_eq!(state(&camp), before, "undone: the folder is as before the draw");
+    let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "recover");
+    assert_eq!(last["data"]["outcome"], "undone");
+    assert_eq!(last["data"]["step"], "draw");
+    let (c, _, e) = run_in(&camp, &["recover"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("nothing to recover"), "{e}");
+    let (c, _, e) = run(&strs(&a));
+    assert_eq!(c, 0, "the retried draw: {e}");
+    assert_audit_clean(&camp, "after the retried draw");
+    assert_eq!(run_in(&camp, &["verify"]).0, 0);
+}
+
+/// Temporary files of interrupted writes are listed by audit and removed
+/// by recover.
+#[test]
+fn leftover_temporary_files_are_audited_and_recovered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 3);
+    std::fs::write(camp.join(".spotcheck-AbC123.tmp"), b"half").unwrap();
+    std::fs::create_dir_all(camp.join("reports")).unwrap();
+    std::fs::write(camp.join("reports/.spotcheck-x1.tmp"), b"half").unwrap();
+    let (c, _, e) = run_in(&camp, &["audit"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains(".spotcheck-AbC123.tmp: a temporary file left by an interrupted command"), "{e}");
+    assert!(e.contains("reports/.spotcheck-x1.tmp"), "{e}");
+    assert_eq!(run_in(&camp, &["status"]).0, 2, "no draw yet, but no refusal over temporary files");
+    let (c, _, e) = run_in(&camp, &["recover"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("removed 2 temporary file(s)"), "{e}");
+    assert_audit_clean(&camp, "after recover");
+}
+
+/// A command killed by Ctrl-C (SIGINT) mid-way is recovered like any kill.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_mid_command_is_recovered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 12);
+    // Interrupt score at a few moments; whatever state it leaves, the
+    // retry recovers and completes.
+    for delay_ms in [0u64, 2, 5, 10] {
+        let a = small::args(12, &camp, tmp.path());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck")).args(&a).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let _ = child.wait();
+        let (c, _, e) = run(&strs(&a));
+        assert_eq!(c, 0, "score after an interrupt at {delay_ms} ms: {e}");
+        assert_audit_clean(&camp, "after an interrupt");
+    }
+}
+
+/// An intent record edited to name a file outside the folder is refused:
+/// recovery never removes or restores anything outside the campaign.
+#[test]
+fn an_edited_intent_cannot_lead_recovery_out_of_the_folder() {
+    let tmp = small::tempdir();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 3);
+    let a = small::args(3, &camp, tmp.path());
+    let pre = tmp.path().join("pre");
+    copy_dir(&camp, &pre);
+    let mut k = 1;
+    while !camp.join(".spotcheck-step/intent.json").exists() || !camp.join("sample.csv").exists() {
+        std::fs::remove_dir_all(&camp).unwrap();
+        copy_dir(&pre, &camp);
+        assert!(crashing(&a, k).is_none());
+        k += 1;
+    }
+    let outside = tmp.path().join("outside.csv");
+    std::fs::write(&outside, std::fs::read(camp.join("sample.csv")).unwrap()).unwrap();
+    let intent = camp.join(".spotcheck-step/intent.json");
+    let text = std::fs::read_to_string(&intent).unwrap();
+    std::fs::write(&intent, text.replace("\"path\": \"sample.csv\"", "\"path\": \"../outside.csv\""))
+        .unwrap();
+    let before = crate::support::hash_tree(tmp.path());
+    for args in [&["recover"][..], &["score"]] {
+        let (c, _, e) = run_in(&camp, args);
+        assert_eq!(c, 1, "{e}");
+        assert!(
+            e.contains("names `../outside.csv`, which is not a plain path inside the campaign folder"),
+            "{e}"
+        );
+    }
+    assert_eq!(crate::support::hash_tree(tmp.path()), before, "nothing was touched");
+}
