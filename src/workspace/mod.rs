@@ -667,6 +667,12 @@ impl Workspace {
         frame::load(&self.path(&self.frame_path), &self.frame_path, &rules.frame, self.encoding)
     }
 
+    /// Lets go of the snapshot bytes kept from hashing them on opening, for
+    /// a command that will not load them.
+    pub fn forget_snapshots(&self) {
+        self.read.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Reads a file the journal records as an output and decodes it, while
     /// another thread checks its bytes against the hash the journal
     /// records: a file that changed is never used. Returns what `decode`
