@@ -829,25 +829,8 @@ fn a_county_in_between_is_provisional_until_its_round_is_drawn() {
 /// refusing because the new round's findings are not in yet.
 #[test]
 fn escalate_again_before_the_new_rounds_findings_does_nothing() {
-    use crate::support::{SEED, example_frame, example_rules, root, run_in};
-    let tmp = tempfile::tempdir().unwrap();
-    let camp = tmp.path().join("camp");
-    assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
-    let all_in = |cmd: &[&str], dir: &str| {
-        let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
-        for f in std::fs::read_dir(root(dir)).unwrap() {
-            args.push(f.unwrap().path().to_string_lossy().to_string());
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (c, _, e) = run_in(&camp, &args);
-        assert_eq!(c, 0, "{e}");
-    };
-    all_in(&["reports", "import"], "examples/cangzhou-2008/reports");
-    assert_eq!(run_in(&camp, &["commit"]).0, 0);
-    assert_eq!(run_in(&camp, &["draw", "--seed", SEED]).0, 0);
-    let teams = root("examples/cangzhou-2008/teams.csv");
-    assert_eq!(run_in(&camp, &["assign", "--teams", teams.to_str().unwrap()]).0, 0);
-    all_in(&["findings", "import"], "examples/cangzhou-2008/findings");
+    use crate::support::{example_before_escalate, root, run_in};
+    let (_tmp, camp) = example_before_escalate();
     let (c, _, e) = run_in(&camp, &["escalate"]);
     assert_eq!(c, 0, "{e}");
     assert!(e.contains("round 2 drawn from the same seed"), "{e}");
