@@ -16,7 +16,10 @@ max=${3:-}
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdfinfo >/dev/null 2>&1 || need+=(poppler-utils)
-fc-list 2>/dev/null | grep -qi "CJK" || need+=(fonts-noto-cjk)
+# Captured, not piped into `grep -q`: under pipefail, grep quitting early
+# kills fc-list with SIGPIPE and the font looked missing when it was there.
+fonts=$(fc-list :lang=zh family 2>/dev/null || true)
+[[ -n "$fonts" ]] || need+=(fonts-noto-cjk)
 if ((${#need[@]})); then
   if [[ -z "${PRINT_REPORT_NO_INSTALL:-}" && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

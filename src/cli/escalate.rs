@@ -113,7 +113,20 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
         out(&t.render());
     }
     if let Some(at) = &e.already {
-        note(&format!("round {} of {} was already decided on {at}; nothing was done", e.round, e.rounds));
+        let drawn = e.decisions.iter().any(|d| d.outcome == Outcome::Escalate.name());
+        note(&format!(
+            "round {} of {} was already decided on {at}; nothing was done{}",
+            e.round,
+            e.rounds,
+            if drawn {
+                format!(
+                    "; round {} was drawn then, and its findings come back through `spotcheck findings import`",
+                    e.round + 1
+                )
+            } else {
+                String::new()
+            }
+        ));
         return Ok(0);
     }
     let count = |o: Outcome| e.decisions.iter().filter(|d| d.outcome == o.name()).count();

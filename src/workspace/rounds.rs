@@ -317,6 +317,24 @@ pub fn escalate(ws: &mut Workspace, lang: crate::lang::Lang) -> Result<Escalated
             already: Some(crate::time::show(&e.at, ws.offset)),
         });
     }
+    // Asked again just after round r was drawn (a retry after a crash or a
+    // kill, say): round r − 1's decision stands and no finding has come in
+    // since, so there is nothing to decide yet.
+    if let Some(e) = ws
+        .journal
+        .all(EVENT)
+        .filter(|e| r >= 2 && e.data.get("next_round").and_then(|v| v.as_u64()) == Some(u64::from(r)))
+        .last()
+        && !ws.journal.entries.iter().any(|x| x.seq > e.seq && x.event == inspection::FINDINGS)
+    {
+        return Ok(Escalated {
+            round: r - 1,
+            rounds: plan.total_rounds(),
+            decisions: recorded_decisions(e),
+            next: None,
+            already: Some(crate::time::show(&e.at, ws.offset)),
+        });
+    }
     let (_, cards) = round_cards(ws, &rules, &plan, r)?;
     let open: Vec<String> = cards
         .iter()

@@ -279,3 +279,59 @@ fn a_completed_command_run_again_does_nothing() {
     assert_eq!(c, 2, "{e}");
     assert!(e.contains("with this very seed"), "{e}");
 }
+
+/// A campaign folder on read-only media (a published copy, an archive): the
+/// reading commands work, and a writing one refuses with a plain reason,
+/// changing nothing. Root ignores file permissions, so as root the commands
+/// run as `nobody` through setpriv (skipped, saying so, without it).
+#[cfg(unix)]
+#[test]
+fn a_read_only_folder_is_read_and_never_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 13);
+    let root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if root && std::process::Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: running as root without setpriv, so permissions cannot be tested");
+        return;
+    }
+    let mut dirs = vec![camp.clone()];
+    for (rel, _) in hash_tree(&camp) {
+        let p = camp.join(&rel);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let mut d = p.parent().unwrap().to_path_buf();
+        while d != camp {
+            dirs.push(d.clone());
+            d = d.parent().unwrap().to_path_buf();
+        }
+    }
+    for d in &dirs {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let before = hash_tree(&camp);
+    let as_reader = |args: &[&str]| {
+        let bin = env!("CARGO_BIN_EXE_spotcheck");
+        let mut cmd = if root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+            c
+        } else {
+            std::process::Command::new(bin)
+        };
+        let out = cmd.arg("-C").arg(&camp).args(args).output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    for args in [&["status"][..], &["audit"], &["verify"], &["explain", "130921", "birth_accuracy"]] {
+        let (c, e) = as_reader(args);
+        assert_eq!(c, 0, "{args:?} on a read-only folder: {e}");
+    }
+    let (c, e) = as_reader(&["score"]);
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("cannot write to the campaign folder") && e.contains("needs write access"), "{e}");
+    assert_eq!(hash_tree(&camp), before, "nothing changed");
+    for d in &dirs {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}

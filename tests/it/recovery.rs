@@ -288,3 +288,100 @@ fn an_edited_intent_cannot_lead_recovery_out_of_the_folder() {
     }
     assert_eq!(crate::support::hash_tree(tmp.path()), before, "nothing was touched");
 }
+
+/// `recover` killed at any of its own file operations: the next `recover`
+/// finishes the job, and the folder is as before the interrupted step.
+#[test]
+fn a_kill_at_any_file_operation_of_recover_is_recovered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    small::build(&camp, tmp.path(), 3);
+    let before = state(&camp);
+    let a = small::args(3, &camp, tmp.path());
+    // A draw killed after its outputs were written, before its journal line.
+    let clean = tmp.path().join("clean");
+    copy_dir(&camp, &clean);
+    let mut k = 1;
+    loop {
+        std::fs::remove_dir_all(&camp).unwrap();
+        copy_dir(&clean, &camp);
+        assert!(crashing(&a, k).is_none(), "draw finished before its journal line");
+        let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+        if camp.join("sample.xlsx").exists() && !journal.contains("\"event\":\"draw\"") {
+            break;
+        }
+        k += 1;
+    }
+    let interrupted = tmp.path().join("interrupted");
+    copy_dir(&camp, &interrupted);
+    let recover = vec!["-C".to_string(), camp.to_string_lossy().to_string(), "recover".to_string()];
+    let mut k = 0;
+    loop {
+        assert!(k < 1000, "recover: no end to its file operations");
+        std::fs::remove_dir_all(&camp).unwrap();
+        copy_dir(&interrupted, &camp);
+        match crashing(&recover, k) {
+            Some((0, _)) => break,
+            Some((c, e)) => panic!("recover crashed at {k} exits {c} instead of dying: {e}"),
+            None => {}
+        }
+        let what = format!("recover killed after {k} file operation(s)");
+        let (c, _, e) = run(&strs(&recover));
+        assert_eq!(c, 0, "{what}: recover again: {e}");
+        assert!(!camp.join(".spotcheck-step").exists(), "{what}: {e}");
+        assert_audit_clean(&camp, &what);
+        // `state` leaves the journal out: its recover lines are the only
+        // difference allowed.
+        assert_eq!(state(&camp), before, "{what}: not as before the draw");
+        let journal = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+        assert!(!journal.contains("\"event\":\"draw\""), "{what}");
+        let (c, _, e) = run(&strs(&a));
+        assert_eq!(c, 0, "{what}: the retried draw: {e}");
+        k += 1;
+    }
+    assert!(k > 3, "only {k} file operations in recover: is the crash point reached?");
+    eprintln!("recover: {k} crash points");
+}
+
+/// `escalate` (the example's round 1 decided, round 2 drawn, the
+/// assignment extended and the round's forms written, as one step) killed
+/// at each of its file operations: recovered like every other step, and
+/// the retry draws the same round 2 as an uninterrupted run.
+#[test]
+fn a_kill_at_any_file_operation_of_escalate_is_recovered() {
+    let (tmp, pre) = crate::support::example_before_escalate();
+    let clean = tmp.path().join("clean");
+    copy_dir(&pre, &clean);
+    assert_eq!(run_in(&clean, &["escalate"]).0, 0);
+    let same = ["round-2.csv", "assignment.csv", "forms/检查表-第八组-第2轮.csv"];
+    let want: Vec<Vec<u8>> = same.iter().map(|f| std::fs::read(clean.join(f)).unwrap()).collect();
+    let camp = tmp.path().join("k");
+    let a = vec!["-C".to_string(), camp.to_string_lossy().to_string(), "escalate".to_string()];
+    let mut k = 0;
+    loop {
+        assert!(k < 1000, "escalate: no end to its file operations");
+        if camp.exists() {
+            std::fs::remove_dir_all(&camp).unwrap();
+        }
+        copy_dir(&pre, &camp);
+        match crashing(&a, k) {
+            Some((0, _)) => break,
+            Some((c, e)) => panic!("escalate crashed at {k} exits {c} instead of dying: {e}"),
+            None => {}
+        }
+        let what = format!("escalate killed after {k} file operation(s)");
+        if k % 2 == 0 {
+            let (c, _, e) = run_in(&camp, &["recover"]);
+            assert_eq!(c, 0, "{what}: recover: {e}");
+        }
+        let (c, _, e) = run(&strs(&a));
+        assert_eq!(c, 0, "{what}: the retried escalate: {e}");
+        assert_audit_clean(&camp, &what);
+        for (f, w) in same.iter().zip(&want) {
+            assert_eq!(&std::fs::read(camp.join(f)).unwrap(), w, "{what}: {f} differs from a clean run");
+        }
+        k += 1;
+    }
+    assert!(k > 5, "escalate: only {k} file operations: is the crash point reached?");
+    eprintln!("escalate: {k} crash points");
+}

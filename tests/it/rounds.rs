@@ -823,3 +823,33 @@ fn a_county_in_between_is_provisional_until_its_round_is_drawn() {
     assert!(line.contains("-第2轮-"), "the reserve joins the round-2 form: {line}");
     assert!(!assignment.contains(new[0]));
 }
+
+/// Asked again right after it drew a round (a retry after a kill, say),
+/// `escalate` does nothing and says where the campaign stands, instead of
+/// refusing because the new round's findings are not in yet.
+#[test]
+fn escalate_again_before_the_new_rounds_findings_does_nothing() {
+    use crate::support::{example_before_escalate, root, run_in};
+    let (_tmp, camp) = example_before_escalate();
+    let (c, _, e) = run_in(&camp, &["escalate"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("round 2 drawn from the same seed"), "{e}");
+    let journal = std::fs::read(camp.join("journal.jsonl")).unwrap();
+    let (c, out, e) = run_in(&camp, &["escalate"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(
+        e.contains("round 1 of 2 was already decided")
+            && e.contains("nothing was done; round 2 was drawn then")
+            && e.contains("findings import"),
+        "{e}"
+    );
+    assert!(out.contains("扩大抽查"), "the recorded decisions are shown again:\n{out}");
+    assert_eq!(std::fs::read(camp.join("journal.jsonl")).unwrap(), journal, "nothing journaled");
+    // Once a finding of the new round is in, the round is decided as before.
+    let f = root("examples/cangzhou-2008/findings-round-2");
+    let f = std::fs::read_dir(f).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(run_in(&camp, &["findings", "import", f.to_str().unwrap()]).0, 0);
+    let (c, _, e) = run_in(&camp, &["escalate"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("round 2 of 2 decided"), "{e}");
+}

@@ -101,6 +101,31 @@ pub fn drawn_example() -> (tempfile::TempDir, PathBuf) {
     (tmp, camp)
 }
 
+/// The example campaign with every round-1 finding in, as it stands just
+/// before `escalate`: self-reports, commitment, draw, assignment, findings.
+pub fn example_before_escalate() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    let (c, _, e) = init(&camp, &example_rules(), &example_frame());
+    assert_eq!(c, 0, "{e}");
+    let all_in = |cmd: &[&str], dir: &str| {
+        let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        for f in std::fs::read_dir(root(dir)).unwrap() {
+            args.push(f.unwrap().path().to_string_lossy().to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (c, _, e) = run_in(&camp, &args);
+        assert_eq!(c, 0, "{e}");
+    };
+    all_in(&["reports", "import"], "examples/cangzhou-2008/reports");
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    assert_eq!(run_in(&camp, &["draw", "--seed", SEED]).0, 0);
+    let teams = root("examples/cangzhou-2008/teams.csv");
+    assert_eq!(run_in(&camp, &["assign", "--teams", teams.to_str().unwrap()]).0, 0);
+    all_in(&["findings", "import"], "examples/cangzhou-2008/findings");
+    (tmp, camp)
+}
+
 /// Compares `got` with the snapshot file (`SPOTCHECK_BLESS=1` rewrites it).
 pub fn check_snapshot(path: &Path, got: &str) -> Result<(), String> {
     if std::env::var_os("SPOTCHECK_BLESS").is_some() {
