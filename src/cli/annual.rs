@@ -159,7 +159,7 @@ fn pair(s: &str) -> Result<(String, PathBuf)> {
 
 /// Reads the score file of source `name`: every problem, or the scores.
 fn csv_scores(path: &Path, name: &str, rules: &rules::AnnualRules) -> Result<Result<Scores, Diags>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::workspace::read_input(path)?;
     let shown = path.display().to_string();
     Ok(table::read(&shown, &bytes, Encoding::Auto, None).and_then(|s| inputs::parse(&s, name, rules)))
 }
