@@ -71,8 +71,10 @@ fn score_headers(rules: &AnnualRules, source: &str) -> Vec<String> {
     out
 }
 
-/// Reads the score file of source `source`. Every problem is listed.
-pub fn parse(sheet: &Sheet, source: &str, rules: &AnnualRules) -> Result<Scores, Diags> {
+/// Reads the score file of source `source`: the rows that could be read
+/// (a score out of range is kept, so that its code can still be checked)
+/// beside every problem. Err only when the columns cannot be found.
+pub fn parse_all(sheet: &Sheet, source: &str, rules: &AnnualRules) -> Result<(Scores, Diags), Diags> {
     let roles = [
         Role { name: "code", headers: CODE_HEADERS.iter().map(|h| h.to_string()).collect(), required: true },
         Role { name: "score", headers: score_headers(rules, source), required: true },
@@ -145,7 +147,7 @@ pub fn parse(sheet: &Sheet, source: &str, rules: &AnnualRules) -> Result<Scores,
     if scores.values.is_empty() && !diags.has_errors() {
         diags.push(sheet.diag(sheet.header_row, None, "the file lists no county"));
     }
-    if diags.has_errors() { Err(diags) } else { Ok(scores) }
+    Ok((scores, diags))
 }
 
 /// Codes of a score file that are not among the counties assessed.

@@ -157,11 +157,12 @@ fn pair(s: &str) -> Result<(String, PathBuf)> {
         .ok_or_else(|| Error::Usage(format!("`{s}`: expected NAME=PATH")))
 }
 
-/// Reads the score file of source `name`: every problem, or the scores.
-fn csv_scores(path: &Path, name: &str, rules: &rules::AnnualRules) -> Result<Result<Scores, Diags>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+/// Reads the score file of source `name`: the rows read and every problem,
+/// or the problems that stopped the reading (the file, its columns).
+fn csv_scores(path: &Path, name: &str, rules: &rules::AnnualRules) -> Result<Result<(Scores, Diags), Diags>> {
+    let bytes = crate::workspace::read_input(path)?;
     let shown = path.display().to_string();
-    Ok(table::read(&shown, &bytes, Encoding::Auto, None).and_then(|s| inputs::parse(&s, name, rules)))
+    Ok(table::read(&shown, &bytes, Encoding::Auto, None).and_then(|s| inputs::parse_all(&s, name, rules)))
 }
 
 fn compute_all(spec: &Spec, f: &Folder, held: Option<&Held>) -> Result<Computed> {
@@ -245,11 +246,22 @@ fn compute_all(spec: &Spec, f: &Folder, held: Option<&Held>) -> Result<Computed>
     let mut files: Vec<Scores> = Vec::new();
     for (name, path) in &spec.inputs {
         match csv_scores(path, name, &rules)? {
-            Ok(scores) => {
-                inputs.insert(name.clone(), Input::Csv(scores.values.clone()));
+            Ok((scores, d)) => {
+                if !d.has_errors() {
+                    inputs.insert(name.clone(), Input::Csv(scores.values.clone()));
+                }
+                diags.extend(d);
                 files.push(scores);
             }
             Err(d) => diags.extend(d),
+        }
+    }
+    if diags.has_errors() && !counties.is_empty() {
+        // The counties are the campaigns': unknown codes are said with the
+        // other problems, all at once.
+        let known: HashSet<&str> = counties.iter().map(|c| c.0.as_str()).collect();
+        for f in &files {
+            diags.extend(inputs::unknown_codes(f, &known));
         }
     }
     diags.into_result()?;

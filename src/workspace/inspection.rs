@@ -205,7 +205,7 @@ pub fn assign(ws: &mut Workspace, teams_file: &Path, redo: Option<&str>) -> Resu
     let draw = need_draw(ws)?.clone();
     let name =
         teams_file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "teams.csv".into());
-    let bytes = read(teams_file)?;
+    let bytes = super::read_input(teams_file)?;
     if let Some(prev) = ws.journal.last("assign") {
         // The same teams file, the same reason, and nothing since that
         // changes the assignment: this assignment is already made.
@@ -507,7 +507,7 @@ pub fn import_findings(
             continue;
         }
         let replacing = current.contains_key(&rel);
-        let bytes = read(path)?;
+        let bytes = super::read_input(path)?;
         if replacing && recorded.get(&rel) == Some(&sha256_hex(&bytes)) {
             results.push(FileResult { file: name, accepted: None, already: true, problems });
             continue;

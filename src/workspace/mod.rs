@@ -100,6 +100,46 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
+/// The most bytes spotcheck reads of a table a person hands it: a team's
+/// findings, a county's self-report, the teams, another department's
+/// scores. A county's self-report is a few hundred kilobytes and a whole
+/// country's about 50 MiB; reading a CSV takes up to about six times its
+/// size in memory, so the bound keeps any such file within about 1.5 GiB.
+pub const INPUT_MAX_BYTES: u64 = 256 << 20;
+
+/// Reads a table a person hands spotcheck, refusing one larger than
+/// [`INPUT_MAX_BYTES`] before reading it (and, should it grow meanwhile,
+/// without reading more than that).
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    read_within(path, INPUT_MAX_BYTES)
+}
+
+fn read_within(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let too_big = |size: u64| {
+        Error::Invalid(crate::error::Diags(vec![crate::error::Diag::error(
+            &path.display().to_string(),
+            None,
+            format!(
+                "the file is {} MiB; spotcheck reads tables of at most {} MiB (split it, e.g. one file per county or team)",
+                size.div_ceil(1 << 20),
+                max >> 20
+            ),
+        )]))
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if size > max {
+        return Err(too_big(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 fn str_field(e: &journal::Entry, key: &str) -> String {
     e.data.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string()
 }

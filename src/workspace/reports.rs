@@ -153,7 +153,7 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
             .map(|n| n.to_string_lossy().to_string())
             .ok_or_else(|| Error::Usage(format!("{} is not a file", path.display())))?;
         let rel = format!("{REPORTS}/{name}");
-        let bytes = read(path)?;
+        let bytes = super::read_input(path)?;
         if ws.frozen.iter().any(|f| f.path == rel && f.sha256 == sha256_hex(&bytes)) {
             already.push(rel);
             continue;

@@ -249,7 +249,8 @@ fn annual_inputs_are_checked() {
 
 /// Regression: routine scores outside 0…out_of were clamped (150 → full
 /// marks; -40 and 1e308 accepted), and unknown county codes and headers
-/// were ignored. Each bad score file in tests/data/annual/err is refused
+/// were ignored; an unknown code was said only once the scores were right.
+/// Each bad score file in tests/data/annual/err is refused
 /// with its diagnostics, exit 1, and no report written.
 #[test]
 fn bad_score_files_are_refused() {

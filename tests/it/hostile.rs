@@ -641,3 +641,56 @@ fn copy_dir(from: &Path, to: &Path) {
         if p.is_dir() { copy_dir(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).unwrap() }
     }
 }
+
+/// A table larger than spotcheck reads (a 300 MB CSV, here sparse) is
+/// refused by every reader before it is read, by size and with the way out,
+/// within the memory limit: it once took six times its size and aborted
+/// under a limit.
+#[test]
+fn an_oversized_table_is_refused_by_every_reader_before_it_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (open, drawn) = campaigns(tmp.path());
+    let huge = tmp.path().join("检查表-第一组.csv");
+    let f = std::fs::File::create(&huge).unwrap();
+    f.set_len(300_000_000).unwrap();
+    drop(f);
+    let p = huge.to_str().unwrap();
+    let annual_rules = tmp.path().join("annual.toml");
+    std::fs::write(
+        &annual_rules,
+        "[annual]\nname = \"t\"\nyear = 2009\npoints = 100\n\n[[component]]\nid = \"routine\"\nname = \"平时考核\"\nweight = 100\nfrom = \"csv:routine\"\n\n[[grade]]\nname = \"合格\"\nmin = 0\n",
+    )
+    .unwrap();
+    let annual_dir = tmp.path().join("annual");
+    std::fs::create_dir(&annual_dir).unwrap();
+    let out = annual_dir.join("out");
+    let input = format!("routine={p}");
+    let runs: [(&Path, Vec<&str>); 4] = [
+        (&open, vec!["reports", "import", p]),
+        (&drawn, vec!["findings", "import", p]),
+        (&drawn, vec!["assign", "--teams", p, "--reassign", "--reason", "test"]),
+        (
+            &annual_dir,
+            vec![
+                "annual",
+                "--rules",
+                annual_rules.to_str().unwrap(),
+                "--input",
+                &input,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ),
+    ];
+    for (dir, args) in runs {
+        let before = hash_tree(dir);
+        let (code, stderr) = run_limited(dir, &args);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("检查表-第一组.csv")
+                && stderr.contains("the file is 287 MiB; spotcheck reads tables of at most 256 MiB"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(hash_tree(dir), before, "{args:?} changed the folder");
+    }
+}

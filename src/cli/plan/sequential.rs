@@ -296,8 +296,23 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
             )
         })
         .collect();
-    let (lo, hi) = at_line.iter().fold((1.0f64, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
+    let lines = lines_of(&rules, &plan, &field);
     let mean_at_line = at_line.iter().sum::<f64>() / at_line.len().max(1) as f64;
+    for (share, id, v, se) in disagreeing(&res, &lines, mean_at_line) {
+        crate::cli::say(&format!(
+            "warning: hiding {} of {field} is on the line of `{id}`; the whole procedure, simulated, vetoed {} ± {} of such counties, the computation {}{}. The computation assumes each round's bound holds its level; on this design it does not (few townships per county; SCORING.md §9), so state the simulated risk, or give counties more townships in round 1",
+            pct(share),
+            pct(v),
+            pct(se),
+            pct(mean_at_line),
+            if v - 2.0 * se > bound {
+                format!(", and more than the plan's stated most of {}", pct(bound))
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let (lo, hi) = at_line.iter().fold((1.0f64, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
     match a.format.format {
         Format::Table => {
             let mut s = format!(
@@ -313,6 +328,8 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
             for r in &res {
                 let who = if r.share == 0.0 {
                     format!("honest (±{})", pct(a.noise.value()))
+                } else if lines.iter().any(|(_, l)| (r.share - l).abs() < 1e-9) {
+                    format!("hiding {} (line)", pct(r.share))
                 } else {
                     format!("hiding {} of {field}", pct(r.share))
                 };
@@ -399,4 +416,102 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
         }
     }
     Ok(0)
+}
+
+/// The lines, as shares of `field` hidden, of the vetoes the plan decides
+/// that read how much of `field` a county left out: a `[[veto]]` comparing
+/// `<field>_under_rate` (or `<field>_error_rate`) with a number, or an
+/// `accuracy` indicator on `field` with `veto_beyond`. A county hiding
+/// exactly that share sits on the line, where the plan states its risk.
+fn lines_of(
+    rules: &crate::rules::Rules,
+    plan: &crate::rules::sequential::Sequential,
+    field: &str,
+) -> Vec<(String, f64)> {
+    use crate::rules::scoring::IndicatorKind;
+    use crate::score::expr::BinOp;
+    let decided = crate::rules::sequential::decided(rules, plan);
+    let mut out = Vec::new();
+    for v in rules.scoring.vetoes.iter().filter(|v| decided.contains(&v.id)) {
+        for c in v.when.comparisons().unwrap_or_default() {
+            let reads = c.name == format!("{field}_under_rate") || c.name == format!("{field}_error_rate");
+            if reads && matches!(c.op, BinOp::Gt | BinOp::Ge) {
+                out.push((v.id.clone(), c.line));
+            }
+        }
+    }
+    for i in rules.scoring.indicators.iter().filter(|i| decided.contains(&i.id)) {
+        if let IndicatorKind::Accuracy { field: f, veto_beyond: Some(b), .. } = &i.kind
+            && f == field
+        {
+            out.push((i.id.clone(), *b));
+        }
+    }
+    out
+}
+
+/// The rows at a veto's line where the simulated whole procedure and the
+/// computed risk disagree by more than three simulation errors: (share,
+/// the line's veto, vetoed, its error).
+fn disagreeing(
+    res: &[sim::ShareResult],
+    lines: &[(String, f64)],
+    computed: f64,
+) -> Vec<(f64, String, f64, f64)> {
+    let mut out = Vec::new();
+    for r in res {
+        let Some((id, _)) = lines.iter().find(|(_, l)| (r.share - l).abs() < 1e-9) else { continue };
+        let (v, se) = sim::frequency(r.city.vetoed, r.city.trials);
+        if (v - computed).abs() > 3.0 * se.max(1e-12) {
+            out.push((r.share, id.clone(), v, se));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> crate::rules::Rules {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/cangzhou-2008-face-to-face.toml");
+        crate::rules::load(std::path::Path::new(path), "rules.toml").unwrap()
+    }
+
+    fn row(share: f64, vetoed: u64, trials: u64) -> sim::ShareResult {
+        sim::ShareResult {
+            share,
+            city: sim::Tally { trials, vetoed, ..Default::default() },
+            by_county: Vec::new(),
+            worst_mean: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_shipped_plans_lines_are_found_in_its_vetoes() {
+        let rules = shipped();
+        let plan = rules.sequential.clone().unwrap();
+        let lines = lines_of(&rules, &plan, "births");
+        // The concealment veto (births_under_rate > 4%) and the accuracy
+        // indicator's veto beyond 7%.
+        assert!(lines.iter().any(|(_, l)| (*l - 0.04).abs() < 1e-12), "{lines:?}");
+        assert!(lines.iter().any(|(_, l)| (*l - 0.07).abs() < 1e-12), "{lines:?}");
+        assert!(lines_of(&rules, &plan, "deaths").is_empty());
+    }
+
+    #[test]
+    fn a_row_on_the_line_that_disagrees_with_the_computation_is_named() {
+        let lines = vec![("concealment".to_string(), 0.04)];
+        // 8.2% of 3,600 (SE 0.46%) against 6.2% computed: named.
+        let res = [row(0.0, 2, 3600), row(0.04, 295, 3600), row(0.08, 2800, 3600)];
+        let got = disagreeing(&res, &lines, 0.062);
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0, got[0].1.as_str()), (0.04, "concealment"));
+        assert!((got[0].2 - 295.0 / 3600.0).abs() < 1e-12);
+        // Below it as far: named too. Within three errors: not named.
+        assert_eq!(disagreeing(&[row(0.04, 150, 3600)], &lines, 0.062).len(), 1);
+        assert!(disagreeing(&[row(0.04, 250, 3600)], &lines, 0.062).is_empty());
+        // Off the line, however far: not named (that is detection, not risk).
+        assert!(disagreeing(&[row(0.05, 3000, 3600)], &lines, 0.062).is_empty());
+    }
 }
