@@ -114,56 +114,102 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
     }
     if let Some(at) = &e.already {
         let drawn = e.decisions.iter().any(|d| d.outcome == Outcome::Escalate.name());
-        note(&format!(
-            "round {} of {} was already decided on {at}; nothing was done{}",
-            e.round,
-            e.rounds,
-            if drawn {
-                format!(
-                    "; round {} was drawn then, and its findings come back through `spotcheck findings import`",
-                    e.round + 1
-                )
-            } else {
-                String::new()
-            }
-        ));
+        let next = e.round + 1;
+        note(&match lang {
+            Lang::Zh => format!(
+                "第{}轮（共{}轮）已于{at}作出决定，本次未做任何改动{}",
+                e.round,
+                e.rounds,
+                if drawn {
+                    format!("；第{next}轮当时已抽取，其检查结果通过 `spotcheck findings import` 导入")
+                } else {
+                    String::new()
+                }
+            ),
+            Lang::En => format!(
+                "round {} of {} was already decided on {at}; nothing was done{}",
+                e.round,
+                e.rounds,
+                if drawn {
+                    format!(
+                        "; round {next} was drawn then, and its findings come back through `spotcheck findings import`"
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        });
         return Ok(0);
     }
     let count = |o: Outcome| e.decisions.iter().filter(|d| d.outcome == o.name()).count();
-    note(&format!(
-        "round {} of {} decided: {} accepted, {} vetoed, {} in between{}",
-        e.round,
-        e.rounds,
-        count(Outcome::Accept),
-        count(Outcome::Veto),
-        count(Outcome::Escalate),
-        if count(Outcome::NotProven) > 0 {
-            format!(", {} not proven after the last round", count(Outcome::NotProven))
-        } else {
-            String::new()
-        }
-    ));
+    let not_proven = count(Outcome::NotProven);
+    note(&match lang {
+        Lang::Zh => format!(
+            "第{}轮（共{}轮）已决定：通过{}个，否决{}个，介于两者之间{}个{}",
+            e.round,
+            e.rounds,
+            count(Outcome::Accept),
+            count(Outcome::Veto),
+            count(Outcome::Escalate),
+            if not_proven > 0 {
+                format!("，最后一轮后未证实{not_proven}个")
+            } else {
+                String::new()
+            }
+        ),
+        Lang::En => format!(
+            "round {} of {} decided: {} accepted, {} vetoed, {} in between{}",
+            e.round,
+            e.rounds,
+            count(Outcome::Accept),
+            count(Outcome::Veto),
+            count(Outcome::Escalate),
+            if not_proven > 0 {
+                format!(", {not_proven} not proven after the last round")
+            } else {
+                String::new()
+            }
+        ),
+    });
     match &e.next {
         Some(n) => {
             let r = &n.record;
-            note(&format!(
-                "round {} drawn from the same seed for {}: {} ({} villages, {} of them new, {} reserves) and {}",
-                r.round,
-                r.counties.join(", "),
-                r.sample,
-                r.villages,
-                r.new_villages,
-                r.reserves,
-                rounds::record_name(r.round)
-            ));
+            note(&match lang {
+                Lang::Zh => format!(
+                    "第{}轮已用同一种子为{}抽取：{}（{}个村，其中新入样{}个，备选{}个）及{}",
+                    r.round,
+                    r.counties.join("、"),
+                    r.sample,
+                    r.villages,
+                    r.new_villages,
+                    r.reserves,
+                    rounds::record_name(r.round)
+                ),
+                Lang::En => format!(
+                    "round {} drawn from the same seed for {}: {} ({} villages, {} of them new, {} reserves) and {}",
+                    r.round,
+                    r.counties.join(", "),
+                    r.sample,
+                    r.villages,
+                    r.new_villages,
+                    r.reserves,
+                    rounds::record_name(r.round)
+                ),
+            });
             for (team, file, villages) in &n.forms {
-                note(&format!("  team {team}: {villages} village(s) on {file}"));
+                note(&match lang {
+                    Lang::Zh => format!("  {team}：{villages}个村，见{file}"),
+                    Lang::En => format!("  team {team}: {villages} village(s) on {file}"),
+                });
             }
-            note(
+            note(lang.t(
+                "请公布本轮记录及其样本；各组检查结果通过 `spotcheck findings import` 导入，然后运行 `spotcheck score`",
                 "publish the round record and its sample; the teams' findings come back through `spotcheck findings import`, then `spotcheck score`",
-            );
+            ));
         }
-        None => note("the plan stops here: no county is checked again"),
+        None => note(
+            lang.t("方案到此结束：没有县需要再次检查", "the plan stops here: no county is checked again"),
+        ),
     }
     Ok(0)
 }

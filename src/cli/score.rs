@@ -124,40 +124,72 @@ pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
     let later: Vec<String> = cards
         .iter()
         .filter_map(|c| {
-            c.round.filter(|r| r.0 > 1).map(|(r, of)| format!("{} {} (round {r} of {of})", c.code, c.name))
+            c.round.filter(|r| r.0 > 1).map(|(r, of)| match lang {
+                Lang::Zh => format!("{} {}（第{r}轮，共{of}轮）", c.code, c.name),
+                Lang::En => format!("{} {} (round {r} of {of})", c.code, c.name),
+            })
         })
         .collect();
     if !later.is_empty() {
-        say(&format!("scored on a later round of the sequential plan: {}", later.join(", ")));
+        say(&format!(
+            "{}{}",
+            lang.t("按扩大抽查方案的后续轮次评分：", "scored on a later round of the sequential plan: "),
+            later.join(lang.list_sep())
+        ));
     }
     for c in cards.iter().filter_map(|c| c.pending.as_ref().map(|p| (c, p))) {
-        say(&format!("IN BETWEEN: {} {}: {}", c.0.code, c.0.name, c.1));
+        say(&format!(
+            "{}{} {}{}{}",
+            lang.t("介于两者之间：", "IN BETWEEN: "),
+            c.0.code,
+            c.0.name,
+            lang.t("：", ": "),
+            c.1
+        ));
     }
     let open: Vec<String> = cards
         .iter()
         .filter(|c| !c.measures.missing_findings.is_empty())
-        .map(|c| format!("{} {} ({} village(s))", c.code, c.name, c.measures.missing_findings.len()))
+        .map(|c| match lang {
+            Lang::Zh => format!("{} {}（{}个村）", c.code, c.name, c.measures.missing_findings.len()),
+            Lang::En => format!("{} {} ({} village(s))", c.code, c.name, c.measures.missing_findings.len()),
+        })
         .collect();
     let pending = cards.iter().filter(|c| c.pending.is_some()).count();
     if open.is_empty() && pending == 0 {
         return Ok(0);
     }
     if !open.is_empty() {
-        say(&format!(
-            "PROVISIONAL (临时结果): sampled villages without accepted findings in {}; every file is marked. \
+        say(&match lang {
+            Lang::Zh => format!(
+                "临时结果：{}有样本村尚无已接受的检查结果；所有输出文件均已标注。\
+请导入缺少的检查结果（`spotcheck status` 列出这些村），或用 `spotcheck substitute` 替换无法到达的村。",
+                open.join("、")
+            ),
+            Lang::En => format!(
+                "PROVISIONAL: sampled villages without accepted findings in {}; every file is marked. \
 Import the missing findings (spotcheck status lists them) or replace unreachable villages with `spotcheck substitute`.",
-            open.join(", ")
-        ));
+                open.join(", ")
+            ),
+        });
     }
     if pending > 0 {
-        say(&format!(
-            "PROVISIONAL (临时结果): the sequential plan checks {pending} county(ies) again; their files are marked. Run `spotcheck escalate` once every finding of the round is in."
-        ));
+        say(&match lang {
+            Lang::Zh => format!(
+                "临时结果：扩大抽查方案将再次检查{pending}个县，其输出文件均已标注。本轮检查结果全部导入后，运行 `spotcheck escalate`。"
+            ),
+            Lang::En => format!(
+                "PROVISIONAL: the sequential plan checks {pending} county(ies) again; their files are marked. Run `spotcheck escalate` once every finding of the round is in."
+            ),
+        });
     }
     if a.provisional {
         Ok(0)
     } else {
-        say("exit code 3: the results are provisional (pass --provisional to accept them)");
+        say(lang.t(
+            "退出码 3：结果为临时结果（加 --provisional 可接受）",
+            "exit code 3: the results are provisional (pass --provisional to accept them)",
+        ));
         Ok(PROVISIONAL_EXIT)
     }
 }

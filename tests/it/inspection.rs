@@ -473,7 +473,7 @@ fn no_findings_earn_no_points_for_sample_based_indicators() {
     // unless --provisional accepts them.
     let (c, _, e) = run_in(&camp, &["score"]);
     assert_eq!(c, 3, "{e}");
-    assert!(e.contains("PROVISIONAL"), "{e}");
+    assert!(e.contains("临时结果："), "{e}");
     let (c, out, e) = run_in(&camp, &["score", "--provisional"]);
     assert_eq!(c, 0, "{e}");
     assert!(out.contains("临时"), "{out}");

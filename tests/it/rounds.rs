@@ -675,10 +675,14 @@ fn decided_rounds_are_fixed_and_tampering_is_found() {
     let (c, _, e) = run_in(&camp, &["escalate"]);
     // Round 2 is the last: it is decided now, and nothing more can be.
     assert_eq!(c, 0, "{e}");
-    assert!(e.contains("round 2 of 2 decided") && e.contains("stops here"), "{e}");
+    assert!(e.contains("第2轮（共2轮）已决定：") && e.contains("方案到此结束"), "{e}");
+    assert!(!e.contains("decided") && !e.contains("stops here"), "Chinese by default: {e}");
     // Asked again, it does nothing.
     let before = std::fs::read(camp.join("journal.jsonl")).unwrap();
     let (c, _, e) = run_in(&camp, &["escalate"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(e.contains("已于") && e.contains("本次未做任何改动"), "{e}");
+    let (c, _, e) = run_in(&camp, &["--lang", "en", "escalate"]);
     assert_eq!(c, 0, "{e}");
     assert!(e.contains("already decided") && e.contains("nothing was done"), "{e}");
     assert_eq!(std::fs::read(camp.join("journal.jsonl")).unwrap(), before);
@@ -787,7 +791,14 @@ fn a_county_in_between_is_provisional_until_its_round_is_drawn() {
     assert_eq!(c, 0, "{e}");
     let (c, out, e) = run_in(&fresh, &["score"]);
     assert_eq!(c, 3, "{out}{e}");
-    assert!(e.contains("IN BETWEEN: 130983") && e.contains("spotcheck escalate"), "{e}");
+    assert!(e.contains("介于两者之间：130983") && e.contains("spotcheck escalate"), "{e}");
+    assert!(e.contains("临时结果：扩大抽查方案将再次检查1个县") && !e.contains("PROVISIONAL"), "{e}");
+    let (c, _, e) = run_in(&fresh, &["--lang", "en", "score"]);
+    assert_eq!(c, 3, "{e}");
+    assert!(
+        e.contains("IN BETWEEN: 130983") && e.contains("PROVISIONAL: the sequential plan checks 1"),
+        "{e}"
+    );
     let out_dir = tmp.path().join("annual");
     let (c, _, e) = run(&[
         "annual",
@@ -833,9 +844,9 @@ fn escalate_again_before_the_new_rounds_findings_does_nothing() {
     let (_tmp, camp) = example_before_escalate();
     let (c, _, e) = run_in(&camp, &["escalate"]);
     assert_eq!(c, 0, "{e}");
-    assert!(e.contains("round 2 drawn from the same seed"), "{e}");
+    assert!(e.contains("第1轮（共2轮）已决定：") && e.contains("第2轮已用同一种子"), "{e}");
     let journal = std::fs::read(camp.join("journal.jsonl")).unwrap();
-    let (c, out, e) = run_in(&camp, &["escalate"]);
+    let (c, out, e) = run_in(&camp, &["--lang", "en", "escalate"]);
     assert_eq!(c, 0, "{e}");
     assert!(
         e.contains("round 1 of 2 was already decided")
@@ -843,13 +854,13 @@ fn escalate_again_before_the_new_rounds_findings_does_nothing() {
             && e.contains("findings import"),
         "{e}"
     );
-    assert!(out.contains("扩大抽查"), "the recorded decisions are shown again:\n{out}");
+    assert!(out.contains("escalate"), "the recorded decisions are shown again:\n{out}");
     assert_eq!(std::fs::read(camp.join("journal.jsonl")).unwrap(), journal, "nothing journaled");
     // Once a finding of the new round is in, the round is decided as before.
     let f = root("examples/cangzhou-2008/findings-round-2");
     let f = std::fs::read_dir(f).unwrap().next().unwrap().unwrap().path();
     assert_eq!(run_in(&camp, &["findings", "import", f.to_str().unwrap()]).0, 0);
-    let (c, _, e) = run_in(&camp, &["escalate"]);
+    let (c, _, e) = run_in(&camp, &["--lang", "en", "escalate"]);
     assert_eq!(c, 0, "{e}");
     assert!(e.contains("round 2 of 2 decided"), "{e}");
 }
