@@ -35,6 +35,17 @@ fn heading(h: &str, lang: Lang) -> String {
     }
 }
 
+/// Why a village was taken with certainty, in words: `sample.csv` keeps the
+/// ids (`size`, `all`, `forced`) that `verify` re-derives; people read these.
+fn certainty(flag: &str, lang: Lang) -> &str {
+    match flag {
+        "size" => lang.t("规模达到抽样间隔", "size reaches the sampling interval"),
+        "all" => lang.t("全部入样", "taken whole"),
+        "forced" => lang.t("指定入样", "forced"),
+        other => other,
+    }
+}
+
 /// What the title rows say about the draw.
 pub struct Heading {
     pub campaign: String,
@@ -97,7 +108,11 @@ pub fn sample_xlsx(
     let mut lines = 1;
     for (c, h) in header.iter().enumerate() {
         let name = heading(h, lang);
-        let cells: Vec<&str> = rows.iter().filter_map(|r| r.get(c).map(String::as_str)).collect();
+        let cells: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.get(c))
+            .map(|v| if h == "certainty" { certainty(v, lang) } else { v.as_str() })
+            .collect();
         let w = xlsx::column_width(&name, &cells, 2, 6.0, 30.0);
         lines = lines.max(xlsx::lines_at(&name, w));
         ws.set_column_width(c as u16, w)?;
@@ -110,6 +125,7 @@ pub fn sample_xlsx(
             let h = header.get(c).map_or("", String::as_str);
             let is_prob = h == "pi" || h.starts_with("pi_");
             let is_count = h == "order" || h == "reserve_rank" || h == "round";
+            let v = if h == "certainty" { certainty(v, lang) } else { v.as_str() };
             // Codes and names stay text: a 12-digit code as a number would
             // show as 1.30902E+11.
             match v.parse::<f64>() {

@@ -28,6 +28,14 @@ fn commit_seed_draw_verify() {
     assert!(above[1].cells[0].contains("39170245881266031954"), "{above:?}");
     assert_eq!(sheet.header[0], "村代码");
     assert_eq!(sheet.rows.len(), String::from_utf8_lossy(&sample).lines().count() - 1);
+    // Why a village is certain reads as words in the workbook; sample.csv,
+    // which verify re-derives, keeps the ids.
+    let why = sheet.header.iter().position(|h| h == "必选原因").unwrap();
+    let reasons: std::collections::BTreeSet<&str> =
+        sheet.rows.iter().map(|r| sheet.cell(r, why)).filter(|v| !v.is_empty()).collect();
+    assert_eq!(reasons, ["全部入样", "指定入样"].into(), "{reasons:?}");
+    let csv = String::from_utf8_lossy(&sample);
+    assert!(csv.contains(",all,") && csv.contains(",forced,") && !csv.contains("全部入样"));
     std::fs::write(camp.join("sample.xlsx"), b"not a workbook").unwrap();
     let (c, _, e) = run_in(&camp, &["audit"]);
     assert_eq!(c, 1, "an edited sample.xlsx is found: {e}");
