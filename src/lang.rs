@@ -126,15 +126,31 @@ pub fn evidence(bound: bool, lang: Lang) -> &'static str {
     }
 }
 
-/// How an interval was obtained: `t` with its degrees of freedom, or the
-/// name of the exact method used instead.
-pub fn method(name: &str, df: usize, lang: Lang) -> String {
-    match name {
-        "t" => match lang {
-            Lang::Zh => format!("t分布，自由度{df}"),
-            Lang::En => format!("t, {df} df"),
-        },
-        other => other.to_string(),
+/// How an interval was obtained, for people: `t` and logit `t` with their
+/// degrees of freedom, or the name of the exact method used instead. The
+/// ids (`stringer`, `clopper-pearson`, …) stay in JSON and CSV.
+pub fn method(id: &str, df: usize, lang: Lang) -> String {
+    match (id, lang) {
+        ("t", Lang::Zh) => format!("t分布，自由度{df}"),
+        ("t", Lang::En) => format!("t, {df} df"),
+        ("logit-t", Lang::Zh) => format!("logit变换的t分布，自由度{df}"),
+        ("logit-t", Lang::En) => format!("logit t, {df} df"),
+        _ => method_name(id, lang).to_string(),
+    }
+}
+
+/// The name of an interval method (SCORING.md §6) by its id; an unknown id
+/// as it is.
+pub fn method_name(id: &str, lang: Lang) -> &str {
+    match id {
+        "t" => lang.t("t分布", "t"),
+        "logit-t" => lang.t("logit变换的t分布", "logit t"),
+        "stringer" => lang.t("斯特林格界", "Stringer bound"),
+        "clopper-pearson" | "cp" => lang.t("克洛珀–皮尔逊精确区间", "Clopper–Pearson exact interval"),
+        "poisson-exact" | "garwood" => lang.t("泊松精确区间（Garwood）", "exact Poisson (Garwood) interval"),
+        "attribute" => lang.t("属性抽样界", "attribute-sampling bound"),
+        "wilson" => lang.t("威尔逊得分区间", "Wilson score interval"),
+        other => other,
     }
 }
 

@@ -420,13 +420,13 @@ fn interval_text(e: &crate::score::estimate::Estimate, level: f64, lang: Lang) -
     } else {
         match lang {
             Lang::Zh => format!(
-                "精确{}界：{}",
-                e.pivot.method(),
+                "{}：{}",
+                lang::method_name(e.pivot.method(), lang),
                 if e.df == 0 { "抽样设计没有自由度" } else { "抽样设计给出的方差为0" }
             ),
             Lang::En => format!(
-                "exact {} bound: the design gives {}",
-                e.pivot.method(),
+                "{}: the design gives {}",
+                lang::method_name(e.pivot.method(), lang),
                 if e.df == 0 { "no degrees of freedom" } else { "a variance of 0" }
             ),
         }
@@ -525,13 +525,17 @@ fn explain_text(
                 if lo == hi {
                     match lang {
                         Lang::Zh => {
-                            format!("  （在界限上，置信度{}；{}）", lang::level(level), b.pivot.method())
+                            format!(
+                                "  （在界限上，置信度{}；{}）",
+                                lang::level(level),
+                                lang::method_name(b.pivot.method(), lang)
+                            )
                         }
                         Lang::En => {
                             format!(
                                 "  (at its limit with {} confidence; {})",
                                 lang::level(level),
-                                b.pivot.method()
+                                lang::method_name(b.pivot.method(), lang)
                             )
                         }
                     }
@@ -545,7 +549,7 @@ fn explain_text(
                         "  ({} {} {lo:.6} – {hi}; {})",
                         lang::level(level),
                         t("区间", "interval"),
-                        b.pivot.method()
+                        lang::method(b.pivot.method(), b.pivot.df(), lang)
                     )
                 }
             }
@@ -645,12 +649,12 @@ fn explain_text(
         }
         s.push_str(&match lang {
             Lang::Zh => format!(
-                "\n{}：{}个样本村中{}个为“是”；估计全县为“是”的村比例{:.2}%，{}区间 {:.2}% – {:.2}%（{}，自由度{}）\n",
-                names.field(field, lang), p.n, p.x, p.p * 100.0, lang::level(level), p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+                "\n{}：{}个样本村中{}个为“是”；估计全县为“是”的村比例{:.2}%，{}区间 {:.2}% – {:.2}%（{}）\n",
+                names.field(field, lang), p.n, p.x, p.p * 100.0, lang::level(level), p.lo * 100.0, p.hi * 100.0, lang::method(p.pivot.method(), p.df, lang)
             ),
             Lang::En => format!(
-                "\n{}: found \"yes\" in {} of {} sampled villages; estimated share of the county's villages {:.2}%, {} interval {:.2}% – {:.2}% ({}, {} df)\n",
-                names.field(field, lang), p.x, p.n, p.p * 100.0, lang::level(level), p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+                "\n{}: found \"yes\" in {} of {} sampled villages; estimated share of the county's villages {:.2}%, {} interval {:.2}% – {:.2}% ({})\n",
+                names.field(field, lang), p.x, p.n, p.p * 100.0, lang::level(level), p.lo * 100.0, p.hi * 100.0, lang::method(p.pivot.method(), p.df, lang)
             ),
         });
     }

@@ -189,6 +189,14 @@ impl Pivot {
         }
     }
 
+    /// The degrees of freedom of a design-based pivot; 0 for an exact one.
+    pub fn df(&self) -> usize {
+        match self {
+            Pivot::T { df, .. } | Pivot::Logit { df, .. } => *df,
+            _ => 0,
+        }
+    }
+
     /// Whether the interval is design-based (t on the design's degrees of
     /// freedom) rather than an exact fallback.
     pub fn design_based(&self) -> bool {

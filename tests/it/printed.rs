@@ -488,3 +488,21 @@ fn english_scorecards_say_everything_in_english() {
     let cards = std::fs::read_to_string(camp.join("score/scorecards.csv")).unwrap();
     assert!(cards.contains("出生统计误差率 估计"), "{cards}");
 }
+
+/// Regression: scorecards.md showed an interval's method as its id, as in
+/// "(1755–2733, stringer)"; it names the method in the language of the
+/// cards, and the CSV keeps the id for machines.
+#[test]
+fn scorecards_name_the_interval_method_in_their_language() {
+    let (_tmp, camp) = campaign_copy();
+    let md = std::fs::read_to_string(camp.join("score/scorecards.md")).unwrap();
+    assert!(md.contains(", 斯特林格界)") && md.contains("t分布，自由度"), "{md}");
+    assert!(!md.contains(", stringer)"), "{md}");
+    let (c, _, e) = run_in(&camp, &["--lang", "en", "score"]);
+    assert_eq!(c, 0, "{e}");
+    let md = std::fs::read_to_string(camp.join("score/scorecards.md")).unwrap();
+    assert!(md.contains(", Stringer bound)") && md.contains(" df)"), "{md}");
+    assert!(!md.contains(", stringer)"), "{md}");
+    let csv = std::fs::read_to_string(camp.join("score/scorecards.csv")).unwrap();
+    assert!(csv.contains(",stringer,"), "{csv}");
+}
