@@ -507,9 +507,9 @@ impl AnnualNames<'_> {
         }
     }
 
-    /// A row's vetoes in full, leaving out an annual measure veto that says
-    /// what a campaign's own veto on the same measure and line already says.
-    pub fn vetoes_full(&self, list: &[AnnualVeto], lang: Lang) -> Vec<String> {
+    /// A row's vetoes without an annual measure veto that says what a
+    /// campaign's own veto on the same measure and line already says.
+    fn distinct<'v>(&self, list: &'v [AnnualVeto]) -> impl Iterator<Item = &'v AnnualVeto> {
         let said = |source: &str, x: &Verdict| {
             list.iter().any(|v| match v {
                 AnnualVeto::Campaign { source: s, veto: CardVeto::Indicator { verdict: y, .. } } => {
@@ -518,20 +518,27 @@ impl AnnualNames<'_> {
                 _ => false,
             })
         };
-        list.iter()
-            .filter(|v| !matches!(v, AnnualVeto::Measure { source, verdict, .. } if said(source, verdict)))
-            .map(|v| self.veto(v, lang))
-            .collect()
+        list.iter().filter(
+            move |v| !matches!(v, AnnualVeto::Measure { source, verdict, .. } if said(source, verdict)),
+        )
     }
 
-    /// A row's vetoes in a few words, without repeats (a campaign's veto
-    /// and the annual rule that reads the same measure say the same thing).
+    /// A row's vetoes in full (see [`Self::distinct`]).
+    pub fn vetoes_full(&self, list: &[AnnualVeto], lang: Lang) -> Vec<String> {
+        self.distinct(list).map(|v| self.veto(v, lang)).collect()
+    }
+
+    /// A row's vetoes in a few words (see [`Self::distinct`]). Two vetoes
+    /// whose short names coincide are listed once only when they coincide
+    /// in both languages, so that Chinese and English list the same set.
     pub fn vetoes_short(&self, list: &[AnnualVeto], lang: Lang) -> String {
+        let mut seen: Vec<(String, String)> = Vec::new();
         let mut out: Vec<String> = Vec::new();
-        for v in list {
-            let s = self.veto_short(v, lang);
-            if !out.contains(&s) {
-                out.push(s);
+        for v in self.distinct(list) {
+            let key = (self.veto_short(v, Lang::Zh), self.veto_short(v, Lang::En));
+            if !seen.contains(&key) {
+                out.push(self.veto_short(v, lang));
+                seen.push(key);
             }
         }
         out.join(lang.clause_sep())

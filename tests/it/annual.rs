@@ -189,6 +189,24 @@ fn english_headings_with_lang_en() {
     assert!(zh.contains("县代码") && zh.contains("等级"));
 }
 
+/// Regression: the table's veto column listed the campaign's error-rate
+/// veto and the annual rule on the same measure once in Chinese, where
+/// their short names coincide, and twice in English.
+#[test]
+fn the_veto_column_lists_the_same_vetoes_in_both_languages() {
+    let mut cells = Vec::new();
+    for lang in ["zh", "en"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (c, out, e) = annual(&["--lang", lang], &annual_rules(), tmp.path());
+        assert_eq!(c, 0, "{e}");
+        cells.push(out.lines().find(|l| l.contains("130921")).unwrap().to_string());
+    }
+    let (zh, en) = (&cells[0], &cells[1]);
+    assert!(zh.contains("出生统计误差率超过7%；瞒报出生；总分低于80分"), "{zh}");
+    assert!(en.contains("birth statistics error rate above 7%; concealed births; total below 80"), "{en}");
+    assert!(!en.contains("birth statistics error above 7%"), "{en}");
+}
+
 /// Regressions from review: rules that silently gave wrong or empty results.
 #[test]
 fn annual_rules_refuse_what_would_silently_mislead() {
