@@ -55,8 +55,12 @@ pub struct Row {
     pub grade_en: String,
     pub group: String,
     pub rank: usize,
-    /// A campaign feeding the row is provisional (findings missing).
+    /// A campaign feeding the row is provisional: findings are missing, or
+    /// its sequential plan checks the county again (`waiting`).
     pub provisional: bool,
+    /// A campaign feeding the row waits for a further round of its
+    /// sequential plan for this county, with no findings missing.
+    pub waiting: bool,
 }
 
 /// Computes the annual table. `inputs` maps source names to their data;
@@ -227,6 +231,8 @@ pub fn compute(
             group,
             rank: 0,
             provisional: cards.iter().any(|(_, c)| c.provisional),
+            waiting: cards.iter().any(|(_, c)| c.pending.is_some())
+                && cards.iter().all(|(_, c)| c.measures.missing_findings.is_empty()),
         });
     }
     if !missing.is_empty() {

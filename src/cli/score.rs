@@ -476,7 +476,9 @@ fn explain_text(
         names.indicator(&ind.id, lang),
         names.activity(&ind.id, lang)
     );
-    if card.provisional {
+    if let Some(p) = &card.pending {
+        s.push_str(&format!("{}{colon}{p}\n", t("临时结果", "PROVISIONAL")));
+    } else if card.provisional {
         s.push_str(&format!(
             "{}{}{}\n",
             t(

@@ -85,19 +85,35 @@ fn grade(r: &Row, lang: Lang) -> &str {
     if lang == Lang::En { &r.grade_en } else { &r.grade }
 }
 
-/// The provisional mark, when any row rests on incomplete findings.
+/// The provisional mark, when any row rests on incomplete findings or
+/// waits for a further round of a sequential plan, with the reason.
 fn provisional_note(ctx: &Context<'_>, rows: &[Row]) -> Option<String> {
-    let open: Vec<&str> = rows.iter().filter(|r| r.provisional).map(|r| r.name.as_str()).collect();
-    (!open.is_empty()).then(|| {
-        format!(
+    let names = |waiting: bool| -> Vec<&str> {
+        rows.iter().filter(|r| r.provisional && r.waiting == waiting).map(|r| r.name.as_str()).collect()
+    };
+    let (open, waiting) = (names(false), names(true));
+    let mut parts = Vec::new();
+    if !open.is_empty() {
+        parts.push(format!(
             "{}{}",
             ctx.t(
                 "临时结果：以下县的抽查结果尚不完整（有样本村缺少检查结果），本表不是最终结果：",
                 "PROVISIONAL: findings are incomplete for these counties (sampled villages without findings); this table is not final: "
             ),
             open.join(ctx.lang.list_sep())
-        )
-    })
+        ));
+    }
+    if !waiting.is_empty() {
+        parts.push(format!(
+            "{}{}",
+            ctx.t(
+                "临时结果：以下县的样本怀疑但不能证实一票否决，扩大抽查方案还要抽查下一轮，本表不是最终结果：",
+                "PROVISIONAL: the sample of these counties suspects a veto it cannot prove, and the sequential plan checks them in a further round; this table is not final: "
+            ),
+            waiting.join(ctx.lang.list_sep())
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(ctx.t("", " ")))
 }
 
 /// What the intervals mean, in one plain sentence.

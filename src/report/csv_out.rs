@@ -10,7 +10,10 @@ pub struct SummaryCsv;
 
 /// Whether a card is final, or provisional while findings are missing.
 pub fn status(c: &Card, v: View<'_>) -> String {
-    if c.provisional {
+    if c.pending.is_some() {
+        v.t("临时结果：等待扩大抽查的下一轮", "provisional: waits for a further round of the sequential plan")
+            .to_string()
+    } else if c.provisional {
         v.t("临时结果：有样本村缺少检查结果", "provisional: sampled villages without findings").to_string()
     } else {
         String::new()

@@ -18,17 +18,30 @@ impl Render for Markdown {
             "# {}\n\n",
             md(&format!("{} {}", v.names.campaign.get(v.lang), v.t("评分", "scorecards")))
         );
-        let open: Vec<&str> = cards.iter().filter(|c| c.provisional).map(|c| c.code.as_str()).collect();
-        if !open.is_empty() {
-            s.push_str(&format!(
-                "**{}**{}\n\n",
-                v.t("临时结果", "PROVISIONAL"),
-                md(&format!(
-                    "{}{}",
-                    v.t("：以下县有样本村尚无检查结果：", ": sampled villages without findings in "),
-                    open.join(v.lang.list_sep())
-                ))
-            ));
+        let codes = |waiting: bool| -> Vec<&str> {
+            cards
+                .iter()
+                .filter(|c| c.provisional && c.pending.is_some() == waiting)
+                .map(|c| c.code.as_str())
+                .collect()
+        };
+        for (list, why) in [
+            (codes(false), v.t("：以下县有样本村尚无检查结果：", ": sampled villages without findings in ")),
+            (
+                codes(true),
+                v.t(
+                    "：扩大抽查方案还要再次检查以下县：",
+                    ": the sequential plan checks these counties again: ",
+                ),
+            ),
+        ] {
+            if !list.is_empty() {
+                s.push_str(&format!(
+                    "**{}**{}\n\n",
+                    v.t("临时结果", "PROVISIONAL"),
+                    md(&format!("{why}{}", list.join(v.lang.list_sep())))
+                ));
+            }
         }
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n|---|---|---:|---:|---|---|\n",

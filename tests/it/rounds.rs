@@ -815,6 +815,33 @@ fn a_county_in_between_is_provisional_until_its_round_is_drawn() {
     ]);
     assert_eq!(c, 3, "{e}");
     assert!(e.contains("130983") && e.contains("spotcheck escalate"), "{e}");
+    // Graded anyway, the reports give the real reason: no finding is
+    // missing; the plan checks the county in a further round.
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        root("rules/cangzhou-2009-annual.toml").to_str().unwrap(),
+        "--campaign",
+        &format!("face-to-face={}", fresh.display()),
+        "--input",
+        &format!("routine={}", ex.join("routine-2009.csv").display()),
+        "--input",
+        &format!("bonus={}", ex.join("bonus-2009.csv").display()),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--allow-provisional",
+    ]);
+    assert_eq!(c, 0, "{e}");
+    let md = std::fs::read_to_string(out_dir.join("annual.md")).unwrap();
+    assert!(md.contains("扩大抽查方案还要抽查下一轮") && md.contains("黄骅市"), "{md}");
+    assert!(!md.contains("有样本村缺少检查结果"), "no finding is missing: {md}");
+    // The scorecards as the last `score` (in English) wrote them.
+    let cards = std::fs::read_to_string(fresh.join("score/scorecards.csv")).unwrap();
+    assert!(cards.contains("provisional: waits for a further round of the sequential plan"), "{cards}");
+    assert!(!cards.contains("sampled villages without findings"), "{cards}");
+    let cards = std::fs::read_to_string(fresh.join("score/scorecards.md")).unwrap();
+    assert!(cards.contains("the sequential plan checks these counties again: 130983"), "{cards}");
+    std::fs::remove_dir_all(&out_dir).unwrap();
 
     // Reserves still work in round 2: a new village that cannot be reached
     // is replaced by the first unused reserve of its township (round 1's
