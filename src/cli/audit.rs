@@ -32,6 +32,28 @@ pub struct Args {
     pub format: FormatArg,
 }
 
+/// A journal event for people: its Chinese name, or its id in English (the
+/// ids are English words); CSV and JSON keep the ids.
+fn event_name(id: &str, lang: Lang) -> &str {
+    let zh = match id {
+        "init" => "初始化",
+        "reports" => "导入自查",
+        "commit" => "承诺",
+        "draw" => "抽样",
+        "redraw" => "重新抽样",
+        "assign" => "分配检查组",
+        "forms" => "生成检查表",
+        "substitute" => "替换样本村",
+        "findings" => "导入检查结果",
+        "score" => "评分",
+        "escalate" => "扩大抽查",
+        "annual" => "年度考核",
+        "recover" => "恢复中断的步骤",
+        other => other,
+    };
+    lang.t(zh, id)
+}
+
 pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
     let (ws, mut problems) = f.inspect(Mode::Shared)?;
     problems.extend(ws.scan());
@@ -51,7 +73,11 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
                 (lang.t("事件", "event"), Align::Left),
             ]);
             for e in entries {
-                t.row(vec![e.seq.to_string(), crate::time::show(&e.at, ws.offset), e.event.clone()]);
+                t.row(vec![
+                    e.seq.to_string(),
+                    crate::time::show(&e.at, ws.offset),
+                    event_name(&e.event, lang).to_string(),
+                ]);
             }
             let mut s = t.render();
             s.push_str(&match lang {

@@ -11,9 +11,14 @@ fn commit_seed_draw_verify() {
     let (c, _, e) = run_in(&camp, &["verify"]);
     assert_eq!(c, 0, "{e}");
     assert!(e.contains("re-derives identically"), "{e}");
+    // The journal's events by their Chinese names; CSV keeps the ids.
     let (c, out, e) = run_in(&camp, &["audit"]);
     assert_eq!(c, 0, "{e}");
-    assert!(out.contains("init") && out.contains("commit") && out.contains("draw"));
+    assert!(out.contains("初始化") && out.contains("承诺") && out.contains("抽样"), "{out}");
+    assert!(!out.contains("init") && !out.contains("draw"), "{out}");
+    let (c, out, e) = run_in(&camp, &["audit", "--format", "csv"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(out.contains(",init,") && out.contains(",commit,") && out.contains(",draw,"), "{out}");
     let sample = std::fs::read(camp.join("sample.csv")).unwrap();
     assert!(sample.starts_with(b"\xEF\xBB\xBF"), "sample.csv needs a BOM for Excel");
     assert!(String::from_utf8_lossy(&sample).contains("沧县"));
