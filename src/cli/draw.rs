@@ -38,7 +38,7 @@ pub fn run(f: &Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
     if o.already {
         note(&format!(
             "the sample was already drawn with this seed on {} ({} villages, +{} reserves, {}); nothing to do",
-            r.drawn_at,
+            crate::time::show(&r.drawn_at, ws.offset),
             r.villages,
             r.reserves,
             ws.path(SAMPLE).display()

@@ -113,6 +113,7 @@ pub fn run(f: &Folder, a: &Args, lang: Lang) -> CmdResult {
         out(&t.render());
     }
     if let Some(at) = &e.already {
+        let at = crate::time::show(at, ws.offset);
         let drawn = e.decisions.iter().any(|d| d.outcome == Outcome::Escalate.name());
         let next = e.round + 1;
         note(&match lang {

@@ -170,6 +170,7 @@ pub fn assign(f: &Folder, a: &AssignArgs, lang: Lang) -> CmdResult {
         Format::Json => out(&output::json(&json!({ "teams": rows }))),
     }
     if let Some(at) = &o.already {
+        let at = crate::time::show(at, ws.offset);
         note(&format!(
             "these teams were already assigned with this teams file on {at} ({} villages in {}); nothing to do",
             o.rows.len(),
@@ -201,7 +202,8 @@ pub fn substitute(f: &Folder, a: &SubstituteArgs) -> CmdResult {
     let (old, new) = (&s.village, &s.replacement);
     match &s.already {
         Some(at) => note(&format!(
-            "village {old} was already replaced by reserve {new} on {at}, for this reason; nothing to do"
+            "village {old} was already replaced by reserve {new} on {}, for this reason; nothing to do",
+            crate::time::show(at, ws.offset)
         )),
         None => note(&format!(
             "village {old} is replaced by reserve {new}; run `spotcheck forms` to reissue the team's form"

@@ -256,6 +256,16 @@ fn a_completed_command_run_again_does_nothing() {
         let before = hash_tree(&camp);
         let (c, _, e) = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(c, 0, "{} again: {e}", small::STEPS[i]);
+        // Regression: `assign` said when it was done as a stored timestamp
+        // (2026-12-01T12:51:58+08:00); times show as everywhere else.
+        let stored = e
+            .as_bytes()
+            .windows(11)
+            .any(|w| w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-' && w[7] == b'-' && w[10] == b'T');
+        assert!(!stored, "{} again: {e}", small::STEPS[i]);
+        if e.contains("already") && e.contains(" on ") {
+            assert!(e.contains(" (UTC+08:00)"), "{} again: {e}", small::STEPS[i]);
+        }
         if ["forms", "forms again", "score"].contains(&small::STEPS[i]) {
             continue;
         }
