@@ -162,6 +162,8 @@ pub fn run(f: &super::super::Folder, a: &Args, lang: Lang) -> CmdResult {
             ]);
             for p in &results {
                 let (code, county) = name(p.county);
+                // The city's line: 全市 (or all) once, without the CSV's code.
+                let code = if p.county.is_some() { code } else { String::new() };
                 t.row(vec![
                     code,
                     county,
@@ -338,6 +340,8 @@ fn verdicts(f: &super::super::Folder, a: &Args, noise: Rate, lang: Lang) -> CmdR
             ]);
             for r in &results {
                 let (code, county) = name(r.county);
+                // The city's line: 全市 (or all) once, without the CSV's code.
+                let code = if r.county.is_some() { code } else { String::new() };
                 t.row(vec![
                     code,
                     county,
