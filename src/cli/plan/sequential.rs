@@ -328,7 +328,7 @@ fn campaign(f: &crate::cli::Folder, a: &Args, lang: Lang) -> CmdResult {
             for r in &res {
                 let who = if r.share == 0.0 {
                     format!("honest (±{})", pct(a.noise.value()))
-                } else if lines.iter().any(|(_, l)| (r.share - l).abs() < 1e-9) {
+                } else if on_line(r.share, &lines).is_some() {
                     format!("hiding {} (line)", pct(r.share))
                 } else {
                     format!("hiding {} of {field}", pct(r.share))
@@ -450,6 +450,12 @@ fn lines_of(
     out
 }
 
+/// The veto whose line a share hidden sits on, if any (shares are given in
+/// percent, so equal to within rounding).
+fn on_line(share: f64, lines: &[(String, f64)]) -> Option<&(String, f64)> {
+    lines.iter().find(|(_, l)| (share - l).abs() < 1e-9)
+}
+
 /// The rows at a veto's line where the simulated whole procedure and the
 /// computed risk disagree by more than three simulation errors: (share,
 /// the line's veto, vetoed, its error).
@@ -460,7 +466,7 @@ fn disagreeing(
 ) -> Vec<(f64, String, f64, f64)> {
     let mut out = Vec::new();
     for r in res {
-        let Some((id, _)) = lines.iter().find(|(_, l)| (r.share - l).abs() < 1e-9) else { continue };
+        let Some((id, _)) = on_line(r.share, lines) else { continue };
         let (v, se) = sim::frequency(r.city.vetoed, r.city.trials);
         if (v - computed).abs() > 3.0 * se.max(1e-12) {
             out.push((r.share, id.clone(), v, se));
@@ -497,6 +503,16 @@ mod tests {
         assert!(lines.iter().any(|(_, l)| (*l - 0.04).abs() < 1e-12), "{lines:?}");
         assert!(lines.iter().any(|(_, l)| (*l - 0.07).abs() < 1e-12), "{lines:?}");
         assert!(lines_of(&rules, &plan, "deaths").is_empty());
+    }
+
+    #[test]
+    fn a_share_is_on_a_line_only_when_equal_to_it() {
+        let lines = vec![("a".to_string(), 0.04), ("b".to_string(), 0.07)];
+        assert_eq!(on_line(0.04, &lines).map(|l| l.0.as_str()), Some("a"));
+        assert_eq!(on_line(0.07 + 1e-12, &lines).map(|l| l.0.as_str()), Some("b"));
+        for off in [0.0, 0.039, 0.041, -0.04, 0.11, 0.0016] {
+            assert!(on_line(off, &lines).is_none(), "{off}");
+        }
     }
 
     #[test]
