@@ -172,7 +172,7 @@ pub fn assign(f: &Folder, a: &AssignArgs, lang: Lang) -> CmdResult {
     if let Some(at) = &o.already {
         let at = crate::time::show(at, ws.offset);
         note(&format!(
-            "these teams were already assigned with this teams file on {at} ({} villages in {}); nothing to do",
+            "these teams were already assigned with this teams file on {at}: {} villages in {}; nothing to do",
             o.rows.len(),
             ws.path(inspection::ASSIGNMENT).display()
         ));
