@@ -775,3 +775,30 @@ impl Workspace {
         Ok((hash, text, true))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_of_exactly_the_bound_is_read_and_one_byte_more_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, b"0123456789").unwrap();
+        assert_eq!(read_within(&p, 10).unwrap(), b"0123456789");
+        let Err(Error::Invalid(d)) = read_within(&p, 9) else { panic!("read past the bound") };
+        let text = d.to_string();
+        assert!(text.contains("t.csv") && text.contains("at most 0 MiB"), "{text}");
+    }
+
+    /// A file that says it is empty but is not (as a file growing while it
+    /// is read looks): no more than the bound is read.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_input_growing_past_the_bound_is_refused() {
+        let p = Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(p).unwrap().len(), 0);
+        assert!(matches!(read_within(p, 16), Err(Error::Invalid(_))));
+        assert!(read_within(p, 1 << 20).unwrap().len() > 16);
+    }
+}

@@ -469,3 +469,33 @@ fn no_interval_in_the_scorecards_has_zero_width() {
     }
     assert!(shown > 50, "{shown}");
 }
+
+/// Without a campaign the counties come from the score files themselves:
+/// a file with a bad score is refused for that score alone, its codes are
+/// not called unknown.
+#[test]
+fn a_bad_score_without_a_campaign_is_the_only_problem_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("annual.toml");
+    std::fs::write(
+        &rules,
+        "[annual]\nname = \"t\"\nyear = 2009\npoints = 100\n\n[[component]]\nid = \"routine\"\nname = \"平时考核\"\nweight = 100\nfrom = \"csv:routine\"\n\n[[grade]]\nname = \"合格\"\nmin = 0\n",
+    )
+    .unwrap();
+    let routine = tmp.path().join("routine.csv");
+    std::fs::write(&routine, "县代码,平时考核得分\n130902,85.6\n130903,-40\n").unwrap();
+    let out = tmp.path().join("out");
+    let input = format!("routine={}", routine.display());
+    let (c, _, e) = run(&[
+        "annual",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--input",
+        &input,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("-40 is outside 0") && e.contains("1 problem found"), "{e}");
+    assert!(!e.contains("not among the counties assessed"), "{e}");
+}
