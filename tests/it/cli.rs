@@ -268,7 +268,10 @@ fn every_subcommand_help_ends_with_an_example() {
         args.push("--help");
         let (c, out, _) = run(&args);
         assert_eq!(c, 0);
-        assert!(out.contains("Example:\n  spotcheck"), "{sub} --help has no example");
+        assert!(
+            out.contains("Example:\n  spotcheck") || out.contains("Examples:\n  spotcheck"),
+            "{sub} --help has no example"
+        );
     }
 }
 
