@@ -29,6 +29,23 @@ pub struct Form {
     pub team: String,
     pub form_id: String,
     pub rows: Vec<FormRow>,
+    /// The villages' household lists, by code, when the rules have a
+    /// household stage (SAMPLING.md §15); empty otherwise.
+    pub lists: std::collections::HashMap<String, crate::sample::households::List>,
+}
+
+/// The villages in form order: grouped by county (in the assignment's
+/// order, which is the county codes'), then by township, then by code.
+pub fn ordered(form: &Form) -> Vec<&FormRow> {
+    let mut counties: Vec<&str> = Vec::new();
+    for r in &form.rows {
+        if !counties.contains(&r.county.as_str()) {
+            counties.push(&r.county);
+        }
+    }
+    let mut rows: Vec<&FormRow> = form.rows.iter().collect();
+    rows.sort_by_key(|r| (counties.iter().position(|c| *c == r.county), &r.township, &r.code));
+    rows
 }
 
 /// The fields a form asks for: every village-level field.
@@ -166,7 +183,8 @@ pub fn validation(fl: &Field) -> Result<Option<DataValidation>, XlsxError> {
 /// validated with Chinese prompts and error messages (whole numbers ≥ 0,
 /// amounts ≥ 0, 是/否 lists, dates inside the county's check window);
 /// headers locked, columns and rows still resizable; a signature column for
-/// each village's head and a sign-off line for the inspector.
+/// each village's head and a sign-off line for the inspector. With a
+/// household stage, one household sheet per village follows.
 pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
     use crate::xlsx::{self as x, Formats};
     let fields = form_fields(rules);
@@ -189,16 +207,7 @@ pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
     let sign_col = ncols - 1;
     let (title_row, line_row, head_row) = (0u32, 1u32, 2u32);
     let first = head_row + 1;
-    // The villages grouped by county (in the assignment's order, which is
-    // the county codes'), then by township, then by code.
-    let mut counties: Vec<&str> = Vec::new();
-    for r in &form.rows {
-        if !counties.contains(&r.county.as_str()) {
-            counties.push(&r.county);
-        }
-    }
-    let mut rows: Vec<&FormRow> = form.rows.iter().collect();
-    rows.sort_by_key(|r| (counties.iter().position(|c| *c == r.county), &r.township, &r.code));
+    let rows = ordered(form);
     let n = rows.len() as u32;
 
     x::title(
@@ -319,6 +328,9 @@ pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
         format_cells: true,
         ..ProtectionOptions::default()
     });
+    if let Some(stage) = &rules.households {
+        super::household_forms::add_sheets(&mut wb, form, rules, stage)?;
+    }
     wb.save_to_buffer()
 }
 

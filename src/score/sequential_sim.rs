@@ -191,6 +191,7 @@ pub fn simulate(
                                     w: *w,
                                     reported,
                                     found: f,
+                                    households: None,
                                 }
                             })
                             .collect();
