@@ -176,6 +176,7 @@ fn an_outside_auditor_verifies_from_published_files_alone() {
         "frame/synthetic-frame.csv",
         "draw.toml",
         "sample.csv",
+        "households.csv",
     ] {
         let dest = public.join(rel);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
