@@ -331,19 +331,10 @@ pub fn check_village(
         let reason_raw = sheet.cell(row, cols.reason);
         let answered: Vec<&(usize, &Field)> =
             cols.fields.iter().filter(|(c, _)| !sheet.cell(row, *c).is_empty()).collect();
+        // A row in error still counts as used below, so that one mistake
+        // is reported once; the village is refused either way.
         let outcome = match (reason_raw.is_empty(), answered.is_empty()) {
             (true, true) => Outcome::Blank,
-            (false, false) => {
-                diags.push(sheet.diag(
-                    n,
-                    Some(cols.reason),
-                    format!(
-                        "village {code}, household {listed}: a reason for not visiting (`{}`) and answers from a visit; keep one",
-                        excerpt(reason_raw)
-                    ),
-                ));
-                Outcome::Blank
-            }
             (false, true) => match Skip::parse(reason_raw) {
                 Some(s) => Outcome::Skipped(s),
                 None => {
@@ -356,10 +347,20 @@ pub fn check_village(
                             Skip::ALL.map(Skip::zh).join("、")
                         ),
                     ));
-                    Outcome::Blank
+                    Outcome::Skipped(Skip::Refused)
                 }
             },
-            (true, false) => {
+            (no_reason, false) => {
+                if !no_reason {
+                    diags.push(sheet.diag(
+                        n,
+                        Some(cols.reason),
+                        format!(
+                            "village {code}, household {listed}: a reason for not visiting (`{}`) and answers from a visit; keep one",
+                            excerpt(reason_raw)
+                        ),
+                    ));
+                }
                 let mut vals = Vec::new();
                 for &(c, f) in &cols.fields {
                     let raw = sheet.cell(row, c);
@@ -437,23 +438,34 @@ pub fn check_village(
     };
     // Every row against the register's count H.
     let at = |p: u64| rows.iter().zip(&households).find(|(_, x)| x.position == p).map(|(r, _)| r.number);
+    let above: Vec<&Household> = households
+        .iter()
+        .filter(|x| {
+            x.number > h
+                && matches!(
+                    x.outcome,
+                    Outcome::Visited(_) | Outcome::Skipped(Skip::Vacant | Skip::Absent | Skip::Refused)
+                )
+        })
+        .collect();
+    if let Some(first) = above.first() {
+        let shown: Vec<String> = above.iter().take(10).map(|x| x.number.to_string()).collect();
+        diags.push(sheet.diag(
+            at(first.position).unwrap_or(register.row),
+            Some(cols.number),
+            format!(
+                "village {code}: the {} is {h}, but the register count is smaller than the numbers used: household{} {}{} (a number above the count is passed over, {})",
+                register_label(stage),
+                if above.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if above.len() > 10 { format!(" and {} more", above.len() - 10) } else { String::new() },
+                Skip::Beyond.zh()
+            ),
+        ));
+    }
     for x in &households {
         let row = at(x.position).unwrap_or(register.row);
         match x.outcome {
-            Outcome::Visited(_) | Outcome::Skipped(Skip::Vacant | Skip::Absent | Skip::Refused)
-                if x.number > h =>
-            {
-                diags.push(sheet.diag(
-                    row,
-                    Some(cols.number),
-                    format!(
-                        "village {code}: household {} is used, but the {} is {h}: the register count is smaller than the numbers used (a number above it is passed over: {})",
-                        x.number,
-                        register_label(stage),
-                        Skip::Beyond.zh()
-                    ),
-                ));
-            }
             Outcome::Skipped(Skip::Beyond) if x.number <= h => {
                 diags.push(sheet.diag(
                     row,
@@ -477,9 +489,11 @@ pub fn check_village(
         Outcome::Blank => false,
     };
     let last_used = households.iter().filter(|x| used(x)).map(|x| x.position).max().unwrap_or(0);
-    for x in
-        households.iter().filter(|x| x.outcome == Outcome::Blank && x.number <= h && x.position < last_used)
-    {
+    let silent: Vec<&Household> = households
+        .iter()
+        .filter(|x| x.outcome == Outcome::Blank && x.number <= h && x.position < last_used)
+        .collect();
+    for x in &silent {
         diags.push(sheet.diag(
             at(x.position).unwrap_or(register.row),
             Some(cols.reason),
@@ -521,6 +535,7 @@ pub fn check_village(
         }
     }
     if visited.len() < k
+        && silent.is_empty()
         && let Some(p) = (last_used as usize..list.numbers.len()).find(|&i| list.numbers[i] <= h)
     {
         diags.push(sheet.diag(
