@@ -75,9 +75,7 @@ fn filled_households(camp: &Path, team: &str) -> (Vec<String>, Vec<Vec<String>>)
 
 /// A visited household's answers copied onto another row.
 fn copy_answers(from: &[String], to: &mut [String], reason: usize) {
-    for c in reason + 1..from.len() {
-        to[c] = from[c].clone();
-    }
+    to[reason + 1..from.len()].clone_from_slice(&from[reason + 1..]);
 }
 
 /// Rows of one village, by its position in the file.
