@@ -421,6 +421,9 @@ pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> 
     let psus: usize = strata.values().map(BTreeMap::len).sum();
     let grand = strata.values().flat_map(|z| z.values()).sum::<f64>() / psus.max(1) as f64;
     let mut v = 0.0;
+    // The variance of the units drawn inside certainty units: a later stage,
+    // added after the lonely-PSU rule, which concerns the first.
+    let mut below = 0.0;
     let mut names = Vec::new();
     let mut ok_strata = 0usize;
     for (h, z) in &strata {
@@ -434,7 +437,7 @@ pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> 
                 if let Some(u) = inside.get(&(*h, *p)).filter(|u| u.len() > 1) {
                     let m = u.len() as f64;
                     let mean = u.values().sum::<f64>() / m;
-                    v += m / (m - 1.0) * u.values().map(|x| (x - mean).powi(2)).sum::<f64>();
+                    below += m / (m - 1.0) * u.values().map(|x| (x - mean).powi(2)).sum::<f64>();
                 }
             }
             continue;
@@ -454,9 +457,9 @@ pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> 
     }
     let v = match lonely {
         LonelyPsu::Average if !names.is_empty() => {
-            (ok_strata > 0).then(|| v * strata.len() as f64 / ok_strata as f64)
+            (ok_strata > 0).then(|| v * strata.len() as f64 / ok_strata as f64 + below)
         }
-        _ => Some(v),
+        _ => Some(v + below),
     };
     Ok(Var { v, psus, strata: strata.len(), df: psus.saturating_sub(strata.len()), lonely: names })
 }

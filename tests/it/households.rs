@@ -380,3 +380,182 @@ fn an_xlsx_form_with_a_household_sheet_is_imported_and_scored() {
     let json = std::fs::read_to_string(camp.join("score/scorecards.json")).unwrap();
     assert!(json.contains("door_hard_rate"), "household measures reach the scorecards");
 }
+
+mod against_r {
+    use std::collections::{BTreeMap, HashMap};
+
+    use spotcheck::findings::households::{Household, Outcome, VillageHouseholds};
+    use spotcheck::findings::values::Value;
+    use spotcheck::score::estimate::LonelyPsu;
+    use spotcheck::score::measures::{CountyInput, Sampled, measure};
+
+    use crate::support::{data, example_rules};
+
+    /// The counties of tests/data/score/households.csv: every household the
+    /// example's teams visited, with its village's design.
+    fn counties() -> Vec<CountyInput> {
+        let text = std::fs::read_to_string(data("score/households.csv")).unwrap();
+        let mut villages: BTreeMap<(String, String), Sampled> = BTreeMap::new();
+        for l in text.lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            let s = villages.entry((f[0].to_string(), f[3].to_string())).or_insert_with(|| Sampled {
+                code: f[3].into(),
+                name: String::new(),
+                stratum: f[1].into(),
+                psu: f[2].into(),
+                w: f[4].parse().unwrap(),
+                reported: None,
+                found: None,
+                households: Some(VillageHouseholds {
+                    code: f[3].into(),
+                    register: f[6].parse().unwrap(),
+                    extra_reason: String::new(),
+                    rows: Vec::new(),
+                }),
+            });
+            let h = s.households.as_mut().unwrap();
+            let mut answers = vec![
+                ("births_here".to_string(), Value::Count(f[10].parse().unwrap())),
+                (
+                    "satisfaction".to_string(),
+                    Value::Choice(if f[11] == "1" { "satisfied" } else { "dissatisfied" }.into()),
+                ),
+            ];
+            if f[9] != "NA" {
+                answers.push(("reward_received".to_string(), Value::YesNo(f[9] == "1")));
+            }
+            let position = h.rows.len() as u64 + 1;
+            h.rows.push(Household {
+                position,
+                number: f[8].parse().unwrap(),
+                outcome: Outcome::Visited(answers),
+            });
+        }
+        let mut by_county: BTreeMap<String, Vec<Sampled>> = BTreeMap::new();
+        for ((county, _), s) in villages {
+            // One village left of a stratum of 新华区: a lonely PSU beside
+            // the county's certainty villages.
+            if county == "130902" && (s.stratum != "130902/130902001" || s.code == "130902001201") {
+                by_county.entry("130902-lonely".into()).or_default().push(s.clone());
+            }
+            by_county.entry(county).or_default().push(s);
+        }
+        by_county
+            .into_iter()
+            .map(|(code, sampled)| CountyInput { code, sampled, ..CountyInput::default() })
+            .collect()
+    }
+
+    fn reference() -> HashMap<(String, String, String), Vec<f64>> {
+        let text = std::fs::read_to_string(data("score/household-reference.txt")).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let nums = f[3..].iter().map(|v| v.parse::<f64>().unwrap_or(f64::NAN)).collect();
+                ((f[0].to_string(), f[1].to_string(), f[2].to_string()), nums)
+            })
+            .collect()
+    }
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * b.abs().max(1e-12)
+    }
+
+    /// Household rates, means and totals, their SEs, degrees of freedom and
+    /// t and logit intervals agree with R's survey on the three-stage design
+    /// (PSU, village, household; weights 1/π × register / visited), county by
+    /// county and for each lonely-PSU choice, certainty villages' households
+    /// included.
+    #[test]
+    fn household_estimates_agree_with_r_survey_on_a_three_stage_design() {
+        let reference = reference();
+        let mut rules = spotcheck::rules::load(&example_rules(), "rules.toml").unwrap();
+        let (mut values, mut intervals, mut logits) = (0, 0, 0);
+        for lonely in [LonelyPsu::Certainty, LonelyPsu::Adjust, LonelyPsu::Average] {
+            rules.scoring.lonely_psu = lonely;
+            for c in counties() {
+                let m = measure(&rules, &c, 0.95).unwrap();
+                let key = |n: &str| (lonely.name().to_string(), c.code.clone(), n.to_string());
+                let want =
+                    |n: &str| reference.get(&key(n)).unwrap_or_else(|| panic!("no R value {:?}", key(n)));
+                let reward = &m.households["reward_received"];
+                let births = &m.households["births_here"];
+                let view = &m.households["satisfaction"];
+                let rate = reward.rate.as_ref().unwrap();
+                assert_eq!(rate.df as f64, want("degf")[0], "{lonely:?} {} degf", c.code);
+                for (name, value, se) in [
+                    ("rate_reward", rate.p, rate.se),
+                    ("rate_favourable", view.rate.as_ref().unwrap().p, view.rate.as_ref().unwrap().se),
+                ] {
+                    let w = want(name);
+                    assert!(close(value, w[0], 1e-9), "{lonely:?} {} {name}: {value} vs R {}", c.code, w[0]);
+                    assert!(close(se, w[1], 1e-9), "{lonely:?} {} {name} se: {se} vs R {}", c.code, w[1]);
+                    values += 1;
+                }
+                for (name, e) in [
+                    ("total_reward", reward.total.as_ref().unwrap()),
+                    ("mean_births", births.mean.as_ref().unwrap()),
+                    ("total_births", births.total.as_ref().unwrap()),
+                ] {
+                    let w = want(name);
+                    assert!(
+                        close(e.value, w[0], 1e-9),
+                        "{lonely:?} {} {name}: {} vs R {}",
+                        c.code,
+                        e.value,
+                        w[0]
+                    );
+                    if w[1].is_nan() {
+                        assert!(!e.pivot.design_based(), "{lonely:?} {} {name}", c.code);
+                    } else {
+                        assert!(
+                            close(e.se, w[1], 1e-9),
+                            "{lonely:?} {} {name} se: {} vs R {}",
+                            c.code,
+                            e.se,
+                            w[1]
+                        );
+                    }
+                    values += 1;
+                    if e.pivot.design_based() {
+                        assert!(
+                            close(e.lo, w[2], 1e-9) && close(e.hi, w[3], 1e-9),
+                            "{lonely:?} {} {name}: [{}, {}] vs R [{}, {}]",
+                            c.code,
+                            e.lo,
+                            e.hi,
+                            w[2],
+                            w[3]
+                        );
+                        intervals += 1;
+                    } else {
+                        assert!(
+                            e.hi > e.lo,
+                            "{lonely:?} {} {name}: an exact bound of positive width",
+                            c.code
+                        );
+                    }
+                }
+                for (name, p) in [("ciprop_reward", rate), ("ciprop_favourable", view.rate.as_ref().unwrap())]
+                {
+                    if p.pivot.method() != "logit-t" {
+                        continue;
+                    }
+                    let w = want(name);
+                    assert!(
+                        close(p.lo, w[2], 1e-7) && close(p.hi, w[3], 1e-7),
+                        "{lonely:?} {} {name}: [{}, {}] vs R [{}, {}]",
+                        c.code,
+                        p.lo,
+                        p.hi,
+                        w[2],
+                        w[3]
+                    );
+                    logits += 1;
+                }
+            }
+        }
+        assert!(values >= 250 && intervals >= 120 && logits >= 90, "{values} {intervals} {logits}");
+    }
+}
