@@ -67,6 +67,9 @@ sc -C "$out" score
 sc -C "$out" explain 130921 birth_accuracy >/dev/null
 sc -C "$out" explain 130983 birth_accuracy >/dev/null
 sc -C "$out" explain 130927 reward_received >/dev/null
+# Households per village for each county's satisfaction rate within ±5 points,
+# with the design effect the example's household findings show.
+sc -C "$out" plan households --margin 5% --field satisfaction >/dev/null
 sc test "$repo/rules"
 sc -C "$out" audit >/dev/null
 
