@@ -2,9 +2,9 @@
 """Independent re-derivation of a spotcheck sample, for auditors.
 
 This implements algorithm ``spotcheck-draw-v2`` (and ``v1``, which differs only
-in §11) as SAMPLING.md specifies it, and the further rounds of a sequential
-plan (``spotcheck-rounds-v1``, §15), in Python 3.11 with the standard library
-only. It shares no code with spotcheck,
+in §11) as SAMPLING.md specifies it, the further rounds of a sequential plan
+(``spotcheck-rounds-v1``, §15) and the household lists of §16, in Python 3.11
+with the standard library only. It shares no code with spotcheck,
 so a published sample can be re-derived without trusting the tool that
 produced it; where SAMPLING.md says what makes rules or inputs invalid, this
 refuses them too, except an integer rate written with a sign or in another base

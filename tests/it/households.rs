@@ -291,6 +291,20 @@ fn the_household_sheets_print_the_list_blind_with_validated_cells() {
             );
         }
     }
+    // A household list changed in the campaign folder is refused by every
+    // command: the draw recorded its hash.
+    let path = camp.join("households.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    let mut numbers: Vec<&str> = cells[3].split(' ').collect();
+    numbers.swap(0, 1);
+    cells[3] = numbers.join(" ");
+    lines[1] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (c, _, e) = run_in(&camp, &["forms"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("households.csv: recorded file changed"), "{e}");
 }
 
 /// The workbook comes back filled in: the village sheet and one household
@@ -370,6 +384,24 @@ fn an_xlsx_form_with_a_household_sheet_is_imported_and_scored() {
     }
     let filled = tmp.path().join("检查表-第一组.xlsx");
     std::fs::write(&filled, wb.save_to_buffer().unwrap()).unwrap();
+    // The same workbook with one household number changed on the household
+    // sheet: refused whole, the cell named by file, sheet, row and column.
+    let sheet_name = hs.sheet.clone().unwrap();
+    let (row, n) = hs
+        .rows
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| r.cells.get(1)?.parse::<u64>().ok().map(|n| (i, n)))
+        .unwrap();
+    wb.worksheet_from_name(&sheet_name)
+        .unwrap()
+        .write_number(htitle.len() as u32 + 1 + row as u32, 1, (n + 1) as f64)
+        .unwrap();
+    let bad = tmp.path().join("bad.xlsx");
+    std::fs::write(&bad, wb.save_to_buffer().unwrap()).unwrap();
+    let (c, _, e) = run_in(&camp, &["findings", "import", bad.to_str().unwrap()]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains(&format!("bad.xlsx[{sheet_name}]:")) && e.contains("column B"), "{e}");
     let (c, _, e) = run_in(&camp, &["findings", "import", filled.to_str().unwrap()]);
     assert_eq!(c, 0, "{e}");
     assert!(e.contains("households in 1 villages (20 visited)"), "{e}");
