@@ -95,6 +95,9 @@ pub fn add_sheets(
     let head = f.head.clone().set_locked();
     let fixed = f.text.clone().set_locked().set_align(rust_xlsxwriter::FormatAlign::Center);
     let open = f.text.clone().set_unlocked().set_background_color("FFF9E5");
+    // A heavy line where the 备用 numbers begin.
+    let fixed_line = fixed.clone().set_border_top(rust_xlsxwriter::FormatBorder::Thick);
+    let open_line = open.clone().set_border_top(rust_xlsxwriter::FormatBorder::Thick);
     let label = f.wrap.clone().set_locked().set_bold().set_align(rust_xlsxwriter::FormatAlign::Right);
     let line = f.subtitle.clone().set_locked();
     let note = f.subtitle.clone().set_locked().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
@@ -186,19 +189,13 @@ pub fn add_sheets(
         let cats = categories(list, stage.k);
         for (p, (&number, cat)) in list.numbers.iter().zip(&cats).enumerate() {
             let row = first + p as u32;
-            // A line where the 备用 numbers begin.
-            let fmt = |base: &rust_xlsxwriter::Format| {
-                if p > 0 && *cat != cats[p - 1] {
-                    base.clone().set_border_top(rust_xlsxwriter::FormatBorder::Thick)
-                } else {
-                    base.clone()
-                }
-            };
-            ws.write_number_with_format(row, 0, (p + 1) as f64, &fmt(&fixed))?;
-            ws.write_number_with_format(row, 1, number as f64, &fmt(&fixed))?;
-            ws.write_string_with_format(row, 2, *cat, &fmt(&fixed))?;
+            let (fixed, open) =
+                if p > 0 && *cat != cats[p - 1] { (&fixed_line, &open_line) } else { (&fixed, &open) };
+            ws.write_number_with_format(row, 0, (p + 1) as f64, fixed)?;
+            ws.write_number_with_format(row, 1, number as f64, fixed)?;
+            ws.write_string_with_format(row, 2, *cat, fixed)?;
             for c in 3..ncols {
-                ws.write_blank(row, c, &fmt(&open))?;
+                ws.write_blank(row, c, open)?;
             }
             ws.set_row_height(row, 16.0)?;
         }
