@@ -169,7 +169,7 @@ pub fn measure_word(suffix: &str, lang: Lang) -> Option<(&'static str, bool)> {
         "found_rate" => ("抽查为“是”的村比例", "share of villages found yes", true),
         "found_no" => ("抽查为“否”的村数", "sampled villages found no", false),
         "found_yes" => ("抽查为“是”的村数", "sampled villages found yes", false),
-        // Household fields (SCORING.md §10).
+        // Household fields (SCORING.md §11).
         "rate" => ("答“是”的户比例", "share of households answering yes", true),
         "yes" => ("答“是”的户数", "households answering yes", false),
         "no" => ("答“否”的户数", "households answering no", false),

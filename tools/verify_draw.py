@@ -12,7 +12,7 @@ refuses them too, except an integer rate written with a sign or in another base
 
     python3 tools/verify_draw.py DIR              # DIR holds draw.toml, sample.csv, inputs
                                                   # (and households.csv with a household stage)
-    python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12 and §15 test vectors
+    python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12, §15 and §16 test vectors
 
 Exit status: 0 all identical, 1 some difference, 2 unreadable or invalid input.
 Section numbers (§n) below refer to SAMPLING.md.
@@ -811,13 +811,13 @@ def render(rows, defused):  # §11: BOM, "\n", text fields defused (v2), quoting
     return b"\xef\xbb\xbf" + "".join(line(i, r) + "\n" for i, r in enumerate(rows)).encode()
 
 
-# ---------------------------------------------------------------- §15 the household stage
+# ---------------------------------------------------------------- §16 the household stage
 HOUSEHOLD_KEYS = ("k", "reserve", "size", "cap_percent", "register", "register_en", "basis")
 MAX_CAP = 1 << 32
 
 
 def household_stage(rules):
-    """[households] (§15), or None."""
+    """[households] (§16), or None."""
     if "households" not in rules:
         return None
     h = table(rules, "households", HOUSEHOLD_KEYS)
@@ -832,12 +832,12 @@ def household_stage(rules):
     return {"k": k, "reserve": reserve, "cap_percent": cap, "size": norm_header(h["size"])}
 
 
-def household_cap(stage, N):  # §15: ceil(N * cap_percent / 100), at least k + reserve
+def household_cap(stage, N):  # §16: ceil(N * cap_percent / 100), at least k + reserve
     return max(-(-N * stage["cap_percent"] // 100), stage["k"] + stage["reserve"])
 
 
 def household_list(S, code, N, stage):
-    """The list of one village (§15): a Fisher-Yates shuffle of 1..K on the stream of
+    """The list of one village (§16): a Fisher-Yates shuffle of 1..K on the stream of
     household:<code>, stopped at the (k + reserve)-th number no larger than N."""
     K, wanted = household_cap(stage, N), stage["k"] + stage["reserve"]
     s, a, out, within = Stream(stratum_key(S, f"household:{code}")), {}, [], 0
@@ -853,14 +853,14 @@ def household_list(S, code, N, stage):
     return K, out
 
 
-def check_households(stage, villages):  # §15: every village's cap below 2^32
+def check_households(stage, villages):  # §16: every village's cap below 2^32
     for v in villages:
         if household_cap(stage, v.sizes[stage["size"]]) >= MAX_CAP:
             raise InputError(f"[households]: village {v.code}'s list would reach 2^32 numbers")
 
 
 def render_households(stage, drawn, S):
-    """households.csv (§15): BOM, "\n", one row per village of sample.csv in its order."""
+    """households.csv (§16): BOM, "\n", one row per village of sample.csv in its order."""
     def field(f):
         return '"' + f.replace('"', '""') + '"' if any(c in f for c in ',"\r\n') else f
     lines = ["code,households,cap,numbers"]
@@ -1111,7 +1111,7 @@ def self_checks():
     check("RFC 8439 A.1 #1", [f"{z.word():08x}" for _ in range(2)], ["ade0b876", "903df1a0"])
     for seed, want in (("1", [97, 89, 163]), ("0", [905, 573, 160]), ("abcde", [247, 427, 157])):
         check(f"Rivest seed {seed!r}", rivest(seed, 1000, 3), want)
-    hkey = stratum_key("55120937446122087395", "household:170101002002")  # §15, vector 15
+    hkey = stratum_key("55120937446122087395", "household:170101002002")  # §16, vector 17
     check("household key", hkey.hex(), "6cb2a8bdc9607ef9964a0edd5569ff922e145dfe6ad3e344590502beaaa02150")
     h = Stream(hkey)
     check("household below(12 - i)", [h.below(12 - i) for i in range(9)], [6, 9, 9, 4, 5, 6, 0, 2, 1])

@@ -671,7 +671,7 @@ fn explain_text(
 
 /// A household field behind an indicator: the county estimate, each
 /// village's register, visits, answers and total, and the households whose
-/// answer contradicts their village's report (SCORING.md §10).
+/// answer contradicts their village's report (SCORING.md §11).
 fn household_text(
     names: &Names,
     lang: Lang,

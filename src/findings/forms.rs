@@ -30,7 +30,7 @@ pub struct Form {
     pub form_id: String,
     pub rows: Vec<FormRow>,
     /// The villages' household lists, by code, when the rules have a
-    /// household stage (SAMPLING.md §15); empty otherwise.
+    /// household stage (SAMPLING.md §16); empty otherwise.
     pub lists: std::collections::HashMap<String, crate::sample::households::List>,
 }
 

@@ -1,4 +1,4 @@
-//! The household part of a team's form (SAMPLING.md §15): one sheet per
+//! The household part of a team's form (SAMPLING.md §16): one sheet per
 //! village in the team's workbook, and one CSV per team. Each prints the
 //! village's published list in order — position, household number, 正选 or
 //! 备用 — with a validated list of skip reasons, a cell for the register's

@@ -1,4 +1,4 @@
-//! Household findings (SAMPLING.md §15, SCORING.md §10): what a team
+//! Household findings (SAMPLING.md §16, SCORING.md §11): what a team
 //! recorded at each door of a village's household list. One village is a
 //! household sheet of the team's `.xlsx` form, or the village's rows of the
 //! team's household CSV. Validated against the published list: numbers in

@@ -1,4 +1,4 @@
-//! How many households to visit in each sampled village (SCORING.md §11):
+//! How many households to visit in each sampled village (SCORING.md §12):
 //! enough that a county's household rate is known within a margin. With m
 //! villages of k households each, the rate's variance is Kish's
 //! p(1 − p) / (m k) · (1 + (k − 1) ρ), ρ the intra-village correlation; a

@@ -3,7 +3,7 @@
 //! published list holds for households that cannot be visited, which frame
 //! column holds a village's household count, how far beyond that count the
 //! list reaches (`cap_percent`), and the register the numbers count in
-//! (户籍册, 花名册). SAMPLING.md §15 specifies the list; the fields a team
+//! (户籍册, 花名册). SAMPLING.md §16 specifies the list; the fields a team
 //! records at each door are `[[field]]`s with `level = "household"`.
 
 use super::inspection::{FieldLevel, Inspection, Kind};
@@ -32,7 +32,7 @@ pub struct HouseholdStage {
 }
 
 /// The largest list cap: a village has far fewer households, and the cap
-/// keeps every stream value below 2^32 (SAMPLING.md §15).
+/// keeps every stream value below 2^32 (SAMPLING.md §16).
 pub const MAX_CAP: u64 = 1 << 32;
 
 /// `cap_percent` when the rules do not set it.

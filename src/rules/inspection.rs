@@ -51,7 +51,7 @@ impl Kind {
 }
 
 /// Whether a field is about a village, a whole county, or one household
-/// a team visits (SAMPLING.md §15).
+/// a team visits (SAMPLING.md §16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldLevel {
     Village,

@@ -555,7 +555,7 @@ fn field_measures(kind: Kind, reported: bool) -> (&'static [&'static str], &'sta
 pub const COUNTY_MEASURES: [&str; 5] =
     ["sampled", "findings_missing", "reports_missing", "report_submitted", "omitted_villages"];
 
-/// The names of the measures these rules give (SCORING.md §3, §10).
+/// The names of the measures these rules give (SCORING.md §3, §11).
 pub fn measure_names(rules: &Rules) -> Vec<String> {
     let mut out: Vec<String> = COUNTY_MEASURES.map(String::from).to_vec();
     if rules.households.is_some() {

@@ -1,4 +1,4 @@
-//! The household stage of a draw (SAMPLING.md §15): for every village of
+//! The household stage of a draw (SAMPLING.md §16): for every village of
 //! `sample.csv`, reserves included, an ordered list of household numbers in
 //! the village's register, drawn from the public seed on the village's own
 //! stream. The list is a prefix of a random order of 1 … K, K a cap above
@@ -234,7 +234,7 @@ pub fn diff(published: &[u8], derived: &[u8]) -> Vec<String> {
     }
     if out.is_empty() {
         out.push(
-            "the files differ in row order or formatting; rows follow sample.csv (SAMPLING.md §15)".into(),
+            "the files differ in row order or formatting; rows follow sample.csv (SAMPLING.md §16)".into(),
         );
     }
     out
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn the_sparse_shuffle_equals_the_plain_one() {
-        // The plain Fisher–Yates of SAMPLING.md §15 on a full array.
+        // The plain Fisher–Yates of SAMPLING.md §16 on a full array.
         let s = stage(5, 3, 200);
         let l = list("99999999999999999999", "V1", 40, &s);
         let mut a: Vec<u64> = (1..=80).collect();

@@ -66,7 +66,7 @@ pub fn derive_as(
     Ok((sample, bytes))
 }
 
-/// The household lists of a drawn sample (SAMPLING.md §15) as the bytes of
+/// The household lists of a drawn sample (SAMPLING.md §16) as the bytes of
 /// `households.csv`; `None` when the rules have no household stage.
 pub fn derive_households(rules: &Rules, frame: &Frame, sample: &Sample, seed: &str) -> Option<Vec<u8>> {
     let stage = rules.households.as_ref()?;

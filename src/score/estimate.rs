@@ -34,7 +34,7 @@ pub struct Obs {
     /// Below a unit taken with certainty (weight 1 at every stage above), the
     /// unit drawn at random inside it: a household of such a village. The
     /// stratum's variance is then that of these units within its PSU, with
-    /// replacement (SCORING.md §10); `None` everywhere else.
+    /// replacement (SCORING.md §11); `None` everywhere else.
     pub ssu: Option<String>,
 }
 

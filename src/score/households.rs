@@ -1,4 +1,4 @@
-//! The household stage in a county's measures (SCORING.md §10). Each
+//! The household stage in a county's measures (SCORING.md §11). Each
 //! household a team visited stands for the register's count over the
 //! households visited in its village (H / k); the village stands for its
 //! weight 1/π as always. So a household's weight is w · H / k, and a
@@ -134,7 +134,7 @@ fn observations(
     (obs, lines)
 }
 
-/// Computes the household measures of a county into `m` (SCORING.md §10).
+/// Computes the household measures of a county into `m` (SCORING.md §11).
 pub fn measure(
     rules: &Rules,
     sampled: &[Sampled],
@@ -272,7 +272,7 @@ fn contradicting<'a>(f: &'a Field, h: &'a VillageHouseholds) -> impl Iterator<It
     })
 }
 
-/// The county-wide household measures (SCORING.md §10).
+/// The county-wide household measures (SCORING.md §11).
 pub const COUNTY_MEASURES: [&str; 3] =
     ["visited_households", "skipped_households", "villages_without_households"];
 

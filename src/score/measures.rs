@@ -24,7 +24,7 @@ pub struct Sampled {
     pub reported: Option<BTreeMap<String, Value>>,
     /// The team's findings, if they have come in.
     pub found: Option<BTreeMap<String, Value>>,
-    /// The team's household findings (SCORING.md §10), if they have come in.
+    /// The team's household findings (SCORING.md §11), if they have come in.
     pub households: Option<crate::findings::households::VillageHouseholds>,
 }
 
@@ -209,7 +209,7 @@ pub struct Measures {
     /// their findings are missing (`missing_findings = "reweight"`).
     pub reweighted: Vec<String>,
     /// Household fields: their estimates, villages and contradicting
-    /// households (SCORING.md §10).
+    /// households (SCORING.md §11).
     pub households: BTreeMap<String, super::households::HouseholdEstimate>,
     /// Sampled villages without household findings, with a household stage.
     pub missing_households: Vec<String>,

@@ -15,7 +15,7 @@ use crate::hash::sha256_hex;
 use crate::rules;
 use crate::sample::{self, ALGORITHM, normalize_seed};
 
-/// The published household lists (SAMPLING.md §15).
+/// The published household lists (SAMPLING.md §16).
 pub const HOUSEHOLDS: &str = crate::sample::households::FILE;
 
 /// `draw.toml`: what anyone needs to re-derive the sample.
@@ -35,7 +35,7 @@ pub struct DrawRecord {
     pub frame_encoding: String,
     pub sample: String,
     pub sample_sha256: String,
-    /// The household lists (SAMPLING.md §15), when the rules have a
+    /// The household lists (SAMPLING.md §16), when the rules have a
     /// household stage: the path of `households.csv` and its SHA-256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub households: Option<String>,
@@ -407,7 +407,7 @@ pub fn verify(dir: &Path, access: &Access) -> Result<Verified> {
     }
 }
 
-/// The household lists of a draw (SAMPLING.md §15): present exactly when
+/// The household lists of a draw (SAMPLING.md §16): present exactly when
 /// the rules have a household stage, hashed as `draw.toml` says, and equal
 /// byte for byte to the lists re-derived from the seed.
 fn verify_households(

@@ -296,7 +296,7 @@ fn the_frequency_test_has_power_against_wrong_probabilities() {
     assert!(chi2(&wrong, reps as f64) > limit * 10.0);
 }
 
-/// The household stage (SAMPLING.md §15): the households a team takes from
+/// The household stage (SAMPLING.md §16): the households a team takes from
 /// a register of H households, the first k list numbers within H, are a
 /// simple random sample of the register, whether H is the frame's count,
 /// smaller or larger. Every household of the register is taken with chance

@@ -1,5 +1,5 @@
 //! `spotcheck plan households`: households to visit in each sampled village
-//! for a county's household rate within a margin (SCORING.md §11).
+//! for a county's household rate within a margin (SCORING.md §12).
 
 use serde_json::json;
 

@@ -2,7 +2,7 @@
 #
 #   R_LIBS=/path/to/survey-4.5 Rscript tests/data/score/household_check.R > tests/data/score/household-reference.txt
 #
-# The design has three stages, as SCORING.md §10 describes: the village's
+# The design has three stages, as SCORING.md §11 describes: the village's
 # PSU (a township drawn at random, or the village itself) in its variance
 # stratum, the village, and the household, with the household's weight
 # 1/pi x register / households visited. Each county is its own design, as
