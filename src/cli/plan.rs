@@ -37,12 +37,13 @@ pub struct Args {
 }
 
 impl Args {
-    /// The -C of `plan simulate`, the one planning command that reads a
-    /// campaign.
+    /// The -C of the planning commands that read a campaign: `plan
+    /// simulate`, `plan sequential` and `plan households`.
     pub fn at(&self) -> Option<&At> {
         match &self.command {
             PlanCommand::Simulate(a) => Some(&a.at),
             PlanCommand::Sequential(a) => Some(&a.at),
+            PlanCommand::Households(a) => Some(&a.campaign),
             _ => None,
         }
     }

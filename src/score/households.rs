@@ -145,7 +145,8 @@ pub fn measure(
         return Ok(());
     }
     let all: Vec<&Sampled> = sampled.iter().collect();
-    m.missing_households = all.iter().filter(|s| s.households.is_none()).map(|s| s.code.clone()).collect();
+    m.missing_households =
+        all.iter().filter(|s| s.listed && s.households.is_none()).map(|s| s.code.clone()).collect();
     let visited: usize = all.iter().filter_map(|s| s.households.as_ref()).map(|h| h.visited().count()).sum();
     let skipped: u64 = all
         .iter()

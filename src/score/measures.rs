@@ -26,6 +26,10 @@ pub struct Sampled {
     pub found: Option<BTreeMap<String, Value>>,
     /// The team's household findings (SCORING.md §11), if they have come in.
     pub households: Option<crate::findings::households::VillageHouseholds>,
+    /// Whether the village has a published household list to visit. The
+    /// villages a further round of a sequential plan adds have none
+    /// (SAMPLING.md §16), so they are never missing household findings.
+    pub listed: bool,
 }
 
 /// A county's inputs.

@@ -192,6 +192,7 @@ pub fn simulate(
                                     reported,
                                     found: f,
                                     households: None,
+                                    listed: false,
                                 }
                             })
                             .collect();

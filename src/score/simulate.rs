@@ -270,6 +270,7 @@ pub fn simulate(
                     // Household answers are not simulated: the verdicts
                     // simulated read the villages' figures.
                     households: None,
+                    listed: false,
                 };
                 let concealed = Sampled {
                     reported: t.map(|t| {

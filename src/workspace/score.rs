@@ -73,6 +73,7 @@ pub fn inputs_for(
     })?;
     // Findings in force.
     let (found, mut households) = findings(ws, &rules, &frame, inactive)?;
+    let lists = inspection::household_lists(ws, &rules)?;
     let mut out = Vec::new();
     for (ci, county) in frame.counties.iter().enumerate() {
         let sampled: Vec<Sampled> = active
@@ -89,6 +90,7 @@ pub fn inputs_for(
                     reported: reported.get(&s.code).cloned(),
                     found: found.get(&s.code).cloned(),
                     households: households.remove(&s.code),
+                    listed: lists.contains_key(&s.code),
                 }
             })
             .collect();

@@ -444,6 +444,7 @@ mod against_r {
                     extra_reason: String::new(),
                     rows: Vec::new(),
                 }),
+                listed: true,
             });
             let h = s.households.as_mut().unwrap();
             let mut answers = vec![
@@ -476,6 +477,39 @@ mod against_r {
             .into_iter()
             .map(|(code, sampled)| CountyInput { code, sampled, ..CountyInput::default() })
             .collect()
+    }
+
+    /// A village a further round of a sequential plan added has no household
+    /// list: it is not missing household findings (which made the example's
+    /// escalated county provisional for good), while a village of the first
+    /// draw without them still is. Both pass their weight to their cell.
+    #[test]
+    fn a_village_without_a_household_list_is_not_missing_household_findings() {
+        let rules = spotcheck::rules::load(&example_rules(), "rules.toml").unwrap();
+        let mut c = counties().into_iter().find(|c| c.code == "130983").unwrap();
+        let base = measure(&rules, &c, 0.95).unwrap();
+        assert!(base.missing_households.is_empty());
+        let like = c.sampled[0].clone();
+        let village = |code: &str, listed: bool| Sampled {
+            code: code.into(),
+            households: None,
+            listed,
+            ..like.clone()
+        };
+        c.sampled.push(village("added-in-round-2", false));
+        let m = measure(&rules, &c, 0.95).unwrap();
+        assert!(m.missing_households.is_empty(), "{:?}", m.missing_households);
+        assert_eq!(m.get("villages_without_households"), Some(0.0));
+        // Its weight went to the villages of its cell: the county's total
+        // grows by that weight's share, the rate does not move.
+        let total = |m: &spotcheck::score::measures::Measures| {
+            m.households["reward_received"].total.as_ref().unwrap().value
+        };
+        assert!(total(&m) > total(&base) * 1.001, "{} vs {}", total(&m), total(&base));
+        c.sampled.push(village("first-draw-without-households", true));
+        let m = measure(&rules, &c, 0.95).unwrap();
+        assert_eq!(m.missing_households, vec!["first-draw-without-households".to_string()]);
+        assert_eq!(m.get("villages_without_households"), Some(1.0));
     }
 
     fn reference() -> HashMap<(String, String, String), Vec<f64>> {

@@ -192,6 +192,7 @@ mod rules_and_points {
                     reported: Some(row(r)),
                     found: Some(found_row),
                     households: None,
+                    listed: false,
                 }
             })
             .collect();
@@ -521,6 +522,7 @@ mod simulation {
                     reported: Some(row(reported)),
                     found: Some(row(found)),
                     households: None,
+                    listed: false,
                 });
             }
         }

@@ -4,8 +4,9 @@
 use serde_json::json;
 
 use super::{Format, rate};
+use crate::cli::output::{self, FormatArg};
 use crate::cli::table::{Align, Table};
-use crate::cli::{CmdResult, out};
+use crate::cli::{At, CmdResult, out};
 use crate::error::Error;
 use crate::lang::Lang;
 use crate::plan::households::{Need, households_per_village, icc};
@@ -27,9 +28,12 @@ use crate::score::estimate::t_quantile;
     after_help = "Example:\n  spotcheck plan households --margin 5% --villages 25 --deff 2 --at 20\n  spotcheck -C camp-2009 plan households --margin 5% --field satisfaction"
 )]
 pub struct Args {
+    #[command(flatten)]
+    pub campaign: At,
     /// The half-width wanted, in percentage points: 5% for ±5 points.
     #[arg(long, value_parser = rate)]
     pub margin: Rate,
+    /// The confidence of the interval (95% or 0.95).
     #[arg(long, value_parser = rate, default_value = "0.95")]
     pub confidence: Rate,
     /// The design effect of the rate (given instead of estimated).
@@ -50,9 +54,14 @@ pub struct Args {
     /// The household field (in a campaign folder; default: the first).
     #[arg(long, conflicts_with = "deff")]
     pub field: Option<String>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
+
+/// The columns of `plan households --format csv`, and the keys of each
+/// county in its JSON.
+const KEYS: [&str; 9] =
+    ["code", "county", "villages", "answering", "rate", "deff", "icc", "df", "households_per_village"];
 
 /// One county's plan.
 struct Row {
@@ -225,7 +234,7 @@ fn render(a: &Args, rows: &[Row], field: &str, margin: f64, conf: f64, lang: Lan
         Some(k) => k.to_string(),
         None => lang.t("需增加村数", "more villages").to_string(),
     };
-    match a.format {
+    match a.format.format {
         Format::Table => {
             let mut t = Table::new(&[
                 (lang.t("县代码", "code"), Align::Left),
@@ -257,49 +266,29 @@ fn render(a: &Args, rows: &[Row], field: &str, margin: f64, conf: f64, lang: Lan
             s.push('\n');
             out(&s);
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record([
-                "code",
-                "villages",
-                "answering",
-                "rate",
-                "deff",
-                "icc",
-                "df",
-                "households_per_village",
-            ]);
-            for r in rows {
-                let _ = w.write_record([
-                    crate::cell::defuse(&r.code).into_owned(),
-                    r.villages.to_string(),
-                    r.answered.to_string(),
-                    r.rate.to_string(),
-                    r.deff.to_string(),
-                    r.rho.to_string(),
-                    r.df.map_or(String::new(), |d| d.to_string()),
-                    r.visit().map_or(String::new(), |k| k.to_string()),
-                ]);
-            }
-            out(&String::from_utf8_lossy(&w.into_inner().unwrap_or_default()));
-        }
-        Format::Json => {
-            let list: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| {
-                    json!({
-                        "code": r.code, "villages": r.villages, "answering": r.answered, "rate": r.rate,
-                        "deff": r.deff, "icc": r.rho, "df": r.df, "households_per_village": r.visit(),
-                    })
-                })
-                .collect();
-            out(&format!(
-                "{}\n",
-                json!({ "margin": margin, "confidence": conf, "counties": list,
-                        "sentence": sentence(rows, field, margin, conf, lang) })
-            ));
-        }
+        Format::Csv => out(&output::csv(&KEYS, &json_rows(rows))),
+        Format::Json => out(&output::json(&json!({
+            "margin": margin,
+            "confidence": conf,
+            "field": field,
+            "counties": json_rows(rows),
+            "sentence": sentence(rows, field, margin, conf, lang),
+        }))),
     }
+}
+
+/// Each county's plan (and the pooled one, code `all`) as JSON: the
+/// households per village null where the county needs more villages.
+fn json_rows(rows: &[Row]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            json!({
+                "code": r.code, "county": r.name, "villages": r.villages, "answering": r.answered,
+                "rate": r.rate, "deff": r.deff, "icc": r.rho, "df": r.df,
+                "households_per_village": r.visit(),
+            })
+        })
+        .collect()
 }
 
 /// The plan in sentences: the pooled plan, the most households any county
