@@ -16,7 +16,9 @@ max=${3:-}
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdfinfo >/dev/null 2>&1 || need+=(poppler-utils)
-fc-list 2>/dev/null | grep -qi "CJK" || need+=(fonts-noto-cjk)
+# grep reads to the end: with -q it could stop early, and pipefail would take
+# fc-list's broken pipe for a missing font.
+fc-list 2>/dev/null | grep -i "CJK" >/dev/null || need+=(fonts-noto-cjk)
 if ((${#need[@]})); then
   if [[ -z "${PRINT_REPORT_NO_INSTALL:-}" && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
