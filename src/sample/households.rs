@@ -322,4 +322,28 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert!(d[0].starts_with("village B: position 1 is"), "{d:?}");
     }
+
+    #[test]
+    fn ranks_count_the_numbers_within_the_frame_count_in_list_order() {
+        let l =
+            List { code: "V".into(), households: 8, cap: 12, numbers: vec![7, 11, 12, 8, 10, 3, 1, 5, 4] };
+        let want = [Some(1), None, None, Some(2), None, Some(3), Some(4), Some(5), Some(6)];
+        assert_eq!(l.ranks(), want);
+    }
+
+    #[test]
+    fn a_bad_number_is_named_with_its_line() {
+        let text = "code,households,cap,numbers\nA,8,12,7 11\nB,8,12,7 x1 3\n";
+        assert_eq!(read(text.as_bytes()).unwrap_err(), "line 3: household number `x1` is not a whole number");
+    }
+
+    #[test]
+    fn a_changed_register_count_or_cap_is_named() {
+        let s = stage(4, 2, 150);
+        let ours = vec![list("1", "A", 8, &s)];
+        let mut theirs = ours.clone();
+        theirs[0].households = 9;
+        let d = diff(&to_csv(&theirs), &to_csv(&ours));
+        assert_eq!(d, vec!["village A: households 9 and cap 12 re-derive as 8 and 12".to_string()]);
+    }
 }
