@@ -185,6 +185,15 @@ pub fn measure_word(suffix: &str, lang: Lang) -> Option<(&'static str, bool)> {
         "found_rate" => ("抽查为“是”的村比例", "share of villages found yes", true),
         "found_no" => ("抽查为“否”的村数", "sampled villages found no", false),
         "found_yes" => ("抽查为“是”的村数", "sampled villages found yes", false),
+        // Household fields (SCORING.md §11).
+        "rate" => ("答“是”的户比例", "share of households answering yes", true),
+        "yes" => ("答“是”的户数", "households answering yes", false),
+        "no" => ("答“否”的户数", "households answering no", false),
+        "answered" => ("作答户数", "households answering", false),
+        "contradictions" => ("与村上报不符的户数", "households contradicting the village's report", false),
+        "favourable_rate" => ("正面回答的户比例", "share of households answering favourably", true),
+        "sum" => ("入户合计", "total over the households visited", false),
+        "mean" => ("户均数", "mean per household", false),
         _ => return None,
     };
     Some((lang.t(zh, en), share))
@@ -210,6 +219,11 @@ pub fn county_measure(name: &str, lang: Lang) -> Option<&'static str> {
         "reports_missing" => lang.t("自查报告遗漏的样本村数", "sampled villages left out of the self-report"),
         "report_submitted" => lang.t("是否提交自查报告", "self-report submitted"),
         "omitted_villages" => lang.t("自查报告遗漏的村数", "villages left out of the self-report"),
+        "visited_households" => lang.t("入户核查户数", "households visited"),
+        "skipped_households" => lang.t("未能入户的户数", "listed households not visited"),
+        "villages_without_households" => {
+            lang.t("缺少入户核查结果的样本村数", "sampled villages without household findings")
+        }
         _ => return None,
     })
 }

@@ -2,16 +2,17 @@
 """Independent re-derivation of a spotcheck sample, for auditors.
 
 This implements algorithm ``spotcheck-draw-v2`` (and ``v1``, which differs only
-in §11) as SAMPLING.md specifies it, and the further rounds of a sequential
-plan (``spotcheck-rounds-v1``, §15), in Python 3.11 with the standard library
-only. It shares no code with spotcheck,
+in §11) as SAMPLING.md specifies it, the further rounds of a sequential plan
+(``spotcheck-rounds-v1``, §15) and the household lists of §16, in Python 3.11
+with the standard library only. It shares no code with spotcheck,
 so a published sample can be re-derived without trusting the tool that
 produced it; where SAMPLING.md says what makes rules or inputs invalid, this
 refuses them too, except an integer rate written with a sign or in another base
 (`+0`, `0x0`), which tomllib reads as a plain integer.
 
     python3 tools/verify_draw.py DIR              # DIR holds draw.toml, sample.csv, inputs
-    python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12 and §15 test vectors
+                                                  # (and households.csv with a household stage)
+    python3 tools/verify_draw.py --vectors DIR    # SAMPLING.md §12, §15 and §16 test vectors
 
 Exit status: 0 all identical, 1 some difference, 2 unreadable or invalid input.
 Section numbers (§n) below refer to SAMPLING.md.
@@ -653,14 +654,14 @@ def pps(C, m, k, column, stream):  # §10: systematic PPS with certainty units
 
 # ---------------------------------------------------------------- §5 the draw, §11 output
 def derive(rules, villages, forced, S):
-    """The rows of sample.csv (lists of strings, header first), [[planned]] and the
-    number of strata per stage."""
+    """The rows of sample.csv (lists of strings, header first), [[planned]], the
+    number of strata per stage and the villages of the rows, in row order."""
     design = Design(rules, villages, forced)
     stages = design.stages
     levels = [st["level"] for st in stages]
     rows = [["code", "name", "county_code", "county", "township_code", "township", "stratum",
              "order", *(f"pi_{lv}" for lv in levels), "pi", "certainty", "reserve_rank"]]
-    planned, strata = [], [0] * len(stages)
+    planned, strata, drawn = [], [0] * len(stages), []
 
     def walk(k, vs, path, probs):
         st, units = stages[k], group(vs, levels[k])
@@ -684,9 +685,10 @@ def derive(rules, villages, forced, S):
             rows.append([v.code, v.name, v.ckey, v.cname, v.tkey, v.tname, "/".join(path),
                          str(order), *map(dec12, ps), dec12(pi), flag,
                          "" if rank is None else str(rank)])
+            drawn.append(v)
 
     walk(0, villages, [], [])
-    return rows, planned, strata
+    return rows, planned, strata, drawn
 
 
 # ---------------------------------------------------------------- §15 further rounds
@@ -809,6 +811,80 @@ def render(rows, defused):  # §11: BOM, "\n", text fields defused (v2), quoting
     return b"\xef\xbb\xbf" + "".join(line(i, r) + "\n" for i, r in enumerate(rows)).encode()
 
 
+# ---------------------------------------------------------------- §16 the household stage
+HOUSEHOLD_KEYS = ("k", "reserve", "size", "cap_percent", "register", "register_en", "basis")
+MAX_CAP = 1 << 32
+
+
+def household_stage(rules):
+    """[households] (§16), or None."""
+    if "households" not in rules:
+        return None
+    h = table(rules, "households", HOUSEHOLD_KEYS)
+    k, reserve, cap = h.get("k"), h.get("reserve", 0), h.get("cap_percent", 150)
+    sizes = {norm_header(x) for x in rules["frame"].get("sizes", [])}
+    if not (is_uint(k) and k >= 1 and is_uint(reserve) and is_uint(cap) and cap >= 100):
+        raise InputError("[households]: k >= 1, reserve >= 0 and cap_percent >= 100 are integers")
+    if not isinstance(h.get("size"), str) or norm_header(h["size"]) not in sizes:
+        raise InputError("[households]: size must name a [frame] size column")
+    if not isinstance(h.get("register"), str) or not trim(h["register"]):
+        raise InputError("[households]: register must name the register")
+    return {"k": k, "reserve": reserve, "cap_percent": cap, "size": norm_header(h["size"])}
+
+
+def household_cap(stage, N):  # §16: ceil(N * cap_percent / 100), at least k + reserve
+    return max(-(-N * stage["cap_percent"] // 100), stage["k"] + stage["reserve"])
+
+
+def household_list(S, code, N, stage):
+    """The list of one village (§16): a Fisher-Yates shuffle of 1..K on the stream of
+    household:<code>, stopped at the (k + reserve)-th number no larger than N."""
+    K, wanted = household_cap(stage, N), stage["k"] + stage["reserve"]
+    s, a, out, within = Stream(stratum_key(S, f"household:{code}")), {}, [], 0
+    for i in range(K):  # a dict holds the positions swaps touched: a[p] = p + 1 otherwise
+        j = i + s.below(K - i)
+        ai, aj = a.get(i, i + 1), a.get(j, j + 1)
+        a[i], a[j] = aj, ai
+        out.append(aj)
+        if aj <= N:
+            within += 1
+            if within == wanted:
+                break
+    return K, out
+
+
+def check_households(stage, villages):  # §16: every village's cap below 2^32
+    for v in villages:
+        if household_cap(stage, v.sizes[stage["size"]]) >= MAX_CAP:
+            raise InputError(f"[households]: village {v.code}'s list would reach 2^32 numbers")
+
+
+def render_households(stage, drawn, S):
+    """households.csv (§16): BOM, "\n", one row per village of sample.csv in its order."""
+    def field(f):
+        return '"' + f.replace('"', '""') + '"' if any(c in f for c in ',"\r\n') else f
+    lines = ["code,households,cap,numbers"]
+    for v in drawn:
+        N = v.sizes[stage["size"]]
+        K, nums = household_list(S, v.code, N, stage)
+        lines.append(f"{field(defuse(v.code))},{N},{K},{' '.join(map(str, nums))}")
+    return b"\xef\xbb\xbf" + "".join(line + "\n" for line in lines).encode()
+
+
+def compare_households(published, derived):
+    """Differences between published and derived households.csv, village by village."""
+    if published == derived:
+        return []
+    def rows(b):
+        r = list(csv.reader(io.StringIO(b.decode("utf-8", "replace").removeprefix("\ufeff"), newline="")))
+        return {x[0]: x[1:] for x in r[1:] if x}
+    P, D = rows(published), rows(derived)
+    diffs = [f"households.csv: village {c}: published {P.get(c)} vs derived {d}"
+             for c, d in D.items() if P.get(c) != d]
+    diffs += [f"households.csv: village {c} is listed but not in the sample" for c in P if c not in D]
+    return diffs or ["households.csv: same lists but the bytes differ (BOM, quoting, order or line ends)"]
+
+
 # ---------------------------------------------------------------- comparison and CLI
 def compare(published, derived, where):
     """Differences between published and derived sample.csv bytes, as text lines."""
@@ -871,7 +947,7 @@ DRAW_KEYS = {"algorithm": str, "spotcheck_version": str, "seed": str, "seed_norm
 def read_draw(path):
     """draw.toml with the keys and types of SAMPLING.md §1."""
     draw = read_toml(path)
-    unknown = set(draw) - set(DRAW_KEYS) - {"redraw", "planned"}
+    unknown = set(draw) - set(DRAW_KEYS) - {"redraw", "planned", "households", "households_sha256"}
     if unknown:
         raise InputError(f"{path}: unknown keys {sorted(unknown)}")
     for key, kind in DRAW_KEYS.items():
@@ -983,7 +1059,7 @@ def verify_dir(d):
     check_seed(S, rules)
     enc = encoding_name(draw["frame_encoding"])
     villages, forced = load_population(rules, rules_path.parent, read_bytes(d / draw["frame"]), enc)
-    rows, planned, strata = derive(rules, villages, forced, S)
+    rows, planned, strata, drawn = derive(rules, villages, forced, S)
     if planned != draw.get("planned", []):
         diffs.append(f"draw.toml: [[planned]] is {draw.get('planned', [])}, the rules give {planned}")
     counts = {"villages": sum(1 for r in rows[1:] if not r[-1]),
@@ -994,11 +1070,25 @@ def verify_dir(d):
     if hashlib.sha256(published).hexdigest() != draw["sample_sha256"]:
         diffs.append("sample.csv: its sha256 differs from draw.toml's sample_sha256")
     diffs += compare(published, render(rows, defused), "sample.csv")
+    stage = household_stage(rules)
+    named = (draw.get("households"), draw.get("households_sha256"))
+    if stage is None and named != (None, None):
+        diffs.append("draw.toml: names household lists, but the rules have no [households]")
+    if stage is not None:
+        check_households(stage, villages)
+        if not all(isinstance(x, str) for x in named) or not is_plain_relative(named[0]):
+            diffs.append("draw.toml: the rules have [households], but households and "
+                         "households_sha256 are missing or not a path inside the folder")
+        else:
+            lists = read_bytes(d / named[0])
+            if hashlib.sha256(lists).hexdigest() != named[1]:
+                diffs.append("households.csv: its sha256 differs from draw.toml's households_sha256")
+            diffs += compare_households(lists, render_households(stage, drawn, S))
     rounds, more = verify_rounds(d, rules, villages, forced, S)
     for r in rounds:
         print(f"OK: round {r} re-derived" if not any(x.startswith((f"round-{r}.", f"round-{r} "))
                                                      for x in more) else f"FAIL: round {r}")
-    return len(rows) - 1, diffs + more
+    return len(rows) - 1, diffs + more, stage is not None
 
 
 def self_checks():
@@ -1021,6 +1111,10 @@ def self_checks():
     check("RFC 8439 A.1 #1", [f"{z.word():08x}" for _ in range(2)], ["ade0b876", "903df1a0"])
     for seed, want in (("1", [97, 89, 163]), ("0", [905, 573, 160]), ("abcde", [247, 427, 157])):
         check(f"Rivest seed {seed!r}", rivest(seed, 1000, 3), want)
+    hkey = stratum_key("55120937446122087395", "household:170101002002")  # §16, vector 17
+    check("household key", hkey.hex(), "6cb2a8bdc9607ef9964a0edd5569ff922e145dfe6ad3e344590502beaaa02150")
+    h = Stream(hkey)
+    check("household below(12 - i)", [h.below(12 - i) for i in range(9)], [6, 9, 9, 4, 5, 6, 0, 2, 1])
     return diffs
 
 
@@ -1038,6 +1132,9 @@ def refusal(f):
                                        read_bytes(f / "frame" / "frame.csv"), "auto")
     try:
         Design(rules, villages, forced)
+        stage = household_stage(rules)
+        if stage is not None:
+            check_households(stage, villages)
     except InputError as e:
         return str(e)
     return None
@@ -1063,7 +1160,7 @@ def verify_vectors(d):
     rounds = sorted(f for f in (d / "rounds").iterdir() if (f / "draw.toml").is_file()) if (
         d / "rounds").is_dir() else []
     for f in folders + rounds:
-        _, got = verify_dir(f)
+        _, got, _ = verify_dir(f)
         name = f"rounds/{f.name}/" if f in rounds else f"{f.name}/"
         print(f"{'OK' if not got else 'FAIL'}: vector {name}")
         diffs += got
@@ -1084,7 +1181,7 @@ def main():
         if a.vectors:
             diffs = verify_vectors(a.dir)
         else:
-            n, diffs = verify_dir(a.dir)
+            n, diffs, lists = verify_dir(a.dir)
     except (InputError, KeyError, TypeError, AttributeError) as e:
         print(f"ERROR: {type(e).__name__ if not isinstance(e, InputError) else 'input'}: {e}",
               file=sys.stderr)
@@ -1094,7 +1191,7 @@ def main():
     if diffs:
         return 1
     print("OK: all vectors re-derived identically" if a.vectors
-          else f"OK: {n} rows re-derived identically")
+          else f"OK: {n} rows re-derived identically" + (f", with {n} household lists" if lists else ""))
     return 0
 
 

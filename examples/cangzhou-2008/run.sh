@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the example campaign end to end, as far as the pipeline goes:
 # check → init → reports import → commit → draw (with the example's public
-# seed) → verify → assign → forms → findings import → status → score →
-# escalate (the sequential plan's second round for the county in between)
-# → round-2 findings → score → explain → audit → annual, then verifies again
-# as an outside auditor from the published files alone.
+# seed, and each village's household list) → verify → assign → forms →
+# findings import (the village findings and the household findings) →
+# status → score → escalate (the sequential plan's second round for the
+# county in between) → round-2 findings → score → explain → audit →
+# annual, then verifies again as an outside auditor from the published
+# files alone.
 #
 #   bash examples/cangzhou-2008/run.sh [CAMPAIGN_FOLDER]
 #
@@ -45,7 +47,8 @@ sc -C "$out" verify
 sc -C "$out" assign --teams "$here/teams.csv" >/dev/null
 sc -C "$out" forms >/dev/null
 
-# The teams' filled-in forms come back (the example's findings are synthetic).
+# The teams' filled-in forms come back (the example's findings are synthetic):
+# each team's village findings (检查表) and household findings (入户表).
 sc -C "$out" findings import "$here"/findings/*.csv >/dev/null
 sc -C "$out" status >/dev/null
 
@@ -63,6 +66,10 @@ sc -C "$out" findings import "$here"/findings-round-2/*.csv >/dev/null
 sc -C "$out" score
 sc -C "$out" explain 130921 birth_accuracy >/dev/null
 sc -C "$out" explain 130983 birth_accuracy >/dev/null
+sc -C "$out" explain 130927 reward_received >/dev/null
+# Households per village for each county's satisfaction rate within ±5 points,
+# with the design effect the example's household findings show.
+sc -C "$out" plan households --margin 5% --field satisfaction >/dev/null
 sc test "$repo/rules"
 sc -C "$out" audit >/dev/null
 
@@ -75,11 +82,12 @@ sc annual --rules "$repo/rules/cangzhou-2009-annual.toml" \
 # An outside auditor, with only the published files.
 pub="$out-published"
 mkdir -p "$pub"
-(cd "$out" && cp -r rules frame reports draw.toml sample.csv round-2.toml round-2.csv "$pub/")
+(cd "$out" && cp -r rules frame reports draw.toml sample.csv households.csv round-2.toml round-2.csv "$pub/")
 sc -C "$pub" verify
 
 echo >&2
-echo "The sample list for Excel is $out/sample.xlsx (sample.csv is the verifiable record); the draw record in $out/draw.toml;" >&2
-echo "the second round of the sequential plan in $out/round-2.csv and round-2.toml;" >&2
-echo "the teams' findings forms are in $out/forms/; the scorecards in $out/score/." >&2
+echo "The sample list for Excel is $out/sample.xlsx (sample.csv is the verifiable record); each village's household list" >&2
+echo "is in $out/households.csv; the draw record in $out/draw.toml; the second round of the sequential plan in" >&2
+echo "$out/round-2.csv and round-2.toml; the teams' findings forms, with a household sheet per village, are in" >&2
+echo "$out/forms/; the scorecards in $out/score/." >&2
 echo "The annual report: $out/annual/annual.html (open it in a browser; it prints on A4)." >&2

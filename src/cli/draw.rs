@@ -52,12 +52,15 @@ pub fn run(f: &Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
         ));
     }
     note(&format!(
-        "drew {} villages (+{} reserves) in {} strata with seed {}; wrote {} and {}",
+        "drew {} villages (+{} reserves) in {} strata with seed {}; wrote {}{} and {}",
         r.villages,
         r.reserves,
         r.strata_per_stage.last().copied().unwrap_or(0),
         r.seed_normalized,
         ws.path(SAMPLE).display(),
+        r.households
+            .as_ref()
+            .map_or(String::new(), |h| format!(", {} (the household lists)", ws.path(h).display())),
         ws.path(DRAW).display()
     ));
     Ok(0)

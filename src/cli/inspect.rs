@@ -192,7 +192,16 @@ pub fn forms(f: &Folder, _a: &FormsArgs) -> CmdResult {
     for w in &written {
         out(&format!("{}\n", ws.path(w).display()));
     }
-    note(&format!("wrote {} forms (.xlsx and .csv per team)", written.len() / 2));
+    let xlsx = written.iter().filter(|w| w.ends_with(".xlsx")).count();
+    let households = written.iter().any(|w| w.contains(crate::workspace::inspection::HOUSEHOLD_FORM));
+    note(&format!(
+        "wrote {xlsx} forms ({} per team)",
+        if households {
+            "an .xlsx with a household sheet per village, a .csv and a household .csv"
+        } else {
+            ".xlsx and .csv"
+        }
+    ));
     Ok(0)
 }
 
@@ -225,7 +234,12 @@ pub fn findings(f: &Folder, a: &FindingsArgs) -> CmdResult {
             continue;
         }
         match &r.accepted {
-            Some((team, n)) => note(&format!("{}: accepted, team {team}, {n} villages", r.file)),
+            Some((team, n)) => note(&format!(
+                "{}: accepted, team {team}, {n} villages{}",
+                r.file,
+                r.households
+                    .map_or(String::new(), |(v, h)| format!("; households in {v} villages ({h} visited)"))
+            )),
             None => {
                 failed += 1;
                 say(r.problems.clone().sorted().to_string().trim_end());

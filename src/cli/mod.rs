@@ -287,7 +287,10 @@ fn locate(cli: &Cli) -> Result<(PathBuf, Found), Error> {
                     format!("; the new folder is init's argument: spotcheck init {} …", d.display())
                 }
                 Command::Annual(_) => "; annual names its campaigns with --campaign NAME=DIR".to_string(),
-                Command::Plan(_) => "; only `plan simulate` reads a campaign folder".to_string(),
+                Command::Plan(_) => {
+                    "; only `plan simulate`, `plan sequential` and `plan households` read a campaign folder"
+                        .to_string()
+                }
                 _ => String::new(),
             };
             return Err(Error::Usage(format!(

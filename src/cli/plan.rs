@@ -12,6 +12,7 @@ use crate::plan::limit::{cp_lower, cp_upper, round_up_tenth_percent};
 use crate::plan::lqas;
 use crate::plan::rate::Rate;
 
+mod households;
 mod sequential;
 mod simulate;
 
@@ -28,7 +29,7 @@ pub enum ModelArg {
 /// Plan the check: how many units to inspect, and what a result can say.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered \\\n      --replicates 10000\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2"
+    after_help = "Example:\n  spotcheck plan attribute --tolerable 10% --confidence 90% --population 212\n  spotcheck -C camp-2009 plan simulate --rate 10% --pattern clustered \\\n      --replicates 10000\n  spotcheck plan sequential --n 13,13 --accept 0,1 --reject 2,2\n  spotcheck -C camp-2009 plan households --margin 5% --field satisfaction"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -36,12 +37,13 @@ pub struct Args {
 }
 
 impl Args {
-    /// The -C of `plan simulate`, the one planning command that reads a
-    /// campaign.
+    /// The -C of the planning commands that read a campaign: `plan
+    /// simulate`, `plan sequential` and `plan households`.
     pub fn at(&self) -> Option<&At> {
         match &self.command {
             PlanCommand::Simulate(a) => Some(&a.at),
             PlanCommand::Sequential(a) => Some(&a.at),
+            PlanCommand::Households(a) => Some(&a.campaign),
             _ => None,
         }
     }
@@ -54,6 +56,7 @@ pub enum PlanCommand {
     Lqas(LqasArgs),
     Simulate(simulate::Args),
     Sequential(sequential::Args),
+    Households(households::Args),
 }
 
 fn rate(s: &str) -> Result<Rate, String> {
@@ -158,6 +161,7 @@ pub fn run(f: &super::Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
         PlanCommand::Lqas(x) => lqas(x, x.format.format),
         PlanCommand::Simulate(x) => simulate::run(f, x, lang),
         PlanCommand::Sequential(x) => sequential::run(f, x, lang),
+        PlanCommand::Households(x) => households::run(f, x, lang),
     }
 }
 

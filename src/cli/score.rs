@@ -149,10 +149,21 @@ pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
     }
     let open: Vec<String> = cards
         .iter()
-        .filter(|c| !c.measures.missing_findings.is_empty())
-        .map(|c| match lang {
-            Lang::Zh => format!("{} {}（{}个村）", c.code, c.name, c.measures.missing_findings.len()),
-            Lang::En => format!("{} {} ({} village(s))", c.code, c.name, c.measures.missing_findings.len()),
+        .filter(|c| !c.measures.missing_findings.is_empty() || !c.measures.missing_households.is_empty())
+        .map(|c| {
+            let m = &c.measures;
+            match (lang, m.missing_findings.len(), m.missing_households.len()) {
+                (Lang::Zh, v, 0) => format!("{} {}（{v}个村）", c.code, c.name),
+                (Lang::Zh, 0, h) => format!("{} {}（{h}个村缺少入户检查结果）", c.code, c.name),
+                (Lang::Zh, v, h) => format!("{} {}（{v}个村；{h}个村缺少入户检查结果）", c.code, c.name),
+                (Lang::En, v, 0) => format!("{} {} ({v} village(s))", c.code, c.name),
+                (Lang::En, 0, h) => {
+                    format!("{} {} ({h} village(s) without household findings)", c.code, c.name)
+                }
+                (Lang::En, v, h) => {
+                    format!("{} {} ({v} village(s); {h} without household findings)", c.code, c.name)
+                }
+            }
         })
         .collect();
     let pending = cards.iter().filter(|c| c.pending.is_some()).count();
@@ -660,6 +671,26 @@ fn explain_text(
             ),
         });
     }
+    for (field, e) in &m.households {
+        if !r.used.iter().any(|(k, _)| k.starts_with(&format!("{field}_"))) {
+            continue;
+        }
+        s.push_str(&household_text(names, lang, c, field, e, level));
+    }
+    if !m.missing_households.is_empty()
+        && r.used.iter().any(|(k, _)| m.households.keys().any(|f| k.starts_with(&format!("{f}_"))))
+    {
+        s.push_str(&match lang {
+            Lang::Zh => format!(
+                "\n缺少入户核查结果的样本村（其权数由同组有结果的村承担）：{}\n",
+                m.missing_households.join("、")
+            ),
+            Lang::En => format!(
+                "\nsampled villages without household findings (their weight is carried by the villages of their cell): {}\n",
+                m.missing_households.join(", ")
+            ),
+        });
+    }
     if !m.missing_findings.is_empty() {
         let how = match (rules.scoring.missing_findings, lang) {
             (MissingFindings::Reweight, Lang::Zh) => "其权数由同组有结果的村承担",
@@ -676,6 +707,110 @@ fn explain_text(
                 m.missing_findings.join(", ")
             ),
         });
+    }
+    s
+}
+
+/// A household field behind an indicator: the county estimate, each
+/// village's register, visits, answers and total, and the households whose
+/// answer contradicts their village's report (SCORING.md §11).
+fn household_text(
+    names: &Names,
+    lang: Lang,
+    c: &crate::score::measures::CountyInput,
+    field: &str,
+    e: &crate::score::households::HouseholdEstimate,
+    level: f64,
+) -> String {
+    let name = names.field(field, lang);
+    let visited: u64 = e.villages.iter().map(|v| v.visited).sum();
+    let answered: u64 = e.villages.iter().map(|v| v.answered).sum();
+    let mut s = match lang {
+        Lang::Zh => {
+            format!("\n{name}（入户核查）：{}个样本村入户{visited}户，{answered}户作答\n", e.villages.len())
+        }
+        Lang::En => format!(
+            "\n{name} (at the door): {visited} households visited in {} sampled villages, {answered} answering\n",
+            e.villages.len()
+        ),
+    };
+    if let Some(p) = &e.rate {
+        s.push_str(&match lang {
+            Lang::Zh => format!(
+                "  估计全县户比例{:.2}%，{:.0}%区间 {:.2}% – {:.2}%（{}，自由度{}；每户权数为村权数 × 户籍册户数 / 入户户数）\n",
+                p.p * 100.0, level * 100.0, p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+            ),
+            Lang::En => format!(
+                "  estimated share of the county's households {:.2}%, {:.0}% interval {:.2}% – {:.2}% ({}, {} df; each household weighs its village's weight × register / households visited)\n",
+                p.p * 100.0, level * 100.0, p.lo * 100.0, p.hi * 100.0, p.pivot.method(), p.df
+            ),
+        });
+    }
+    if let Some(m) = &e.mean {
+        s.push_str(&format!(
+            "  {}{}{}\n",
+            lang.t("户均", "mean per household"),
+            lang.t("：", ": "),
+            interval_text(m, level, lang)
+        ));
+    }
+    if let Some(t) = &e.total {
+        let what = if e.mean.is_some() {
+            lang.t("估计全县合计（HT）", "estimated county total (Horvitz–Thompson)")
+        } else {
+            lang.t(
+                "估计全县答“是”的户数（HT）",
+                "estimated households answering yes in the county (Horvitz–Thompson)",
+            )
+        };
+        s.push_str(&format!("  {what}{}{}\n", lang.t("：", ": "), interval_text(t, level, lang)));
+    }
+    s.push_str(&format!(
+        "  {}\n",
+        lang.t(
+            "背后的样本村（村代码、村名、权数 1/π、户籍册户数、入户户数、作答户数、合计、村估计数 = 户籍册户数 / 入户户数 × 合计）：",
+            "sampled villages behind it (code, name, weight 1/π, register, households visited, answering, sum, village total = register / visited × sum):"
+        )
+    ));
+    for v in &e.villages {
+        let vname = c.sampled.iter().find(|x| x.code == v.code).map_or("", |x| x.name.as_str());
+        s.push_str(&format!(
+            "    {} {vname} {:.3} {} {} {} {} {:.1}\n",
+            v.code,
+            v.w,
+            v.register,
+            v.visited,
+            v.answered,
+            lang::number(v.sum),
+            v.total()
+        ));
+    }
+    if !e.contradictions.is_empty() {
+        s.push_str(&format!(
+            "  {}\n",
+            lang.t(
+                "与村上报不符的户（村上报“是”，该户答“否”），可逐户核对：",
+                "households contradicting their village's report (reported 是, the household answered 否), each to be checked:"
+            )
+        ));
+        let mut by: Vec<(&str, Vec<u64>)> = Vec::new();
+        for (code, n) in &e.contradictions {
+            match by.iter_mut().find(|(c, _)| c == code) {
+                Some((_, v)) => v.push(*n),
+                None => by.push((code, vec![*n])),
+            }
+        }
+        for (code, nums) in by {
+            let vname = c.sampled.iter().find(|x| x.code == code).map_or("", |x| x.name.as_str());
+            let list: Vec<String> = nums
+                .iter()
+                .map(|n| match lang {
+                    Lang::Zh => format!("第{n}户"),
+                    Lang::En => format!("no. {n}"),
+                })
+                .collect();
+            s.push_str(&format!("    {code} {vname}{}{}\n", lang.t("：", ": "), list.join(lang.list_sep())));
+        }
     }
     s
 }

@@ -91,8 +91,9 @@ pub fn run(f: &Folder, a: &Args) -> CmdResult {
     let v = result?;
     let r = &v.record;
     note(&format!(
-        "verified: {} re-derives identically ({} villages, {} reserves) from seed {} and commitment {}{}",
+        "verified: {}{} re-derives identically ({} villages, {} reserves) from seed {} and commitment {}{}",
         r.sample,
+        r.households.as_ref().map_or(String::new(), |h| format!(" with the household lists of {h}")),
         r.villages,
         r.reserves,
         r.seed_normalized,

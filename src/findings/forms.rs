@@ -29,6 +29,23 @@ pub struct Form {
     pub team: String,
     pub form_id: String,
     pub rows: Vec<FormRow>,
+    /// The villages' household lists, by code, when the rules have a
+    /// household stage (SAMPLING.md §16); empty otherwise.
+    pub lists: std::collections::HashMap<String, crate::sample::households::List>,
+}
+
+/// The villages in form order: grouped by county (in the assignment's
+/// order, which is the county codes'), then by township, then by code.
+pub fn ordered(form: &Form) -> Vec<&FormRow> {
+    let mut counties: Vec<&str> = Vec::new();
+    for r in &form.rows {
+        if !counties.contains(&r.county.as_str()) {
+            counties.push(&r.county);
+        }
+    }
+    let mut rows: Vec<&FormRow> = form.rows.iter().collect();
+    rows.sort_by_key(|r| (counties.iter().position(|c| *c == r.county), &r.township, &r.code));
+    rows
 }
 
 /// The fields a form asks for: every village-level field.
@@ -36,7 +53,7 @@ pub fn form_fields(rules: &Rules) -> Vec<&Field> {
     rules.inspection.fields.iter().filter(|f| f.level == FieldLevel::Village).collect()
 }
 
-fn header(f: &Field) -> String {
+pub fn header(f: &Field) -> String {
     if f.unit.is_empty() { f.name.clone() } else { format!("{}（{}）", f.name, f.unit) }
 }
 
@@ -62,7 +79,7 @@ pub fn csv(form: &Form, rules: &Rules) -> Vec<u8> {
     crate::cell::excel_csv(std::iter::once(head.clone()).chain(rows))
 }
 
-fn ymd(date: &str) -> Result<ExcelDateTime, XlsxError> {
+pub fn ymd(date: &str) -> Result<ExcelDateTime, XlsxError> {
     let d = crate::time::parse_day(date).unwrap_or(jiff::civil::Date::constant(2000, 1, 1));
     ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
 }
@@ -100,16 +117,63 @@ pub fn form_id_in(text: &str) -> Option<String> {
 }
 
 /// An input prompt: the hint and the unit, without empty brackets.
-fn prompt(f: &Field) -> String {
+pub fn prompt(f: &Field) -> String {
+    let choices;
     let what = match f.kind {
         Kind::Count => "填写整数",
         Kind::Amount => "填写金额，最多两位小数",
         Kind::YesNo => "从下拉列表选择“是”或“否”",
         Kind::Date => "填写日期，如2009-02-15",
         Kind::Text => "填写文字",
+        Kind::Choice => {
+            let names: Vec<String> = f.options.iter().map(|o| format!("“{}”", o.name)).collect();
+            choices = format!("从下拉列表选择{}", names.join("、"));
+            &choices
+        }
     };
     let unit = if f.unit.is_empty() { String::new() } else { format!("（单位：{}）", f.unit) };
     if f.hint.is_empty() { format!("{what}{unit}") } else { format!("{}。{what}{unit}", f.hint) }
+}
+
+/// A field's input validation on a form, with its Chinese prompt and error
+/// message: whole numbers ≥ 0, amounts ≥ 0, 是/否 or the answers of a
+/// choice from a list, dates; `None` for free text.
+pub fn validation(fl: &Field) -> Result<Option<DataValidation>, XlsxError> {
+    let dv = match fl.kind {
+        Kind::Count => DataValidation::new()
+            .allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0))
+            .set_error_title("须为整数")?
+            .set_error_message(format!("“{}”须为不小于0的整数，请重新填写", truncate(&fl.name, 60)))?,
+        Kind::Amount => DataValidation::new()
+            .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
+            .set_error_title("须为金额")?
+            .set_error_message(format!(
+                "“{}”须为不小于0的金额（{}），请重新填写",
+                truncate(&fl.name, 60),
+                if fl.unit.is_empty() { "元" } else { &fl.unit }
+            ))?,
+        Kind::YesNo => DataValidation::new()
+            .allow_list_strings(&["是", "否"])?
+            .set_error_title("只能填“是”或“否”")?
+            .set_error_message(format!("“{}”只能填“是”或“否”，请从下拉列表选择", truncate(&fl.name, 60)))?,
+        Kind::Choice => {
+            let names: Vec<&str> = fl.options.iter().map(|o| o.name.as_str()).collect();
+            DataValidation::new()
+                .allow_list_strings(&names)?
+                .set_error_title("请从下拉列表选择")?
+                .set_error_message(format!(
+                    "“{}”只能填{}，请从下拉列表选择",
+                    truncate(&fl.name, 60),
+                    names.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join("、")
+                ))?
+        }
+        Kind::Date => DataValidation::new()
+            .allow_date(DataValidationRule::Between(ymd("2000-01-01")?, ymd("2099-12-31")?))
+            .set_error_title("须为日期")?
+            .set_error_message(format!("“{}”须为日期，如2009-02-15", truncate(&fl.name, 60)))?,
+        Kind::Text => return Ok(None),
+    };
+    Ok(Some(dv.set_input_title(truncate(&fl.name, 32))?.set_input_message(truncate(&prompt(fl), 255))?))
 }
 
 /// The `.xlsx` form: one sheet 检查表 for A4 landscape, one page wide; a
@@ -119,7 +183,8 @@ fn prompt(f: &Field) -> String {
 /// validated with Chinese prompts and error messages (whole numbers ≥ 0,
 /// amounts ≥ 0, 是/否 lists, dates inside the county's check window);
 /// headers locked, columns and rows still resizable; a signature column for
-/// each village's head and a sign-off line for the inspector.
+/// each village's head and a sign-off line for the inspector. With a
+/// household stage, one household sheet per village follows.
 pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
     use crate::xlsx::{self as x, Formats};
     let fields = form_fields(rules);
@@ -142,16 +207,7 @@ pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
     let sign_col = ncols - 1;
     let (title_row, line_row, head_row) = (0u32, 1u32, 2u32);
     let first = head_row + 1;
-    // The villages grouped by county (in the assignment's order, which is
-    // the county codes'), then by township, then by code.
-    let mut counties: Vec<&str> = Vec::new();
-    for r in &form.rows {
-        if !counties.contains(&r.county.as_str()) {
-            counties.push(&r.county);
-        }
-    }
-    let mut rows: Vec<&FormRow> = form.rows.iter().collect();
-    rows.sort_by_key(|r| (counties.iter().position(|c| *c == r.county), &r.township, &r.code));
+    let rows = ordered(form);
     let n = rows.len() as u32;
 
     x::title(
@@ -241,38 +297,9 @@ pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
         ws.add_data_validation(first, 4, last, 4, &inspector)?;
         for (k, fl) in fields.iter().enumerate() {
             let col = (XLSX_FIXED.len() + k) as u16;
-            let dv = match fl.kind {
-                Kind::Count => DataValidation::new()
-                    .allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0))
-                    .set_error_title("须为整数")?
-                    .set_error_message(format!(
-                        "“{}”须为不小于0的整数，请重新填写",
-                        truncate(&fl.name, 60)
-                    ))?,
-                Kind::Amount => DataValidation::new()
-                    .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
-                    .set_error_title("须为金额")?
-                    .set_error_message(format!(
-                        "“{}”须为不小于0的金额（{}），请重新填写",
-                        truncate(&fl.name, 60),
-                        if fl.unit.is_empty() { "元" } else { &fl.unit }
-                    ))?,
-                Kind::YesNo => DataValidation::new()
-                    .allow_list_strings(&["是", "否"])?
-                    .set_error_title("只能填“是”或“否”")?
-                    .set_error_message(format!(
-                        "“{}”只能填“是”或“否”，请从下拉列表选择",
-                        truncate(&fl.name, 60)
-                    ))?,
-                Kind::Date => DataValidation::new()
-                    .allow_date(DataValidationRule::Between(ymd("2000-01-01")?, ymd("2099-12-31")?))
-                    .set_error_title("须为日期")?
-                    .set_error_message(format!("“{}”须为日期，如2009-02-15", truncate(&fl.name, 60)))?,
-                Kind::Text => continue,
-            };
-            let dv =
-                dv.set_input_title(truncate(&fl.name, 32))?.set_input_message(truncate(&prompt(fl), 255))?;
-            ws.add_data_validation(first, col, last, col, &dv)?;
+            if let Some(dv) = validation(fl)? {
+                ws.add_data_validation(first, col, last, col, &dv)?;
+            }
         }
         let sign = DataValidation::new()
             .allow_any_value()
@@ -301,9 +328,12 @@ pub fn xlsx(form: &Form, rules: &Rules) -> Result<Vec<u8>, XlsxError> {
         format_cells: true,
         ..ProtectionOptions::default()
     });
+    if let Some(stage) = &rules.households {
+        super::household_forms::add_sheets(&mut wb, form, rules, stage)?;
+    }
     wb.save_to_buffer()
 }
 
-fn truncate(s: &str, max_chars: usize) -> String {
+pub fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }

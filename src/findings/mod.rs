@@ -4,6 +4,8 @@
 
 pub mod columns;
 pub mod forms;
+pub mod household_forms;
+pub mod households;
 pub mod import;
 pub mod reports;
 pub mod table;

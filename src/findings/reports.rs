@@ -263,6 +263,7 @@ fn kind_byte(k: Kind) -> u8 {
         Kind::YesNo => 3,
         Kind::Date => 4,
         Kind::Text => 5,
+        Kind::Choice => 6,
     }
 }
 
@@ -291,7 +292,7 @@ impl SnapshotRows {
             match v {
                 Value::Count(x) | Value::Amount(x) => self.body.var(*x),
                 Value::YesNo(b) => self.body.u8(u8::from(*b)),
-                Value::Date(t) | Value::Text(t) => self.body.str(t),
+                Value::Date(t) | Value::Text(t) | Value::Choice(t) => self.body.str(t),
             }
         }
         self.rows += 1;
@@ -374,6 +375,7 @@ fn read_snapshot(
                 Kind::YesNo => Value::YesNo(r.u8()? != 0),
                 Kind::Date => Value::Date(r.str()?.to_string()),
                 Kind::Text => Value::Text(r.str()?.to_string()),
+                Kind::Choice => Value::Choice(r.str()?.to_string()),
             };
             values.push((i, v));
         }

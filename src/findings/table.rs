@@ -171,25 +171,67 @@ pub fn read_xlsx_within(
     prefer_sheet: Option<&str>,
     lim: &XlsxLimits,
 ) -> Result<Sheet, Diags> {
-    let err = |m: String| Diags(vec![Diag::error(file, None, m)]);
-    check_package(bytes, lim).map_err(err)?;
-    let mut wb: Xlsx<Cursor<&[u8]>> =
-        open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| {
-            err(format!("not a readable .xlsx workbook: {}", excerpt(&e.to_string())))
-        })?;
+    let mut wb = open_xlsx(file, bytes, lim)?;
     let names = wb.sheet_names();
     let name = prefer_sheet
         .and_then(|p| names.iter().find(|n| n.as_str() == p).cloned())
         .or_else(|| names.first().cloned())
-        .ok_or_else(|| err("the workbook has no worksheet".into()))?;
-    let shown = excerpt(&name);
+        .ok_or_else(|| Diags(vec![Diag::error(file, None, "the workbook has no worksheet")]))?;
+    read_sheet(file, &mut wb, &name, lim, &mut (0, 0))
+}
+
+/// Reads the worksheets whose names `pick` accepts, in the workbook's
+/// order, within the given limits (cells and text counted over all of
+/// them). A CSV file is one table, returned when `csv_too`.
+pub fn read_sheets(
+    file: &str,
+    bytes: &[u8],
+    enc: Encoding,
+    pick: impl Fn(&str) -> bool,
+    csv_too: bool,
+) -> Result<Vec<Sheet>, Diags> {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return if csv_too { read_csv(file, bytes, enc).map(|s| vec![s]) } else { Ok(Vec::new()) };
+    }
+    let lim = &XLSX_LIMITS;
+    let mut wb = open_xlsx(file, bytes, lim)?;
+    let mut used = (0, 0);
+    let mut out = Vec::new();
+    for name in wb.sheet_names().into_iter().filter(|n| pick(n)) {
+        out.push(read_sheet(file, &mut wb, &name, lim, &mut used)?);
+    }
+    Ok(out)
+}
+
+type Book<'b> = Xlsx<Cursor<&'b [u8]>>;
+
+/// Checks a workbook's package against the limits, then opens it.
+fn open_xlsx<'b>(file: &str, bytes: &'b [u8], lim: &XlsxLimits) -> Result<Book<'b>, Diags> {
+    let err = |m: String| Diags(vec![Diag::error(file, None, m)]);
+    check_package(bytes, lim).map_err(err)?;
+    open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| {
+        err(format!("not a readable .xlsx workbook: {}", excerpt(&e.to_string())))
+    })
+}
+
+/// Reads one worksheet; `used` counts the text and cells read so far from
+/// the workbook, against the limits.
+fn read_sheet(
+    file: &str,
+    wb: &mut Book<'_>,
+    name: &str,
+    lim: &XlsxLimits,
+    used: &mut (u64, u64),
+) -> Result<Sheet, Diags> {
+    let err = |m: String| Diags(vec![Diag::error(file, None, m)]);
+    let shown = excerpt(name);
     let unreadable = |e: calamine::XlsxError| err(format!("worksheet {shown}: {}", excerpt(&e.to_string())));
     let too_large = |what: String| {
         err(format!("worksheet {shown} is too large for spotcheck: {what}; split it into smaller files"))
     };
     let mut sheet = Sheet {
         file: file.to_string(),
-        sheet: Some(name.clone()),
+        sheet: Some(name.to_string()),
         header: Vec::new(),
         header_row: 1,
         rows: Vec::new(),
@@ -198,9 +240,9 @@ pub fn read_xlsx_within(
     // Cells are streamed and kept by row, so that only cells holding
     // something take memory: a grid over the used area could be enormous.
     let mut by_row: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
-    let (mut text, mut cells) = (0u64, 0u64);
+    let (text, cells) = used;
     {
-        let mut reader = wb.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let mut reader = wb.worksheet_cells_reader(name).map_err(unreadable)?;
         while let Some(c) = reader.next_cell_with_formula_metadata().map_err(unreadable)? {
             let (r, col) = c.pos;
             if c.formula.is_some() && c.value == DataRef::Empty {
@@ -217,12 +259,12 @@ pub fn read_xlsx_within(
             if t.is_empty() {
                 continue;
             }
-            text += t.len() as u64;
-            cells += 1;
-            if text > lim.text {
+            *text += t.len() as u64;
+            *cells += 1;
+            if *text > lim.text {
                 return Err(too_large(format!("more than {} of text in its cells", size_text(lim.text))));
             }
-            if cells > lim.cells {
+            if *cells > lim.cells {
                 return Err(too_large(format!("more than {} cells", lim.cells)));
             }
             by_row.entry(r).or_default().push((col, t));

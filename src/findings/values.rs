@@ -2,7 +2,7 @@
 //! as inspectors and county clerks type them.
 
 use crate::error::excerpt;
-use crate::rules::{Field, FieldLevel, Kind};
+use crate::rules::{Field, Kind};
 
 /// A parsed value.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,8 @@ pub enum Value {
     /// YYYY-MM-DD.
     Date(String),
     Text(String),
+    /// The id of a `choice` field's answer.
+    Choice(String),
 }
 
 impl Value {
@@ -23,7 +25,7 @@ impl Value {
             Value::Count(n) => Some(*n as f64),
             Value::Amount(f) => Some(*f as f64 / 100.0),
             Value::YesNo(b) => Some(f64::from(u8::from(*b))),
-            Value::Date(_) | Value::Text(_) => None,
+            Value::Date(_) | Value::Text(_) | Value::Choice(_) => None,
         }
     }
 }
@@ -86,7 +88,26 @@ pub fn parse(kind: Kind, raw: &str) -> Result<Value, String> {
         },
         Kind::Date => parse_date(raw).map(Value::Date),
         Kind::Text => Ok(Value::Text(raw.to_string())),
+        Kind::Choice => Err(format!("`{q}`: a choice is read against its field's options")),
     }
+}
+
+/// Parses `raw` (already trimmed, non-empty) for `field`: a `choice` as one
+/// of its options, by the words on the form or the option's id; every other
+/// kind as [`parse`] does.
+pub fn parse_field(field: &Field, raw: &str) -> Result<Value, String> {
+    if field.kind != Kind::Choice {
+        return parse(field.kind, raw);
+    }
+    field
+        .options
+        .iter()
+        .find(|o| o.name == raw || o.id == raw || o.name_en.as_deref() == Some(raw))
+        .map(|o| Value::Choice(o.id.clone()))
+        .ok_or_else(|| {
+            let names: Vec<&str> = field.options.iter().map(|o| o.name.as_str()).collect();
+            format!("`{}` is not one of {}", excerpt(raw), names.join(", "))
+        })
 }
 
 /// Whether a parsed count or amount is plausible for its field: at most
@@ -105,7 +126,7 @@ pub fn plausible(
         Value::Amount(fen) => *fen as f64 / 100.0,
         _ => return Ok(()),
     };
-    let level = if field.level == FieldLevel::County { "county" } else { "village" };
+    let level = field.level.name();
     let shown = excerpt(raw);
     if let Some((max, from_rules)) = field.max_value()
         && x > max

@@ -315,7 +315,9 @@ fn grade_colour(rules: &AnnualRules, r: &Row) -> &'static str {
 
 /// The print style: A4 portrait, 12 mm margins, page numbers at the
 /// bottom, headers repeated, no heading left alone at a page's foot, each
-/// scorecard kept on one page.
+/// scorecard kept on one page. The scorecards' lines are set close (1.12)
+/// so that four fit a page with the household indicators, and the report
+/// stays within eight pages.
 fn style(lang: Lang) -> String {
     let pages = match lang {
         Lang::Zh => "\"第 \" counter(page) \" 页 共 \" counter(pages) \" 页\"",
@@ -345,9 +347,9 @@ tr.vetoed td {{ color: #b71c1c; }}
 .keep {{ break-inside: avoid; page-break-inside: avoid; }}
 .note {{ font-size: 8.5pt; color: #333; margin: 3pt 0; }}
 ul.vetoes {{ margin: 2pt 0; padding-left: 14pt; font-size: 8.5pt; }}
-section.card {{ break-inside: avoid; page-break-inside: avoid; margin: 0 0 7pt; }}
+section.card {{ break-inside: avoid; page-break-inside: avoid; margin: 0 0 5pt; }}
 section.card table {{ font-size: 7pt; margin: 0; }}
-section.card td, section.card th {{ padding: 0.3pt 2pt; line-height: 1.25; }}
+section.card td, section.card th {{ padding: 0.2pt 2pt; line-height: 1.12; }}
 section.card p.note {{ font-size: 7pt; margin: 1pt 0 0; }}
 .cardhead {{ display: flex; justify-content: space-between; align-items: baseline; border-bottom: 1pt solid #444; margin-bottom: 1pt; }}
 .cardhead .veto {{ color: #b71c1c; font-weight: bold; }}

@@ -20,6 +20,9 @@ pub enum Kind {
     /// A date (YYYY-MM-DD).
     Date,
     Text,
+    /// One of the field's `options` (a household's answer: 满意 / 基本满意 /
+    /// 不满意).
+    Choice,
 }
 
 impl Kind {
@@ -30,6 +33,7 @@ impl Kind {
             Kind::YesNo => "yesno",
             Kind::Date => "date",
             Kind::Text => "text",
+            Kind::Choice => "choice",
         }
     }
 
@@ -40,16 +44,38 @@ impl Kind {
             "yesno" => Kind::YesNo,
             "date" => Kind::Date,
             "text" => Kind::Text,
+            "choice" => Kind::Choice,
             _ => return None,
         })
     }
 }
 
-/// Whether a field is about a village or a whole county.
+/// Whether a field is about a village, a whole county, or one household
+/// a team visits (SAMPLING.md §16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldLevel {
     Village,
     County,
+    Household,
+}
+
+impl FieldLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldLevel::Village => "village",
+            FieldLevel::County => "county",
+            FieldLevel::Household => "household",
+        }
+    }
+}
+
+/// One answer of a `choice` field: an id for measures and files, and the
+/// words on the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub id: String,
+    pub name: String,
+    pub name_en: Option<String>,
 }
 
 /// A reported figure and its inspected twin, or a findings-only field.
@@ -75,6 +101,15 @@ pub struct Field {
     /// At most `factor` × the row's value of a frame size column
     /// (`max_per_size`): births at most 0.1 × 人口.
     pub max_per_size: Option<PerSize>,
+    /// A `choice` field's answers, in form order.
+    pub options: Vec<Choice>,
+    /// The ids of the answers that count as favourable (满意, 基本满意): the
+    /// field's `favourable_rate` is their share.
+    pub favourable: Vec<String>,
+    /// A household field: the village-level yes/no field whose report a
+    /// household's "否" contradicts (a reward reported paid that the
+    /// household says it did not receive).
+    pub checks: Option<String>,
     pub loc: Loc,
 }
 
@@ -235,6 +270,9 @@ const FIELD: &[&str] = &[
     "basis",
     "max",
     "max_per_size",
+    "options",
+    "favourable",
+    "checks",
 ];
 const CONSTRAINT: &[&str] = &["rule", "message"];
 const EXTENSION: &[&str] = &["county", "until", "reason"];
@@ -259,11 +297,12 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
             Some((s, l)) => match s.as_str() {
                 "village" => Some(FieldLevel::Village),
                 "county" => Some(FieldLevel::County),
+                "household" => Some(FieldLevel::Household),
                 _ => {
                     r.diags.push(Diag::error(
                         &r.file,
                         Some(l),
-                        format!("unknown field level `{s}`; expected village or county"),
+                        format!("unknown field level `{s}`; expected village, county or household"),
                     ));
                     None
                 }
@@ -275,7 +314,7 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
                 r.diags.push(Diag::error(
                     &r.file,
                     Some(l),
-                    format!("unknown field kind `{s}`; expected count, amount, yesno, date or text"),
+                    format!("unknown field kind `{s}`; expected count, amount, yesno, date, text or choice"),
                 ));
                 None
             }),
@@ -283,6 +322,8 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
         let reported = r.boolean(t, "reported").is_none_or(|v| v.0);
         let required = r.boolean(t, "required").is_none_or(|v| v.0);
         let (max, max_per_size) = read_limits(r, t, kind, frame);
+        let (options, favourable) = read_options(r, t, kind);
+        let checks = r.string(t, "checks", false).map(|v| v.0);
         let Some((id, id_loc)) = id else { continue };
         if id.is_empty()
             || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -312,6 +353,9 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
                 hint,
                 max,
                 max_per_size,
+                options,
+                favourable,
+                checks,
                 loc,
             });
         }
@@ -419,6 +463,61 @@ pub fn read(r: &mut Reader<'_>, top: Table<'_, '_>, frame: &FrameSchema) -> Insp
         }
     }
     ins
+}
+
+/// A `choice` field's `options` (`[{ id, name, name_en }, …]`, at least
+/// two, ids unique) and `favourable` (ids among them); neither is allowed on
+/// another kind.
+fn read_options(r: &mut Reader<'_>, t: Table<'_, '_>, kind: Option<Kind>) -> (Vec<Choice>, Vec<String>) {
+    let mut options: Vec<Choice> = Vec::new();
+    let here = |r: &Reader<'_>, key: &str| r.get(t, key).map(|v| v.span());
+    if kind.is_some() && kind != Some(Kind::Choice) {
+        for key in ["options", "favourable"] {
+            if let Some(span) = here(r, key) {
+                r.err_at(span, format!("`{key}` applies to kind = \"choice\" only"));
+            }
+        }
+        return (options, Vec::new());
+    }
+    if kind.is_none() {
+        return (options, Vec::new());
+    }
+    for o in r.tables(t, "options", "field.options") {
+        r.known_keys(o, &["id", "name", "name_en"]);
+        let id = r.string(o, "id", true);
+        let name = r.string(o, "name", true).map(|v| v.0).unwrap_or_default();
+        let name_en = r.string(o, "name_en", false).map(|v| v.0);
+        let Some((id, l)) = id else { continue };
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(l),
+                format!("option id `{id}` must be letters, digits and _"),
+            ));
+            continue;
+        }
+        if options.iter().any(|c| c.id == id || (!name.is_empty() && c.name == name)) {
+            r.diags.push(Diag::error(&r.file, Some(l), format!("option `{id}` is given twice")));
+            continue;
+        }
+        options.push(Choice { id, name, name_en });
+    }
+    if options.len() < 2 {
+        r.err_at(t.span.0..t.span.1, "kind = \"choice\" needs `options` with at least two answers");
+    }
+    let mut favourable = Vec::new();
+    for (f, l) in r.strings(t, "favourable", false).unwrap_or_default() {
+        if !options.iter().any(|c| c.id == f) {
+            r.diags.push(Diag::error(
+                &r.file,
+                Some(l),
+                format!("`favourable`: `{f}` is not one of the options' ids"),
+            ));
+        } else if !favourable.contains(&f) {
+            favourable.push(f);
+        }
+    }
+    (options, favourable)
 }
 
 /// A field's `max` and `max_per_size`, for counts and amounts only.

@@ -4,6 +4,7 @@
 //! lists it names. Checking the rules against a frame needs the design's
 //! strata, so it lives with the sampler (`sample::Design::prepare`).
 
+pub mod households;
 pub mod inspection;
 mod model;
 pub mod names;
@@ -11,7 +12,8 @@ mod reader;
 pub mod scoring;
 pub mod sequential;
 
-pub use inspection::{Field, FieldLevel, Inspection, Kind};
+pub use households::HouseholdStage;
+pub use inspection::{Choice, Field, FieldLevel, Inspection, Kind};
 pub use model::*;
 pub use reader::{Reader, Table, parse_document as parse_document_for};
 

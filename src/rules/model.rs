@@ -23,6 +23,8 @@ pub struct Rules {
     pub include: Vec<CodeList>,
     /// Fields, constraints, extensions and team balance for the inspection.
     pub inspection: Inspection,
+    /// The household stage inside each sampled village (`[households]`).
+    pub households: Option<super::households::HouseholdStage>,
     /// Indicators and vetoes.
     pub scoring: super::scoring::Scoring,
     /// Warnings found when the rules were loaded (names missing, codes of
@@ -189,6 +191,7 @@ const TOP: &[&str] = &[
     "policy",
     "measure",
     "sequential",
+    "households",
 ];
 const CAMPAIGN: &[&str] = &[
     "name",
@@ -230,6 +233,10 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
     let exclude = read_lists(&mut r, top, "exclude");
     let include = read_lists(&mut r, top, "include");
     let inspection = super::inspection::read(&mut r, top, &frame);
+    let households = super::households::read(&mut r, top, &frame);
+    for d in super::households::check(file, households.as_ref(), &inspection) {
+        r.diags.push(d);
+    }
     let scoring = super::scoring::read(&mut r, top);
     let sequential = super::sequential::read(&mut r, top);
     let rules = Rules {
@@ -241,6 +248,7 @@ pub fn parse(file: &str, text: &str) -> (Option<Rules>, Diags) {
         exclude,
         include,
         inspection,
+        households,
         scoring,
         warnings: Vec::new(),
         sequential,

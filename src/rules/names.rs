@@ -31,12 +31,34 @@ impl Name {
     }
 }
 
-/// A field's names and unit.
+/// A field's names and unit, and a choice field's answers.
 #[derive(Debug, Clone, PartialEq)]
 struct FieldName {
     id: String,
     name: Name,
     unit: String,
+    options: Vec<(String, Name)>,
+}
+
+impl FieldName {
+    /// The words for one of the field's measures (`rest` after `id_`), and
+    /// whether it is a share: the shared vocabulary, or an answer of a
+    /// choice field (`satisfied_rate`, `satisfied_count`).
+    fn word(&self, rest: &str, lang: Lang) -> Option<(String, bool)> {
+        if let Some((w, share)) = lang::measure_word(rest, lang) {
+            return Some((w.to_string(), share));
+        }
+        let (opt, what) = rest.rsplit_once('_')?;
+        let (_, name) = self.options.iter().find(|(id, _)| id == opt)?;
+        let n = name.get(lang);
+        match (what, lang) {
+            ("rate", Lang::Zh) => Some((format!("答“{n}”的户比例"), true)),
+            ("rate", Lang::En) => Some((format!("share of households answering “{n}”"), true)),
+            ("count", Lang::Zh) => Some((format!("答“{n}”的户数"), false)),
+            ("count", Lang::En) => Some((format!("households answering “{n}”"), false)),
+            _ => None,
+        }
+    }
 }
 
 /// The display names of one campaign's rules.
@@ -60,6 +82,11 @@ impl Names {
                 id: f.id.clone(),
                 name: Name::new(&f.name, f.name_en.as_deref()),
                 unit: f.unit.clone(),
+                options: f
+                    .options
+                    .iter()
+                    .map(|o| (o.id.clone(), Name::new(&o.name, o.name_en.as_deref())))
+                    .collect(),
             })
             .collect();
         // Longest id first, so `births_under` is not read as `births` + `under…`.
@@ -109,7 +136,7 @@ impl Names {
     fn field_of<'a>(&'a self, measure: &'a str) -> Option<(&'a FieldName, &'a str)> {
         self.fields.iter().find_map(|f| {
             let rest = measure.strip_prefix(f.id.as_str())?.strip_prefix('_')?;
-            lang::measure_word(rest, Lang::Zh).map(|_| (f, rest))
+            f.word(rest, Lang::Zh).map(|_| (f, rest))
         })
     }
 
@@ -143,7 +170,7 @@ impl Names {
             };
         }
         if let Some((f, rest)) = self.field_of(name) {
-            let (word, _) = lang::measure_word(rest, lang).unwrap_or(("", false));
+            let (word, _) = f.word(rest, lang).unwrap_or_default();
             return match lang {
                 Lang::Zh => format!("{}{word}", f.name.get(lang)),
                 Lang::En => format!("{} {word}", f.name.get(lang)),
@@ -158,7 +185,7 @@ impl Names {
             Some((base, b)) if lang::bound_word(b, Lang::Zh).is_some() => base,
             _ => name,
         };
-        self.field_of(base).and_then(|(_, rest)| lang::measure_word(rest, Lang::Zh)).is_some_and(|w| w.1)
+        self.field_of(base).and_then(|(f, rest)| f.word(rest, Lang::Zh)).is_some_and(|w| w.1)
     }
 
     /// A measure's value for people: a share as a percentage, a count or
@@ -170,6 +197,8 @@ impl Names {
         }
         let unit = self.field_of(name).map_or("", |(f, rest)| match rest {
             "df" | "p_under" | "p_over" | "ratio" | "ratio_se" | "found_no" | "found_yes" => "",
+            "yes" | "no" | "answered" | "contradictions" => "户",
+            r if r.ends_with("_count") => "户",
             _ => f.unit.as_str(),
         });
         let unit = if lang == Lang::En && !unit.is_ascii() { "" } else { unit };

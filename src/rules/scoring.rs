@@ -555,10 +555,22 @@ fn field_measures(kind: Kind, reported: bool) -> (&'static [&'static str], &'sta
 pub const COUNTY_MEASURES: [&str; 5] =
     ["sampled", "findings_missing", "reports_missing", "report_submitted", "omitted_villages"];
 
-/// The names of the measures these rules give (SCORING.md §3).
+/// The names of the measures these rules give (SCORING.md §3, §11).
 pub fn measure_names(rules: &Rules) -> Vec<String> {
     let mut out: Vec<String> = COUNTY_MEASURES.map(String::from).to_vec();
+    if rules.households.is_some() {
+        out.extend(crate::score::households::COUNTY_MEASURES.map(String::from));
+    }
     for f in &rules.inspection.fields {
+        if f.level == super::FieldLevel::Household {
+            let (exact, bounded) = crate::score::households::field_measures(f);
+            out.extend(exact);
+            for b in bounded {
+                out.extend(BOUND_SUFFIXES.iter().map(|x| format!("{b}_{x}")));
+                out.push(b);
+            }
+            continue;
+        }
         let (exact, bounded) = field_measures(f.kind, f.reported);
         out.extend(exact.iter().map(|s| format!("{}_{s}", f.id)));
         for b in bounded {
@@ -573,6 +585,9 @@ pub fn measure_names(rules: &Rules) -> Vec<String> {
 /// `{name}_lcb` and `{name}_ucb`.
 pub fn is_bounded(rules: &Rules, name: &str) -> bool {
     rules.inspection.fields.iter().any(|f| {
+        if f.level == super::FieldLevel::Household {
+            return crate::score::households::field_measures(f).1.iter().any(|b| b == name);
+        }
         let (_, bounded) = field_measures(f.kind, f.reported);
         bounded.iter().any(|b| name.strip_prefix(f.id.as_str()).and_then(|r| r.strip_prefix('_')) == Some(b))
     })

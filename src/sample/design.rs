@@ -310,6 +310,9 @@ impl<'a> Design<'a> {
         if pop.village_count() == 0 {
             diags.push(Diag::error(rf, None, "no villages are left after the exclusions"));
         }
+        if let Some(h) = &rules.households {
+            diags.extend(super::households::check(h, rf, pop));
+        }
         if diags.has_errors() {
             return (None, diags);
         }

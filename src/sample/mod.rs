@@ -6,6 +6,7 @@
 
 pub mod alloc;
 pub mod design;
+pub mod households;
 pub mod power;
 pub mod ratio;
 pub mod rounds;
@@ -63,4 +64,11 @@ pub fn derive_as(
     let sample = design.draw(&pop, seed);
     let bytes = table::to_csv(&sample, &pop, text);
     Ok((sample, bytes))
+}
+
+/// The household lists of a drawn sample (SAMPLING.md §16) as the bytes of
+/// `households.csv`; `None` when the rules have no household stage.
+pub fn derive_households(rules: &Rules, frame: &Frame, sample: &Sample, seed: &str) -> Option<Vec<u8>> {
+    let stage = rules.households.as_ref()?;
+    Some(households::to_csv(&households::derive(stage, sample, frame, seed)))
 }

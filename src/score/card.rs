@@ -18,9 +18,10 @@ pub struct Card {
     /// Every veto that fired: the indicators' and the rules' `[[veto]]`s.
     pub vetoes: Vec<CardVeto>,
     pub measures: Measures,
-    /// Sampled villages (not replaced) without accepted findings: the card
-    /// is provisional while there are any (SCORING.md §7), and while a
-    /// sequential plan still has to look at the county again.
+    /// Sampled villages (not replaced) without accepted findings, or with a
+    /// household stage without household findings: the card is provisional
+    /// while there are any (SCORING.md §7), and while a sequential plan
+    /// still has to look at the county again.
     pub provisional: bool,
     /// Under a sequential plan: the round the card scores, and the plan's
     /// number of rounds (SCORING.md §9).
@@ -119,7 +120,7 @@ pub fn card(rules: &Rules, c: &CountyInput, level: f64) -> Result<Card, LonelySt
         results,
         activities,
         vetoes,
-        provisional: !m.missing_findings.is_empty(),
+        provisional: !m.missing_findings.is_empty() || !m.missing_households.is_empty(),
         round: None,
         pending: None,
         measures: m,

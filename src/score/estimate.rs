@@ -31,6 +31,18 @@ pub struct Obs {
     pub y: f64,
     /// The auxiliary value (reported), for ratios.
     pub x: f64,
+    /// Below a unit taken with certainty (weight 1 at every stage above), the
+    /// unit drawn at random inside it: a household of such a village. The
+    /// stratum's variance is then that of these units within its PSU, with
+    /// replacement (SCORING.md §11); `None` everywhere else.
+    pub ssu: Option<String>,
+}
+
+impl Obs {
+    /// An observation of a village (no unit drawn below it).
+    pub fn new(stratum: impl Into<String>, psu: impl Into<String>, w: f64, y: f64, x: f64) -> Obs {
+        Obs { stratum: stratum.into(), psu: psu.into(), w, y, x, ssu: None }
+    }
 }
 
 /// What to do with a stratum that has a single PSU in the sample, whose
@@ -402,21 +414,40 @@ pub struct Var {
 pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> Result<Var, LonelyStratum> {
     let mut strata: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
     // Strata whose villages all have weight 1: units taken with certainty
-    // (a forced village), which add no sampling variance and are not lonely.
+    // (a forced village), which add no sampling variance of their own and
+    // are not lonely; the units drawn inside them (`ssu`) add theirs.
     let mut certain: BTreeMap<&str, bool> = BTreeMap::new();
+    let mut inside: BTreeMap<(&str, &str), BTreeMap<&str, f64>> = BTreeMap::new();
     for o in obs {
-        *strata.entry(&o.stratum).or_default().entry(&o.psu).or_default() += score(o);
-        *certain.entry(&o.stratum).or_insert(true) &= o.w == 1.0;
+        let z = score(o);
+        *strata.entry(&o.stratum).or_default().entry(&o.psu).or_default() += z;
+        *certain.entry(&o.stratum).or_insert(true) &= o.w == 1.0 || o.ssu.is_some();
+        if let Some(u) = &o.ssu {
+            *inside.entry((&o.stratum, &o.psu)).or_default().entry(u).or_default() += z;
+        }
     }
     let psus: usize = strata.values().map(BTreeMap::len).sum();
     let grand = strata.values().flat_map(|z| z.values()).sum::<f64>() / psus.max(1) as f64;
     let mut v = 0.0;
+    // The variance of the units drawn inside certainty units: a later stage,
+    // added after the lonely-PSU rule, which concerns the first.
+    let mut below = 0.0;
     let mut names = Vec::new();
     let mut ok_strata = 0usize;
     for (h, z) in &strata {
         let n = z.len();
         if n < 2 && certain[h] {
             ok_strata += 1;
+            // With replacement among the units drawn inside the certainty
+            // unit, as R's survey computes a later stage below a PSU whose
+            // sampling fraction is 1.
+            for p in z.keys() {
+                if let Some(u) = inside.get(&(*h, *p)).filter(|u| u.len() > 1) {
+                    let m = u.len() as f64;
+                    let mean = u.values().sum::<f64>() / m;
+                    below += m / (m - 1.0) * u.values().map(|x| (x - mean).powi(2)).sum::<f64>();
+                }
+            }
             continue;
         }
         if n < 2 {
@@ -434,9 +465,9 @@ pub fn variance(obs: &[Obs], score: impl Fn(&Obs) -> f64, lonely: LonelyPsu) -> 
     }
     let v = match lonely {
         LonelyPsu::Average if !names.is_empty() => {
-            (ok_strata > 0).then(|| v * strata.len() as f64 / ok_strata as f64)
+            (ok_strata > 0).then(|| v * strata.len() as f64 / ok_strata as f64 + below)
         }
-        _ => Some(v),
+        _ => Some(v + below),
     };
     Ok(Var { v, psus, strata: strata.len(), df: psus.saturating_sub(strata.len()), lonely: names })
 }
@@ -596,6 +627,73 @@ pub fn proportion(
     }))
 }
 
+/// The share of y = 1 in a domain: Σ w y / Σ w x, with x = 1 for the units
+/// in the domain (a household that answered the question) and 0 for the
+/// others, whose y is 0. The others keep their PSUs in the variance, as a
+/// domain estimate should (R's `svymean(…, na.rm = TRUE)`); the linearised
+/// score is w (y − p x) / Σ w x. The design interval falls back to
+/// Clopper–Pearson on the unweighted count of the domain as
+/// [`proportion`] does.
+pub fn domain_proportion(
+    obs: &[Obs],
+    s: &Settings,
+    method: PropMethod,
+) -> Result<Option<Proportion>, LonelyStratum> {
+    let tw: f64 = obs.iter().map(|o| o.w * o.x).sum();
+    if tw == 0.0 {
+        return Ok(None);
+    }
+    let p = obs.iter().map(|o| o.w * o.y).sum::<f64>() / tw;
+    let var = variance(obs, |o| o.w * (o.y - p * o.x) / tw, s.lonely)?;
+    let se = var.v.unwrap_or(0.0).max(0.0).sqrt();
+    let members = obs.iter().filter(|o| o.x > 0.5);
+    let (x, n) = (members.clone().filter(|o| o.y > 0.5).count() as u64, members.count() as u64);
+    let pivot = match (method, usable(&var)) {
+        (PropMethod::Design, Some(v)) if p > 0.0 && p < 1.0 => Pivot::Logit { p, se: v.sqrt(), df: var.df },
+        _ => Pivot::Binomial { p, x, n },
+    };
+    let (lo, hi) = match method {
+        PropMethod::Wilson => wilson(x, n, s.level),
+        PropMethod::ClopperPearson | PropMethod::Design => pivot.interval(s.level),
+    };
+    Ok(Some(Proportion {
+        p,
+        lo,
+        hi,
+        lcb: pivot.bound(s.level, Side::Lower),
+        ucb: pivot.bound(s.level, Side::Upper),
+        se,
+        df: var.df,
+        x,
+        n,
+        pivot,
+    }))
+}
+
+/// The mean of y in a domain (x = 1 for its units, y = 0 outside it), a
+/// count per household: Σ w y / Σ w x with its linearised standard error and
+/// t interval. Without a usable variance, the exact Poisson interval on the
+/// domain's unweighted sum, divided by its number of units. `None` when the
+/// domain is empty.
+pub fn domain_mean(obs: &[Obs], s: &Settings) -> Result<Option<Estimate>, LonelyStratum> {
+    let tw: f64 = obs.iter().map(|o| o.w * o.x).sum();
+    if tw == 0.0 {
+        return Ok(None);
+    }
+    let m = obs.iter().map(|o| o.w * o.y).sum::<f64>() / tw;
+    let var = variance(obs, |o| o.w * (o.y - m * o.x) / tw, s.lonely)?;
+    let n = obs.iter().filter(|o| o.x > 0.5).count();
+    let pivot = match usable(&var) {
+        Some(v) => Pivot::T { est: m, se: v.sqrt(), df: var.df },
+        None => {
+            let sum = obs.iter().map(|o| o.y.max(0.0)).sum::<f64>().round() as u64;
+            Pivot::Poisson { est: m, sum, scale: 1.0 / n.max(1) as f64 }
+        }
+    };
+    let se = var.v.unwrap_or(0.0).max(0.0).sqrt();
+    Ok(Some(Estimate::new(pivot, se, n, &var, s)))
+}
+
 /// The one-sided p-value of a paired difference: is y systematically above
 /// x (`Side::Upper`) or below? Design-based, t = mean(w(y − x))/SE on the
 /// design's degrees of freedom, relative to Σ w; without a usable variance,
@@ -664,7 +762,7 @@ mod tests {
     use super::*;
 
     fn o(h: &str, p: &str, w: f64, y: f64, x: f64) -> Obs {
-        Obs { stratum: h.into(), psu: p.into(), w, y, x }
+        Obs::new(h, p, w, y, x)
     }
 
     #[test]

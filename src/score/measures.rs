@@ -24,6 +24,12 @@ pub struct Sampled {
     pub reported: Option<BTreeMap<String, Value>>,
     /// The team's findings, if they have come in.
     pub found: Option<BTreeMap<String, Value>>,
+    /// The team's household findings (SCORING.md §11), if they have come in.
+    pub households: Option<crate::findings::households::VillageHouseholds>,
+    /// Whether the village has a published household list to visit. The
+    /// villages a further round of a sequential plan adds have none
+    /// (SAMPLING.md §16), so they are never missing household findings.
+    pub listed: bool,
 }
 
 /// A county's inputs.
@@ -206,6 +212,11 @@ pub struct Measures {
     /// Sampled villages whose weight went to others of their cell because
     /// their findings are missing (`missing_findings = "reweight"`).
     pub reweighted: Vec<String>,
+    /// Household fields: their estimates, villages and contradicting
+    /// households (SCORING.md §11).
+    pub households: BTreeMap<String, super::households::HouseholdEstimate>,
+    /// Sampled villages without household findings, with a household stage.
+    pub missing_households: Vec<String>,
 }
 
 impl Measures {
@@ -213,7 +224,7 @@ impl Measures {
         self.values.get(name).copied()
     }
 
-    fn put(&mut self, k: impl Into<String>, v: f64) {
+    pub(super) fn put(&mut self, k: impl Into<String>, v: f64) {
         // No NaN or infinity reaches an output.
         self.values.insert(k.into(), if v.is_finite() { v } else { 0.0 });
     }
@@ -222,7 +233,7 @@ impl Measures {
     /// interval (`_lo`, `_hi`) and one-sided bounds (`_lcb`, `_ucb`). A
     /// bound that does not exist (an over-report rate when the sample
     /// cannot rule out that nothing exists) is left out, never made finite.
-    fn put_bounded(&mut self, name: &str, b: Bounded) {
+    pub(super) fn put_bounded(&mut self, name: &str, b: Bounded) {
         let level = self.level;
         let (lo, hi) = b.interval(level);
         let v = b.value();
@@ -261,7 +272,7 @@ fn cell(s: &Sampled) -> (&str, &str) {
 /// cell the villages with a value carry the weight of those without; a cell
 /// with none passes its weight to the rest of its stratum, and a stratum
 /// with none to the rest of the county, in proportion to their weights.
-fn reweight(sampled: &[&Sampled], has: &dyn Fn(&Sampled) -> bool) -> Vec<f64> {
+pub(super) fn reweight(sampled: &[&Sampled], has: &dyn Fn(&Sampled) -> bool) -> Vec<f64> {
     let mut cells: BTreeMap<(&str, &str), (f64, f64)> = BTreeMap::new();
     for s in sampled {
         let e = cells.entry(cell(s)).or_default();
@@ -321,7 +332,7 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Result<Measures, L
     let all: Vec<&Sampled> = c.sampled.iter().collect();
     let mut reweighted = std::collections::BTreeSet::new();
 
-    for f in &rules.inspection.fields {
+    for f in rules.inspection.fields.iter().filter(|f| f.level != crate::rules::FieldLevel::Household) {
         let value = |s: &Sampled| num(s.found.as_ref().and_then(|v| v.get(&f.id)));
         let has = |s: &Sampled| value(s).is_some();
         if !all.iter().any(|s| has(s)) {
@@ -349,13 +360,8 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Result<Measures, L
             reweighted.extend(all.iter().filter(|s| !has(s)).map(|s| s.code.clone()));
         }
         let reported_of = |s: &Sampled| s.reported.as_ref().map(|v| num(v.get(&f.id)).unwrap_or(0.0));
-        let obs_of = |i: usize, x: f64| Obs {
-            stratum: all[i].stratum.clone(),
-            psu: all[i].psu.clone(),
-            w: weights[i],
-            y: found[i],
-            x,
-        };
+        let obs_of =
+            |i: usize, x: f64| Obs::new(all[i].stratum.clone(), all[i].psu.clone(), weights[i], found[i], x);
         // Villages with a report row are compared; the others are the
         // county's left-out villages (SCORING.md §1.2).
         let paired: Vec<Obs> =
@@ -485,6 +491,7 @@ pub fn measure(rules: &Rules, c: &CountyInput, level: f64) -> Result<Measures, L
         }
     }
     m.reweighted = reweighted.into_iter().collect();
+    super::households::measure(rules, &c.sampled, &s, &mut m)?;
     Ok(m)
 }
 

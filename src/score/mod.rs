@@ -4,6 +4,7 @@ pub mod card;
 pub mod cases;
 pub mod estimate;
 pub mod expr;
+pub mod households;
 pub mod measures;
 pub mod points;
 pub mod sequential;

@@ -191,6 +191,8 @@ pub fn simulate(
                                     w: *w,
                                     reported,
                                     found: f,
+                                    households: None,
+                                    listed: false,
                                 }
                             })
                             .collect();

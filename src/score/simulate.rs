@@ -267,6 +267,10 @@ pub fn simulate(
                     w,
                     reported: t.cloned(),
                     found,
+                    // Household answers are not simulated: the verdicts
+                    // simulated read the villages' figures.
+                    households: None,
+                    listed: false,
                 };
                 let concealed = Sampled {
                     reported: t.map(|t| {

@@ -15,6 +15,9 @@ use crate::hash::sha256_hex;
 use crate::rules;
 use crate::sample::{self, ALGORITHM, normalize_seed};
 
+/// The published household lists (SAMPLING.md §16).
+pub const HOUSEHOLDS: &str = crate::sample::households::FILE;
+
 /// `draw.toml`: what anyone needs to re-derive the sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +35,12 @@ pub struct DrawRecord {
     pub frame_encoding: String,
     pub sample: String,
     pub sample_sha256: String,
+    /// The household lists (SAMPLING.md §16), when the rules have a
+    /// household stage: the path of `households.csv` and its SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub households: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub households_sha256: Option<String>,
     pub villages: usize,
     pub reserves: usize,
     pub strata_per_stage: Vec<usize>,
@@ -133,6 +142,7 @@ pub fn draw_in(
     let seed_norm =
         normalize_seed(seed, &rules.seed).map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
     let (s, bytes) = sample::derive(&rules, &frame, &seed_norm)?;
+    let lists = sample::derive_households(&rules, &frame, &s, &seed_norm);
     let frame_encoding = frame.encoding.unwrap_or(ws.encoding).to_string();
     drop(frame);
 
@@ -146,6 +156,10 @@ pub fn draw_in(
             for f in [SAMPLE, DRAW] {
                 let old = read(&ws.path(f))?;
                 kept_outputs.push(step.write(format!("{dir}/{f}"), old));
+            }
+            if ws.path(HOUSEHOLDS).exists() {
+                let old = read(&ws.path(HOUSEHOLDS))?;
+                kept_outputs.push(step.write(format!("{dir}/{HOUSEHOLDS}"), old));
             }
             superseded = Some(dir);
             Some(Redraw {
@@ -168,6 +182,8 @@ pub fn draw_in(
         frame_encoding,
         sample: SAMPLE.to_string(),
         sample_sha256: sha256_hex(&bytes),
+        households: lists.as_ref().map(|_| HOUSEHOLDS.to_string()),
+        households_sha256: lists.as_ref().map(|l| sha256_hex(l)),
         villages: s.main().count(),
         reserves: s.rows.len() - s.main().count(),
         strata_per_stage: s.strata.clone(),
@@ -194,6 +210,7 @@ pub fn draw_in(
     });
     let xlsx = xlsx.map_err(|_| Error::CheckFailed("cannot write sample.xlsx".into()))??;
     let xlsx_out = step.write("sample.xlsx", xlsx);
+    let lists_out = lists.map(|l| step.write(HOUSEHOLDS, l));
     let mut data = json!({
         "seed": seed,
         "seed_normalized": seed_norm,
@@ -201,7 +218,7 @@ pub fn draw_in(
         "sample_sha256": record.sample_sha256,
         "draw_sha256": draw_sha256,
         "villages": record.villages,
-        "outputs": std::iter::once(xlsx_out).chain(kept_outputs).collect::<Vec<_>>(),
+        "outputs": std::iter::once(xlsx_out).chain(lists_out).chain(kept_outputs).collect::<Vec<_>>(),
     });
     if let Some(r) = &redraw_rec {
         data["reason"] = json!(r.reason);
@@ -399,6 +416,7 @@ pub fn verify(dir: &Path, access: &Access) -> Result<Verified> {
     problems.extend(
         sample::table::diff(&published, &derived).into_iter().map(|d| format!("{}: {d}", record.sample)),
     );
+    problems.extend(verify_households(dir, &record, &rules, &frame, &derived_sample, &seed_norm));
     // Every further round of a sequential plan, from the same inputs and seed.
     let rounds = super::rounds::verify(dir, ws.as_ref(), &rules, &frame, &seed_norm)?;
     problems.extend(rounds.problems);
@@ -407,4 +425,48 @@ pub fn verify(dir: &Path, access: &Access) -> Result<Verified> {
     } else {
         Err(Error::CheckFailed(problems.join("\n")))
     }
+}
+
+/// The household lists of a draw (SAMPLING.md §16): present exactly when
+/// the rules have a household stage, hashed as `draw.toml` says, and equal
+/// byte for byte to the lists re-derived from the seed.
+fn verify_households(
+    dir: &Path,
+    record: &DrawRecord,
+    rules: &rules::Rules,
+    frame: &frame::Frame,
+    sample: &sample::Sample,
+    seed: &str,
+) -> Vec<String> {
+    let derived = sample::derive_households(rules, frame, sample, seed);
+    let (path, sha, derived) = match (&record.households, &record.households_sha256, derived) {
+        (None, None, None) => return Vec::new(),
+        (Some(path), Some(sha), Some(derived)) => (path, sha, derived),
+        (_, _, Some(_)) => {
+            return vec![format!(
+                "{DRAW}: the rules have a household stage, but the record names no `households` file and `households_sha256`"
+            )];
+        }
+        (_, _, None) => {
+            return vec![format!(
+                "{DRAW}: names household lists, but the rules have no [households] stage to derive them"
+            )];
+        }
+    };
+    if !rules::is_plain_relative(path) {
+        return vec![format!(
+            "{DRAW}: `households` must be a path inside the folder, not `{}`",
+            excerpt(path)
+        )];
+    }
+    let published = match std::fs::read(dir.join(path)) {
+        Ok(b) => b,
+        Err(e) => return vec![format!("{path}: the published household lists cannot be read ({e})")],
+    };
+    let mut out = Vec::new();
+    if &sha256_hex(&published) != sha {
+        out.push(format!("{path}: does not match households_sha256 in {DRAW}"));
+    }
+    out.extend(sample::households::diff(&published, &derived).into_iter().map(|d| format!("{path}: {d}")));
+    out
 }

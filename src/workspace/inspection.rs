@@ -12,18 +12,23 @@ use super::{SAMPLE, Workspace, read, str_field};
 use crate::cell;
 use crate::error::{Error, Result};
 use crate::findings::forms::{self, Form, FormRow};
+use crate::findings::household_forms;
+use crate::findings::households::{self as hh, HouseholdFile};
 use crate::findings::import::{self, Assigned, Context};
 use crate::findings::table;
 use crate::findings::teams::{self, Job};
 use crate::frame::Frame;
 use crate::hash::sha256_hex;
 use crate::rules::Rules;
+use crate::sample::households::List;
 use crate::sample::stream::Stream;
 use crate::text::Encoding;
 
 pub const ASSIGNMENT: &str = "assignment.csv";
 pub const FORMS: &str = "forms";
 pub const FINDINGS: &str = "findings";
+/// The stem of a team's household CSV: `forms/入户表-<team>.csv`.
+pub const HOUSEHOLD_FORM: &str = "入户表";
 
 /// A row of `sample.csv`, or of a further round's sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -325,19 +330,27 @@ pub fn write_forms(ws: &mut Workspace) -> Result<Vec<String>> {
     }
     let mut by_team: Vec<((String, String), Vec<FormRow>)> = by_team.into_iter().collect();
     by_team.sort_by(|a, b| teams::natural_cmp(&a.0.0, &b.0.0));
+    let mut all_lists = household_lists(ws, &rules)?;
     let mut step = Step::new();
     let mut outputs = Vec::new();
     let mut written = Vec::new();
     let rounds = super::rounds::form_rounds(ws);
     for ((team, form_id), rows) in by_team {
         let stem = super::rounds::form_stem(&team, rounds.get(&form_id).copied().unwrap_or(1));
-        let form = Form { team: team.clone(), form_id, rows };
+        let lists = rows.iter().filter_map(|r| all_lists.remove_entry(&r.code)).collect();
+        let form = Form { team: team.clone(), form_id, rows, lists };
         let xlsx = forms::xlsx(&form, &rules)
             .map_err(|e| Error::CheckFailed(format!("cannot write the form of team {team}: {e}")))?;
         outputs.push(step.write(format!("{stem}.xlsx"), xlsx));
         outputs.push(step.write(format!("{stem}.csv"), forms::csv(&form, &rules)));
         written.push(format!("{stem}.xlsx"));
         written.push(format!("{stem}.csv"));
+        if let Some(stage) = &rules.households {
+            // The household CSV beside the team's form: 入户表-<team>[-第N轮].csv.
+            let name = format!("{}.csv", stem.replacen("检查表", HOUSEHOLD_FORM, 1));
+            outputs.push(step.write(name.clone(), household_forms::csv(&form, &rules, stage)));
+            written.push(name);
+        }
     }
     ws.apply(step, "forms", json!({ "outputs": outputs }))?;
     Ok(written)
@@ -374,7 +387,10 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<Sub
         let why = inactive.get(village).cloned().unwrap_or_else(|| "is not in the sample".into());
         return Err(Error::Usage(format!("village {village} {why}")));
     };
-    if let Some((file, _)) = current_findings(ws).into_iter().find(|(_, vs)| vs.iter().any(|v| v == village))
+    if let Some((file, _)) = current_findings(ws)
+        .into_iter()
+        .chain(current_household_findings(ws))
+        .find(|(_, vs)| vs.iter().any(|v| v == village))
     {
         return Err(Error::Usage(format!(
             "village {village} already has findings in {file}: it was reached, and cannot be replaced"
@@ -442,6 +458,84 @@ pub fn current_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
     cur
 }
 
+/// The published household lists, by village code; empty without a
+/// household stage.
+pub fn household_lists(ws: &Workspace, rules: &Rules) -> Result<HashMap<String, List>> {
+    if rules.households.is_none() {
+        return Ok(HashMap::new());
+    }
+    let path = ws.path(super::draw::HOUSEHOLDS);
+    let bytes = read(&path)?;
+    let lists = crate::sample::households::read(&bytes)
+        .map_err(|e| Error::CheckFailed(format!("{}: {e}", super::draw::HOUSEHOLDS)))?;
+    Ok(lists.into_iter().map(|l| (l.code.clone(), l)).collect())
+}
+
+/// The files now in force that hold household findings: file path →
+/// villages.
+pub fn current_household_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
+    let mut cur = BTreeMap::new();
+    for e in ws.journal.all("findings") {
+        if let Some(old) = e.data.get("superseded").and_then(|s| s.get("file")).and_then(|f| f.as_str()) {
+            cur.remove(old);
+        }
+        let villages: Vec<String> = e
+            .data
+            .get("households")
+            .and_then(|v| v.as_object())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        if !villages.is_empty() {
+            cur.insert(str_field(e, "file"), villages);
+        }
+    }
+    cur
+}
+
+/// The household findings of one file as it is in force: a team's
+/// household CSV, or the household sheets of its workbook.
+pub fn read_household_findings(
+    name: &str,
+    bytes: &[u8],
+    ctx: &hh::Context<'_>,
+    form_id: Option<&str>,
+) -> std::result::Result<HouseholdFile, crate::error::Diags> {
+    let is_xlsx = bytes.starts_with(b"PK\x03\x04");
+    if !is_xlsx {
+        let sheet = table::read(name, bytes, Encoding::Auto, None)?;
+        return hh::validate_csv(&sheet, ctx);
+    }
+    let sheets = table::read_sheets(
+        name,
+        bytes,
+        Encoding::Auto,
+        |n| n.starts_with(household_forms::SHEET_PREFIX),
+        false,
+    )?;
+    let form_id = form_id.unwrap_or_default();
+    let mut out = HouseholdFile { team: String::new(), form_id: form_id.to_string(), villages: Vec::new() };
+    let mut diags = crate::error::Diags::default();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for sheet in &sheets {
+        match hh::validate_sheet(sheet, ctx, form_id) {
+            Ok(Some(v)) => {
+                let here = sheet.place();
+                if let Some(first) = seen.insert(v.code.clone(), here.clone()) {
+                    diags.push(crate::Diag::error(
+                        &here,
+                        None,
+                        format!("village {} has a second household sheet (also {first})", v.code),
+                    ));
+                }
+                out.villages.push(v);
+            }
+            Ok(None) => {}
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.has_errors() { Err(diags) } else { Ok(out) }
+}
+
 /// A village's value of a frame size column, by code: what the rules'
 /// `max_per_size` limits compare with. The frame is indexed only when a
 /// field has such a limit.
@@ -459,6 +553,9 @@ pub fn size_lookup<'f>(rules: &Rules, frame: &'f Frame) -> impl Fn(&str, &str) -
 pub struct FileResult {
     pub file: String,
     pub accepted: Option<(String, usize)>,
+    /// With a household stage: villages with household findings in the
+    /// file, and households visited.
+    pub households: Option<(usize, usize)>,
     /// The file is already in force with the same content (given again,
     /// for example after an interruption): nothing was done.
     pub already: bool,
@@ -489,6 +586,8 @@ pub fn import_findings(
     // The files in force, with those accepted earlier in this command: all
     // accepted files are written as one step, journaled a line per file.
     let mut current = current_findings(ws);
+    let mut current_hh = current_household_findings(ws);
+    let lists = household_lists(ws, &rules)?;
     let recorded = ws.recorded_outputs();
     let mut step = Step::new();
     let mut events: Vec<(String, serde_json::Value)> = Vec::new();
@@ -503,13 +602,25 @@ pub fn import_findings(
                 None,
                 "given twice in this command; give each file once",
             ));
-            results.push(FileResult { file: name, accepted: None, already: false, problems });
+            results.push(FileResult {
+                file: name,
+                accepted: None,
+                already: false,
+                households: None,
+                problems,
+            });
             continue;
         }
         let replacing = current.contains_key(&rel);
         let bytes = super::read_input(path)?;
         if replacing && recorded.get(&rel) == Some(&sha256_hex(&bytes)) {
-            results.push(FileResult { file: name, accepted: None, already: true, problems });
+            results.push(FileResult {
+                file: name,
+                accepted: None,
+                already: true,
+                households: None,
+                problems,
+            });
             continue;
         }
         if replacing && supersede.is_some() {
@@ -517,7 +628,13 @@ pub fn import_findings(
         }
         if replacing && supersede.is_none() {
             problems.push(crate::Diag::error(&name, None, format!("{rel} was already imported; a corrected file replaces it only with --supersede --reason \"…\"")));
-            results.push(FileResult { file: name, accepted: None, already: false, problems });
+            results.push(FileResult {
+                file: name,
+                accepted: None,
+                already: false,
+                households: None,
+                problems,
+            });
             continue;
         }
         let covered: HashMap<String, String> = current
@@ -532,9 +649,20 @@ pub fn import_findings(
             covered: &covered,
             size: &size,
         };
-        match table::read(&name, &bytes, Encoding::Auto, Some("检查表"))
-            .and_then(|s| import::validate(&s, &ctx))
-        {
+        let covered_hh: HashMap<String, String> = current_hh
+            .iter()
+            .filter(|(f, _)| **f != rel)
+            .flat_map(|(f, vs)| vs.iter().map(move |v| (v.clone(), f.clone())))
+            .collect();
+        let hctx = rules.households.as_ref().map(|stage| hh::Context {
+            rules: &rules,
+            stage,
+            lists: &lists,
+            assigned: &assigned,
+            inactive: &inactive,
+            covered: &covered_hh,
+        });
+        match validate_file(&name, &bytes, &ctx, hctx.as_ref()) {
             Ok(ff) => {
                 if replacing
                     && let Some(old) =
@@ -552,14 +680,27 @@ pub fn import_findings(
                             str_field(old, "form_id")
                         ),
                     ));
-                    results.push(FileResult { file: name, accepted: None, already: false, problems });
+                    results.push(FileResult {
+                        file: name,
+                        accepted: None,
+                        already: false,
+                        households: None,
+                        problems,
+                    });
                     continue;
                 }
                 let mut outputs = Vec::new();
-                let villages: Vec<String> = ff.rows.iter().map(|r| r.code.clone()).collect();
                 let mut data = json!({
-                    "file": rel, "team": ff.team, "form_id": ff.form_id, "villages": villages,
+                    "file": rel, "team": ff.team, "form_id": ff.form_id, "villages": ff.villages,
                 });
+                // Each village's households: the register's count, visits and
+                // skips by reason, journaled with the file.
+                let households: serde_json::Map<String, serde_json::Value> =
+                    ff.households.iter().map(|v| (v.code.clone(), v.summary())).collect();
+                let visited: usize = ff.households.iter().map(|v| v.visited().count()).sum();
+                if !households.is_empty() {
+                    data["households"] = serde_json::Value::Object(households);
+                }
                 if replacing {
                     let old = read(&ws.path(&rel))?;
                     let seq = ws.journal.entries.len() + events.len() + 1;
@@ -570,21 +711,100 @@ pub fn import_findings(
                 outputs.push(step.write(rel.clone(), bytes));
                 data["outputs"] = json!(outputs);
                 events.push(("findings".to_string(), data));
-                current.insert(rel, villages);
+                current_hh.remove(&rel);
+                if !ff.households.is_empty() {
+                    current_hh.insert(rel.clone(), ff.households.iter().map(|v| v.code.clone()).collect());
+                }
+                let n = ff.villages.len();
+                current.insert(rel, ff.villages);
                 results.push(FileResult {
                     file: name,
-                    accepted: Some((ff.team, ff.rows.len())),
+                    accepted: Some((ff.team, n)),
                     already: false,
+                    households: (rules.households.is_some()).then_some((ff.households.len(), visited)),
                     problems,
                 });
             }
-            Err(d) => results.push(FileResult { file: name, accepted: None, already: false, problems: d }),
+            Err(d) => results.push(FileResult {
+                file: name,
+                accepted: None,
+                already: false,
+                households: None,
+                problems: d,
+            }),
         }
     }
     if !events.is_empty() {
         ws.apply_all(step, events)?;
     }
     Ok(results)
+}
+
+/// A findings file as validated: the team and form id, the villages with
+/// findings on its village sheet, and its household findings.
+pub struct Validated {
+    pub team: String,
+    pub form_id: String,
+    pub villages: Vec<String>,
+    pub village_rows: Vec<import::Found>,
+    pub households: Vec<hh::VillageHouseholds>,
+}
+
+/// Validates one findings file, all or nothing: a team's form (`.xlsx`,
+/// its village sheet and any household sheets, or the village CSV), or a
+/// team's household CSV.
+pub fn validate_file(
+    name: &str,
+    bytes: &[u8],
+    ctx: &Context<'_>,
+    hctx: Option<&hh::Context<'_>>,
+) -> std::result::Result<Validated, crate::error::Diags> {
+    let is_xlsx = bytes.starts_with(b"PK\x03\x04");
+    if let Some(h) = hctx
+        && !is_xlsx
+    {
+        let sheet = table::read(name, bytes, Encoding::Auto, None)?;
+        if hh::is_household_table(&sheet) {
+            let f = hh::validate_csv(&sheet, h)?;
+            return Ok(Validated {
+                team: f.team,
+                form_id: f.form_id,
+                villages: Vec::new(),
+                village_rows: Vec::new(),
+                households: f.villages,
+            });
+        }
+    }
+    let sheet = table::read(name, bytes, Encoding::Auto, Some("检查表"))?;
+    let village = import::validate(&sheet, ctx);
+    let households = match (hctx, is_xlsx) {
+        (Some(h), true) => {
+            let form_id = village.as_ref().map(|f| f.form_id.clone()).ok();
+            Some(read_household_findings(name, bytes, h, form_id.as_deref()))
+        }
+        _ => None,
+    };
+    match (village, households) {
+        (Ok(f), None) => Ok(Validated {
+            team: f.team,
+            form_id: f.form_id,
+            villages: f.rows.iter().map(|r| r.code.clone()).collect(),
+            village_rows: f.rows,
+            households: Vec::new(),
+        }),
+        (Ok(f), Some(Ok(h))) => Ok(Validated {
+            team: f.team,
+            form_id: f.form_id,
+            villages: f.rows.iter().map(|r| r.code.clone()).collect(),
+            village_rows: f.rows,
+            households: h.villages,
+        }),
+        (Err(mut a), Some(Err(b))) => {
+            a.extend(b);
+            Err(a)
+        }
+        (Err(a), _) | (_, Some(Err(a))) => Err(a),
+    }
 }
 
 /// Progress per county and per team.

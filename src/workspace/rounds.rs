@@ -563,7 +563,8 @@ fn extend_assignment(
             })
             .collect();
         let n = form_rows.len();
-        let form = Form { team: team.clone(), form_id: id.clone(), rows: form_rows };
+        let form =
+            Form { team: team.clone(), form_id: id.clone(), rows: form_rows, lists: Default::default() };
         let stem = form_stem(team, round);
         let xlsx = forms::xlsx(&form, rules)
             .map_err(|e| Error::CheckFailed(format!("cannot write the form of team {team}: {e}")))?;

@@ -9,15 +9,13 @@ use super::inspection::{self, FINDINGS};
 use super::step::Step;
 use super::{Workspace, read};
 use crate::error::{Error, Result};
-use crate::findings::import::{self, Assigned, Context};
-use crate::findings::table;
+use crate::findings::import::{Assigned, Context};
 use crate::findings::values::Value;
 use crate::report::{self, Render};
 use crate::rules::Rules;
 use crate::rules::names::Names;
 use crate::score::card::{self, Card};
 use crate::score::measures::{CountyInput, Sampled};
-use crate::text::Encoding;
 
 pub use crate::score::simulate::stratum_and_psu;
 
@@ -85,7 +83,8 @@ pub fn inputs_for(
         }
     })?;
     // Findings in force.
-    let mut found = findings(ws, &rules, &frame, inactive)?;
+    let (mut found, mut households) = findings(ws, &rules, &frame, inactive)?;
+    let lists = inspection::household_lists(ws, &rules)?;
     // Only the counties are needed from here on; the rest of a national
     // frame is let go before the counties' inputs are built.
     let mut frame = frame;
@@ -111,6 +110,8 @@ pub fn inputs_for(
                     w,
                     reported: reported.remove(&s.code),
                     found: found.remove(&s.code),
+                    households: households.remove(&s.code),
+                    listed: lists.contains_key(&s.code),
                 }
             })
             .collect();
@@ -133,17 +134,24 @@ pub fn inputs_for(
     Ok((rules, out))
 }
 
-/// The findings of the files now in force, by village.
+/// Household findings by village.
+type Households = HashMap<String, crate::findings::households::VillageHouseholds>;
+/// Village findings by village.
+type Villages = HashMap<String, BTreeMap<String, Value>>;
+
+/// The findings of the files now in force, by village: the village sheets'
+/// and the household findings.
 fn findings(
     ws: &Workspace,
     rules: &Rules,
     frame: &crate::frame::Frame,
     inactive: &HashMap<String, String>,
-) -> Result<HashMap<String, BTreeMap<String, Value>>> {
+) -> Result<(Villages, Households)> {
     let mut out = HashMap::new();
+    let mut households = HashMap::new();
     let current = inspection::current_findings(ws);
     if current.is_empty() {
-        return Ok(out);
+        return Ok((out, households));
     }
     let assigned: HashMap<String, Assigned> = inspection::assignment(ws)?
         .into_iter()
@@ -152,23 +160,29 @@ fn findings(
     let covered = HashMap::new();
     let size = inspection::size_lookup(rules, frame);
     let job = crate::progress::job(crate::progress::Task::ReadFindings, current.len() as u64);
+    let lists = inspection::household_lists(ws, rules)?;
+    let hctx = rules.households.as_ref().map(|stage| crate::findings::households::Context {
+        rules,
+        stage,
+        lists: &lists,
+        assigned: &assigned,
+        inactive,
+        covered: &covered,
+    });
     for file in current.keys() {
         job.inc(1);
         let bytes = read(&ws.path(file))?;
         let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered, size: &size };
-        let sheet = table::read(
-            file.trim_start_matches(&format!("{FINDINGS}/")),
-            &bytes,
-            Encoding::Auto,
-            Some("检查表"),
-        )
-        .map_err(Error::Invalid)?;
-        let ff = import::validate(&sheet, &ctx).map_err(Error::Invalid)?;
-        for r in ff.rows {
+        let name = file.trim_start_matches(&format!("{FINDINGS}/"));
+        let v = inspection::validate_file(name, &bytes, &ctx, hctx.as_ref()).map_err(Error::Invalid)?;
+        for r in v.village_rows {
             out.insert(r.code, r.values.into_iter().collect());
         }
+        for h in v.households {
+            households.insert(h.code.clone(), h);
+        }
     }
-    Ok(out)
+    Ok((out, households))
 }
 
 /// The confidence of a campaign without a sequential plan when none is

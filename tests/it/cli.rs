@@ -189,6 +189,7 @@ fn an_outside_auditor_verifies_from_published_files_alone() {
         "frame/synthetic-frame.csv",
         "draw.toml",
         "sample.csv",
+        "households.csv",
     ] {
         let dest = public.join(rel);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -281,7 +282,10 @@ fn every_subcommand_help_ends_with_an_example() {
         args.push("--help");
         let (c, out, _) = run(&args);
         assert_eq!(c, 0);
-        assert!(out.contains("Example:\n  spotcheck"), "{sub} --help has no example");
+        assert!(
+            out.contains("Example:\n  spotcheck") || out.contains("Examples:\n  spotcheck"),
+            "{sub} --help has no example"
+        );
     }
 }
 
@@ -310,6 +314,43 @@ fn the_example_script_runs_end_to_end() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("verified"), "{err}");
+    // The household checks and the 征求意见 questionnaire are scored in
+    // every county, each rate with its interval and degrees of freedom, from
+    // every village's household findings.
+    let cards: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("campaign/score/scorecards.json")).unwrap(),
+    )
+    .unwrap();
+    let cards = cards.as_array().unwrap();
+    assert_eq!(cards.len(), 18);
+    for card in cards {
+        assert_eq!(card["provisional"], false, "{}", card["code"]);
+        let m = &card["measures"];
+        for rate in [
+            "reward_received_rate",
+            "long_acting_as_recorded_rate",
+            "satisfaction_favourable_rate",
+            "door_hard_rate",
+            "face_cold_rate",
+            "task_hard_rate",
+            "bribery_rate",
+        ] {
+            let (v, lo, hi) = (&m[rate], &m[format!("{rate}_lo")], &m[format!("{rate}_hi")]);
+            assert!(
+                v.is_number() && lo.is_number() && hi.is_number(),
+                "{} {rate}: {v} [{lo}, {hi}]",
+                card["code"]
+            );
+            assert!(lo.as_f64() < hi.as_f64(), "{} {rate}: an interval of positive width", card["code"]);
+            let field = rate.trim_end_matches("_favourable_rate").trim_end_matches("_rate");
+            assert!(m[format!("{field}_df")].as_f64().unwrap() >= 1.0, "{} {field}_df", card["code"]);
+        }
+        let ids: Vec<&str> =
+            card["indicators"].as_array().unwrap().iter().filter_map(|i| i["id"].as_str()).collect();
+        for id in ["reward_received", "long_acting_checked", "satisfaction", "conduct", "bribery"] {
+            assert!(ids.contains(&id), "{} has no {id}: {ids:?}", card["code"]);
+        }
+    }
 }
 
 #[test]

@@ -181,6 +181,7 @@ fn stage(line: &str) -> (u8, bool) {
     match w.first().map(String::as_str).unwrap_or("") {
         "synth" | "check" | "completions" | "man" | "test" => (0, false),
         "plan" if second == "sequential" && has("--n") => (0, false),
+        "plan" if second == "households" && !has("--deff") => (15, false),
         "plan" if second != "simulate" && second != "sequential" => (0, false),
         "init" => (1, false),
         "reports" => (2, false),
@@ -406,7 +407,7 @@ fn run_stages(stages: std::ops::RangeInclusive<u8>) {
             // README describes it, for `spotcheck -C published-files verify`.
             let (c, _, e) = bash(
                 &work,
-                "mkdir published-files && cd camp-2009 && cp -r rules frame reports draw.toml sample.csv ../published-files/",
+                "mkdir published-files && cd camp-2009 && cp -r rules frame reports draw.toml sample.csv households.csv ../published-files/",
             );
             assert_eq!(c, 0, "{e}");
         }

@@ -601,7 +601,7 @@ fn hostile_names_go_through_the_pipeline_as_text() {
     for f in ["rules", "frame", "reports"] {
         copy_dir(&camp.join(f), &published.join(f));
     }
-    for f in ["draw.toml", "sample.csv"] {
+    for f in ["draw.toml", "sample.csv", "households.csv"] {
         std::fs::copy(camp.join(f), published.join(f)).unwrap();
     }
     let (c, _, e) = crate::support::run(&["-C", published.to_str().unwrap(), "verify"]);

@@ -52,7 +52,7 @@ fn write_reports(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A campaign with reports, committed, drawn, assigned, with forms.
-fn campaign() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn campaign() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let camp = tmp.path().join("camp");
     assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
@@ -75,7 +75,7 @@ fn form(camp: &Path, team: &str, ext: &str) -> table::Sheet {
 }
 
 /// A form's table, and the title rows above it (the `.xlsx` form's).
-fn form_and_title(camp: &Path, team: &str, ext: &str) -> (table::Sheet, Vec<table::Row>) {
+pub(crate) fn form_and_title(camp: &Path, team: &str, ext: &str) -> (table::Sheet, Vec<table::Row>) {
     let p = camp.join(format!("forms/检查表-{team}.{ext}"));
     let mut sheet = table::read(
         &p.file_name().unwrap().to_string_lossy(),
@@ -114,7 +114,7 @@ fn fill(cells: &mut Vec<String>, header: &[String], date: &str) {
     }
 }
 
-fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>], gbk: bool) {
+pub(crate) fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>], gbk: bool) {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).unwrap();
     for r in rows {
@@ -129,7 +129,7 @@ fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>], gbk: bool) {
 }
 
 /// The team's CSV form, filled in.
-fn filled_rows(camp: &Path, team: &str) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn filled_rows(camp: &Path, team: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let sheet = form(camp, team, "csv");
     let mut rows: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();
     for r in &mut rows {

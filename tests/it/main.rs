@@ -8,6 +8,7 @@ mod diagnostics;
 mod examples;
 mod folder;
 mod hostile;
+mod households;
 mod inspection;
 mod plan;
 mod printed;

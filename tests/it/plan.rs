@@ -494,3 +494,30 @@ fn the_rules_template_checks_against_the_example_frame() {
     assert_eq!(c, 0, "{e}");
     assert!(out.contains("130921") && !e.contains("error"), "{out}{e}");
 }
+
+/// Households per village for a rate within a margin: without clustering
+/// (design effect 1) the simple random sample of 385 shared by 25 villages;
+/// with a design effect of 2 at 20 households, many more; a correlation no
+/// number of households can overcome asks for more villages.
+#[test]
+fn households_per_village_for_a_margin() {
+    let run = |args: &[&str]| {
+        let mut all = vec!["plan", "households", "--margin", "5%"];
+        all.extend(args);
+        let (c, out, e) = crate::support::run(&all);
+        assert_eq!(c, 0, "{e}");
+        out
+    };
+    let srs = run(&["--villages", "25", "--deff", "1", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&srs).unwrap();
+    // 1.96² × 0.25 / 0.05² = 384.15 households, 15.4 per village.
+    assert_eq!(v["counties"][0]["households_per_village"], 16, "{srs}");
+    let clustered = run(&["--villages", "25", "--deff", "2", "--at", "20", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&clustered).unwrap();
+    assert_eq!(v["counties"][0]["households_per_village"], 77, "{clustered}");
+    let hopeless = run(&["--villages", "10", "--deff", "5", "--at", "20"]);
+    assert!(hopeless.contains("需增加抽查村数"), "{hopeless}");
+    let (c, _, e) = crate::support::run(&["plan", "households", "--margin", "5%", "--deff", "2"]);
+    assert_eq!(c, 2, "{e}");
+    assert!(e.contains("--villages"), "{e}");
+}

@@ -710,7 +710,7 @@ fn decided_rounds_are_fixed_and_tampering_is_found() {
     for d in ["rules", "frame"] {
         copy_tree(&camp.join(d), &pub_dir.join(d));
     }
-    for f in ["draw.toml", "sample.csv", "round-2.toml", "round-2.csv"] {
+    for f in ["draw.toml", "sample.csv", "households.csv", "round-2.toml", "round-2.csv"] {
         std::fs::copy(camp.join(f), pub_dir.join(f)).unwrap();
     }
     copy_tree(&camp.join("reports"), &pub_dir.join("reports"));

@@ -64,6 +64,7 @@ fn published_draw_vectors_verify_from_their_files_alone() {
             "attribute-rate",
             "defused-names",
             "forced-collision",
+            "households",
             "names-gb18030",
             "pps-forced",
         ]
@@ -106,6 +107,10 @@ fn sampling_md_shows_the_vectors_as_tested() {
         let outcome = if dir.join("sample.csv").is_file() { "sample.csv" } else { "refused.txt" };
         let want = std::fs::read_to_string(dir.join(outcome)).unwrap();
         shows(&format!("vector {name}"), want.trim_start_matches('\u{feff}'));
+        if dir.join("households.csv").is_file() {
+            let lists = std::fs::read_to_string(dir.join("households.csv")).unwrap();
+            shows(&format!("the household lists of vector {name}"), lists.trim_start_matches('\u{feff}'));
+        }
         if outcome == "sample.csv" {
             let record: toml::Table =
                 toml::from_str(&std::fs::read_to_string(dir.join("draw.toml")).unwrap()).unwrap();
@@ -289,4 +294,81 @@ fn the_frequency_test_has_power_against_wrong_probabilities() {
     let wrong: Vec<(u64, f64)> = freq.iter().map(|&(o, _)| (o, 4.0 / 15.0)).collect();
     let limit = chi2_quantile(wrong.len() as f64, 3.09);
     assert!(chi2(&wrong, reps as f64) > limit * 10.0);
+}
+
+/// The household stage (SAMPLING.md §16): the households a team takes from
+/// a register of H households, the first k list numbers within H, are a
+/// simple random sample of the register, whether H is the frame's count,
+/// smaller or larger. Every household of the register is taken with chance
+/// k/H.
+#[test]
+fn the_first_k_numbers_within_any_register_are_a_simple_random_sample_of_it() {
+    use spotcheck::sample::households::list;
+    let stage = spotcheck::rules::HouseholdStage {
+        k: 5,
+        reserve: 3,
+        size: "households".into(),
+        cap_percent: 150,
+        register: "户籍册".into(),
+        register_en: None,
+        basis: None,
+        loc: Default::default(),
+    };
+    let reps = 6_000;
+    // Frame count 60 (cap 90); registers of 45, 60 and 84 households. The
+    // list may run out for the smallest: then the team takes what it has.
+    for h in [45u64, 60, 84] {
+        let mut counts = vec![0u64; h as usize + 1];
+        let mut short = 0;
+        for rep in 0..reps {
+            let l = list(&format!("{rep:020}"), "V", 60, &stage);
+            let taken: Vec<u64> = l.numbers.iter().copied().filter(|&x| x <= h).take(5).collect();
+            if taken.len() < 5 {
+                short += 1;
+                continue;
+            }
+            for x in taken {
+                counts[x as usize] += 1;
+            }
+        }
+        let n = (reps - short) as f64;
+        let p = 5.0 / h as f64;
+        let x2: f64 = counts[1..].iter().map(|&o| (o as f64 - n * p).powi(2) / (n * p * (1.0 - p))).sum();
+        // Each household's count is binomial(n, k/H); their sum of squared
+        // z-scores is close to chi-square with H − 1 df (the counts sum to nk).
+        let limit = chi2_quantile(h as f64 - 1.0, 3.09);
+        assert!(x2 < limit, "register of {h}: chi-square {x2:.1} exceeds {limit:.1}");
+        assert!(counts[1..].iter().all(|&c| c > 0), "register of {h}: a household was never taken");
+        if h >= 60 {
+            assert_eq!(short, 0, "a register of at least the frame's count never runs out");
+        }
+    }
+}
+
+#[test]
+fn a_tampered_household_list_is_refused_by_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = data("vectors/households");
+    for rel in ["draw.toml", "sample.csv", "households.csv", "rules/households.toml", "frame/frame.csv"] {
+        let dest = tmp.path().join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), dest).unwrap();
+    }
+    let access = spotcheck::workspace::lock::Access::read();
+    assert!(spotcheck::workspace::draw::verify(tmp.path(), &access).is_ok());
+    // Dunton's first two numbers swapped: the team would visit 11 before 7.
+    let path = tmp.path().join("households.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("170101002002,8,12,7 11 ", "170101002002,8,12,11 7 ")).unwrap();
+    let e = spotcheck::workspace::draw::verify(tmp.path(), &access).err().unwrap().to_string();
+    assert!(e.contains("households.csv: does not match households_sha256"), "{e}");
+    assert!(e.contains("village 170101002002: position 1 is 11 but re-derives as 7"), "{e}");
+    // The lists dropped from the record while the rules keep the stage.
+    std::fs::write(&path, text).unwrap();
+    let record = std::fs::read_to_string(tmp.path().join("draw.toml")).unwrap();
+    let cut: String =
+        record.lines().filter(|l| !l.starts_with("households")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(tmp.path().join("draw.toml"), cut).unwrap();
+    let e = spotcheck::workspace::draw::verify(tmp.path(), &access).err().unwrap().to_string();
+    assert!(e.contains("the rules have a household stage, but the record names no `households` file"), "{e}");
 }

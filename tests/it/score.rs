@@ -13,13 +13,8 @@ fn fixture() -> Vec<(String, Obs, f64)> {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            let obs = Obs {
-                stratum: f[1].into(),
-                psu: f[2].into(),
-                w: f[3].parse().unwrap(),
-                y: f[4].parse().unwrap(),
-                x: f[5].parse().unwrap(),
-            };
+            let obs =
+                Obs::new(f[1], f[2], f[3].parse().unwrap(), f[4].parse().unwrap(), f[5].parse().unwrap());
             (f[0].to_string(), obs, f[6].parse().unwrap())
         })
         .collect()
@@ -196,6 +191,8 @@ mod rules_and_points {
                     w: 10.0,
                     reported: Some(row(r)),
                     found: Some(found_row),
+                    households: None,
+                    listed: false,
                 }
             })
             .collect();
@@ -353,7 +350,7 @@ mod rules_and_points {
     fn scoring_cases_pass_and_a_wrong_case_fails() {
         let (c, out, e) = run(&["test", root("rules").to_str().unwrap()]);
         assert_eq!(c, 0, "{out}{e}");
-        assert!(e.contains("28 passed, 0 failed"), "{e}");
+        assert!(e.contains("33 passed, 0 failed"), "{e}");
         let (c, out, _) = run(&["test", data("score/cases-fail").to_str().unwrap()]);
         assert_eq!(c, 1);
         assert!(out.contains("FAIL deliberately wrong expectation"), "{out}");
@@ -406,9 +403,7 @@ fn exact_fallback_bounds_agree_with_an_independent_computation() {
     // A ratio whose villages all match their reports: the interval is the
     // Stringer bound around 1, never zero width.
     let s = Settings::new(0.95);
-    let obs: Vec<Obs> = (0..12)
-        .map(|i| Obs { stratum: "c".into(), psu: format!("t{}", i % 4), w: 3.0, y: 20.0, x: 20.0 })
-        .collect();
+    let obs: Vec<Obs> = (0..12).map(|i| Obs::new("c", format!("t{}", i % 4), 3.0, 20.0, 20.0)).collect();
     let r = estimate::ratio(&obs, &s).unwrap().unwrap();
     assert!(close(r.ucb, 1.0 + want["stringer_12_none_tau1_0.95"], 1e-9), "{r:?}");
     assert!(close(r.hi, 1.0 + want["cp_upper_12_0_0.975"], 1e-9), "{r:?}");
@@ -488,7 +483,7 @@ mod simulation {
             for t in rng.choose(towns, m) {
                 for v in rng.choose(per, k) {
                     let (x, y) = pop[t][v];
-                    obs.push(Obs { stratum: "c".into(), psu: format!("t{t}"), w, y, x });
+                    obs.push(Obs::new("c", format!("t{t}"), w, y, x));
                 }
             }
             let r = estimate::ratio(&obs, &s).unwrap().unwrap();
@@ -526,6 +521,8 @@ mod simulation {
                     w: 40.0,
                     reported: Some(row(reported)),
                     found: Some(row(found)),
+                    households: None,
+                    listed: false,
                 });
             }
         }
