@@ -685,6 +685,8 @@ fn decided_rounds_are_fixed_and_tampering_is_found() {
     let (c, _, e) = run_in(&camp, &["--lang", "en", "escalate"]);
     assert_eq!(c, 0, "{e}");
     assert!(e.contains("already decided") && e.contains("nothing was done"), "{e}");
+    // The last round drew nothing after it.
+    assert!(!e.contains("round 3") && !e.contains("drawn then"), "{e}");
     assert_eq!(std::fs::read(camp.join("journal.jsonl")).unwrap(), before);
     let (c, _, e) = run_in(&camp, &["draw", "--redraw", "--reason", "x", "--seed", "12345678901234567890"]);
     assert_eq!(c, 2);
