@@ -140,6 +140,7 @@ impl Frame {
 /// Reads, decodes and parses a frame file. The returned diagnostics may hold
 /// warnings; errors make this return `Err` with all of them.
 pub fn load(path: &Path, display: &str, schema: &FrameSchema, enc: Encoding) -> Result<Frame> {
+    check_size(path, display)?;
     let (frame, diags) = match load_in_pieces(path, display, schema, enc) {
         Some(read) => read,
         None => {
@@ -149,6 +150,30 @@ pub fn load(path: &Path, display: &str, schema: &FrameSchema, enc: Encoding) -> 
     };
     diags.into_result()?;
     Ok(frame)
+}
+
+/// The largest frame spotcheck reads: 1 GiB, about thirty times a frame of
+/// every village in China (500,000 villages, 35 MiB). Reading takes up to
+/// three times the file in memory, so the bound keeps any frame within
+/// about 3 GiB.
+pub const FRAME_MAX_BYTES: u64 = 1 << 30;
+
+/// Refuses a frame larger than [`FRAME_MAX_BYTES`] before anything reads
+/// or copies it.
+pub fn check_size(path: &Path, display: &str) -> Result<()> {
+    let size = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    if size > FRAME_MAX_BYTES {
+        return Err(Error::Invalid(Diags(vec![crate::error::Diag::error(
+            display,
+            None,
+            format!(
+                "the frame is {} MiB; spotcheck reads frames of at most {} MiB (a frame of every village in China is about 35 MiB): is this the right file?",
+                size.div_ceil(1 << 20),
+                FRAME_MAX_BYTES >> 20
+            ),
+        )])));
+    }
+    Ok(())
 }
 
 /// A large UTF-8 frame read from its file a piece at a time, on all cores:

@@ -186,6 +186,7 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         Ok(warnings.sorted())
     };
 
+    frame::check_size(frame_src, &frame_src.display().to_string())?;
     if dir.exists() {
         let empty = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_none();
         if !empty {

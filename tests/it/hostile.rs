@@ -694,3 +694,40 @@ fn an_oversized_table_is_refused_by_every_reader_before_it_is_read() {
         assert_eq!(hash_tree(dir), before, "{args:?} changed the folder");
     }
 }
+
+/// A frame larger than spotcheck reads (here a sparse 1.1 GB file) is
+/// refused by `check` and `init` before it is read or copied: nothing is
+/// left beside the campaign's place.
+#[test]
+fn an_oversized_frame_is_refused_before_it_is_read_or_copied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let frame = tmp.path().join("frame.csv");
+    let f = std::fs::File::create(&frame).unwrap();
+    f.set_len(1_100_000_000).unwrap();
+    drop(f);
+    let rules = example_rules();
+    let expected = "the frame is 1050 MiB; spotcheck reads frames of at most 1024 MiB";
+    let (c, _, e) = crate::support::run(&[
+        "check",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--frame",
+        frame.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("frame.csv") && e.contains(expected), "{e}");
+    let parent = tmp.path().join("p");
+    std::fs::create_dir(&parent).unwrap();
+    let camp = parent.join("camp");
+    let (c, _, e) = crate::support::run(&[
+        "init",
+        camp.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--frame",
+        frame.to_str().unwrap(),
+    ]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains(expected), "{e}");
+    assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0, "nothing written beside the campaign's place");
+}
