@@ -442,18 +442,27 @@ pub fn substitute(ws: &mut Workspace, village: &str, reason: &str) -> Result<Sub
 
 /// The findings files now in force: file path → villages.
 pub fn current_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    let mut cur = BTreeMap::new();
-    for e in ws.journal.all("findings") {
-        if let Some(old) = e.data.get("superseded").and_then(|s| s.get("file")).and_then(|f| f.as_str()) {
-            cur.remove(old);
-        }
-        let villages: Vec<String> = e
-            .data
+    in_force(ws, |e| {
+        e.data
             .get("villages")
             .and_then(|v| v.as_array())
             .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-            .unwrap_or_default();
-        cur.insert(str_field(e, "file"), villages);
+            .unwrap_or_default()
+    })
+}
+
+/// The files of the findings journal in force (a superseded file drops
+/// out), each with the villages `villages` reads from its entry.
+fn in_force(
+    ws: &Workspace,
+    villages: impl Fn(&super::journal::Entry) -> Vec<String>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut cur = BTreeMap::new();
+    for e in ws.journal.all(FINDINGS) {
+        if let Some(old) = e.data.get("superseded").and_then(|s| s.get("file")).and_then(|f| f.as_str()) {
+            cur.remove(old);
+        }
+        cur.insert(str_field(e, "file"), villages(e));
     }
     cur
 }
@@ -474,22 +483,14 @@ pub fn household_lists(ws: &Workspace, rules: &Rules) -> Result<HashMap<String, 
 /// The files now in force that hold household findings: file path →
 /// villages.
 pub fn current_household_findings(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
-    let mut cur = BTreeMap::new();
-    for e in ws.journal.all("findings") {
-        if let Some(old) = e.data.get("superseded").and_then(|s| s.get("file")).and_then(|f| f.as_str()) {
-            cur.remove(old);
-        }
-        let villages: Vec<String> = e
-            .data
+    let households = |e: &super::journal::Entry| -> Vec<String> {
+        e.data
             .get("households")
             .and_then(|v| v.as_object())
             .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        if !villages.is_empty() {
-            cur.insert(str_field(e, "file"), villages);
-        }
-    }
-    cur
+            .unwrap_or_default()
+    };
+    in_force(ws, households).into_iter().filter(|(_, v)| !v.is_empty()).collect()
 }
 
 /// The household findings of one file as it is in force: a team's
