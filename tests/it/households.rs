@@ -414,13 +414,14 @@ fn an_xlsx_form_with_a_household_sheet_is_imported_and_scored() {
 }
 
 mod against_r {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
 
     use spotcheck::findings::households::{Household, Outcome, VillageHouseholds};
     use spotcheck::findings::values::Value;
     use spotcheck::score::estimate::LonelyPsu;
     use spotcheck::score::measures::{CountyInput, Sampled, measure};
 
+    use crate::score::{close, r_reference};
     use crate::support::{data, example_rules};
 
     /// The counties of tests/data/score/households.csv: every household the
@@ -512,22 +513,6 @@ mod against_r {
         assert_eq!(m.get("villages_without_households"), Some(1.0));
     }
 
-    fn reference() -> HashMap<(String, String, String), Vec<f64>> {
-        let text = std::fs::read_to_string(data("score/household-reference.txt")).unwrap();
-        text.lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                let nums = f[3..].iter().map(|v| v.parse::<f64>().unwrap_or(f64::NAN)).collect();
-                ((f[0].to_string(), f[1].to_string(), f[2].to_string()), nums)
-            })
-            .collect()
-    }
-
-    fn close(a: f64, b: f64, rel: f64) -> bool {
-        (a - b).abs() <= rel * b.abs().max(1e-12)
-    }
-
     /// Household rates, means and totals, their SEs, degrees of freedom and
     /// t and logit intervals agree with R's survey on the three-stage design
     /// (PSU, village, household; weights 1/π × register / visited), county by
@@ -535,7 +520,7 @@ mod against_r {
     /// included.
     #[test]
     fn household_estimates_agree_with_r_survey_on_a_three_stage_design() {
-        let reference = reference();
+        let reference = r_reference("score/household-reference.txt");
         let mut rules = spotcheck::rules::load(&example_rules(), "rules.toml").unwrap();
         let (mut values, mut intervals, mut logits) = (0, 0, 0);
         for lonely in [LonelyPsu::Certainty, LonelyPsu::Adjust, LonelyPsu::Average] {

@@ -22,7 +22,13 @@ fn fixture() -> Vec<(String, Obs, f64)> {
 
 /// R's numbers: (lonely, scope, name) → (estimate, se, lo, hi).
 fn reference() -> BTreeMap<(String, String, String), Vec<f64>> {
-    let text = std::fs::read_to_string(data("score/survey-reference.txt")).unwrap();
+    r_reference("score/survey-reference.txt")
+}
+
+/// A reference file written by an R script under tests/data: lines of
+/// three keys and numbers (`NA` read as NaN), `#` lines skipped.
+pub(crate) fn r_reference(file: &str) -> BTreeMap<(String, String, String), Vec<f64>> {
+    let text = std::fs::read_to_string(data(file)).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| {
@@ -33,7 +39,7 @@ fn reference() -> BTreeMap<(String, String, String), Vec<f64>> {
         .collect()
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
+pub(crate) fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1e-12)
 }
 
