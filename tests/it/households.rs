@@ -9,8 +9,8 @@ use spotcheck::findings::table;
 use spotcheck::sample::households::{List, read};
 use spotcheck::text::Encoding;
 
-use crate::inspection::{campaign, filled_rows, form_and_title, write_csv};
-use crate::support::{check_snapshot, data, hash_tree, run_in};
+use crate::inspection::{Edit, campaign, filled_rows, form_and_title, refused_edits, write_csv};
+use crate::support::run_in;
 
 /// The published lists of a campaign, by village code.
 fn lists(camp: &Path) -> HashMap<String, List> {
@@ -139,7 +139,6 @@ fn bad_household_files_are_refused_whole_with_every_problem() {
         })
         .expect("the list goes on after the 20th household");
     let above = first.iter().copied().find(|&i| rows[i][number].parse::<u64>().unwrap() > list.households);
-    type Edit = Box<dyn Fn(&mut Vec<Vec<String>>)>;
     let (v0, v1, v5) = (visited_rows[0], visited_rows[1], visited_rows[5]);
     let (f0, f1, f3) = (first[0], first[1], first[3]);
     let last_visit = *visited_rows.last().unwrap();
@@ -207,24 +206,7 @@ fn bad_household_files_are_refused_whole_with_every_problem() {
             }),
         ),
     ];
-    let mut failures = Vec::new();
-    for (name, edit) in cases {
-        let mut bad = rows.clone();
-        edit(&mut bad);
-        let path = tmp.path().join(format!("{name}.csv"));
-        write_csv(&path, &h, &bad, false);
-        let before = hash_tree(&camp);
-        let (c, _, e) = run_in(&camp, &["findings", "import", path.to_str().unwrap()]);
-        if c != 1 {
-            failures.push(format!("{name}: exit {c}"));
-        }
-        assert_eq!(before, hash_tree(&camp), "{name}: a refused file must leave the campaign as it was");
-        let got: String = e.lines().filter(|l| l.starts_with(name)).map(|l| format!("{l}\n")).collect();
-        if let Err(m) = check_snapshot(&data(&format!("findings/err/{name}.expected")), &got) {
-            failures.push(m);
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    refused_edits(&camp, tmp.path(), &h, &rows, cases);
     // More than k with a reason is accepted: the extra household continues
     // the list in order.
     let mut more = rows.clone();

@@ -113,6 +113,38 @@ fn fill(cells: &mut Vec<String>, header: &[String], date: &str) {
         cells[i] = v.to_string();
     }
 }
+/// An edit of a filled-in form's rows that makes it wrong.
+pub(crate) type Edit = Box<dyn Fn(&mut Vec<Vec<String>>)>;
+
+/// Imports each edited copy of `rows` into `camp`: each must be refused
+/// with exit 1, leave the folder as it was, and say what
+/// `findings/err/<name>.expected` holds.
+pub(crate) fn refused_edits(
+    camp: &Path,
+    dir: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+    cases: Vec<(&str, Edit)>,
+) {
+    let mut failures = Vec::new();
+    for (name, edit) in cases {
+        let mut bad = rows.to_vec();
+        edit(&mut bad);
+        let path = dir.join(format!("{name}.csv"));
+        write_csv(&path, header, &bad, false);
+        let before = hash_tree(camp);
+        let (c, _, e) = run_in(camp, &["findings", "import", path.to_str().unwrap()]);
+        if c != 1 {
+            failures.push(format!("{name}: exit {c}"));
+        }
+        assert_eq!(before, hash_tree(camp), "{name}: a refused file must leave the campaign as it was");
+        let got: String = e.lines().filter(|l| l.starts_with(name)).map(|l| format!("{l}\n")).collect();
+        if let Err(m) = check_snapshot(&data(&format!("findings/err/{name}.expected")), &got) {
+            failures.push(m);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 pub(crate) fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>], gbk: bool) {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -255,7 +287,6 @@ fn bad_findings_files_are_refused_whole_with_every_problem() {
     let not_sampled =
         county_villages("130902").into_iter().map(|v| v.0).find(|c| !sample.contains(c.as_str())).unwrap();
     let reserve = sample.lines().find(|l| l.ends_with(",1")).unwrap().split(',').next().unwrap().to_string();
-    type Edit = Box<dyn Fn(&mut Vec<Vec<String>>)>;
     let cases: Vec<(&str, Edit)> = vec![
         ("not_in_sample", Box::new(move |r| r[0][2] = not_sampled.clone())),
         ("reserve_not_called", Box::new(move |r| r[0][2] = reserve.clone())),
@@ -290,24 +321,7 @@ fn bad_findings_files_are_refused_whole_with_every_problem() {
             }),
         ),
     ];
-    let mut failures = Vec::new();
-    for (name, edit) in cases {
-        let mut bad = rows.clone();
-        edit(&mut bad);
-        let path = tmp.path().join(format!("{name}.csv"));
-        write_csv(&path, &header, &bad, false);
-        let before = hash_tree(&camp);
-        let (c, _, e) = run_in(&camp, &["findings", "import", path.to_str().unwrap()]);
-        if c != 1 {
-            failures.push(format!("{name}: exit {c}"));
-        }
-        assert_eq!(before, hash_tree(&camp), "{name}: a refused file must leave the campaign as it was");
-        let got: String = e.lines().filter(|l| l.starts_with(name)).map(|l| format!("{l}\n")).collect();
-        if let Err(m) = check_snapshot(&data(&format!("findings/err/{name}.expected")), &got) {
-            failures.push(m);
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    refused_edits(&camp, tmp.path(), &header, &rows, cases);
 }
 
 #[test]
