@@ -204,22 +204,25 @@ pub fn check(file: &str, stage: Option<&HouseholdStage>, ins: &Inspection) -> Ve
     out
 }
 
+/// A stage for unit tests: k, reserve and cap_percent, counted in the
+/// 户籍册 by the frame's `户数`.
+#[cfg(test)]
+pub(crate) fn stage(k: u64, reserve: u64, cap_percent: u64) -> HouseholdStage {
+    HouseholdStage {
+        k,
+        reserve,
+        size: "户数".into(),
+        cap_percent,
+        register: "户籍册".into(),
+        register_en: None,
+        basis: None,
+        loc: Loc::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn stage(k: u64, reserve: u64, cap_percent: u64) -> HouseholdStage {
-        HouseholdStage {
-            k,
-            reserve,
-            size: "户数".into(),
-            cap_percent,
-            register: "户籍册".into(),
-            register_en: None,
-            basis: None,
-            loc: Loc::default(),
-        }
-    }
 
     #[test]
     fn the_cap_rounds_up_and_holds_the_list() {

@@ -243,20 +243,7 @@ pub fn diff(published: &[u8], derived: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Loc;
-
-    fn stage(k: u64, reserve: u64, cap_percent: u64) -> HouseholdStage {
-        HouseholdStage {
-            k,
-            reserve,
-            size: "户数".into(),
-            cap_percent,
-            register: "户籍册".into(),
-            register_en: None,
-            basis: None,
-            loc: Loc::default(),
-        }
-    }
+    use crate::rules::households::stage;
 
     #[test]
     fn a_list_is_a_prefix_of_a_permutation_holding_k_plus_reserve_within_the_count() {

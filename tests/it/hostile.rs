@@ -16,6 +16,9 @@ use crate::support::{
 /// ask for 1 GB to 512 GB.
 const MEMORY_LIMIT_KB: u64 = 512 * 1024;
 
+/// Annual rules with one component read from the score file `routine`.
+const ANNUAL_RULES: &str = "[annual]\nname = \"t\"\nyear = 2009\npoints = 100\n\n[[component]]\nid = \"routine\"\nname = \"平时考核\"\nweight = 100\nfrom = \"csv:routine\"\n\n[[grade]]\nname = \"合格\"\nmin = 0\n";
+
 /// CRC-32 (IEEE), bit by bit: the parts written here are small.
 fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
@@ -280,11 +283,7 @@ fn hostile_workbooks_are_refused_by_every_reader_within_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let (open, drawn) = campaigns(tmp.path());
     let annual_rules = tmp.path().join("annual.toml");
-    std::fs::write(
-        &annual_rules,
-        "[annual]\nname = \"t\"\nyear = 2009\npoints = 100\n\n[[component]]\nid = \"routine\"\nname = \"平时考核\"\nweight = 100\nfrom = \"csv:routine\"\n\n[[grade]]\nname = \"合格\"\nmin = 0\n",
-    )
-    .unwrap();
+    std::fs::write(&annual_rules, ANNUAL_RULES).unwrap();
     let files: [(&str, Vec<u8>); 5] = [
         ("far_cell", far_cell()),
         ("shared_strings_claim", shared_strings_claim()),
@@ -656,11 +655,7 @@ fn an_oversized_table_is_refused_by_every_reader_before_it_is_read() {
     drop(f);
     let p = huge.to_str().unwrap();
     let annual_rules = tmp.path().join("annual.toml");
-    std::fs::write(
-        &annual_rules,
-        "[annual]\nname = \"t\"\nyear = 2009\npoints = 100\n\n[[component]]\nid = \"routine\"\nname = \"平时考核\"\nweight = 100\nfrom = \"csv:routine\"\n\n[[grade]]\nname = \"合格\"\nmin = 0\n",
-    )
-    .unwrap();
+    std::fs::write(&annual_rules, ANNUAL_RULES).unwrap();
     let annual_dir = tmp.path().join("annual");
     std::fs::create_dir(&annual_dir).unwrap();
     let out = annual_dir.join("out");
@@ -719,14 +714,7 @@ fn an_oversized_frame_is_refused_before_it_is_read_or_copied() {
     let parent = tmp.path().join("p");
     std::fs::create_dir(&parent).unwrap();
     let camp = parent.join("camp");
-    let (c, _, e) = crate::support::run(&[
-        "init",
-        camp.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--frame",
-        frame.to_str().unwrap(),
-    ]);
+    let (c, _, e) = init(&camp, &rules, &frame);
     assert_eq!(c, 1, "{e}");
     assert!(e.contains(expected), "{e}");
     assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0, "nothing written beside the campaign's place");
