@@ -604,16 +604,31 @@ pub fn proportion(
     let var = variance(obs, |o| o.w * (o.y - p) / tw, s.lonely)?;
     let se = var.v.unwrap_or(0.0).max(0.0).sqrt();
     let (x, n) = (obs.iter().filter(|o| o.y > 0.5).count() as u64, obs.len() as u64);
-    let exact = Pivot::Binomial { p, x, n };
-    let pivot = match (method, usable(&var)) {
+    Ok(Some(finish_proportion(p, se, &var, x, n, s, method)))
+}
+
+/// A proportion p with its design variance and the unweighted count x of
+/// n behind it: the logit interval on the design's df (design method, p
+/// strictly inside 0…1 and a usable variance), else Clopper–Pearson on x of
+/// n, or Wilson when asked for.
+fn finish_proportion(
+    p: f64,
+    se: f64,
+    var: &Var,
+    x: u64,
+    n: u64,
+    s: &Settings,
+    method: PropMethod,
+) -> Proportion {
+    let pivot = match (method, usable(var)) {
         (PropMethod::Design, Some(v)) if p > 0.0 && p < 1.0 => Pivot::Logit { p, se: v.sqrt(), df: var.df },
-        _ => exact,
+        _ => Pivot::Binomial { p, x, n },
     };
     let (lo, hi) = match method {
         PropMethod::Wilson => wilson(x, n, s.level),
         PropMethod::ClopperPearson | PropMethod::Design => pivot.interval(s.level),
     };
-    Ok(Some(Proportion {
+    Proportion {
         p,
         lo,
         hi,
@@ -624,7 +639,7 @@ pub fn proportion(
         x,
         n,
         pivot,
-    }))
+    }
 }
 
 /// The share of y = 1 in a domain: Σ w y / Σ w x, with x = 1 for the units
@@ -648,26 +663,7 @@ pub fn domain_proportion(
     let se = var.v.unwrap_or(0.0).max(0.0).sqrt();
     let members = obs.iter().filter(|o| o.x > 0.5);
     let (x, n) = (members.clone().filter(|o| o.y > 0.5).count() as u64, members.count() as u64);
-    let pivot = match (method, usable(&var)) {
-        (PropMethod::Design, Some(v)) if p > 0.0 && p < 1.0 => Pivot::Logit { p, se: v.sqrt(), df: var.df },
-        _ => Pivot::Binomial { p, x, n },
-    };
-    let (lo, hi) = match method {
-        PropMethod::Wilson => wilson(x, n, s.level),
-        PropMethod::ClopperPearson | PropMethod::Design => pivot.interval(s.level),
-    };
-    Ok(Some(Proportion {
-        p,
-        lo,
-        hi,
-        lcb: pivot.bound(s.level, Side::Lower),
-        ucb: pivot.bound(s.level, Side::Upper),
-        se,
-        df: var.df,
-        x,
-        n,
-        pivot,
-    }))
+    Ok(Some(finish_proportion(p, se, &var, x, n, s, method)))
 }
 
 /// The mean of y in a domain (x = 1 for its units, y = 0 outside it), a
