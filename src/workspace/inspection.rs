@@ -563,6 +563,13 @@ pub struct FileResult {
     pub problems: crate::error::Diags,
 }
 
+impl FileResult {
+    /// A file not accepted: refused for `problems`, or `already` in force.
+    fn not_accepted(file: String, already: bool, problems: crate::error::Diags) -> FileResult {
+        FileResult { file, accepted: None, households: None, already, problems }
+    }
+}
+
 /// Imports findings files, each all-or-nothing; the accepted ones are
 /// written together, as one step with a journal line per file.
 pub fn import_findings(
@@ -603,25 +610,13 @@ pub fn import_findings(
                 None,
                 "given twice in this command; give each file once",
             ));
-            results.push(FileResult {
-                file: name,
-                accepted: None,
-                already: false,
-                households: None,
-                problems,
-            });
+            results.push(FileResult::not_accepted(name, false, problems));
             continue;
         }
         let replacing = current.contains_key(&rel);
         let bytes = super::read_input(path)?;
         if replacing && recorded.get(&rel) == Some(&sha256_hex(&bytes)) {
-            results.push(FileResult {
-                file: name,
-                accepted: None,
-                already: true,
-                households: None,
-                problems,
-            });
+            results.push(FileResult::not_accepted(name, true, problems));
             continue;
         }
         if replacing && supersede.is_some() {
@@ -629,13 +624,7 @@ pub fn import_findings(
         }
         if replacing && supersede.is_none() {
             problems.push(crate::Diag::error(&name, None, format!("{rel} was already imported; a corrected file replaces it only with --supersede --reason \"…\"")));
-            results.push(FileResult {
-                file: name,
-                accepted: None,
-                already: false,
-                households: None,
-                problems,
-            });
+            results.push(FileResult::not_accepted(name, false, problems));
             continue;
         }
         let covered: HashMap<String, String> = current
@@ -681,13 +670,7 @@ pub fn import_findings(
                             str_field(old, "form_id")
                         ),
                     ));
-                    results.push(FileResult {
-                        file: name,
-                        accepted: None,
-                        already: false,
-                        households: None,
-                        problems,
-                    });
+                    results.push(FileResult::not_accepted(name, false, problems));
                     continue;
                 }
                 let mut outputs = Vec::new();
@@ -726,13 +709,7 @@ pub fn import_findings(
                     problems,
                 });
             }
-            Err(d) => results.push(FileResult {
-                file: name,
-                accepted: None,
-                already: false,
-                households: None,
-                problems: d,
-            }),
+            Err(d) => results.push(FileResult::not_accepted(name, false, d)),
         }
     }
     if !events.is_empty() {
