@@ -5,7 +5,7 @@
 //! probabilities as numbers, frozen and repeated headers, A4 landscape one
 //! page wide.
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 use crate::lang::Lang;
 use crate::xlsx::{self, Formats};
@@ -46,6 +46,26 @@ fn certainty(flag: &str, lang: Lang) -> &str {
     }
 }
 
+/// How a column of `sample.csv` is shown.
+enum Kind {
+    Text,
+    Probability,
+    Count,
+    Certainty,
+}
+
+impl Kind {
+    fn of(h: &str) -> Kind {
+        match h {
+            "pi" => Kind::Probability,
+            "order" | "reserve_rank" | "round" => Kind::Count,
+            "certainty" => Kind::Certainty,
+            _ if h.starts_with("pi_") => Kind::Probability,
+            _ => Kind::Text,
+        }
+    }
+}
+
 /// What the title rows say about the draw.
 pub struct Heading {
     pub campaign: String,
@@ -70,10 +90,12 @@ pub fn sample_xlsx(
             .set_title(&title)
             .set_creation_datetime(&ExcelDateTime::from_ymd(created.0, created.1, created.2)?),
     );
-    let ws = wb.add_worksheet();
+    // Rows go straight to a temporary file as they are written (strings
+    // inline, no shared-string table), so a national list costs neither
+    // the time of hashing every string nor the memory of holding them.
+    let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(lang.t("抽样名单", "sample"))?;
     let f = Formats::new();
-    let prob = f.text.clone().set_num_format("0.000000");
     let main = rows
         .iter()
         .filter(|r| {
@@ -119,19 +141,35 @@ pub fn sample_xlsx(
         ws.write_string_with_format(head_row, c as u16, &name, &f.head)?;
     }
     ws.set_row_height(head_row, 13.5 * lines as f64 + 4.0)?;
+    // The body's look lives in column formats, not in a format per cell:
+    // rust_xlsxwriter hashes a cell's format each time one is given, which
+    // took most of the time a national list (400,000 cells) took to build.
+    // A column format with borders would rule every empty row below the
+    // table too, so the body has none on screen and prints its gridlines.
+    let body = Format::new().set_font_name(xlsx::FONT).set_font_size(xlsx::SIZE);
+    let kinds: Vec<Kind> = header.iter().map(|h| Kind::of(h)).collect();
+    for (c, kind) in kinds.iter().enumerate() {
+        let fmt = match kind {
+            Kind::Probability => body.clone().set_num_format("0.000000"),
+            Kind::Count => body.clone().set_num_format("0"),
+            Kind::Text | Kind::Certainty => body.clone().set_num_format("@"),
+        };
+        ws.set_column_format(c as u16, &fmt)?;
+    }
+    ws.set_print_gridlines(true);
     for (r, row) in rows.iter().enumerate() {
+        let rr = head_row + 1 + r as u32;
         for (c, v) in row.iter().enumerate() {
-            let (rr, cc) = (head_row + 1 + r as u32, c as u16);
-            let h = header.get(c).map_or("", String::as_str);
-            let is_prob = h == "pi" || h.starts_with("pi_");
-            let is_count = h == "order" || h == "reserve_rank" || h == "round";
-            let v = if h == "certainty" { certainty(v, lang) } else { v.as_str() };
-            // Codes and names stay text: a 12-digit code as a number would
-            // show as 1.30902E+11.
-            match v.parse::<f64>() {
-                Ok(x) if is_prob => ws.write_number_with_format(rr, cc, x, &prob)?,
-                Ok(x) if is_count => ws.write_number_with_format(rr, cc, x, &f.whole)?,
-                _ => ws.write_string_with_format(rr, cc, v, &f.text)?,
+            let cc = c as u16;
+            match kinds.get(c).unwrap_or(&Kind::Text) {
+                Kind::Probability | Kind::Count => match v.parse::<f64>() {
+                    Ok(x) => ws.write_number(rr, cc, x)?,
+                    Err(_) => ws.write_string(rr, cc, v)?,
+                },
+                // Codes and names stay text: a 12-digit code as a number
+                // would show as 1.30902E+11.
+                Kind::Text => ws.write_string(rr, cc, v)?,
+                Kind::Certainty => ws.write_string(rr, cc, certainty(v, lang))?,
             };
         }
     }

@@ -111,16 +111,30 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(parent(path))
 }
 
-/// Copies the file `from` to a new file `to`, synced. Only for a folder
-/// still being built, which appears by a rename: a half-copied file there
-/// is never seen.
-pub fn copy_new(from: &Path, to: &Path) -> Result<()> {
+/// Copies the file `from` to a new file `to`, not yet synced: the caller
+/// syncs it with [`Copied::sync`] (on another thread, while it reads the
+/// copy). Only for a folder still being built, which appears by a rename:
+/// a half-copied file there is never seen.
+pub fn copy_new(from: &Path, to: &Path) -> Result<Copied> {
     op();
     let mut src = std::fs::File::open(from).map_err(|e| Error::io(from, e))?;
     let mut dst = std::fs::File::create_new(to).map_err(|e| Error::io(to, e))?;
     std::io::copy(&mut src, &mut dst).map_err(|e| Error::io(to, e))?;
-    op();
-    dst.sync_all().map_err(|e| Error::io(to, e))
+    Ok(Copied { file: dst, path: to.to_path_buf() })
+}
+
+/// A copy [`copy_new`] made, waiting to be synced.
+pub struct Copied {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Copied {
+    /// Flushes the copy to disk.
+    pub fn sync(self) -> Result<()> {
+        op();
+        self.file.sync_all().map_err(|e| Error::io(&self.path, e))
+    }
 }
 
 /// A new file written as its data are made, hashing what is written; for a

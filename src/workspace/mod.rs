@@ -228,17 +228,42 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
     if let Some(p) = frame_copy.parent() {
         atomic::create_dir_all(p)?;
     }
-    atomic::copy_new(frame_src, &frame_copy)?;
-    let (frame, frame_sha) = std::thread::scope(|s| {
+    let copied = atomic::copy_new(frame_src, &frame_copy)?;
+    // Reading, hashing and flushing the copy to disk go on at once.
+    let (frame, frame_sha, synced) = std::thread::scope(|s| {
         let hash = s.spawn(|| hash_file(&frame_copy));
+        let synced = s.spawn(|| copied.sync());
         let frame = frame::load(&frame_copy, &frame_src.display().to_string(), &rules.frame, enc);
-        (frame, hash.join())
+        (frame, hash.join(), synced.join())
     });
+    synced.map_err(|_| Error::CheckFailed("syncing the frame failed".into()))??;
     let frame = frame?;
     let frame_sha = frame_sha
         .map_err(|_| Error::CheckFailed("hashing the frame failed".into()))?
         .map_err(|e| Error::io(&frame_copy, e))?;
-    let warnings = check(&frame)?;
+    files.push(FileRecord { path: frame_rel.clone(), sha256: frame_sha, role: "frame".into() });
+    // The validated frame, so that later commands need not parse it again,
+    // written (as it is built: a national frame's snapshot is tens of
+    // megabytes) while the design is checked against the frame.
+    let origin = frame_origin(&files);
+    let (warnings, snapshot) = std::thread::scope(|s| {
+        let snapshot = s.spawn(|| -> Result<Option<String>> {
+            if !frame::snapshot::fits(&frame) {
+                return Ok(None);
+            }
+            let path = tmp.path().join(FRAME_SNAPSHOT);
+            if let Some(p) = path.parent() {
+                atomic::create_dir_all(p)?;
+            }
+            let mut out = atomic::HashingFile::create(&path)?;
+            frame::snapshot::write(&frame, &origin, &mut out).map_err(|e| Error::io(&path, e))?;
+            Ok(Some(out.finish()?))
+        });
+        (check(&frame), snapshot.join())
+    });
+    let warnings = warnings?;
+    let snapshot =
+        snapshot.map_err(|_| Error::CheckFailed("writing the frame's snapshot failed".into()))??;
     let used = frame.encoding.unwrap_or(Encoding::Utf8);
     for (rel, bytes, _) in &inputs {
         let dest = tmp.path().join(rel);
@@ -247,21 +272,8 @@ pub fn init(dir: &Path, rules_src: &Path, frame_src: &Path, enc: Encoding) -> Re
         }
         atomic::write(&dest, bytes)?;
     }
-    files.push(FileRecord { path: frame_rel.clone(), sha256: frame_sha, role: "frame".into() });
-
-    // The validated frame, so that later commands need not parse it again.
-    let mut outputs = Vec::new();
-    if frame::snapshot::fits(&frame) {
-        // Written as it is built: a national frame's snapshot is tens of
-        // megabytes.
-        let path = tmp.path().join(FRAME_SNAPSHOT);
-        if let Some(p) = path.parent() {
-            atomic::create_dir_all(p)?;
-        }
-        let mut out = atomic::HashingFile::create(&path)?;
-        frame::snapshot::write(&frame, &frame_origin(&files), &mut out).map_err(|e| Error::io(&path, e))?;
-        outputs.push(json!({ "path": FRAME_SNAPSHOT, "sha256": out.finish()? }));
-    }
+    let outputs: Vec<serde_json::Value> =
+        snapshot.into_iter().map(|h| json!({ "path": FRAME_SNAPSHOT, "sha256": h })).collect();
     let villages = frame.villages.len();
     drop(frame);
 
