@@ -142,69 +142,58 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
         })
         .collect::<Result<Vec<_>, Refused>>()?;
     let n = r.count(12)?;
-    let code_lens = r.u32s(n)?;
-    let name_lens = r.u32s(n)?;
+    // The sections are found first, then decoded on two threads: the
+    // villages here, the text, sizes and code order beside them.
+    let code_lens = r.take(n.checked_mul(4).ok_or("too long")?)?;
+    let name_lens = r.take(n * 4)?;
     let text_len = usize::try_from(r.u64()?).map_err(|_| "text longer than memory")?;
-    let arena = std::str::from_utf8(r.take(text_len)?).map_err(|_| "village text that is not UTF-8")?;
-    let mut villages = Vec::with_capacity(n);
-    let mut at = 0u32;
-    let townships_of = r.u32s(n)?;
-    for ((&cl, &nl), &t) in code_lens.iter().zip(&name_lens).zip(&townships_of) {
-        let code = Span { start: at, len: cl };
-        at = at.checked_add(cl).ok_or("village text too long")?;
-        let name = Span { start: at, len: nl };
-        at = at.checked_add(nl).ok_or("village text too long")?;
-        let (t, end) = (t as usize, at as usize);
-        if end > arena.len()
-            || !arena.is_char_boundary(code.start as usize)
-            || !arena.is_char_boundary(name.start as usize)
-        {
-            return Err("village text cut inside a character".into());
-        }
-        let county = townships.get(t).ok_or("a village in an unknown township")?.parent;
-        villages.push(Village { code, name, county, township: t, line: 0 });
-    }
-    if at as usize != arena.len() {
-        return Err("village text of the wrong length".into());
-    }
-    match r.u8()? {
-        0 => {
-            let first = r.u64()?;
-            for (i, v) in villages.iter_mut().enumerate() {
-                v.line = first + i as u64;
-            }
-        }
-        1 => {
-            for (v, line) in villages.iter_mut().zip(r.u32s(n)?) {
-                v.line = u64::from(line);
-            }
-        }
+    let text = r.take(text_len)?;
+    let townships_of = r.take(n * 4)?;
+    let lines = match r.u8()? {
+        0 => Lines::From(r.u64()?),
+        1 => Lines::Each(r.take(n * 4)?),
         x => return Err(format!("unknown line layout {x}")),
+    };
+    let mut columns = Vec::with_capacity(ncols);
+    for _ in 0..ncols {
+        let width = r.u8()?;
+        if width != 4 && width != 8 {
+            return Err(format!("unknown size width {width}"));
+        }
+        columns.push((width, r.take(n * usize::from(width))?));
     }
-    let mut sizes = vec![0u64; n * ncols];
-    for col in 0..ncols {
-        match r.u8()? {
-            4 => {
-                for (v, x) in r.u32s(n)?.into_iter().enumerate() {
-                    sizes[v * ncols + col] = u64::from(x);
+    let by_code = r.take(n * 4)?;
+    r.done()?;
+    let (villages, rest) = std::thread::scope(|s| {
+        let rest = s.spawn(|| -> Result<(String, Vec<u64>, Vec<u32>), Refused> {
+            let arena = std::str::from_utf8(text).map_err(|_| "village text that is not UTF-8")?.to_string();
+            let mut sizes = vec![0u64; n * ncols];
+            for (col, (width, bytes)) in columns.iter().enumerate() {
+                let at = sizes.iter_mut().skip(col).step_by(ncols.max(1));
+                if *width == 4 {
+                    for (x, c) in at.zip(bytes.chunks_exact(4)) {
+                        *x = u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+                    }
+                } else {
+                    for (x, c) in at.zip(bytes.chunks_exact(8)) {
+                        *x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                    }
                 }
             }
-            8 => {
-                for v in 0..n {
-                    sizes[v * ncols + col] = r.u64()?;
+            let by_code = u32s(by_code);
+            let mut seen = vec![false; n];
+            for &i in &by_code {
+                match seen.get_mut(i as usize) {
+                    Some(s) if !*s => *s = true,
+                    _ => return Err("the code order is not an order of the villages".into()),
                 }
             }
-            x => return Err(format!("unknown size width {x}")),
-        }
-    }
-    let by_code = r.u32s(n)?;
-    let mut seen = vec![false; n];
-    for &i in &by_code {
-        match seen.get_mut(i as usize) {
-            Some(s) if !*s => *s = true,
-            _ => return Err("the code order is not an order of the villages".into()),
-        }
-    }
+            Ok((arena, sizes, by_code))
+        });
+        (villages(text, code_lens, name_lens, townships_of, &lines, &townships), rest.join())
+    });
+    let villages = villages?;
+    let (arena, sizes, by_code) = rest.map_err(|_| "decoding failed".to_string())??;
     r.done()?;
     Ok(Frame {
         file: file.to_string(),
@@ -213,10 +202,63 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
         townships,
         villages,
         sizes,
-        arena: arena.to_string(),
+        arena,
         by_code,
         encoding,
     })
+}
+
+/// How a snapshot gives each village's line.
+enum Lines<'b> {
+    /// One village a line, from this line on.
+    From(u64),
+    /// Each village's line, as a little-endian u32.
+    Each(&'b [u8]),
+}
+
+fn u32s(bytes: &[u8]) -> Vec<u32> {
+    bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// The villages from their sections: code and name spans laid end to end
+/// over `text` (each must start on a character: `text` itself is checked as
+/// UTF-8 beside this), their townships and lines.
+fn villages(
+    text: &[u8],
+    code_lens: &[u8],
+    name_lens: &[u8],
+    townships_of: &[u8],
+    lines: &Lines<'_>,
+    townships: &[Area],
+) -> Result<Vec<Village>, Refused> {
+    // Parents in a small array: villages come in any order, and reaching
+    // into the townships themselves would miss the cache each time.
+    let parent: Vec<usize> = townships.iter().map(|t| t.parent).collect();
+    let starts_char = |i: u32| text.get(i as usize).is_none_or(|&b| (b as i8) >= -0x40);
+    let n = code_lens.len() / 4;
+    let mut villages = Vec::with_capacity(n);
+    let mut at = 0u32;
+    let word = |b: &[u8], i: usize| u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
+    for i in 0..n {
+        let (cl, nl, t) = (word(code_lens, i), word(name_lens, i), word(townships_of, i) as usize);
+        let code = Span { start: at, len: cl };
+        at = at.checked_add(cl).ok_or("village text too long")?;
+        let name = Span { start: at, len: nl };
+        at = at.checked_add(nl).ok_or("village text too long")?;
+        if at as usize > text.len() || !starts_char(code.start) || !starts_char(name.start) {
+            return Err("village text cut inside a character".into());
+        }
+        let county = *parent.get(t).ok_or("a village in an unknown township")?;
+        let line = match lines {
+            Lines::From(first) => first.checked_add(i as u64).ok_or("a line number too large")?,
+            Lines::Each(b) => u64::from(word(b, i)),
+        };
+        villages.push(Village { code, name, county, township: t, line });
+    }
+    if at as usize != text.len() {
+        return Err("village text of the wrong length".into());
+    }
+    Ok(villages)
 }
 
 #[cfg(test)]
