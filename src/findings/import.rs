@@ -35,7 +35,7 @@ pub struct Context<'a> {
     pub covered: &'a HashMap<String, String>,
     /// A village's value of a frame size column, by code and column, for
     /// the rules' `max_per_size` limits (None when not known).
-    pub size: &'a dyn Fn(&str, &str) -> Option<u64>,
+    pub size: &'a (dyn Fn(&str, &str) -> Option<u64> + Sync),
 }
 
 /// One village's findings.

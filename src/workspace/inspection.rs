@@ -538,16 +538,12 @@ pub fn read_household_findings(
 }
 
 /// A village's value of a frame size column, by code: what the rules'
-/// `max_per_size` limits compare with. The frame is indexed only when a
-/// field has such a limit.
-pub fn size_lookup<'f>(rules: &Rules, frame: &'f Frame) -> impl Fn(&str, &str) -> Option<u64> + 'f {
-    let needed = rules.inspection.fields.iter().any(|f| f.max_per_size.is_some());
-    let index: HashMap<&'f str, usize> =
-        if needed { (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect() } else { HashMap::new() };
-    move |code, column| {
-        let v = *index.get(code)?;
-        Some(frame.size(v, frame.size_column(column)?))
-    }
+/// `max_per_size` limits compare with.
+pub fn size_lookup<'f>(frame: &'f Frame) -> impl Fn(&str, &str) -> Option<u64> + 'f {
+    // By binary search in the frame's code order: a few thousand sampled
+    // villages are looked up, and a hash index of every village would cost
+    // more to build (half a million codes) than all the lookups.
+    move |code, column| Some(frame.size(frame.find(code)?, frame.size_column(column)?))
 }
 
 /// One file's result.
@@ -584,7 +580,7 @@ pub fn import_findings(
     } else {
         Frame::default()
     };
-    let size = size_lookup(&rules, &frame);
+    let size = size_lookup(&frame);
     let (_, inactive) = active(ws)?;
     let assigned: HashMap<String, Assigned> = assignment(ws)?
         .into_iter()

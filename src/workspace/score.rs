@@ -158,7 +158,7 @@ fn findings(
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
     let covered = HashMap::new();
-    let size = inspection::size_lookup(rules, frame);
+    let size = inspection::size_lookup(frame);
     let job = crate::progress::job(crate::progress::Task::ReadFindings, current.len() as u64);
     let lists = inspection::household_lists(ws, rules)?;
     let hctx = rules.households.as_ref().map(|stage| crate::findings::households::Context {
@@ -169,12 +169,29 @@ fn findings(
         inactive,
         covered: &covered,
     });
-    for file in current.keys() {
-        job.inc(1);
+    // Files are read and checked again on all cores (a national campaign
+    // has hundreds), then taken in order, so that the first problem is the
+    // one a reading in order meets.
+    let files: Vec<&String> = current.keys().collect();
+    let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered, size: &size };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, files.len());
+    let chunk = files.len().div_ceil(threads);
+    let read_one = |file: &String| -> Result<_> {
         let bytes = read(&ws.path(file))?;
-        let ctx = Context { rules, assigned: &assigned, inactive, covered: &covered, size: &size };
         let name = file.trim_start_matches(&format!("{FINDINGS}/"));
-        let v = inspection::validate_file(name, &bytes, &ctx, hctx.as_ref()).map_err(Error::Invalid)?;
+        let v = inspection::validate_file(name, &bytes, &ctx, hctx.as_ref()).map_err(Error::Invalid);
+        job.inc(1);
+        v
+    };
+    let checked: Vec<Result<_>> = std::thread::scope(|s| {
+        let parts: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|f| read_one(f)).collect::<Vec<_>>()))
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    for v in checked {
+        let v = v?;
         for r in v.village_rows {
             out.insert(r.code, r.values.into_iter().collect());
         }
