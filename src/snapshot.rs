@@ -163,6 +163,11 @@ impl<'b> Reader<'b> {
         Ok(r)
     }
 
+    /// A reader of bytes without a header (written by [`Writer::raw`]).
+    pub fn raw(bytes: &'b [u8]) -> Reader<'b> {
+        Reader { bytes, pos: 0 }
+    }
+
     pub fn take(&mut self, n: usize) -> Result<&'b [u8], Refused> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or("cut short")?;
         let out = &self.bytes[self.pos..end];

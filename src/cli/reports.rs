@@ -59,32 +59,28 @@ pub fn run(f: &Folder, a: &Args) -> CmdResult {
     if imp.files.is_empty() {
         return Ok(0);
     }
-    let (_, frame) = ws.load_inputs()?;
     for f in &imp.files {
         out(&format!("{}  {}\n", f.sha256, f.path));
     }
     let mut s = String::new();
-    for (c, (reported, missing)) in &imp.coverage {
-        let county = &frame.counties[*c];
-        if *reported == 0 {
-            continue;
-        }
-        s.push_str(&format!("{} {}: {reported} villages reported", county.key, county.name));
-        if !missing.is_empty() {
-            let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
-            let more =
-                if missing.len() > 5 { format!(", … ({} in all)", missing.len()) } else { String::new() };
+    for (key, name, v) in &imp.coverage {
+        s.push_str(&format!("{key} {name}: {} villages reported", v.reported));
+        if v.left_out > 0 {
+            let more = if v.left_out > v.first_left_out.len() {
+                format!(", … ({} in all)", v.left_out)
+            } else {
+                String::new()
+            };
             s.push_str(&format!(
                 "; {} left out, counted as the worst case in scoring: {}{more}",
-                missing.len(),
-                shown.join(", ")
+                v.left_out,
+                v.first_left_out.join(", ")
             ));
         }
         s.push('\n');
     }
-    for c in &imp.silent {
-        let county = &frame.counties[*c];
-        s.push_str(&format!("{} {}: no self-report yet\n", county.key, county.name));
+    for (key, name) in &imp.silent {
+        s.push_str(&format!("{key} {name}: no self-report yet\n"));
     }
     note(&format!(
         "imported {} file(s), {} rows; they are frozen and the commitment will cover them\n{s}",

@@ -1,26 +1,16 @@
 //! Counties' self-reports (自查): validated against the frame and the
 //! rules' fields and constraints before they are frozen with the inputs.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 use super::columns::{self, Role};
-use super::table::Sheet;
+use super::table::{Sheet, Table};
 use super::values::{self, Value};
 use crate::error::{Diags, excerpt};
 use crate::frame::Frame;
 use crate::rules::{Field, FieldLevel, Kind, Rules};
 use crate::snapshot::{Reader, Refused, Writer};
-
-/// One reported row: a village (or a county, for county-level fields).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reported {
-    pub code: String,
-    /// The village's index in the frame, or the county's.
-    pub index: usize,
-    pub county: usize,
-    pub is_county: bool,
-    pub values: Vec<(String, Value)>,
-}
 
 /// A reported row as readers of frozen reports see it, from a snapshot or
 /// from the file: the values by their field's place in [`reported_fields`].
@@ -46,44 +36,111 @@ pub fn reported_fields(rules: &Rules) -> Vec<&Field> {
     rules.inspection.fields.iter().filter(|f| f.reported).collect()
 }
 
-impl Reported {
-    /// The row's values by field place, in the rules' order.
-    pub fn indexed(&self, fields: &[&Field]) -> Vec<(usize, Value)> {
-        let mut out: Vec<(usize, Value)> = self
-            .values
-            .iter()
-            .filter_map(|(id, v)| Some((fields.iter().position(|f| &f.id == id)?, v.clone())))
-            .collect();
-        out.sort_by_key(|(i, _)| *i);
-        out
+/// A validated report file: its accepted rows packed as a reports snapshot
+/// holds them (see [`SnapshotRows`]), a few bytes a row. A national import
+/// is half a million rows; held as rows of strings and values, they took
+/// several times the frame's memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFile {
+    rows: u64,
+    packed: Vec<u8>,
+}
+
+impl ReportFile {
+    /// The rows accepted.
+    pub fn len(&self) -> usize {
+        self.rows as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Hands each accepted row to `visit`, in the file's order.
+    pub fn rows(
+        &self,
+        rules: &Rules,
+        frame: &Frame,
+        visit: &mut dyn FnMut(&RowRef<'_>),
+    ) -> Result<(), Refused> {
+        let mut r = Reader::raw(&self.packed);
+        read_rows(&mut r, self.rows, &reported_fields(rules), frame, Some(visit))?;
+        r.done()
     }
 }
 
-/// A validated report file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportFile {
-    pub rows: Vec<Reported>,
+/// The frame's villages and counties by code, built once for many files.
+/// Villages are found through a table of their indices, open addressing by
+/// the code's hash, compared against the frame's own codes: 4 bytes a slot
+/// where a map of string keys takes 24, for half a million villages.
+pub struct CodeIndex<'f> {
+    frame: &'f Frame,
+    /// A village's index + 1 at the first free slot from its code's hash;
+    /// 0 marks a free slot. At most half full.
+    slots: Vec<u32>,
+    counties: HashMap<&'f str, usize>,
 }
 
-/// The frame's villages and counties by code, built once for many files.
-pub struct CodeIndex<'f> {
-    villages: HashMap<&'f str, usize>,
-    counties: HashMap<&'f str, usize>,
+fn code_hash(code: &str) -> usize {
+    rustc_hash::FxBuildHasher.hash_one(code) as usize
 }
 
 impl<'f> CodeIndex<'f> {
     pub fn new(frame: &'f Frame) -> CodeIndex<'f> {
-        CodeIndex {
-            villages: (0..frame.villages.len()).map(|i| (frame.code(i), i)).collect(),
+        let n = frame.villages.len();
+        let mut index = CodeIndex {
+            frame,
+            slots: vec![0; (2 * n).next_power_of_two().max(16)],
             counties: frame.counties.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect(),
+        };
+        let mask = index.slots.len() - 1;
+        for v in 0..n {
+            let code = frame.code(v);
+            let mut at = code_hash(code) & mask;
+            loop {
+                match index.slots[at] {
+                    0 => {
+                        // A frame holds fewer than 2^32 villages (its code
+                        // order is a list of u32).
+                        index.slots[at] = v as u32 + 1;
+                        break;
+                    }
+                    // A code given twice (never in a validated frame): the
+                    // last one, as a map built in file order keeps it.
+                    s if frame.code(s as usize - 1) == code => {
+                        index.slots[at] = v as u32 + 1;
+                        break;
+                    }
+                    _ => at = (at + 1) & mask,
+                }
+            }
         }
+        index
+    }
+
+    /// The village with this code.
+    pub fn village(&self, code: &str) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut at = code_hash(code) & mask;
+        loop {
+            match self.slots[at] {
+                0 => return None,
+                s if self.frame.code(s as usize - 1) == code => return Some(s as usize - 1),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// The county with this code.
+    pub fn county(&self, code: &str) -> Option<usize> {
+        self.counties.get(code).copied()
     }
 
     /// A village's value of a frame size column, or a county's total.
     pub fn size(&self, frame: &Frame, code: &str, is_county: bool, column: &str) -> Option<u64> {
         let col = frame.size_column(column)?;
         if is_county {
-            let c = *self.counties.get(code)?;
+            let c = self.county(code)?;
             Some(
                 (0..frame.villages.len())
                     .filter(|&v| frame.villages[v].county == c)
@@ -91,8 +148,49 @@ impl<'f> CodeIndex<'f> {
                     .sum(),
             )
         } else {
-            self.villages.get(code).map(|&v| frame.size(v, col))
+            self.village(code).map(|v| frame.size(v, col))
         }
+    }
+}
+
+/// The villages and counties reported, by their place in the frame: by
+/// files accepted earlier, or by a row of the file being validated (which
+/// a duplicate names). One mark each, so that neither the codes nor the
+/// rows of a national file are held as strings. Made for one frame, and
+/// used only with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedSet {
+    /// Villages, then counties: [`NOT_REPORTED`], [`ACCEPTED`], or 2 + the
+    /// row that reports it in the file being validated.
+    marks: Vec<u64>,
+    villages: usize,
+}
+
+const NOT_REPORTED: u64 = 0;
+const ACCEPTED: u64 = 1;
+
+impl ReportedSet {
+    /// Nothing reported yet.
+    pub fn new(frame: &Frame) -> ReportedSet {
+        let villages = frame.villages.len();
+        ReportedSet { marks: vec![NOT_REPORTED; villages + frame.counties.len()], villages }
+    }
+
+    fn slot(&self, is_county: bool, index: usize) -> usize {
+        if is_county { self.villages + index } else { index }
+    }
+
+    /// Marks a village or county as reported by an accepted file.
+    pub fn insert(&mut self, is_county: bool, index: usize) {
+        let slot = self.slot(is_county, index);
+        if let Some(m) = self.marks.get_mut(slot) {
+            *m = ACCEPTED;
+        }
+    }
+
+    /// Whether an accepted file reports the village or county.
+    pub fn contains(&self, is_county: bool, index: usize) -> bool {
+        self.marks.get(self.slot(is_county, index)) == Some(&ACCEPTED)
     }
 }
 
@@ -106,17 +204,20 @@ pub enum Reading {
     Frozen,
 }
 
-/// Validates a report sheet. `already` holds codes reported by files
-/// imported earlier; a code reported twice is an error.
+/// Validates a report sheet. `reported` holds what files accepted earlier
+/// reported; a village or county reported twice is an error. An accepted
+/// file's villages and counties are added to it; a refused file leaves it
+/// as it was.
 pub fn validate(
-    sheet: &Sheet,
+    table: &Table<'_>,
     rules: &Rules,
     frame: &Frame,
     index: &CodeIndex<'_>,
-    already: &HashSet<String>,
+    reported: &mut ReportedSet,
     reading: Reading,
 ) -> Result<ReportFile, Diags> {
     let import = reading == Reading::Import;
+    let sheet = &table.sheet;
     let fields = reported_fields(rules);
     let roles = [Role {
         name: "code",
@@ -134,7 +235,12 @@ pub fn validate(
     ];
     let cols = columns::map(sheet, &roles, &fields, &ignore)?;
     let code_col = cols.role("code").unwrap_or(0);
-    let (villages, counties) = (&index.villages, &index.counties);
+    // Each field's column, with the field's place among the reported fields.
+    let placed: Vec<(usize, &Field, usize)> = cols
+        .fields
+        .iter()
+        .filter_map(|&(col, f)| Some((col, f, fields.iter().position(|g| g.id == f.id)?)))
+        .collect();
 
     let mut diags = Diags::default();
     // A report without figures would be frozen as if the county had
@@ -148,50 +254,58 @@ pub fn validate(
         ));
         return Err(diags);
     }
-    if import && sheet.rows.is_empty() {
-        diags.push(sheet.diag(sheet.header_row, None, "the file has a header but no rows"));
-        return Err(diags);
-    }
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut rows = Vec::new();
-    for row in &sheet.rows {
-        let code = sheet.cell(row, code_col).to_string();
+    // The marks this file set in `reported`, to be made accepted or undone.
+    let mut marked: Vec<usize> = Vec::new();
+    let mut out = ReportFile { rows: 0, packed: Vec::new() };
+    let mut packed = Writer::raw();
+    let mut values: Vec<(usize, Value)> = Vec::with_capacity(fields.len());
+    let mut rows = table.rows();
+    let mut any = false;
+    while let Some(row) = rows.next_row() {
+        any = true;
+        let code = sheet.cell(row, code_col);
         if code.is_empty() {
             diags.push(sheet.diag(row.number, Some(code_col), "empty code"));
             continue;
         }
-        let (at, county, is_county) = match (villages.get(code.as_str()), counties.get(code.as_str())) {
-            (Some(&v), _) => (v, frame.villages[v].county, false),
-            (None, Some(&c)) => (c, c, true),
-            (None, None) => {
-                let msg = if crate::error::looks_like_scientific(&code) {
-                    crate::error::scientific_hint("code", &code)
+        let found = index.village(code).map(|v| (v, false)).or_else(|| Some((index.county(code)?, true)));
+        let (at, is_county) = match found {
+            Some(found) => found,
+            None => {
+                let msg = if crate::error::looks_like_scientific(code) {
+                    crate::error::scientific_hint("code", code)
                 } else {
-                    format!("code {} is not a village or county of the frame", excerpt(&code))
+                    format!("code {} is not a village or county of the frame", excerpt(code))
                 };
                 diags.push(sheet.diag(row.number, Some(code_col), msg));
                 continue;
             }
         };
-        if let Some(first) = seen.get(&code) {
-            diags.push(sheet.diag(
-                row.number,
-                Some(code_col),
-                format!("code {code} is reported twice (also on row {first})"),
-            ));
-            continue;
+        let slot = reported.slot(is_county, at);
+        match reported.marks[slot] {
+            NOT_REPORTED => {}
+            ACCEPTED => {
+                diags.push(sheet.diag(
+                    row.number,
+                    Some(code_col),
+                    format!("code {code} was already reported in an earlier file"),
+                ));
+                continue;
+            }
+            mark => {
+                diags.push(sheet.diag(
+                    row.number,
+                    Some(code_col),
+                    format!("code {code} is reported twice (also on row {})", mark - 2),
+                ));
+                continue;
+            }
         }
-        if already.contains(&code) {
-            diags.push(sheet.diag(
-                row.number,
-                Some(code_col),
-                format!("code {code} was already reported in an earlier file"),
-            ));
-            continue;
-        }
-        seen.insert(code.clone(), row.number);
-        let mut values = Vec::new();
-        for &(col, f) in &cols.fields {
+        reported.marks[slot] = row.number.saturating_add(2);
+        marked.push(slot);
+        let target = (at as u64) << 1 | u64::from(is_county);
+        values.clear();
+        for &(col, f, i) in &placed {
             let raw = sheet.cell(row, col);
             if raw.is_empty() {
                 continue;
@@ -210,11 +324,11 @@ pub fn validate(
                 ));
                 continue;
             }
-            let size = |column: &str| index.size(frame, &code, is_county, column);
+            let size = |column: &str| index.size(frame, code, is_county, column);
             let plausible =
                 |v: Value| if import { values::plausible(f, raw, &v, &size).map(|_| v) } else { Ok(v) };
             match values::parse(f.kind, raw).and_then(plausible) {
-                Ok(v) => values.push((f.id.clone(), v)),
+                Ok(v) => values.push((i, v)),
                 Err(why) => diags.push(sheet.diag(row.number, Some(col), format!("`{}`: {why}", f.name))),
             }
         }
@@ -230,10 +344,30 @@ pub fn validate(
             ));
             continue;
         }
-        check_constraints(sheet, row.number, rules, &values, &mut diags);
-        rows.push(Reported { code, index: at, county, is_county, values });
+        let get = |id: &str| {
+            let i = fields.iter().position(|f| f.id == id)?;
+            values.iter().find(|(j, _)| *j == i).and_then(|(_, v)| v.number())
+        };
+        constraints(sheet, row.number, rules, &get, &mut diags);
+        // Once a file has a problem nothing of it is kept: packing stops.
+        if !diags.has_errors() {
+            values.sort_by_key(|(i, _)| *i);
+            pack_row(&mut packed, target, &values);
+            out.rows += 1;
+        }
     }
-    if diags.has_errors() { Err(diags) } else { Ok(ReportFile { rows }) }
+    if import && !any {
+        diags.push(sheet.diag(sheet.header_row, None, "the file has a header but no rows"));
+    }
+    let refused = diags.has_errors();
+    for slot in marked {
+        reported.marks[slot] = if refused { NOT_REPORTED } else { ACCEPTED };
+    }
+    if refused {
+        return Err(diags);
+    }
+    out.packed = packed.finish();
+    Ok(out)
 }
 
 /// Checks the rules' constraints on one row's values.
@@ -245,8 +379,13 @@ pub fn check_constraints(
     diags: &mut Diags,
 ) {
     let get = |id: &str| values.iter().find(|(f, _)| f == id).and_then(|(_, v)| v.number());
+    constraints(sheet, row, rules, &get, diags);
+}
+
+/// Checks the rules' constraints on one row, its values given by field id.
+fn constraints(sheet: &Sheet, row: u64, rules: &Rules, get: &dyn Fn(&str) -> Option<f64>, diags: &mut Diags) {
     for c in &rules.inspection.constraints {
-        if c.holds(&get) == Some(false) {
+        if c.holds(get) == Some(false) {
             let why = if c.message.is_empty() { String::new() } else { format!(" ({})", c.message) };
             diags.push(sheet.diag(row, None, format!("violates `{}`{why}", c.text)));
         }
@@ -267,48 +406,51 @@ fn kind_byte(k: Kind) -> u8 {
     }
 }
 
-/// The rows of the reports one import accepted, gathered file by file into
-/// a snapshot (layout in [`crate::snapshot`]): the fields, then per row the
-/// village or county by its index in the frame and the values present,
-/// integers in as few bytes as they need.
-pub struct SnapshotRows {
-    body: Writer<'static>,
-    rows: u64,
-}
-
-impl Default for SnapshotRows {
-    fn default() -> SnapshotRows {
-        SnapshotRows { body: Writer::raw(), rows: 0 }
+/// One row as a reports snapshot holds it: the village or county by its
+/// index in the frame (`index << 1 | is a county`), the number of values,
+/// then each value's field place and the value, integers in as few bytes
+/// as they need.
+fn pack_row(w: &mut Writer<'_>, target: u64, values: &[(usize, Value)]) {
+    w.var(target);
+    w.var(values.len() as u64);
+    for (i, v) in values {
+        w.var(*i as u64);
+        match v {
+            Value::Count(x) | Value::Amount(x) => w.var(*x),
+            Value::YesNo(b) => w.u8(u8::from(*b)),
+            Value::Date(t) | Value::Text(t) | Value::Choice(t) => w.str(t),
+        }
     }
 }
 
+/// The rows of the reports one import accepted, gathered file by file into
+/// a snapshot (layout in [`crate::snapshot`]): the fields, then per row the
+/// village or county by its index in the frame and the values present.
+#[derive(Default)]
+pub struct SnapshotRows {
+    body: Vec<u8>,
+    rows: u64,
+}
+
 impl SnapshotRows {
-    pub fn add(&mut self, fields: &[&Field], r: &Reported) {
-        self.body.var((r.index as u64) << 1 | u64::from(r.is_county));
-        let values = r.indexed(fields);
-        self.body.var(values.len() as u64);
-        for (i, v) in &values {
-            self.body.var(*i as u64);
-            match v {
-                Value::Count(x) | Value::Amount(x) => self.body.var(*x),
-                Value::YesNo(b) => self.body.u8(u8::from(*b)),
-                Value::Date(t) | Value::Text(t) | Value::Choice(t) => self.body.str(t),
-            }
-        }
-        self.rows += 1;
+    /// Adds an accepted file's rows, already packed.
+    pub fn add(&mut self, file: &ReportFile) {
+        self.body.extend_from_slice(&file.packed);
+        self.rows += file.rows;
     }
 
     /// The snapshot, made from the inputs `origin` names.
     pub fn finish(self, rules: &Rules, origin: &str) -> Option<Vec<u8>> {
         let fields = reported_fields(rules);
-        let mut w = Writer::new(SNAPSHOT_KIND, origin, 0);
+        let head: usize = fields.iter().map(|f| 9 + f.id.len()).sum::<usize>() + 12 + origin.len() + 32;
+        let mut w = Writer::new(SNAPSHOT_KIND, origin, head + self.body.len());
         w.u32(u32::try_from(fields.len()).ok()?);
         for f in &fields {
             w.str(&f.id);
             w.u8(kind_byte(f.kind));
         }
         w.u64(self.rows);
-        w.bytes(&self.body.finish());
+        w.bytes(&self.body);
         Some(w.finish())
     }
 }
@@ -336,7 +478,7 @@ fn read_snapshot(
     rules: &Rules,
     frame: &Frame,
     origin: &str,
-    mut visit: Option<&mut dyn FnMut(&RowRef<'_>)>,
+    visit: Option<&mut dyn FnMut(&RowRef<'_>)>,
 ) -> Result<(), Refused> {
     let fields = reported_fields(rules);
     let mut r = Reader::new(bytes, SNAPSHOT_KIND, origin)?;
@@ -350,6 +492,19 @@ fn read_snapshot(
         }
     }
     let n = r.u64()?;
+    read_rows(&mut r, n, &fields, frame, visit)?;
+    r.done()
+}
+
+/// Reads `n` rows packed by [`pack_row`], checking every index against the
+/// frame and the fields.
+fn read_rows(
+    r: &mut Reader<'_>,
+    n: u64,
+    fields: &[&Field],
+    frame: &Frame,
+    mut visit: Option<&mut dyn FnMut(&RowRef<'_>)>,
+) -> Result<(), Refused> {
     let mut values: Vec<(usize, Value)> = Vec::with_capacity(fields.len());
     for _ in 0..n {
         let target = r.var()?;
@@ -383,19 +538,35 @@ fn read_snapshot(
             visit(&RowRef { index, county, is_county, values: &values });
         }
     }
-    r.done()
+    Ok(())
 }
 
-/// Per county: reported villages and the frame's villages left out.
-pub fn coverage(frame: &Frame, reported: &HashSet<String>) -> BTreeMap<usize, (usize, Vec<String>)> {
-    let mut out: BTreeMap<usize, (usize, Vec<String>)> = BTreeMap::new();
+/// A county's villages in the self-reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Villages reported.
+    pub reported: usize,
+    /// The frame's villages left out.
+    pub left_out: usize,
+    /// The first of them in code order, as many as asked for: a national
+    /// frame's villages left out would be hundreds of thousands of codes.
+    pub first_left_out: Vec<String>,
+}
+
+/// Per county: reported villages and the frame's villages left out, the
+/// first `shown` of them by code.
+pub fn coverage(frame: &Frame, reported: &ReportedSet, shown: usize) -> BTreeMap<usize, Coverage> {
+    let mut out: BTreeMap<usize, Coverage> = BTreeMap::new();
     for &i in &frame.by_code {
         let i = i as usize;
         let e = out.entry(frame.villages[i].county).or_default();
-        if reported.contains(frame.code(i)) {
-            e.0 += 1;
+        if reported.contains(false, i) {
+            e.reported += 1;
         } else {
-            e.1.push(frame.code(i).to_string());
+            e.left_out += 1;
+            if e.first_left_out.len() < shown {
+                e.first_left_out.push(frame.code(i).to_string());
+            }
         }
     }
     out
@@ -428,10 +599,34 @@ mod tests {
         for (text, why) in
             [("code,births\n1,\n2,3\n", "has no figures"), ("code,births\n1,99999999\n", "more than 1000000")]
         {
-            let sheet = table::read("r.csv", text.as_bytes(), Encoding::Auto, None).unwrap();
-            let err = validate(&sheet, &rules, &frame, &index, &HashSet::new(), Reading::Import).unwrap_err();
+            let sheet = table::Table::read("r.csv", text.as_bytes(), Encoding::Auto, None).unwrap();
+            let mut reported = ReportedSet::new(&frame);
+            let err = validate(&sheet, &rules, &frame, &index, &mut reported, Reading::Import).unwrap_err();
             assert!(err.to_string().contains(why), "{err}");
-            assert!(validate(&sheet, &rules, &frame, &index, &HashSet::new(), Reading::Frozen).is_ok());
+            assert_eq!(reported, ReportedSet::new(&frame), "a refused file marks nothing");
+            assert!(validate(&sheet, &rules, &frame, &index, &mut reported, Reading::Frozen).is_ok());
+            assert!(reported.contains(false, 0), "an accepted file marks its villages");
         }
+    }
+
+    /// The code index finds every village of the frame and no other code,
+    /// however the codes collide in its table.
+    #[test]
+    fn the_code_index_finds_every_village_and_nothing_else() {
+        let mut text = String::from("code,name,county,township\n");
+        for i in 0..3000 {
+            text.push_str(&format!("13{:010},v{i},C{},t\n", i * 7, i % 3));
+        }
+        let (frame, d) = crate::frame::parse("f.csv", &text, &crate::frame::FrameSchema::default());
+        assert!(!d.has_errors(), "{d}");
+        let index = CodeIndex::new(&frame);
+        for v in 0..frame.villages.len() {
+            assert_eq!(index.village(frame.code(v)), Some(v));
+        }
+        for other in ["", "13", "130000000001", "1300000000070", "C0"] {
+            assert_eq!(index.village(other), None, "{other}");
+        }
+        assert_eq!(index.county("C1"), Some(frame.counties.iter().position(|c| c.key == "C1").unwrap()));
+        assert_eq!(index.county("C3"), None);
     }
 }

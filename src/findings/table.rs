@@ -2,6 +2,7 @@
 //! — into rows of text with their positions, so that every problem can be
 //! named by file, sheet, row and column.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
@@ -23,7 +24,7 @@ pub struct Sheet {
     pub rows: Vec<Row>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
     pub number: u64,
     pub cells: Vec<String>,
@@ -100,27 +101,105 @@ pub fn read(file: &str, bytes: &[u8], enc: Encoding, prefer_sheet: Option<&str>)
 }
 
 fn read_csv(file: &str, bytes: &[u8], enc: Encoding) -> Result<Sheet, Diags> {
+    let table = open_csv(file, bytes, enc)?;
+    let mut rows = Vec::new();
+    let mut each = table.rows();
+    while let Some(row) = each.next_row() {
+        rows.push(row.clone());
+    }
+    let mut sheet = table.sheet;
+    sheet.rows = rows;
+    Ok(sheet)
+}
+
+/// A table read a row at a time. A CSV's rows are read from its text as
+/// they are asked for, into one row that is reused, so that they are never
+/// held together: as a table of strings, a national self-report of half a
+/// million rows would take ten times its size. A workbook is read whole,
+/// within [`XLSX_LIMITS`].
+pub struct Table<'b> {
+    /// The header and where the table comes from; `rows` is empty for a
+    /// CSV, whose rows [`Table::rows`] reads.
+    pub sheet: Sheet,
+    text: Option<Cow<'b, str>>,
+}
+
+impl<'b> Table<'b> {
+    /// Reads a table's header, as [`read`] reads the whole table.
+    pub fn read(
+        file: &str,
+        bytes: &'b [u8],
+        enc: Encoding,
+        prefer_sheet: Option<&str>,
+    ) -> Result<Table<'b>, Diags> {
+        if bytes.starts_with(b"PK\x03\x04") {
+            Ok(Table { sheet: read_xlsx(file, bytes, prefer_sheet)?, text: None })
+        } else {
+            open_csv(file, bytes, enc)
+        }
+    }
+
+    /// The rows below the header that hold something, in order.
+    pub fn rows(&self) -> Rows<'_> {
+        let mut rows =
+            Rows { held: self.sheet.rows.iter(), csv: None, rec: Default::default(), row: Row::default() };
+        if let Some(text) = &self.text {
+            let mut scanner = crate::csvscan::Scanner::new(text);
+            // The header, read again to start after it.
+            scanner.next_record(&mut rows.rec);
+            rows.csv = Some((scanner, text));
+        }
+        rows
+    }
+}
+
+/// The rows of a [`Table`], one at a time.
+pub struct Rows<'a> {
+    held: std::slice::Iter<'a, Row>,
+    csv: Option<(crate::csvscan::Scanner<'a>, &'a str)>,
+    rec: crate::csvscan::Record,
+    row: Row,
+}
+
+impl Rows<'_> {
+    /// The next row that holds something; `None` at the end.
+    pub fn next_row(&mut self) -> Option<&Row> {
+        let Some((scanner, text)) = &mut self.csv else { return self.held.next() };
+        while scanner.next_record(&mut self.rec) {
+            let cells = &mut self.row.cells;
+            cells.resize_with(self.rec.len(), String::new);
+            for (cell, field) in cells.iter_mut().zip(self.rec.fields(text)) {
+                cell.clear();
+                cell.push_str(csv_cell(field));
+            }
+            if cells.iter().any(|c| !c.is_empty()) {
+                self.row.number = self.rec.line;
+                return Some(&self.row);
+            }
+        }
+        None
+    }
+}
+
+/// A CSV cell as a table holds it: trimmed, without a byte-order mark.
+fn csv_cell(field: &str) -> &str {
+    field.trim().trim_start_matches('\u{feff}')
+}
+
+/// Decodes a CSV and reads its header; the rows are read by [`Table::rows`].
+fn open_csv<'b>(file: &str, bytes: &'b [u8], enc: Encoding) -> Result<Table<'b>, Diags> {
     let (text, _) = text::decode_cow(file, bytes, enc).map_err(|d| Diags(vec![d]))?;
     let mut sheet =
         Sheet { file: file.to_string(), sheet: None, header: Vec::new(), header_row: 1, rows: Vec::new() };
-    let mut scanner = crate::csvscan::Scanner::new(&text);
     let mut rec = crate::csvscan::Record::default();
-    let mut first = true;
-    while scanner.next_record(&mut rec) {
-        let cells: Vec<String> =
-            rec.fields(&text).map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
-        if first {
-            sheet.header = cells;
-            sheet.header_row = rec.line;
-            first = false;
-        } else if cells.iter().any(|c| !c.is_empty()) {
-            sheet.rows.push(Row { number: rec.line, cells });
-        }
+    if crate::csvscan::Scanner::new(&text).next_record(&mut rec) {
+        sheet.header = rec.fields(&text).map(|c| csv_cell(c).to_string()).collect();
+        sheet.header_row = rec.line;
     }
     if sheet.header.is_empty() {
         return Err(Diags(vec![Diag::error(file, None, "the file is empty: expected a header row")]));
     }
-    Ok(sheet)
+    Ok(Table { sheet, text: Some(text) })
 }
 
 /// Bounds on what an `.xlsx` may hold. A workbook is a zip of XML parts,

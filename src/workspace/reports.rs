@@ -1,7 +1,7 @@
 //! Importing counties' self-reports into a campaign, before the commitment.
 //! All files are validated first; any problem and none is imported.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde_json::json;
@@ -9,8 +9,8 @@ use serde_json::json;
 use super::step::Step;
 use super::{FileRecord, Workspace, read};
 use crate::error::{Diags, Error, Result};
-use crate::findings::reports::{self, ReportFile, RowRef};
-use crate::findings::table;
+use crate::findings::reports::{self, Coverage, ReportedSet, RowRef};
+use crate::findings::table::Table;
 use crate::frame::Frame;
 use crate::hash::sha256_hex;
 use crate::rules::Rules;
@@ -26,11 +26,15 @@ pub struct Imported {
     /// command was run again, for example after an interruption).
     pub already: Vec<String>,
     pub rows: usize,
-    /// Per county: villages reported, and the frame's villages left out.
-    pub coverage: BTreeMap<usize, (usize, Vec<String>)>,
-    /// Counties with no self-report at all.
-    pub silent: Vec<usize>,
+    /// Counties with villages reported, in the frame's order: code, name,
+    /// and their villages reported and left out.
+    pub coverage: Vec<(String, String, Coverage)>,
+    /// Counties with no village reported: code and name.
+    pub silent: Vec<(String, String)>,
 }
+
+/// The villages left out that the summary of an import names, per county.
+pub const LEFT_OUT_SHOWN: usize = 5;
 
 /// Where the snapshot of the `n`-th import (from 1) is kept. Numbered by
 /// import, not by journal line: a recovery adds lines, and a command run
@@ -58,7 +62,6 @@ pub fn for_each(
     frame: &Frame,
     mut visit: impl FnMut(&RowRef<'_>),
 ) -> Result<()> {
-    let fields = reports::reported_fields(rules);
     let outputs = ws.recorded_outputs();
     // First every import's source, so that a file read again knows the
     // codes of all earlier imports.
@@ -87,16 +90,14 @@ pub fn for_each(
     }
     let reparse = sources.iter().any(|(_, s)| s.is_none());
     let job = crate::progress::job(crate::progress::Task::ReadReports, sources.len() as u64);
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen = ReportedSet::new(frame);
     let index = reparse.then(|| reports::CodeIndex::new(frame));
     for (files, snapshot) in &sources {
         job.inc(1);
         if let Some(bytes) = snapshot {
             let origin = snapshot_origin(ws, files);
             reports::decode_snapshot(bytes, rules, frame, &origin, &mut |row| {
-                if reparse {
-                    seen.insert(row.code(frame).to_string());
-                }
+                seen.insert(row.is_county, row.index);
                 visit(row);
             })
             .map_err(|why| Error::CheckFailed(format!("a reports snapshot cannot be read: {why}")))?;
@@ -105,26 +106,24 @@ pub fn for_each(
         let Some(index) = &index else { continue };
         for f in files {
             let bytes = read(&ws.path(&f.path))?;
-            let sheet = table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
-            let rep: ReportFile =
-                reports::validate(&sheet, rules, frame, index, &seen, reports::Reading::Frozen)
-                    .map_err(Error::Invalid)?;
-            for row in &rep.rows {
-                let values = row.indexed(&fields);
-                visit(&RowRef {
-                    index: row.index,
-                    county: row.county,
-                    is_county: row.is_county,
-                    values: &values,
-                });
-                seen.insert(row.code.clone());
-            }
+            let table = Table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
+            let rep = reports::validate(&table, rules, frame, index, &mut seen, reports::Reading::Frozen)
+                .map_err(Error::Invalid)?;
+            rep.rows(rules, frame, &mut visit).map_err(|why| {
+                Error::CheckFailed(format!("{}: its rows cannot be read back: {why}", f.path))
+            })?;
         }
     }
     Ok(())
 }
 
 /// Validates and freezes report files. Refused once the commitment exists.
+///
+/// The files are read and validated one at a time, a CSV row by row: of an
+/// accepted file only its bytes (to freeze) and its rows packed for the
+/// snapshot are kept, and villages are marked by their place in the frame,
+/// not by their codes. Problems are gathered across all files, and with any
+/// problem nothing is written.
 pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
     if let Some(c) = ws.journal.last("commit") {
         return Err(Error::Usage(format!(
@@ -133,13 +132,10 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         )));
     }
     let (rules, frame) = ws.load_inputs()?;
-    let mut seen: HashSet<String> = HashSet::new();
-    for_each(ws, &rules, &frame, |row| {
-        seen.insert(row.code(&frame).to_string());
-    })?;
+    let mut seen = ReportedSet::new(&frame);
+    for_each(ws, &rules, &frame, |row| seen.insert(row.is_county, row.index))?;
     let mut diags = Diags::default();
     let index = reports::CodeIndex::new(&frame);
-    let fields = reports::reported_fields(&rules);
     let mut staged = Vec::new();
     let mut names = HashSet::new();
     let mut already = Vec::new();
@@ -154,33 +150,32 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
             .ok_or_else(|| Error::Usage(format!("{} is not a file", path.display())))?;
         let rel = format!("{REPORTS}/{name}");
         let bytes = super::read_input(path)?;
-        if ws.frozen.iter().any(|f| f.path == rel && f.sha256 == sha256_hex(&bytes)) {
+        let sha256 = sha256_hex(&bytes);
+        if ws.frozen.iter().any(|f| f.path == rel && f.sha256 == sha256) {
             already.push(rel);
             continue;
         }
         if ws.path(&rel).exists() || !names.insert(name.clone()) {
             return Err(Error::Usage(format!("{rel} already exists; give the file a new name")));
         }
-        match table::read(&name, &bytes, Encoding::Auto, None)
-            .and_then(|s| reports::validate(&s, &rules, &frame, &index, &seen, reports::Reading::Import))
-        {
+        let checked = Table::read(&name, &bytes, Encoding::Auto, None)
+            .and_then(|t| reports::validate(&t, &rules, &frame, &index, &mut seen, reports::Reading::Import));
+        match checked {
             Ok(rep) => {
-                seen.extend(rep.rows.iter().map(|r| r.code.clone()));
-                rows += rep.rows.len();
-                for r in &rep.rows {
-                    snapshot.add(&fields, r);
-                }
-                staged.push((rel, bytes));
+                rows += rep.len();
+                snapshot.add(&rep);
+                staged.push((FileRecord { path: rel, sha256, role: "report".into() }, bytes));
             }
             Err(d) => diags.extend(d),
         }
     }
     diags.into_result()?;
+    drop(index);
     let mut records = Vec::new();
     let mut step = Step::new();
-    for (rel, bytes) in staged {
-        records.push(FileRecord { path: rel.clone(), sha256: sha256_hex(&bytes), role: "report".into() });
-        step.write(rel, bytes);
+    for (record, bytes) in staged {
+        step.write(record.path.clone(), bytes);
+        records.push(record);
     }
     if !records.is_empty() {
         // The snapshot is written by the same step as the files, so that
@@ -193,7 +188,15 @@ pub fn import(ws: &mut Workspace, files: &[&Path]) -> Result<Imported> {
         ws.apply(step, "reports", json!({ "files": records, "outputs": outputs }))?;
         ws.frozen.extend(records.clone());
     }
-    let coverage = reports::coverage(&frame, &seen);
-    let silent = (0..frame.counties.len()).filter(|c| coverage.get(c).is_none_or(|e| e.0 == 0)).collect();
+    let mut coverage = Vec::new();
+    let mut silent = Vec::new();
+    let mut counted = reports::coverage(&frame, &seen, LEFT_OUT_SHOWN);
+    for (c, county) in frame.counties.iter().enumerate() {
+        let names = (county.key.clone(), county.name.clone());
+        match counted.remove(&c) {
+            Some(v) if v.reported > 0 => coverage.push((names.0, names.1, v)),
+            _ => silent.push(names),
+        }
+    }
     Ok(Imported { files: records, already, rows, coverage, silent })
 }
