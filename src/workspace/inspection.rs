@@ -538,12 +538,14 @@ pub fn read_household_findings(
 }
 
 /// A village's value of a frame size column, by code: what the rules'
-/// `max_per_size` limits compare with.
-pub fn size_lookup<'f>(frame: &'f Frame) -> impl Fn(&str, &str) -> Option<u64> + 'f {
-    // By binary search in the frame's code order: a few thousand sampled
-    // villages are looked up, and a hash index of every village would cost
-    // more to build (half a million codes) than all the lookups.
-    move |code, column| Some(frame.size(frame.find(code)?, frame.size_column(column)?))
+/// `max_per_size` limits compare with. Only the `codes` given (the
+/// assigned villages, which are all that findings may name) are known.
+pub fn size_lookup<'f>(
+    frame: &'f Frame,
+    codes: impl IntoIterator<Item = &'f str>,
+) -> impl Fn(&str, &str) -> Option<u64> + Sync + 'f {
+    let index = frame.find_many(codes);
+    move |code, column| Some(frame.size(*index.get(code)?, frame.size_column(column)?))
 }
 
 /// One file's result.
@@ -580,12 +582,12 @@ pub fn import_findings(
     } else {
         Frame::default()
     };
-    let size = size_lookup(&frame);
     let (_, inactive) = active(ws)?;
     let assigned: HashMap<String, Assigned> = assignment(ws)?
         .into_iter()
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
+    let size = size_lookup(&frame, assigned.keys().map(String::as_str));
     let mut results = Vec::new();
     // The files in force, with those accepted earlier in this command: all
     // accepted files are written as one step, journaled a line per file.

@@ -81,8 +81,7 @@ pub fn for_each(
             .unwrap_or_default();
         let origin = snapshot_origin(ws, &files);
         let snapshot = if outputs.contains_key(path) {
-            ws.load_recorded(path, |b| reports::check_snapshot(b, rules, frame, &origin).ok())?
-                .map(|((), b)| b)
+            ws.load_recorded(path, |b| reports::check_snapshot(b, rules, &origin).ok())?.map(|((), b)| b)
         } else {
             None
         };

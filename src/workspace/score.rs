@@ -49,10 +49,8 @@ pub fn inputs_for(
     // Only the sampled villages' reported values are kept; every row adds
     // to its county's totals.
     let mut wanted = vec![false; frame.villages.len()];
-    for s in active {
-        if let Some(v) = frame.find(&s.code) {
-            wanted[v] = true;
-        }
+    for v in frame.find_many(active.iter().map(|s| s.code.as_str())).into_values() {
+        wanted[v] = true;
     }
     let fields = crate::findings::reports::reported_fields(&rules);
     let nf = fields.len();
@@ -158,7 +156,7 @@ fn findings(
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
     let covered = HashMap::new();
-    let size = inspection::size_lookup(frame);
+    let size = inspection::size_lookup(frame, assigned.keys().map(String::as_str));
     let job = crate::progress::job(crate::progress::Task::ReadFindings, current.len() as u64);
     let lists = inspection::household_lists(ws, rules)?;
     let hctx = rules.households.as_ref().map(|stage| crate::findings::households::Context {
