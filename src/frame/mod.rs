@@ -272,4 +272,34 @@ mod tests {
             assert_eq!(f, whole);
         }
     }
+
+    /// Many codes are found as one at a time finds them, by either way
+    /// (a binary search each for a few, one pass over the villages for
+    /// many); codes not in the frame are left out.
+    #[test]
+    fn many_codes_are_found_as_one_code_is() {
+        let schema = FrameSchema { sizes: vec!["population".into()], ..FrameSchema::default() };
+        let mut text = String::from("code,name,county,township,population\n");
+        for i in 0..2_000u32 {
+            // Shuffled, so that stored order is not code order.
+            let c = (i * 7919) % 2_000;
+            text.push_str(&format!("{c:06},村{c},县{},乡{},{}\n", c % 7, c % 41, c + 1));
+        }
+        let (f, d) = parse("f.csv", &text, &schema);
+        assert!(d.is_empty(), "{d}");
+        for n in [3usize, 255, 256, 900] {
+            let mut codes: Vec<String> = (0..n).map(|k| format!("{:06}", (k * 13) % 2_000)).collect();
+            codes.push("999999".into());
+            codes.push("00001".into());
+            let found = f.find_many(codes.iter().map(String::as_str));
+            let want: Vec<(&str, usize)> =
+                codes.iter().filter_map(|c| Some((c.as_str(), f.find(c)?))).collect();
+            assert_eq!(found.len(), want.len(), "{n} codes");
+            for (c, i) in want {
+                assert_eq!(found.get(c), Some(&i), "{c}");
+                assert_eq!(f.code(i), c);
+            }
+            assert!(!found.contains_key("999999") && !found.contains_key("00001"));
+        }
+    }
 }
