@@ -318,6 +318,12 @@ mod tests {
         for n in 0..bytes.len() {
             assert!(decode("f.csv", &bytes[..n], "o").is_err());
         }
+        // The code order, the last section, naming one village twice.
+        let mut twice = bytes.clone();
+        let end = twice.len();
+        let first: [u8; 4] = twice[end - 4 * f.villages.len()..][..4].try_into().unwrap();
+        twice[end - 4..].copy_from_slice(&first);
+        assert!(decode("f.csv", &twice, "o").is_err_and(|e| e.contains("code order")));
         let mut state = 7u64;
         for _ in 0..2000 {
             let mut b = bytes.clone();
