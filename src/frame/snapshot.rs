@@ -318,6 +318,23 @@ mod tests {
         for n in 0..bytes.len() {
             assert!(decode("f.csv", &bytes[..n], "o").is_err());
         }
+        // A code one byte longer and its name one byte shorter: the name
+        // would start inside a character.
+        let n = f.villages.len();
+        let first = format!("{}{}", f.code(0), f.name(0));
+        let p = bytes.windows(first.len()).position(|w| w == first.as_bytes()).unwrap();
+        let mut cut = bytes.clone();
+        let (code_lens, name_lens) = (p - 8 - 8 * n, p - 8 - 4 * n);
+        cut[code_lens] += 1;
+        cut[name_lens] -= 1;
+        assert!(decode("f.csv", &cut, "o").is_err_and(|e| e.contains("inside a character")));
+        // The second village's code starting inside a character, its name
+        // on one: "0村0" + "1村1" read as "0", "村01\xE6", "\x9D\x91", "1".
+        let mut cut = bytes.clone();
+        cut[name_lens] += 2;
+        cut[code_lens + 4] += 1;
+        cut[name_lens + 4] -= 3;
+        assert!(decode("f.csv", &cut, "o").is_err_and(|e| e.contains("inside a character")));
         // The code order, the last section, naming one village twice.
         let mut twice = bytes.clone();
         let end = twice.len();
