@@ -180,7 +180,7 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
                     }
                 }
             }
-            let by_code = u32s(by_code);
+            let by_code = Reader::raw(by_code).u32s(n)?;
             let mut seen = vec![false; n];
             for &i in &by_code {
                 match seen.get_mut(i as usize) {
@@ -194,7 +194,6 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
     });
     let villages = villages?;
     let (arena, sizes, by_code) = rest.map_err(|_| "decoding failed".to_string())??;
-    r.done()?;
     Ok(Frame {
         file: file.to_string(),
         size_names,
@@ -214,10 +213,6 @@ enum Lines<'b> {
     From(u64),
     /// Each village's line, as a little-endian u32.
     Each(&'b [u8]),
-}
-
-fn u32s(bytes: &[u8]) -> Vec<u32> {
-    bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
 /// The villages from their sections: code and name spans laid end to end

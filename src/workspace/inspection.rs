@@ -539,12 +539,15 @@ pub fn read_household_findings(
 
 /// A village's value of a frame size column, by code: what the rules'
 /// `max_per_size` limits compare with. Only the `codes` given (the
-/// assigned villages, which are all that findings may name) are known.
+/// assigned villages, which are all that findings may name) are known, and
+/// only when a field has such a limit.
 pub fn size_lookup<'f>(
+    rules: &Rules,
     frame: &'f Frame,
     codes: impl IntoIterator<Item = &'f str>,
 ) -> impl Fn(&str, &str) -> Option<u64> + Sync + 'f {
-    let index = frame.find_many(codes);
+    let needed = rules.inspection.fields.iter().any(|f| f.max_per_size.is_some());
+    let index = if needed { frame.find_many(codes) } else { Default::default() };
     move |code, column| Some(frame.size(*index.get(code)?, frame.size_column(column)?))
 }
 
@@ -587,7 +590,7 @@ pub fn import_findings(
         .into_iter()
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
-    let size = size_lookup(&frame, assigned.keys().map(String::as_str));
+    let size = size_lookup(&rules, &frame, assigned.keys().map(String::as_str));
     let mut results = Vec::new();
     // The files in force, with those accepted earlier in this command: all
     // accepted files are written as one step, journaled a line per file.

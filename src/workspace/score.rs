@@ -156,7 +156,7 @@ fn findings(
         .map(|r| (r.code.clone(), Assigned { county: r.county_code, team: r.team, form_id: r.form_id }))
         .collect();
     let covered = HashMap::new();
-    let size = inspection::size_lookup(frame, assigned.keys().map(String::as_str));
+    let size = inspection::size_lookup(rules, frame, assigned.keys().map(String::as_str));
     let job = crate::progress::job(crate::progress::Task::ReadFindings, current.len() as u64);
     let lists = inspection::household_lists(ws, rules)?;
     let hctx = rules.households.as_ref().map(|stage| crate::findings::households::Context {
