@@ -222,6 +222,13 @@ pub fn rmdir(path: &Path) -> Result<()> {
     std::fs::remove_dir(path).map_err(|e| Error::io(path, e))
 }
 
+/// Gives the file `from` a second name `to` (a hard link), not yet synced.
+/// Fails where the file system has no hard links; the caller then copies.
+pub fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+    op();
+    std::fs::hard_link(from, to)
+}
+
 /// Renames a file or folder (on one file system: atomic).
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
     op();

@@ -5,8 +5,9 @@
 //! them (usually one). Under the folder's exclusive lock it runs in this
 //! order:
 //!
-//! 1. create `.spotcheck-step/`, copy there every file the step replaces,
-//!    and write `intent.json`: the journal lines to append, the journal head
+//! 1. create `.spotcheck-step/`, keep there every file the step replaces
+//!    (a second name for it, a hard link, where the file system allows one;
+//!    else a copy), and write `intent.json`: the journal lines to append, the journal head
 //!    they follow, every output with its hash and what it replaces, and the
 //!    folders it creates;
 //! 2. write the outputs (each atomically);
@@ -49,7 +50,8 @@ pub const HEAD: &str = "journal.head";
 /// by [`Workspace::apply`].
 #[derive(Debug, Default)]
 pub struct Step {
-    writes: Vec<(String, Vec<u8>)>,
+    /// Path, bytes and their SHA-256.
+    writes: Vec<(String, Vec<u8>, String)>,
 }
 
 impl Step {
@@ -61,8 +63,9 @@ impl Step {
     /// returns its `outputs` entry for the journal.
     pub fn write(&mut self, rel: impl Into<String>, bytes: Vec<u8>) -> serde_json::Value {
         let rel = rel.into();
-        let entry = json!({ "path": rel, "sha256": sha256_hex(&bytes) });
-        self.writes.push((rel, bytes));
+        let sha256 = sha256_hex(&bytes);
+        let entry = json!({ "path": rel, "sha256": sha256 });
+        self.writes.push((rel, bytes, sha256));
         entry
     }
 }
@@ -144,9 +147,29 @@ fn remove_step_dir(dir: &Path) -> Result<()> {
     atomic::rmdir(&sdir)
 }
 
-/// A file to write: its path, its bytes, and the bytes of the file it
-/// replaces.
-type Write<'a> = (&'a str, &'a [u8], Option<Vec<u8>>);
+/// A file to write: its path, its bytes and their hash, and the hash of
+/// the file it replaces (as the journal records it, and as the folder was
+/// checked to hold when it was opened).
+type Write<'a> = (&'a str, &'a [u8], &'a str, Option<String>);
+
+/// Keeps the file at `target` as `copy` in the step folder: a hard link
+/// where the file system allows one (no data to copy or sync: outputs are
+/// only ever replaced by a rename, so the old file's data stay as they
+/// are under the second name), else a copy, synced. Either way its hash
+/// must be `sha256`, the one the journal records.
+fn keep_aside(target: &Path, copy: &Path, sha256: &str) -> Result<()> {
+    if atomic::link(target, copy).is_ok() {
+        return Ok(());
+    }
+    let bytes = read(target)?;
+    if sha256_hex(&bytes) != sha256 {
+        return Err(Error::CheckFailed(format!(
+            "{} changed while this command ran (another program wrote to it without spotcheck's lock); nothing was written",
+            target.display()
+        )));
+    }
+    atomic::put(copy, &bytes)
+}
 
 /// Writes the step: copies of replaced files and the intent, the outputs,
 /// the journal lines and the head record; then removes the step folder.
@@ -176,16 +199,16 @@ fn run(
     let sdir = dir.join(STEP_DIR);
     atomic::create_dir(&sdir)?;
     let mut outputs = Vec::new();
-    for (i, (rel, bytes, before)) in writes.iter().enumerate() {
+    for (i, (rel, _, sha256, before)) in writes.iter().enumerate() {
         let replaces = match before {
-            Some(b) => {
+            Some(old) => {
                 let copy = format!("copy-{i}");
-                atomic::put(&sdir.join(&copy), b)?;
-                Some(Replaced { sha256: sha256_hex(b), copy })
+                keep_aside(&dir.join(rel), &sdir.join(&copy), old)?;
+                Some(Replaced { sha256: old.clone(), copy })
             }
             None => None,
         };
-        outputs.push(Planned { path: rel.to_string(), sha256: sha256_hex(bytes), replaces });
+        outputs.push(Planned { path: rel.to_string(), sha256: sha256.to_string(), replaces });
     }
     let intent = Intent {
         event: names.join("+"),
@@ -203,7 +226,7 @@ fn run(
     }
     // Every output on disk, each folder synced once, before the journal.
     let mut parents: Vec<PathBuf> = Vec::new();
-    for (rel, bytes, _) in writes {
+    for (rel, bytes, _, _) in writes {
         let path = dir.join(rel);
         atomic::put(&path, bytes)?;
         let parent = path.parent().map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
@@ -245,9 +268,9 @@ impl Workspace {
         let known = self.known_files();
         let mut writes: Vec<Write> = Vec::new();
         let mut dirs: Vec<String> = Vec::new();
-        for (rel, bytes) in &step.writes {
+        for (rel, bytes, sha256) in &step.writes {
             let (before, missing) = self.check_target(rel, &known)?;
-            writes.push((rel, bytes, before));
+            writes.push((rel, bytes, sha256, before));
             for d in missing {
                 if !dirs.contains(&d) {
                     dirs.push(d);
@@ -278,12 +301,13 @@ impl Workspace {
 
     /// Checks that `rel` can be written: a plain path inside the folder, no
     /// symbolic link on the way, and if a file is there, one the journal
-    /// records. Returns the file's bytes (if any) and the folders to create.
+    /// records. Returns the hash the journal records for the file there (if
+    /// any) and the folders to create.
     fn check_target(
         &self,
         rel: &str,
         known: &std::collections::BTreeMap<String, String>,
-    ) -> Result<(Option<Vec<u8>>, Vec<String>)> {
+    ) -> Result<(Option<String>, Vec<String>)> {
         if !crate::rules::is_plain_relative(rel) || rel.contains('\\') {
             return Err(Error::Usage(format!("{rel}: not a plain path inside the campaign folder")));
         }
@@ -313,12 +337,12 @@ impl Workspace {
                     return Err(Error::Usage(format!("{rel} is a folder; nothing was written")));
                 }
                 Ok(_) if last => {
-                    if !known.contains_key(rel) {
+                    let Some(sha256) = known.get(rel) else {
                         return Err(Error::Usage(format!(
                             "{rel} exists, but the journal does not record it; spotcheck does not overwrite a file it did not write. Move it out of the campaign folder (`spotcheck audit` lists such files); nothing was written"
                         )));
-                    }
-                    return Ok((Some(read(&cur)?), Vec::new()));
+                    };
+                    return Ok((Some(sha256.clone()), Vec::new()));
                 }
                 Ok(_) => {}
             }
@@ -649,6 +673,35 @@ mod tests {
         assert_eq!(parse_head("12"), None);
         assert_eq!(parse_head(&format!("x {h}")), None);
         assert_eq!(parse_head("12 not-a-hash"), None);
+    }
+
+    #[test]
+    fn a_replaced_file_kept_aside_outlives_its_replacement() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (target, copy) = (tmp.path().join("scorecards.csv"), tmp.path().join("copy-0"));
+        std::fs::write(&target, b"old").unwrap();
+        keep_aside(&target, &copy, &sha256_hex(b"old")).unwrap();
+        // Outputs are replaced by a rename: the kept file keeps its bytes.
+        atomic::write(&target, b"new").unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), b"old");
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn without_a_second_name_the_replaced_file_is_copied_and_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (target, copy) = (tmp.path().join("sample.csv"), tmp.path().join("copy-1"));
+        std::fs::write(&target, b"old").unwrap();
+        // A name already taken makes the link fail as a file system
+        // without links would: the file is copied instead.
+        std::fs::write(&copy, b"stale").unwrap();
+        keep_aside(&target, &copy, &sha256_hex(b"old")).unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), b"old");
+        // A copy is made only of the bytes the journal records.
+        std::fs::write(&copy, b"stale").unwrap();
+        let e = keep_aside(&target, &copy, &sha256_hex(b"older")).unwrap_err().to_string();
+        assert!(e.contains("changed while this command ran"), "{e}");
+        assert_eq!(std::fs::read(&copy).unwrap(), b"stale");
     }
 
     #[test]
