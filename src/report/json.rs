@@ -15,21 +15,71 @@ impl Render for Json {
     }
 
     fn render(&self, cards: &[Card], v: View<'_>) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(&Each(cards, v)).expect("scorecards serialise");
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut out = pretty_array(cards, parts, |c| card(c, v));
         out.push(b'\n');
         out
     }
 }
 
-/// The cards as a JSON array, each built just before it is written: the
-/// whole list as JSON values would hold several times the scorecards'
-/// memory at national scale.
-struct Each<'a>(&'a [Card], View<'a>);
+/// Below this many items an array is written in one part.
+const PART: usize = 64;
 
-impl serde::Serialize for Each<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|c| card(c, self.1)))
+/// `items` as a pretty-printed JSON array, byte for byte what
+/// `serde_json::to_vec_pretty` gives for the array of their values. Each
+/// value is built just before it is written (the whole list as JSON values
+/// would hold several times the scorecards' memory at national scale),
+/// and a long list is written in up to `parts` parts at once, joined in
+/// order. A value printed alone is indented one level deeper to sit in the
+/// array: JSON strings hold no raw line break, so every line break of the
+/// text is one of the printer's.
+fn pretty_array<T: Sync>(
+    items: &[T],
+    parts: usize,
+    value: impl Fn(&T) -> serde_json::Value + Sync,
+) -> Vec<u8> {
+    if items.is_empty() {
+        return b"[]".to_vec();
     }
+    let write = |chunk: &[T]| -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, item) in chunk.iter().enumerate() {
+            let text = serde_json::to_vec_pretty(&value(item)).expect("scorecards serialise");
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            for (j, line) in text.split(|&b| b == b'\n').enumerate() {
+                if j > 0 {
+                    out.push(b'\n');
+                }
+                out.extend_from_slice(b"  ");
+                out.extend_from_slice(line);
+            }
+        }
+        out
+    };
+    let parts = parts.min(items.len().div_ceil(PART)).max(1);
+    let texts: Vec<Vec<u8>> = if parts == 1 {
+        vec![write(items)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = items
+                .chunks(items.len().div_ceil(parts))
+                .map(|chunk| s.spawn(move || write(chunk)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        })
+    };
+    let mut out = Vec::with_capacity(texts.iter().map(Vec::len).sum::<usize>() + 2 * texts.len() + 4);
+    out.extend_from_slice(b"[\n");
+    for (i, t) in texts.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(t);
+    }
+    out.extend_from_slice(b"\n]");
+    out
 }
 
 fn card(c: &Card, v: View<'_>) -> serde_json::Value {
@@ -70,4 +120,37 @@ fn card(c: &Card, v: View<'_>) -> serde_json::Value {
         "missing_reports": c.measures.missing_reports,
         "reweighted": c.measures.reweighted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::{PART, pretty_array};
+
+    #[test]
+    fn an_array_written_in_parts_is_the_array_written_at_once() {
+        // Nested objects and arrays, empty ones, and strings with escaped
+        // line breaks and Chinese text, enough of them for several parts.
+        let items: Vec<Value> = (0..3 * PART + 7)
+            .map(|i| {
+                json!({
+                    "code": format!("{i:06}"), "name": "县\n一", "n": i, "x": i as f64 / 3.0,
+                    "empty": [], "none": {}, "list": [1, {"a": [true, null]}, "b\"c"],
+                    "deep": {"k": {"v": [[], [i]]}},
+                })
+            })
+            .collect();
+        for n in [0, 1, 2, PART - 1, PART, PART + 1, items.len()] {
+            let want = serde_json::to_vec_pretty(&items[..n]).unwrap();
+            for parts in [1, 2, 3, 8] {
+                let got = pretty_array(&items[..n], parts, Value::clone);
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want.clone()).unwrap(),
+                    "{n} items, {parts} parts"
+                );
+            }
+        }
+    }
 }
