@@ -81,11 +81,11 @@ pub struct TestArgs {
 pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
     let mut ws = f.write()?;
     super::need_sample(&ws)?;
-    let (cards, names) = score::score(&mut ws, a.confidence, lang)?;
     // The process ends with this command: the operating system takes back
     // the scorecards' memory at once, where freeing their many small maps
     // one by one took tens of milliseconds at national scale.
-    let cards = std::mem::ManuallyDrop::new(cards);
+    let scored = std::mem::ManuallyDrop::new(score::score(&mut ws, a.confidence, lang)?);
+    let (cards, names) = (&scored.cards, &scored.names);
     let vetoes = |c: &card::Card| -> Vec<String> {
         c.vetoes.iter().map(|v| words::card_veto_short(v, &names, lang)).collect()
     };

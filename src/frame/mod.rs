@@ -86,6 +86,52 @@ pub struct Village {
     pub line: u64,
 }
 
+/// Size values, flat, `size_names.len()` per village: 32 bits each when
+/// every value fits (populations and households always do), which halves
+/// what a national frame's sizes take in memory; else 64.
+#[derive(Debug, Clone)]
+enum Sizes {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl Default for Sizes {
+    fn default() -> Sizes {
+        Sizes::Narrow(Vec::new())
+    }
+}
+
+impl Sizes {
+    /// The values, narrowed when they all fit in 32 bits.
+    fn new(wide: Vec<u64>) -> Sizes {
+        match wide.iter().map(|&x| u32::try_from(x)).collect::<Result<Vec<u32>, _>>() {
+            Ok(narrow) => Sizes::Narrow(narrow),
+            Err(_) => Sizes::Wide(wide),
+        }
+    }
+
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Sizes::Narrow(v) => u64::from(v[i]),
+            Sizes::Wide(v) => v[i],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Sizes::Narrow(v) => v.len(),
+            Sizes::Wide(v) => v.len(),
+        }
+    }
+}
+
+/// The same values, however wide they are held.
+impl PartialEq for Sizes {
+    fn eq(&self, other: &Sizes) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
+    }
+}
+
 /// A validated frame. Sizes are stored flat, `size_names.len()` per village.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Frame {
@@ -94,7 +140,7 @@ pub struct Frame {
     pub counties: Vec<Area>,
     pub townships: Vec<Area>,
     pub villages: Vec<Village>,
-    sizes: Vec<u64>,
+    sizes: Sizes,
     /// Village codes and names, one after the other.
     arena: String,
     /// Village indices sorted by code (byte order), then line.
@@ -120,7 +166,7 @@ impl Frame {
 
     /// The value of size column `col` for village `v`.
     pub fn size(&self, v: usize, col: usize) -> u64 {
-        self.sizes[v * self.size_names.len() + col]
+        self.sizes.get(v * self.size_names.len() + col)
     }
 
     /// The village with this code (the first, in file order, of a code
@@ -246,6 +292,19 @@ pub fn from_bytes(file: &str, bytes: &[u8], schema: &FrameSchema, enc: Encoding)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_are_held_narrow_when_they_fit_and_compare_by_value() {
+        let narrow = super::Sizes::new(vec![0, 7, u64::from(u32::MAX)]);
+        assert!(matches!(narrow, super::Sizes::Narrow(_)));
+        assert_eq!((narrow.get(1), narrow.get(2), narrow.len()), (7, u64::from(u32::MAX), 3));
+        let wide = super::Sizes::new(vec![0, 7, 1 << 32]);
+        assert!(matches!(wide, super::Sizes::Wide(_)));
+        assert_eq!(wide.get(2), 1 << 32);
+        assert_eq!(super::Sizes::Wide(vec![0, 7, u64::from(u32::MAX)]), narrow);
+        assert_ne!(wide, narrow);
+        assert_ne!(super::Sizes::new(vec![0, 7]), narrow);
+    }
+
     use super::*;
 
     /// A large file is read from disk a piece at a time, with or without a

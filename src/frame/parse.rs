@@ -466,11 +466,10 @@ impl Piece {
             counties: self.counties,
             townships: self.townships,
             villages: self.villages,
-            sizes: self.sizes,
             arena: self.arena,
             ..Frame::default()
         };
-        Joined { frame, sums: self.sums, rows: self.rows }
+        Joined { frame, sizes: self.sizes, sums: self.sums, rows: self.rows }
     }
 }
 
@@ -778,14 +777,16 @@ impl Joining {
 
 /// The rows read, with what the checks over all rows need.
 struct Joined {
+    /// The frame, its sizes still apart.
     frame: Frame,
+    sizes: Vec<u64>,
     sums: Vec<u128>,
     rows: u64,
 }
 
 /// The checks over all rows, and the code order.
 fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
-    let Joined { mut frame, sums, rows } = joined;
+    let Joined { mut frame, sizes, sums, rows } = joined;
     let file = ctx.file;
     let nsizes = ctx.layout.nsizes;
     // A row equal to the sum of all the others is a totals row whose label
@@ -794,7 +795,7 @@ fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
     // compared: a totals row may sum only some of them. At least three other
     // villages, so that 10 + 20 = 30 is not taken for a total.
     if frame.villages.len() >= 4 && nsizes > 0 {
-        for (v, row) in frame.sizes.chunks_exact(nsizes).enumerate() {
+        for (v, row) in sizes.chunks_exact(nsizes).enumerate() {
             let (mut equal, mut differ) = (false, false);
             for (x, total) in row.iter().zip(&sums) {
                 let x = u128::from(*x);
@@ -811,6 +812,7 @@ fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
             }
         }
     }
+    frame.sizes = super::Sizes::new(sizes);
     // A subtotal row often carries its county's or township's own code.
     let (by_county, by_township) = (ctx.layout.county_code.is_some(), ctx.layout.township_code.is_some());
     if by_county || by_township {

@@ -3,7 +3,7 @@
 //! validating its CSV again. Loading gives the same [`Frame`] that parsing
 //! gave, index for index.
 
-use super::{Area, Frame, Span, Village};
+use super::{Area, Frame, Sizes, Span, Village};
 use crate::snapshot::{Reader, Refused, Writer};
 use crate::text::Encoding;
 
@@ -165,21 +165,35 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
     let by_code = r.take(n * 4)?;
     r.done()?;
     let (villages, rest) = std::thread::scope(|s| {
-        let rest = s.spawn(|| -> Result<(String, Vec<u64>, Vec<u32>), Refused> {
+        let rest = s.spawn(|| -> Result<(String, Sizes, Vec<u32>), Refused> {
             let arena = std::str::from_utf8(text).map_err(|_| "village text that is not UTF-8")?.to_string();
-            let mut sizes = vec![0u64; n * ncols];
-            for (col, (width, bytes)) in columns.iter().enumerate() {
-                let at = sizes.iter_mut().skip(col).step_by(ncols.max(1));
-                if *width == 4 {
+            // Held 32 bits wide when every column is (as when parsed: a
+            // column is written 8 bytes wide only for a value that needs it).
+            let sizes = if columns.iter().all(|(width, _)| *width == 4) {
+                let mut sizes = vec![0u32; n * ncols];
+                for (col, (_, bytes)) in columns.iter().enumerate() {
+                    let at = sizes.iter_mut().skip(col).step_by(ncols.max(1));
                     for (x, c) in at.zip(bytes.chunks_exact(4)) {
-                        *x = u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-                    }
-                } else {
-                    for (x, c) in at.zip(bytes.chunks_exact(8)) {
-                        *x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                        *x = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
                     }
                 }
-            }
+                Sizes::Narrow(sizes)
+            } else {
+                let mut sizes = vec![0u64; n * ncols];
+                for (col, (width, bytes)) in columns.iter().enumerate() {
+                    let at = sizes.iter_mut().skip(col).step_by(ncols.max(1));
+                    if *width == 4 {
+                        for (x, c) in at.zip(bytes.chunks_exact(4)) {
+                            *x = u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+                        }
+                    } else {
+                        for (x, c) in at.zip(bytes.chunks_exact(8)) {
+                            *x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                        }
+                    }
+                }
+                Sizes::Wide(sizes)
+            };
             let by_code = Reader::raw(by_code).u32s(n)?;
             let mut seen = vec![false; n];
             for &i in &by_code {
@@ -278,11 +292,20 @@ mod tests {
                     3,丙村,C1,甲县,t1,30,9\n1,甲村,C1,甲县,t1,10,4\n2,\"乙\n村\",C2,乙县,t2,20,99999999999\n\n5,戊,C2,乙县,t3,0,0\n";
         let f = frame(text);
         let bytes = encode(&f, "origin").unwrap();
-        assert_eq!(decode("f.csv", &bytes, "origin").unwrap(), f);
+        let back = decode("f.csv", &bytes, "origin").unwrap();
+        assert_eq!(back, f);
+        assert!(matches!((&f.sizes, &back.sizes), (Sizes::Wide(_), Sizes::Wide(_))));
+        assert_eq!(back.size(2, 1), 99_999_999_999);
         assert!(decode("f.csv", &bytes, "other").is_err());
-        // Consecutive lines are stored as the first line only.
-        let f = frame("code,name,cc,county,township,population,households\n1,a,C,A,t,1,1\n2,b,C,A,t,2,2\n");
-        assert_eq!(decode("f.csv", &encode(&f, "o").unwrap(), "o").unwrap(), f);
+        // Consecutive lines are stored as the first line only; sizes that
+        // fit in 32 bits are held so, parsed or loaded.
+        let f = frame(
+            "code,name,cc,county,township,population,households\n1,a,C,A,t,1,1\n2,b,C,A,t,2,4294967295\n",
+        );
+        let back = decode("f.csv", &encode(&f, "o").unwrap(), "o").unwrap();
+        assert_eq!(back, f);
+        assert!(matches!((&f.sizes, &back.sizes), (Sizes::Narrow(_), Sizes::Narrow(_))));
+        assert_eq!(back.size(1, 1), u64::from(u32::MAX));
     }
 
     /// Written to a file as it is built, a snapshot has the bytes it has in

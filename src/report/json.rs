@@ -15,9 +15,20 @@ impl Render for Json {
     }
 
     fn render(&self, cards: &[Card], v: View<'_>) -> Vec<u8> {
+        self.render_parts(cards, v).concat()
+    }
+}
+
+impl Json {
+    /// The scorecards' JSON in parts, rendered at once on all cores, whose
+    /// concatenation is [`Render::render`]'s text: a national campaign's is
+    /// written part after part, never joined in memory.
+    pub fn render_parts(&self, cards: &[Card], v: View<'_>) -> Vec<Vec<u8>> {
         let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut out = pretty_array(cards, parts, |c| card(c, v));
-        out.push(b'\n');
+        if let Some(last) = out.last_mut() {
+            last.push(b'\n');
+        }
         out
     }
 }
@@ -25,24 +36,27 @@ impl Render for Json {
 /// Below this many items an array is written in one part.
 const PART: usize = 64;
 
-/// `items` as a pretty-printed JSON array, byte for byte what
-/// `serde_json::to_vec_pretty` gives for the array of their values. Each
-/// value is built just before it is written (the whole list as JSON values
-/// would hold several times the scorecards' memory at national scale),
-/// and a long list is written in up to `parts` parts at once, joined in
-/// order. A value printed alone is indented one level deeper to sit in the
+/// `items` as a pretty-printed JSON array, in parts whose concatenation is
+/// byte for byte what `serde_json::to_vec_pretty` gives for the array of
+/// their values. Each value is built just before it is written (the whole
+/// list as JSON values would hold several times the scorecards' memory at
+/// national scale), and a long list is written in up to `parts` parts at
+/// once. A value printed alone is indented one level deeper to sit in the
 /// array: JSON strings hold no raw line break, so every line break of the
 /// text is one of the printer's.
 fn pretty_array<T: Sync>(
     items: &[T],
     parts: usize,
     value: impl Fn(&T) -> serde_json::Value + Sync,
-) -> Vec<u8> {
+) -> Vec<Vec<u8>> {
     if items.is_empty() {
-        return b"[]".to_vec();
+        return vec![b"[]".to_vec()];
     }
-    let write = |chunk: &[T]| -> Vec<u8> {
+    // Part `k`'s text: the array's opening or the comma after the part
+    // before, then its values.
+    let write = |k: usize, chunk: &[T]| -> Vec<u8> {
         let mut out = Vec::new();
+        out.extend_from_slice(if k == 0 { b"[\n" } else { b",\n" });
         for (i, item) in chunk.iter().enumerate() {
             let text = serde_json::to_vec_pretty(&value(item)).expect("scorecards serialise");
             if i > 0 {
@@ -59,27 +73,22 @@ fn pretty_array<T: Sync>(
         out
     };
     let parts = parts.min(items.len().div_ceil(PART)).max(1);
-    let texts: Vec<Vec<u8>> = if parts == 1 {
-        vec![write(items)]
+    let mut texts: Vec<Vec<u8>> = if parts == 1 {
+        vec![write(0, items)]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = items
                 .chunks(items.len().div_ceil(parts))
-                .map(|chunk| s.spawn(move || write(chunk)))
+                .enumerate()
+                .map(|(k, chunk)| s.spawn(move || write(k, chunk)))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
         })
     };
-    let mut out = Vec::with_capacity(texts.iter().map(Vec::len).sum::<usize>() + 2 * texts.len() + 4);
-    out.extend_from_slice(b"[\n");
-    for (i, t) in texts.iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b",\n");
-        }
-        out.extend_from_slice(t);
+    if let Some(last) = texts.last_mut() {
+        last.extend_from_slice(b"\n]");
     }
-    out.extend_from_slice(b"\n]");
-    out
+    texts
 }
 
 fn card(c: &Card, v: View<'_>) -> serde_json::Value {
@@ -145,6 +154,9 @@ mod tests {
             let want = serde_json::to_vec_pretty(&items[..n]).unwrap();
             for parts in [1, 2, 3, 8] {
                 let got = pretty_array(&items[..n], parts, Value::clone);
+                // A part at most per PART items, and as many as asked for.
+                assert_eq!(got.len(), parts.min(n.div_ceil(PART)).max(1), "{n} items, {parts} parts");
+                let got = got.concat();
                 assert_eq!(
                     String::from_utf8(got).unwrap(),
                     String::from_utf8(want.clone()).unwrap(),

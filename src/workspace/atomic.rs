@@ -55,7 +55,7 @@ pub fn is_temp_name(name: &str) -> bool {
 /// file is created with mode 0666 less the umask, as any other file the
 /// user makes (the temporary-file default of 0600 would stay on the
 /// published file after the rename).
-fn staged(path: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
+fn staged(path: &Path, parts: &[&[u8]]) -> Result<NamedTempFile> {
     let dir = parent(path);
     let mut b = tempfile::Builder::new();
     b.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
@@ -67,7 +67,9 @@ fn staged(path: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
     op();
     let mut tmp = b.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
     op();
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    for bytes in parts {
+        tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    }
     op();
     tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
     Ok(tmp)
@@ -91,7 +93,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Writes `bytes` to `path` atomically, the data synced but not the
 /// folder's entry: the caller syncs the folder once after several files.
 pub fn put(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = staged(path, bytes)?;
+    put_parts(path, &[bytes])
+}
+
+/// As [`put`], the file's bytes given in parts, written one after the
+/// other (a large file rendered in parts is never joined in memory).
+pub fn put_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    let tmp = staged(path, parts)?;
     op();
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
@@ -99,7 +107,7 @@ pub fn put(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically, refusing if a file is already there.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = staged(path, bytes)?;
+    let tmp = staged(path, &[bytes])?;
     op();
     tmp.persist_noclobber(path).map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {

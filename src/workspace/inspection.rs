@@ -69,7 +69,9 @@ pub(super) fn need_draw(ws: &Workspace) -> Result<&super::journal::Entry> {
 
 /// Reads the rows of `sample.csv` or of a round's sample, in file order.
 pub fn read_sample(name: &str, bytes: &[u8]) -> Result<Vec<Sampled>> {
-    let sheet = table::read(name, bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
+    // Read a row at a time: a national sample has tens of thousands.
+    let table = table::Table::read(name, bytes, Encoding::Utf8, None).map_err(Error::Invalid)?;
+    let sheet = &table.sheet;
     let col = |name: &str| sheet.header.iter().position(|h| h == name);
     let (c, cn, cc, st, rr) = (
         col("code").unwrap_or(0),
@@ -83,10 +85,10 @@ pub fn read_sample(name: &str, bytes: &[u8]) -> Result<Vec<Sampled>> {
         sheet.header.iter().enumerate().filter(|(_, h)| h.starts_with("pi_")).map(|(i, _)| i).collect();
     // Text fields were defused for spreadsheets (SAMPLING.md §11).
     let text = |r: &table::Row, i: usize| cell::restore(sheet.cell(r, i)).to_string();
-    Ok(sheet
-        .rows
-        .iter()
-        .map(|r| Sampled {
+    let mut out = Vec::new();
+    let mut rows = table.rows();
+    while let Some(r) = rows.next_row() {
+        out.push(Sampled {
             code: text(r, c),
             name: text(r, cn),
             county: text(r, cc),
@@ -95,8 +97,9 @@ pub fn read_sample(name: &str, bytes: &[u8]) -> Result<Vec<Sampled>> {
             stage_pi: pi_cols.iter().map(|&i| sheet.cell(r, i).parse().unwrap_or(1.0)).collect(),
             pi: cpi.and_then(|i| sheet.cell(r, i).parse().ok()).unwrap_or(1.0),
             round: cround.and_then(|i| sheet.cell(r, i).parse().ok()).unwrap_or(1),
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// The published sample as it stands: `sample.csv`, with each county a

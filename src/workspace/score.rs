@@ -21,8 +21,14 @@ pub use crate::score::simulate::stratum_and_psu;
 
 /// Everything scoring needs, county by county.
 pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
-    let (active, inactive) = inspection::active(ws)?;
-    inputs_for(ws, &active, &inactive)
+    // The sample is read while the frame loads.
+    let (active, loaded) = std::thread::scope(|s| {
+        let active = s.spawn(|| inspection::active(ws));
+        let loaded = ws.load_inputs();
+        (active.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), loaded)
+    });
+    let (active, inactive) = active?;
+    inputs_from(ws, loaded?, &active, &inactive)
 }
 
 /// The county inputs of the villages `active` (the sample as it stands, or
@@ -34,27 +40,33 @@ pub fn inputs_for(
     active: &[inspection::Sampled],
     inactive: &HashMap<String, String>,
 ) -> Result<(Rules, Vec<CountyInput>)> {
-    let (rules, frame) = ws.load_inputs()?;
-    // Weights and variance strata from the published probabilities.
-    let mut design: HashMap<String, (String, String, f64, String)> = HashMap::new();
-    for r in active {
-        let path: Vec<&str> = r.stratum.split('/').collect();
-        let (stratum, psu) = stratum_and_psu(&path, &r.stage_pi, &r.code);
-        design.insert(
-            r.code.clone(),
-            (stratum, psu, if r.pi > 0.0 { 1.0 / r.pi } else { 0.0 }, r.name.clone()),
-        );
-    }
-    // Self-reports.
-    // Only the sampled villages' reported values are kept; every row adds
-    // to its county's totals.
-    let mut wanted = vec![false; frame.villages.len()];
-    for v in frame.find_many(active.iter().map(|s| s.code.as_str())).into_values() {
-        wanted[v] = true;
+    inputs_from(ws, ws.load_inputs()?, active, inactive)
+}
+
+/// [`inputs_for`], with the frozen rules and frame loaded.
+fn inputs_from(
+    ws: &Workspace,
+    (rules, frame): (Rules, crate::frame::Frame),
+    active: &[inspection::Sampled],
+    inactive: &HashMap<String, String>,
+) -> Result<(Rules, Vec<CountyInput>)> {
+    // Each sampled village's place in `active`, by its place in the frame
+    // (0: not sampled), so that report rows find theirs without a lookup
+    // by code.
+    let mut slot = vec![0u32; frame.villages.len()];
+    {
+        let found = frame.find_many(active.iter().map(|s| s.code.as_str()));
+        for (i, s) in active.iter().enumerate() {
+            if let Some(&v) = found.get(s.code.as_str()) {
+                slot[v] = u32::try_from(i + 1).expect("fewer sampled villages than 2^32");
+            }
+        }
     }
     let fields = crate::findings::reports::reported_fields(&rules);
     let nf = fields.len();
-    let mut reported: HashMap<String, BTreeMap<String, Value>> = HashMap::new();
+    // Only the sampled villages' reported values are kept; every row adds
+    // to its county's totals.
+    let mut reported: Vec<Option<BTreeMap<String, Value>>> = vec![None; active.len()];
     // Per county and field: the sum, and whether any row had a number.
     let mut totals: Vec<(f64, bool)> = vec![(0.0, false); frame.counties.len() * nf];
     let mut submitted: Vec<bool> = vec![false; frame.counties.len()];
@@ -63,34 +75,44 @@ pub fn inputs_for(
     for v in &frame.villages {
         villages[v.county] += 1;
     }
-    super::reports::for_each(ws, &rules, &frame, |row| {
-        submitted[row.county] = true;
-        if !row.is_county {
-            reported_villages[row.county] += 1;
-            for (i, v) in row.values {
-                if let Some(x) = v.number() {
-                    let t = &mut totals[row.county * nf + i];
-                    t.0 += x;
-                    t.1 = true;
+    // The findings in force are read and checked while the self-reports
+    // are summed; a problem in the reports is said first, as when the two
+    // were read in turn.
+    let (reports, found) = std::thread::scope(|s| {
+        let found = s.spawn(|| -> Result<_> {
+            let (found, households) = findings(ws, &rules, &frame, inactive)?;
+            Ok((found, households, inspection::household_lists(ws, &rules)?))
+        });
+        let reports = super::reports::for_each(ws, &rules, &frame, |row| {
+            submitted[row.county] = true;
+            if !row.is_county {
+                reported_villages[row.county] += 1;
+                for (i, v) in row.values {
+                    if let Some(x) = v.number() {
+                        let t = &mut totals[row.county * nf + i];
+                        t.0 += x;
+                        t.1 = true;
+                    }
+                }
+                if let Some(at) = slot[row.index].checked_sub(1) {
+                    reported[at as usize] =
+                        Some(row.values.iter().map(|(i, v)| (fields[*i].id.clone(), v.clone())).collect());
                 }
             }
-        }
-        if !row.is_county && wanted[row.index] {
-            let values = row.values.iter().map(|(i, v)| (fields[*i].id.clone(), v.clone())).collect();
-            reported.insert(row.code(&frame).to_string(), values);
-        }
-    })?;
-    // Findings in force.
-    let (mut found, mut households) = findings(ws, &rules, &frame, inactive)?;
-    let lists = inspection::household_lists(ws, &rules)?;
+        });
+        (reports, found.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    reports?;
+    let (mut found, mut households, lists) = found?;
     // Only the counties are needed from here on; the rest of a national
     // frame is let go before the counties' inputs are built.
+    drop(slot);
     let mut frame = frame;
     let counties = std::mem::take(&mut frame.counties);
     drop(frame);
-    let mut by_county: HashMap<&str, Vec<&inspection::Sampled>> = HashMap::new();
-    for s in active {
-        by_county.entry(s.county.as_str()).or_default().push(s);
+    let mut by_county: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, s) in active.iter().enumerate() {
+        by_county.entry(s.county.as_str()).or_default().push(i);
     }
     let mut out = Vec::new();
     for (ci, county) in counties.iter().enumerate() {
@@ -98,15 +120,18 @@ pub fn inputs_for(
             .get(county.key.as_str())
             .into_iter()
             .flatten()
-            .map(|s| {
-                let (stratum, psu, w, name) = design.remove(&s.code).unwrap_or_default();
+            .map(|&i| {
+                let s = &active[i];
+                // Weights and variance strata from the published probabilities.
+                let path: Vec<&str> = s.stratum.split('/').collect();
+                let (stratum, psu) = stratum_and_psu(&path, &s.stage_pi, &s.code);
                 Sampled {
                     code: s.code.clone(),
-                    name,
+                    name: s.name.clone(),
                     stratum,
                     psu,
-                    w,
-                    reported: reported.remove(&s.code),
+                    w: if s.pi > 0.0 { 1.0 / s.pi } else { 0.0 },
+                    reported: reported[i].take(),
                     found: found.remove(&s.code),
                     households: households.remove(&s.code),
                     listed: lists.contains_key(&s.code),
@@ -231,9 +256,21 @@ pub fn campaign_cards(
     Ok((rules, inputs, cards))
 }
 
+/// What [`score`] made: the scorecards and the names they are said with.
+pub struct Scored {
+    pub cards: Vec<Card>,
+    pub names: Names,
+}
+
 /// Scores every county and writes the scorecards under `score/`, in `lang`.
-pub fn score(ws: &mut Workspace, level: Option<f64>, lang: crate::lang::Lang) -> Result<(Vec<Card>, Names)> {
-    let (rules, _, cards) = campaign_cards(ws, level, lang)?;
+pub fn score(ws: &mut Workspace, level: Option<f64>, lang: crate::lang::Lang) -> Result<Scored> {
+    let (rules, inputs, cards) = campaign_cards(ws, level, lang)?;
+    // The inputs (every sampled village's reported and found values, tens
+    // of thousands of small maps at national scale) are let go on another
+    // thread while the scorecards are rendered: freeing them one by one
+    // takes tens of milliseconds, and holding them to the end would add
+    // their memory to the renderings'.
+    let freeing = std::thread::spawn(move || drop(inputs));
     if rules.scoring.indicators.is_empty() {
         return Err(Error::Usage("the rules define no [[indicator]]: nothing to score".into()));
     }
@@ -241,7 +278,7 @@ pub fn score(ws: &mut Workspace, level: Option<f64>, lang: crate::lang::Lang) ->
     let view = report::View { names: &names, lang };
     // The JSON, the largest, is rendered beside the others.
     let (json, others) = std::thread::scope(|s| {
-        let json = s.spawn(|| report::Json.render(&cards, view));
+        let json = s.spawn(|| report::Json.render_parts(&cards, view));
         let renders: [&dyn Render; 3] = [&report::Csv, &report::SummaryCsv, &report::Markdown];
         let others: Vec<(&str, Vec<u8>)> =
             renders.iter().map(|r| (r.file_name(), r.render(&cards, view))).collect();
@@ -249,9 +286,10 @@ pub fn score(ws: &mut Workspace, level: Option<f64>, lang: crate::lang::Lang) ->
     });
     let mut step = Step::new();
     let mut outputs = Vec::new();
-    for (name, bytes) in others.into_iter().chain([(report::Json.file_name(), json)]) {
+    for (name, bytes) in others {
         outputs.push(step.write(format!("score/{name}"), bytes));
     }
+    outputs.push(step.write_parts(format!("score/{}", report::Json.file_name()), json));
     let missing: Vec<&str> =
         cards.iter().flat_map(|c| c.measures.missing_findings.iter().map(String::as_str)).collect();
     let mut data = json!({
@@ -273,7 +311,8 @@ pub fn score(ws: &mut Workspace, level: Option<f64>, lang: crate::lang::Lang) ->
         data["pending"] = json!(pending);
     }
     ws.apply(step, "score", data)?;
-    Ok((cards, names))
+    let _ = freeing.join();
+    Ok(Scored { cards, names })
 }
 
 /// Every frame village's figures in the frozen self-reports (`None` for a

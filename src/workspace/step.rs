@@ -50,8 +50,8 @@ pub const HEAD: &str = "journal.head";
 /// by [`Workspace::apply`].
 #[derive(Debug, Default)]
 pub struct Step {
-    /// Path, bytes and their SHA-256.
-    writes: Vec<(String, Vec<u8>, String)>,
+    /// Path, bytes (in parts, one after the other) and their SHA-256.
+    writes: Vec<(String, Vec<Vec<u8>>, String)>,
 }
 
 impl Step {
@@ -62,10 +62,20 @@ impl Step {
     /// Adds a file (a path inside the campaign folder, `/`-separated) and
     /// returns its `outputs` entry for the journal.
     pub fn write(&mut self, rel: impl Into<String>, bytes: Vec<u8>) -> serde_json::Value {
+        self.write_parts(rel, vec![bytes])
+    }
+
+    /// As [`Step::write`], the file's bytes given in parts: the file is
+    /// their concatenation, which is never made in memory.
+    pub fn write_parts(&mut self, rel: impl Into<String>, parts: Vec<Vec<u8>>) -> serde_json::Value {
         let rel = rel.into();
-        let sha256 = sha256_hex(&bytes);
+        let mut h = crate::hash::Hasher::default();
+        for p in &parts {
+            h.update(p);
+        }
+        let sha256 = h.hex();
         let entry = json!({ "path": rel, "sha256": sha256 });
-        self.writes.push((rel, bytes, sha256));
+        self.writes.push((rel, parts, sha256));
         entry
     }
 }
@@ -150,7 +160,7 @@ fn remove_step_dir(dir: &Path) -> Result<()> {
 /// A file to write: its path, its bytes and their hash, and the hash of
 /// the file it replaces (as the journal records it, and as the folder was
 /// checked to hold when it was opened).
-type Write<'a> = (&'a str, &'a [u8], &'a str, Option<String>);
+type Write<'a> = (&'a str, &'a [Vec<u8>], &'a str, Option<String>);
 
 /// Keeps the file at `target` as `copy` in the step folder: a hard link
 /// where the file system allows one (no data to copy or sync: outputs are
@@ -226,9 +236,10 @@ fn run(
     }
     // Every output on disk, each folder synced once, before the journal.
     let mut parents: Vec<PathBuf> = Vec::new();
-    for (rel, bytes, _, _) in writes {
+    for (rel, parts, _, _) in writes {
         let path = dir.join(rel);
-        atomic::put(&path, bytes)?;
+        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        atomic::put_parts(&path, &parts)?;
         let parent = path.parent().map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
         if !parents.contains(&parent) {
             parents.push(parent);
@@ -268,9 +279,9 @@ impl Workspace {
         let known = self.known_files();
         let mut writes: Vec<Write> = Vec::new();
         let mut dirs: Vec<String> = Vec::new();
-        for (rel, bytes, sha256) in &step.writes {
+        for (rel, parts, sha256) in &step.writes {
             let (before, missing) = self.check_target(rel, &known)?;
-            writes.push((rel, bytes, sha256, before));
+            writes.push((rel, parts, sha256, before));
             for d in missing {
                 if !dirs.contains(&d) {
                     dirs.push(d);
@@ -702,6 +713,18 @@ mod tests {
         let e = keep_aside(&target, &copy, &sha256_hex(b"older")).unwrap_err().to_string();
         assert!(e.contains("changed while this command ran"), "{e}");
         assert_eq!(std::fs::read(&copy).unwrap(), b"stale");
+    }
+
+    #[test]
+    fn a_file_given_in_parts_is_their_concatenation() {
+        let mut step = Step::new();
+        let entry = step.write_parts("score/x.json", vec![b"[1,".to_vec(), Vec::new(), b"2]".to_vec()]);
+        assert_eq!(entry["sha256"], sha256_hex(b"[1,2]"));
+        assert_eq!(step.write("y", b"[1,2]".to_vec())["sha256"], entry["sha256"]);
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.json");
+        atomic::put_parts(&path, &[b"[1,", b"", b"2]"]).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"[1,2]");
     }
 
     #[test]
