@@ -87,7 +87,7 @@ pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
     let scored = std::mem::ManuallyDrop::new(score::score(&mut ws, a.confidence, lang)?);
     let (cards, names) = (&scored.cards, &scored.names);
     let vetoes = |c: &card::Card| -> Vec<String> {
-        c.vetoes.iter().map(|v| words::card_veto_short(v, &names, lang)).collect()
+        c.vetoes.iter().map(|v| words::card_veto_short(v, names, lang)).collect()
     };
     let rows = || -> Vec<serde_json::Value> {
         cards
@@ -112,7 +112,7 @@ pub fn score_cmd(f: &Folder, a: &ScoreArgs, lang: Lang) -> CmdResult {
         .collect()
     };
     match a.format.format {
-        Format::Table => out(&score_table(&cards, &names, lang)),
+        Format::Table => out(&score_table(cards, names, lang)),
         Format::Csv => out(&output::csv(
             &["code", "name", "points", "max", "provisional", "missing_findings", "vetoes"],
             &rows(),
