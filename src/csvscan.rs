@@ -53,6 +53,18 @@ impl Record {
         }
     }
 
+    /// Every field, in order, borrowed from `text` where it stands there as
+    /// it reads (unquoted, or quoted without doubled quotes).
+    pub fn fields_of<'a, 't: 'a>(
+        &'a self,
+        text: &'t str,
+    ) -> impl Iterator<Item = std::borrow::Cow<'t, str>> + 'a {
+        self.spans.iter().map(move |s| match *s {
+            Span::Text(a, b) => std::borrow::Cow::Borrowed(&text[a..b]),
+            Span::Own(a, b) => std::borrow::Cow::Owned(self.own[a..b].to_string()),
+        })
+    }
+
     /// Every field, in order.
     pub fn fields<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         (0..self.spans.len()).map(move |i| self.field(text, i))
@@ -250,9 +262,23 @@ mod tests {
         let mut r = Record::default();
         let mut out = Vec::new();
         while s.next_record(&mut r) {
-            out.push((r.line, r.fields(text).map(str::to_string).collect()));
+            let fields: Vec<String> = r.fields(text).map(str::to_string).collect();
+            let borrowed: Vec<String> = r.fields_of(text).map(|c| c.into_owned()).collect();
+            assert_eq!(borrowed, fields, "{text:?}");
+            out.push((r.line, fields));
         }
         out
+    }
+
+    #[test]
+    fn fields_that_stand_in_the_text_are_borrowed_from_it() {
+        let text = "a,\"b,c\",\"x\"\"y\"\n";
+        let mut r = Record::default();
+        assert!(Scanner::new(text).next_record(&mut r));
+        let f: Vec<std::borrow::Cow<'_, str>> = r.fields_of(text).collect();
+        assert_eq!(f, ["a", "b,c", "x\"y"]);
+        assert!(matches!(f[0], std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(f[2], std::borrow::Cow::Owned(_)));
     }
 
     /// The csv crate's reading, with the line corrected for skipped blank

@@ -63,7 +63,14 @@ impl Default for Formats {
 
 /// The width (in Excel's character units) that shows `s` on one line.
 pub fn text_width(s: &str) -> f64 {
-    s.lines().map(|l| UnicodeWidthStr::width(l) as f64).fold(0.0, f64::max) * 1.1 + 1.5
+    // Printable ASCII (codes, numbers: most cells of a national list) is
+    // one column a byte, on one line.
+    let widest = if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        s.len()
+    } else {
+        s.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
+    };
+    widest as f64 * 1.1 + 1.5
 }
 
 /// A column's width: wide enough for its widest cell, and for its header
@@ -122,4 +129,17 @@ pub fn print_setup(
         Lang::En => "&CPage &P of &N",
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn widths_of_plain_ascii_are_their_lengths_as_unicode_widths_are() {
+        for t in ["", "130902001001", "0.123456", "a b~", "中文", "x\ny\nlonger", "tab\there", "é", "\r\n"]
+        {
+            let general =
+                t.lines().map(unicode_width::UnicodeWidthStr::width).max().unwrap_or(0) as f64 * 1.1 + 1.5;
+            assert_eq!(super::text_width(t), general, "{t:?}");
+        }
+    }
 }

@@ -78,7 +78,7 @@ pub struct Heading {
 /// document date so that the same draw always gives the same bytes.
 pub fn sample_xlsx(
     header: &[String],
-    rows: &[Vec<String>],
+    rows: &[Vec<impl AsRef<str>>],
     created: (u16, u8, u8),
     top: &Heading,
     lang: Lang,
@@ -102,7 +102,7 @@ pub fn sample_xlsx(
             header
                 .iter()
                 .position(|h| h == "reserve_rank")
-                .is_none_or(|i| r.get(i).is_none_or(|v| v.is_empty()))
+                .is_none_or(|i| r.get(i).is_none_or(|v| v.as_ref().is_empty()))
         })
         .count();
     let sub = match lang {
@@ -133,7 +133,7 @@ pub fn sample_xlsx(
         let cells: Vec<&str> = rows
             .iter()
             .filter_map(|r| r.get(c))
-            .map(|v| if h == "certainty" { certainty(v, lang) } else { v.as_str() })
+            .map(|v| if h == "certainty" { certainty(v.as_ref(), lang) } else { v.as_ref() })
             .collect();
         let w = xlsx::column_width(&name, &cells, 2, 6.0, 30.0);
         lines = lines.max(xlsx::lines_at(&name, w));
@@ -160,7 +160,7 @@ pub fn sample_xlsx(
     for (r, row) in rows.iter().enumerate() {
         let rr = head_row + 1 + r as u32;
         for (c, v) in row.iter().enumerate() {
-            let cc = c as u16;
+            let (cc, v) = (c as u16, v.as_ref());
             match kinds.get(c).unwrap_or(&Kind::Text) {
                 Kind::Probability | Kind::Count => match v.parse::<f64>() {
                     Ok(x) => ws.write_number(rr, cc, x)?,

@@ -243,14 +243,21 @@ pub(super) fn sample_workbook(
         .map_err(|_| Error::CheckFailed(format!("{SAMPLE} is not UTF-8")))?;
     let mut scanner = crate::csvscan::Scanner::new(text);
     let mut rec = crate::csvscan::Record::default();
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut rows: Vec<Vec<std::borrow::Cow<'_, str>>> = Vec::new();
     while scanner.next_record(&mut rec) {
-        rows.push(rec.fields(text).map(|c| c.trim().to_string()).collect());
+        rows.push(
+            rec.fields_of(text)
+                .map(|c| match c {
+                    std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.trim()),
+                    std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.trim().to_string()),
+                })
+                .collect(),
+        );
     }
     if rows.is_empty() {
         return Err(Error::CheckFailed(format!("{SAMPLE} is empty")));
     }
-    let header = rows.remove(0);
+    let header: Vec<String> = rows.remove(0).into_iter().map(|h| h.to_string()).collect();
     let d: Vec<u16> = issued.split('-').filter_map(|x| x.parse().ok()).collect();
     let created = (
         d.first().copied().unwrap_or(2000),
