@@ -470,6 +470,10 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(sdir.join(INTENT), e)),
     };
+    if intent.is_none() && temps.is_empty() && !sdir.is_dir() {
+        // Nothing was interrupted (every command that writes asks first).
+        return Ok(rec);
+    }
     let old = read(&jpath)?;
     let (journal, _) = Journal::parse(&String::from_utf8_lossy(&old));
     // Recovery writes a journal line and a new head record; on a journal
