@@ -2,7 +2,8 @@
 //! commit → seed → draw → verify flow, refusals, tampering, exit codes.
 
 use crate::support::{
-    SEED, data, drawn_example, example_frame, example_rules, hash_tree, init, root, run, run_in,
+    SEED, copy_tree, data, drawn_example, example_campaign, example_frame, example_rules, hash_tree, init,
+    root, run, run_in,
 };
 
 #[test]
@@ -141,6 +142,53 @@ fn a_changed_frozen_file_stops_every_command() {
         assert_eq!(c, 1, "{args:?}: {e}");
         assert!(e.contains("frame/synthetic-frame.csv"), "{args:?}: {e}");
     }
+}
+
+/// Changes one digit near the end of a file.
+fn tamper(path: &std::path::Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = bytes.len() - 3;
+    bytes[at] = if bytes[at] == b'1' { b'2' } else { b'1' };
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `score` and `draw` work from the frame's snapshot, never reading its
+/// CSV: a changed CSV still stops them, with the message opening gives,
+/// and nothing written.
+#[test]
+fn a_changed_frame_stops_score_and_draw_with_nothing_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = |camp: &std::path::Path, args: &[&str]| {
+        let before = hash_tree(camp);
+        let (c, _, e) = run_in(camp, args);
+        assert_eq!(c, 1, "{args:?}: {e}");
+        assert!(
+            e.contains("frame/synthetic-frame.csv: frozen input changed since it was recorded"),
+            "{args:?}: {e}"
+        );
+        assert!(e.contains("has been changed outside spotcheck; nothing was done"), "{args:?}: {e}");
+        assert_eq!(hash_tree(camp), before, "{args:?} wrote something");
+    };
+    // Scoring a whole campaign.
+    let scored = tmp.path().join("scored");
+    copy_tree(example_campaign(), &scored);
+    assert_eq!(run_in(&scored, &["score"]).0, 0);
+    tamper(&scored.join("frame/synthetic-frame.csv"));
+    refused(&scored, &["score"]);
+    refused(&scored, &["score", "--provisional"]);
+    // The first draw, and a draw asked again with its seed (nothing to do,
+    // said only of an intact folder).
+    let camp = tmp.path().join("camp");
+    assert_eq!(init(&camp, &example_rules(), &example_frame()).0, 0);
+    assert_eq!(run_in(&camp, &["commit"]).0, 0);
+    let intact = tmp.path().join("intact");
+    copy_tree(&camp, &intact);
+    tamper(&camp.join("frame/synthetic-frame.csv"));
+    refused(&camp, &["draw", "--seed", SEED]);
+    assert!(!camp.join("sample.csv").exists());
+    assert_eq!(run_in(&intact, &["draw", "--seed", SEED]).0, 0);
+    tamper(&intact.join("frame/synthetic-frame.csv"));
+    refused(&intact, &["draw", "--seed", SEED]);
 }
 
 #[test]
