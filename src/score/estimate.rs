@@ -237,6 +237,30 @@ pub fn stringer(n: u64, taints: &[f64], tau: f64, level: f64) -> f64 {
 /// The exact (Garwood) one-sided bound on a Poisson mean after observing
 /// `sum` events.
 pub fn poisson_bound(sum: u64, level: f64, side: Side) -> f64 {
+    // Counts of cases are small numbers that many counties share, asked
+    // for at the same few levels; each costs a bisection on the gamma
+    // function.
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, u64, bool), f64>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let key = (sum, level.to_bits(), side == Side::Upper);
+    if let Some(b) = SEEN.with(|m| m.borrow().get(&key).copied()) {
+        return b;
+    }
+    let b = poisson_bound_uncached(sum, level, side);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        // A bound on memory for long runs with many distinct levels.
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        m.insert(key, b);
+    });
+    b
+}
+
+fn poisson_bound_uncached(sum: u64, level: f64, side: Side) -> f64 {
     let alpha = 1.0 - level;
     match side {
         // P(X ≥ sum | μ) = α; 0 when nothing was seen.
@@ -850,5 +874,13 @@ mod tests {
         // qchisq(0.975, 2·5 + 2)/2 = 11.66833, qchisq(0.025, 10)/2 = 1.623486.
         assert!((poisson_bound(5, 0.975, Side::Upper) - 11.668332).abs() < 1e-5);
         assert!((poisson_bound(5, 0.975, Side::Lower) - 1.623486).abs() < 1e-5);
+        // Asked again, from the memo: the same bits, each side its own.
+        for side in [Side::Lower, Side::Upper] {
+            assert_eq!(
+                poisson_bound(5, 0.975, side).to_bits(),
+                poisson_bound_uncached(5, 0.975, side).to_bits()
+            );
+        }
+        assert_ne!(poisson_bound(5, 0.975, Side::Lower), poisson_bound(5, 0.975, Side::Upper));
     }
 }
