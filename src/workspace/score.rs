@@ -256,6 +256,11 @@ pub fn campaign_cards(
     Ok((rules, inputs, cards))
 }
 
+/// A scoped thread's result, its panic passed on.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
 /// What [`score`] made: the scorecards and the names they are said with.
 pub struct Scored {
     pub cards: Vec<Card>,
@@ -276,13 +281,16 @@ pub fn score(ws: &mut Workspace, level: Option<f64>, lang: crate::lang::Lang) ->
     }
     let names = Names::new(&rules);
     let view = report::View { names: &names, lang };
-    // The JSON, the largest, is rendered beside the others.
+    // The JSON, the largest, is rendered beside the others, and the
+    // Markdown beside the CSV files.
     let (json, others) = std::thread::scope(|s| {
         let json = s.spawn(|| report::Json.render_parts(&cards, view));
-        let renders: [&dyn Render; 3] = [&report::Csv, &report::SummaryCsv, &report::Markdown];
-        let others: Vec<(&str, Vec<u8>)> =
+        let markdown = s.spawn(|| report::Markdown.render(&cards, view));
+        let renders: [&dyn Render; 2] = [&report::Csv, &report::SummaryCsv];
+        let mut others: Vec<(&str, Vec<u8>)> =
             renders.iter().map(|r| (r.file_name(), r.render(&cards, view))).collect();
-        (json.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), others)
+        others.push((report::Markdown.file_name(), joined(markdown)));
+        (joined(json), others)
     });
     let mut step = Step::new();
     let mut outputs = Vec::new();
