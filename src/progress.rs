@@ -58,10 +58,30 @@ pub struct Job {
     done: AtomicU64,
 }
 
+/// Whether a job is being shown. A sink shows one task at a time: a task
+/// started while another is shown (two parts of a command working at once)
+/// is counted without being shown, so that neither clears nor moves the
+/// other's bar.
+static SHOWING: Gate = Gate(std::sync::atomic::AtomicBool::new(false));
+
+/// One holder at a time.
+struct Gate(std::sync::atomic::AtomicBool);
+
+impl Gate {
+    /// Takes the gate if it is free.
+    fn take(&self) -> bool {
+        self.0.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    fn give_back(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// Starts a task of `total` units; 0 when the total is not known, which a
 /// sink shows as work going on rather than a share done.
 pub fn job(task: Task, total: u64) -> Job {
-    let sink = SINK.get().map(|s| s.as_ref());
+    let sink = SINK.get().map(|s| s.as_ref()).filter(|_| SHOWING.take());
     if let Some(s) = sink {
         s.start(task, total);
     }
@@ -90,6 +110,21 @@ impl Drop for Job {
     fn drop(&mut self) {
         if let Some(s) = self.sink {
             s.finish();
+            SHOWING.give_back();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Gate;
+
+    #[test]
+    fn the_gate_has_one_holder_at_a_time() {
+        let g = Gate(std::sync::atomic::AtomicBool::new(false));
+        assert!(g.take());
+        assert!(!g.take(), "a second task started meanwhile is not shown");
+        g.give_back();
+        assert!(g.take(), "the next task after the first is shown");
     }
 }

@@ -230,11 +230,13 @@ pub fn rmdir(path: &Path) -> Result<()> {
     std::fs::remove_dir(path).map_err(|e| Error::io(path, e))
 }
 
-/// Gives the file `from` a second name `to` (a hard link), not yet synced.
-/// Fails where the file system has no hard links; the caller then copies.
+/// Gives the file `from` a second name `to` (a hard link); the file is
+/// synced (its link count), its folder's entry is not. Fails where the file
+/// system has no hard links; the caller then copies.
 pub fn link(from: &Path, to: &Path) -> std::io::Result<()> {
     op();
-    std::fs::hard_link(from, to)
+    std::fs::hard_link(from, to)?;
+    std::fs::File::open(to)?.sync_all()
 }
 
 /// Renames a file or folder (on one file system: atomic).
