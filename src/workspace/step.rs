@@ -571,8 +571,8 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
                 let copy = std::fs::read(sdir.join(&r.copy)).map_err(|e| Error::io(sdir.join(&r.copy), e))?;
                 if sha256_hex(&copy) != r.sha256 {
                     return Err(Error::CheckFailed(format!(
-                        "{STEP_DIR}/{}: the saved copy of {} was changed; {what} cannot be undone safely; nothing more was done",
-                        r.copy, o.path
+                        "{STEP_DIR}/{}: the saved copy of {} no longer holds what the journal records for it (sha256 {}): a program other than spotcheck changed the file or its copy while the step ran; {what} cannot be undone safely; nothing more was done. Put {} back as the journal records it (from a backup or a published copy), then run `spotcheck recover` again; `spotcheck audit` lists what else differs",
+                        r.copy, o.path, r.sha256, o.path
                     )));
                 }
                 atomic::write(target, &copy)?;

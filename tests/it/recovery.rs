@@ -385,3 +385,51 @@ fn a_kill_at_any_file_operation_of_escalate_is_recovered() {
     assert!(k > 5, "escalate: only {k} file operations: is the crash point reached?");
     eprintln!("escalate: {k} crash points");
 }
+
+/// A replaced output is kept aside as a second name of the same file. A
+/// program that ignores the lock and rewrites the output in place while a
+/// step is under way changes the kept file too: the undo then refuses,
+/// says why and what to do, and changes nothing.
+#[test]
+fn an_output_changed_in_place_during_a_step_stops_its_undo_with_a_reason() {
+    let tmp = small::tempdir();
+    let base = tmp.path().join("base");
+    crate::support::copy_tree(crate::support::example_campaign(), &base);
+    let target = "score/scorecards.csv";
+    let old = std::fs::read(base.join(target)).unwrap();
+    // Kill a re-score (in English: other bytes) after its intent is written
+    // and before it replaces the file.
+    let camp = tmp.path().join("camp");
+    let args: Vec<String> =
+        ["-C", camp.to_str().unwrap(), "--lang", "en", "score"].iter().map(|s| s.to_string()).collect();
+    let mut k = 0;
+    loop {
+        assert!(k < 200, "no point after the intent and before the outputs");
+        let _ = std::fs::remove_dir_all(&camp);
+        crate::support::copy_tree(&base, &camp);
+        assert!(crashing(&args, k).is_none(), "the score ran to its end at {k}");
+        if camp.join(".spotcheck-step/intent.json").exists() {
+            break;
+        }
+        k += 1;
+    }
+    assert_eq!(std::fs::read(camp.join(target)).unwrap(), old, "the file was already replaced");
+    // Rewritten in place, as an editor that keeps the file's identity would.
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(camp.join(target)).unwrap();
+        f.write_all(b"edited\n").unwrap();
+    }
+    let before = state(&camp);
+    let (c, _, e) = run_in(&camp, &["recover"]);
+    assert_eq!(c, 1, "{e}");
+    assert!(
+        e.contains(&format!("the saved copy of {target} no longer holds what the journal records")),
+        "{e}"
+    );
+    assert!(
+        e.contains("a program other than spotcheck changed the file") && e.contains("spotcheck recover"),
+        "{e}"
+    );
+    assert_eq!(state(&camp), before, "the refused undo changed something");
+}
