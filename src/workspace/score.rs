@@ -79,10 +79,7 @@ fn inputs_from(
     // are summed; a problem in the reports is said first, as when the two
     // were read in turn.
     let (reports, found) = std::thread::scope(|s| {
-        let found = s.spawn(|| -> Result<_> {
-            let (found, households) = findings(ws, &rules, &frame, inactive)?;
-            Ok((found, households, inspection::household_lists(ws, &rules)?))
-        });
+        let found = s.spawn(|| -> Result<_> { findings(ws, &rules, &frame, inactive) });
         let reports = super::reports::for_each(ws, &rules, &frame, |row| {
             submitted[row.county] = true;
             if !row.is_county {
@@ -159,22 +156,25 @@ fn inputs_from(
 
 /// Household findings by village.
 type Households = HashMap<String, crate::findings::households::VillageHouseholds>;
+/// Published household lists by village.
+type Lists = HashMap<String, crate::sample::households::List>;
 /// Village findings by village.
 type Villages = HashMap<String, BTreeMap<String, Value>>;
 
 /// The findings of the files now in force, by village: the village sheets'
-/// and the household findings.
+/// and the household findings; with the published household lists they
+/// were checked against (read once).
 fn findings(
     ws: &Workspace,
     rules: &Rules,
     frame: &crate::frame::Frame,
     inactive: &HashMap<String, String>,
-) -> Result<(Villages, Households)> {
+) -> Result<(Villages, Households, Lists)> {
     let mut out = HashMap::new();
     let mut households = HashMap::new();
     let current = inspection::current_findings(ws);
     if current.is_empty() {
-        return Ok((out, households));
+        return Ok((out, households, inspection::household_lists(ws, rules)?));
     }
     let assigned: HashMap<String, Assigned> = inspection::assignment(ws)?
         .into_iter()
@@ -222,7 +222,7 @@ fn findings(
             households.insert(h.code.clone(), h);
         }
     }
-    Ok((out, households))
+    Ok((out, households, lists))
 }
 
 /// The confidence of a campaign without a sequential plan when none is
