@@ -89,24 +89,28 @@ pub fn for_each(
     }
     let reparse = sources.iter().any(|(_, s)| s.is_none());
     let job = crate::progress::job(crate::progress::Task::ReadReports, sources.len() as u64);
-    let mut seen = ReportedSet::new(frame);
+    // What a file read again needs (every earlier import's villages, a code
+    // index), made only when some import has no snapshot.
+    let mut seen = reparse.then(|| ReportedSet::new(frame));
     let index = reparse.then(|| reports::CodeIndex::new(frame));
     for (files, snapshot) in &sources {
         job.inc(1);
         if let Some(bytes) = snapshot {
             let origin = snapshot_origin(ws, files);
             reports::decode_snapshot(bytes, rules, frame, &origin, &mut |row| {
-                seen.insert(row.is_county, row.index);
+                if let Some(seen) = &mut seen {
+                    seen.insert(row.is_county, row.index);
+                }
                 visit(row);
             })
             .map_err(|why| Error::CheckFailed(format!("a reports snapshot cannot be read: {why}")))?;
             continue;
         }
-        let Some(index) = &index else { continue };
+        let (Some(index), Some(seen)) = (&index, &mut seen) else { continue };
         for f in files {
             let bytes = read(&ws.path(&f.path))?;
             let table = Table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
-            let rep = reports::validate(&table, rules, frame, index, &mut seen, reports::Reading::Frozen)
+            let rep = reports::validate(&table, rules, frame, index, seen, reports::Reading::Frozen)
                 .map_err(Error::Invalid)?;
             rep.rows(rules, frame, &mut visit).map_err(|why| {
                 Error::CheckFailed(format!("{}: its rows cannot be read back: {why}", f.path))
