@@ -241,8 +241,8 @@ pub fn poisson_bound(sum: u64, level: f64, side: Side) -> f64 {
     // for at the same few levels; each costs a bisection on the gamma
     // function.
     thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, u64, bool), f64>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<(u64, u64, bool), f64>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
     }
     let key = (sum, level.to_bits(), side == Side::Upper);
     if let Some(b) = SEEN.with(|m| m.borrow().get(&key).copied()) {
@@ -303,8 +303,8 @@ pub fn t_quantile(p: f64, df: usize) -> f64 {
     // every measure, the risk bisections, whole simulations of a plan), and
     // each costs a Newton search on the incomplete beta function.
     thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashMap<(u64, usize), f64>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<(u64, usize), f64>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
     }
     if let Some(q) = SEEN.with(|m| m.borrow().get(&(p.to_bits(), df)).copied()) {
         return q;

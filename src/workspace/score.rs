@@ -50,18 +50,6 @@ fn inputs_from(
     active: &[inspection::Sampled],
     inactive: &HashMap<String, String>,
 ) -> Result<(Rules, Vec<CountyInput>)> {
-    // Each sampled village's place in `active`, by its place in the frame
-    // (0: not sampled), so that report rows find theirs without a lookup
-    // by code.
-    let mut slot = vec![0u32; frame.villages.len()];
-    {
-        let found = frame.find_many(active.iter().map(|s| s.code.as_str()));
-        for (i, s) in active.iter().enumerate() {
-            if let Some(&v) = found.get(s.code.as_str()) {
-                slot[v] = u32::try_from(i + 1).expect("fewer sampled villages than 2^32");
-            }
-        }
-    }
     let fields = crate::findings::reports::reported_fields(&rules);
     let nf = fields.len();
     // Only the sampled villages' reported values are kept; every row adds
@@ -72,14 +60,26 @@ fn inputs_from(
     let mut submitted: Vec<bool> = vec![false; frame.counties.len()];
     let mut reported_villages: Vec<usize> = vec![0; frame.counties.len()];
     let mut villages: Vec<usize> = vec![0; frame.counties.len()];
-    for v in &frame.villages {
-        villages[v.county] += 1;
-    }
-    // The findings in force are read and checked while the self-reports
-    // are summed; a problem in the reports is said first, as when the two
-    // were read in turn.
+    // The findings in force are read and checked while the sample is
+    // matched to the frame and the self-reports are summed; a problem in
+    // the reports is said first, as when the two were read in turn.
     let (reports, found) = std::thread::scope(|s| {
         let found = s.spawn(|| -> Result<_> { findings(ws, &rules, &frame, inactive) });
+        for v in &frame.villages {
+            villages[v.county] += 1;
+        }
+        // Each sampled village's place in `active`, by its place in the
+        // frame (0: not sampled), so that report rows find theirs without a
+        // lookup by code.
+        let mut slot = vec![0u32; frame.villages.len()];
+        {
+            let found = frame.find_many(active.iter().map(|s| s.code.as_str()));
+            for (i, s) in active.iter().enumerate() {
+                if let Some(&v) = found.get(s.code.as_str()) {
+                    slot[v] = u32::try_from(i + 1).expect("fewer sampled villages than 2^32");
+                }
+            }
+        }
         let reports = super::reports::for_each(ws, &rules, &frame, |row| {
             submitted[row.county] = true;
             if !row.is_county {
@@ -97,13 +97,13 @@ fn inputs_from(
                 }
             }
         });
+        drop(slot);
         (reports, found.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
     reports?;
     let (mut found, mut households, lists) = found?;
     // Only the counties are needed from here on; the rest of a national
     // frame is let go before the counties' inputs are built.
-    drop(slot);
     let mut frame = frame;
     let counties = std::mem::take(&mut frame.counties);
     drop(frame);
