@@ -157,7 +157,7 @@ pub(super) fn parse_utf8(file: &str, bytes: &[u8], schema: &FrameSchema) -> Opti
     if let Some(read) = read_in_pieces(file, &Bytes(bytes), schema, pieces, pieces) {
         return Some(read);
     }
-    let text = std::str::from_utf8(bytes).ok()?;
+    let text = crate::text::as_str(bytes)?;
     Some(parse_whole(file, text, schema))
 }
 
@@ -564,7 +564,7 @@ pub(super) fn read_in_pieces(
     let (layout, header_end, header_lines) = loop {
         head_end = line_feed_from(src, head_end).map_or(src.len(), |k| k + 1);
         let bytes = src.read(0..head_end)?;
-        let text = std::str::from_utf8(&bytes).ok()?;
+        let text = crate::text::as_str(&bytes)?;
         let mut diags = Diags::default();
         let (layout, scanner) = read_header(file, text, schema, &mut diags)?;
         if !diags.is_empty() {
@@ -636,7 +636,7 @@ pub(super) fn read_in_pieces(
                     // The first piece keeps the rows of all: room for them.
                     let whole = if k == 0 { src.len() - header_end } else { b - a };
                     let read = src.read(a..b).and_then(|bytes| {
-                        let text = std::str::from_utf8(&bytes).ok()?;
+                        let text = crate::text::as_str(&bytes)?;
                         let mut piece = Piece::new(ctx, text, whole, true);
                         let mut scanner = Scanner::piece(text);
                         let mut rec = Record::default();

@@ -166,7 +166,7 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
     r.done()?;
     let (villages, rest) = std::thread::scope(|s| {
         let rest = s.spawn(|| -> Result<(String, Sizes, Vec<u32>), Refused> {
-            let arena = std::str::from_utf8(text).map_err(|_| "village text that is not UTF-8")?.to_string();
+            let arena = crate::text::as_str(text).ok_or("village text that is not UTF-8")?.to_string();
             // Held 32 bits wide when every column is (as when parsed: a
             // column is written 8 bytes wide only for a value that needs it).
             let sizes = if columns.iter().all(|(width, _)| *width == 4) {

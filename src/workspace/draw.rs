@@ -239,8 +239,8 @@ pub(super) fn sample_workbook(
     lang: crate::lang::Lang,
 ) -> Result<Vec<u8>> {
     let _job = crate::progress::job(crate::progress::Task::WriteSample, 0);
-    let text = std::str::from_utf8(crate::text::strip_bom(csv_bytes))
-        .map_err(|_| Error::CheckFailed(format!("{SAMPLE} is not UTF-8")))?;
+    let text = crate::text::as_str(crate::text::strip_bom(csv_bytes))
+        .ok_or_else(|| Error::CheckFailed(format!("{SAMPLE} is not UTF-8")))?;
     let mut scanner = crate::csvscan::Scanner::new(text);
     let mut rec = crate::csvscan::Record::default();
     let mut rows: Vec<Vec<std::borrow::Cow<'_, str>>> = Vec::new();
