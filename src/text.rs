@@ -253,7 +253,10 @@ mod tests {
         for bytes in &cases {
             let want = std::str::from_utf8(bytes).ok();
             assert_eq!(as_str(bytes), want, "{bytes:02X?}");
-            assert_eq!(valid_up_to(bytes), std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), str::len));
+            assert_eq!(
+                valid_up_to(bytes),
+                std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), str::len)
+            );
         }
         assert!(cases.iter().filter(|b| as_str(b).is_some()).count() > 50);
         assert!(cases.iter().filter(|b| as_str(b).is_none()).count() > 100);

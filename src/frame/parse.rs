@@ -189,12 +189,13 @@ fn parse_whole(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     };
     let ctx = Ctx { file, schema, layout: &layout };
     let rest = &text[scanner.position()..];
-    let mut piece = Piece::new(&ctx, rest, rest.len(), false);
+    let mut known = Known::default();
+    let mut piece = Piece::new(&ctx, &known, rest, rest.len(), false);
     let mut record = Record::default();
     let job = crate::progress::job(crate::progress::Task::ReadFrame, text.len() as u64);
     let mut read = 0u64;
     while scanner.next_record(&mut record) {
-        piece.row(&ctx, text, &record, 0);
+        piece.row(&ctx, &mut known, text, &record, 0);
         read += 1;
         if read.is_multiple_of(8192) {
             job.set(scanner.position() as u64);
@@ -224,13 +225,30 @@ struct Ctx<'a> {
     layout: &'a Layout,
 }
 
-/// The rows of one piece of the text, with counties and townships numbered
-/// in the order the piece first meets them.
-struct Piece {
-    counties: Vec<Area>,
-    townships: Vec<Area>,
+/// The counties and townships one reader has met, numbered in the order
+/// it met them. A reader on a thread keeps them from one of its pieces to
+/// the next: a national frame's rows come in any order, so a piece of a
+/// megabyte meets most of the country's townships, and indexing them
+/// afresh for every piece had cost more than reading the rows.
+#[derive(Default)]
+struct Known {
     county_ix: FxHashMap<SmolStr, Seen>,
     township_ix: FxHashMap<SmolStr, Seen>,
+    /// County keys by number, for messages.
+    county_keys: Vec<SmolStr>,
+}
+
+/// The rows of one piece of the text. Counties and townships are numbered
+/// as its reader's [`Known`] numbers them; `counties` and `townships` hold
+/// those first met in this piece, numbered from `county_base` and
+/// `township_base` on.
+struct Piece {
+    /// Which reader read it.
+    reader: usize,
+    county_base: usize,
+    township_base: usize,
+    counties: Vec<Area>,
+    townships: Vec<Area>,
     villages: Vec<Village>,
     sizes: Vec<u64>,
     arena: String,
@@ -249,7 +267,7 @@ impl Piece {
     /// A piece of `text`, with room for the rows of `whole` bytes of text
     /// like it: the first piece keeps the rows of all the others, added
     /// in place.
-    fn new(ctx: &Ctx<'_>, text: &str, whole: usize, stop_on_problem: bool) -> Piece {
+    fn new(ctx: &Ctx<'_>, known: &Known, text: &str, whole: usize, stop_on_problem: bool) -> Piece {
         let nsizes = ctx.layout.nsizes;
         // Presize from the line count: a frame is mostly villages, and
         // growing vectors by doubling would briefly hold twice their memory.
@@ -268,10 +286,11 @@ impl Piece {
         let mut sizes = Vec::new();
         sizes.reserve_exact(expect_rows * nsizes);
         Piece {
+            reader: 0,
+            county_base: known.county_keys.len(),
+            township_base: known.township_ix.len(),
             counties: Vec::new(),
             townships: Vec::new(),
-            county_ix: FxHashMap::default(),
-            township_ix: FxHashMap::default(),
             villages,
             sizes,
             arena: String::with_capacity(whole / 3),
@@ -291,7 +310,7 @@ impl Piece {
     /// Reads one record; `line_base` is added to its line (for a piece
     /// whose scanner counted lines from its own start). Returns whether to
     /// go on.
-    fn row(&mut self, ctx: &Ctx<'_>, text: &str, rec: &Record, line_base: u64) -> bool {
+    fn row(&mut self, ctx: &Ctx<'_>, known: &mut Known, text: &str, rec: &Record, line_base: u64) -> bool {
         let (layout, schema) = (ctx.layout, ctx.schema);
         let line = rec.line + line_base;
         // The trimmed cells, on the stack for frames of usual width.
@@ -372,9 +391,9 @@ impl Piece {
 
         // Hierarchy: a county key has one name, a township one county.
         let ckey = if layout.county_code.is_some() { cell(layout.county_code) } else { county };
-        let ci = match self.county_ix.get(ckey) {
-            Some(known) => {
-                if layout.county_code.is_some() && known.name != county && !county.is_empty() {
+        let ci = match known.county_ix.get(ckey) {
+            Some(seen) => {
+                if layout.county_code.is_some() && seen.name != county && !county.is_empty() {
                     self.diags.push(Diag::at_line(
                         ctx.file,
                         line,
@@ -382,11 +401,11 @@ impl Piece {
                             "county code {} is named `{}` here but `{}` earlier",
                             excerpt(ckey),
                             excerpt(county),
-                            excerpt(&known.name)
+                            excerpt(&seen.name)
                         ),
                     ));
                 }
-                known.ix
+                seen.ix
             }
             None => {
                 self.counties.push(Area {
@@ -394,8 +413,9 @@ impl Piece {
                     name: county.to_string(),
                     parent: usize::MAX,
                 });
-                let ix = self.counties.len() - 1;
-                self.county_ix.insert(ckey.into(), Seen { ix, name: county.into(), parent: usize::MAX });
+                let ix = known.county_keys.len();
+                known.county_keys.push(ckey.into());
+                known.county_ix.insert(ckey.into(), Seen { ix, name: county.into(), parent: usize::MAX });
                 ix
             }
         };
@@ -408,9 +428,9 @@ impl Piece {
             self.tkey_buf.push_str(township);
             &self.tkey_buf
         };
-        let ti = match self.township_ix.get(tkey) {
-            Some(known) => {
-                if known.parent != ci {
+        let ti = match known.township_ix.get(tkey) {
+            Some(seen) => {
+                if seen.parent != ci {
                     self.diags.push(Diag::at_line(
                         ctx.file,
                         line,
@@ -418,11 +438,11 @@ impl Piece {
                             "township {} ({}) is under county {} here but under county {} earlier; a township belongs to one county",
                             excerpt(tkey),
                             excerpt(township),
-                            excerpt(&self.counties[ci].key),
-                            excerpt(&self.counties[known.parent].key)
+                            excerpt(&known.county_keys[ci]),
+                            excerpt(&known.county_keys[seen.parent])
                         ),
                     ));
-                } else if layout.township_code.is_some() && known.name != township && !township.is_empty() {
+                } else if layout.township_code.is_some() && seen.name != township && !township.is_empty() {
                     self.diags.push(Diag::at_line(
                         ctx.file,
                         line,
@@ -430,16 +450,16 @@ impl Piece {
                             "township code {} is named `{}` here but `{}` earlier",
                             excerpt(tkey),
                             excerpt(township),
-                            excerpt(&known.name)
+                            excerpt(&seen.name)
                         ),
                     ));
                 }
-                known.ix
+                seen.ix
             }
             None => {
                 self.townships.push(Area { key: tkey.to_string(), name: township.to_string(), parent: ci });
-                let ix = self.townships.len() - 1;
-                self.township_ix.insert(tkey.into(), Seen { ix, name: township.into(), parent: ci });
+                let ix = known.township_ix.len();
+                known.township_ix.insert(tkey.into(), Seen { ix, name: township.into(), parent: ci });
                 ix
             }
         };
@@ -618,9 +638,10 @@ pub(super) fn read_in_pieces(
     job.inc(header_end as u64);
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Option<(Piece, u64)>)>();
-        for _ in 0..threads.min(n) {
+        for reader in 0..threads.min(n) {
             let tx = tx.clone();
             s.spawn(move || {
+                let mut known = Known::default();
                 while !failed.load(Ordering::Relaxed) {
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     if k >= n {
@@ -637,11 +658,12 @@ pub(super) fn read_in_pieces(
                     let whole = if k == 0 { src.len() - header_end } else { b - a };
                     let read = src.read(a..b).and_then(|bytes| {
                         let text = crate::text::as_str(&bytes)?;
-                        let mut piece = Piece::new(ctx, text, whole, true);
+                        let mut piece = Piece::new(ctx, &known, text, whole, true);
+                        piece.reader = reader;
                         let mut scanner = Scanner::piece(text);
                         let mut rec = Record::default();
                         while scanner.next_record(&mut rec) {
-                            if !piece.row(ctx, text, &rec, 0) {
+                            if !piece.row(ctx, &mut known, text, &rec, 0) {
                                 return None;
                             }
                         }
@@ -671,7 +693,13 @@ pub(super) fn read_in_pieces(
             waiting.insert(k, read);
             while let Some((p, newlines)) = waiting.remove(&have) {
                 match &mut joined {
-                    None => joined = Some(Joining::new(p, newlines + header_lines, header_lines)),
+                    None => match Joining::new(p, newlines + header_lines, header_lines, threads.min(n)) {
+                        Some(j) => joined = Some(j),
+                        None => {
+                            release_all();
+                            return None;
+                        }
+                    },
                     Some(j) => {
                         if j.absorb(ctx, p, newlines).is_none() {
                             release_all();
@@ -696,60 +724,81 @@ pub(super) fn read_in_pieces(
 
 /// Pieces joined so far.
 struct Joining {
+    /// The first piece, to which the others' rows are added.
     first: Piece,
+    /// Every county and township of the pieces joined, by key, numbered in
+    /// the order of the text (the order a reading from the top gives).
+    county_ix: FxHashMap<SmolStr, Seen>,
+    township_ix: FxHashMap<SmolStr, Seen>,
+    /// For each reader, the joined number of each county and township it
+    /// has numbered: a reader's pieces come in the order of the text, so
+    /// these grow as its pieces are joined.
+    numbers: Vec<(Vec<usize>, Vec<usize>)>,
     /// Line feeds before the next piece.
     line_base: u64,
 }
 
 impl Joining {
-    /// Starts from the first piece, whose lines count from after the header.
-    fn new(mut first: Piece, line_base: u64, header_lines: u64) -> Joining {
+    /// Starts from the first piece, whose lines count from after the
+    /// header, and whose counties and townships are the first of the text.
+    /// `None` when its reader had read another piece before it.
+    fn new(mut first: Piece, line_base: u64, header_lines: u64, readers: usize) -> Option<Joining> {
+        if first.county_base != 0 || first.township_base != 0 || first.reader >= readers {
+            return None;
+        }
         for v in &mut first.villages {
             v.line += header_lines;
         }
-        Joining { first, line_base }
+        let seen = |ix: usize, a: &Area| {
+            (a.key.as_str().into(), Seen { ix, name: a.name.as_str().into(), parent: a.parent })
+        };
+        let county_ix = first.counties.iter().enumerate().map(|(ix, a)| seen(ix, a)).collect();
+        let township_ix = first.townships.iter().enumerate().map(|(ix, a)| seen(ix, a)).collect();
+        let mut numbers = vec![(Vec::new(), Vec::new()); readers];
+        numbers[first.reader] = ((0..first.counties.len()).collect(), (0..first.townships.len()).collect());
+        Some(Joining { first, county_ix, township_ix, numbers, line_base })
     }
 
-    /// Adds the next piece's rows, with its counties and townships numbered
-    /// on from those already seen. `None` when the piece sees a known
-    /// county or township differently (the reading from the top reports it).
+    /// Adds the next piece's rows. The counties and townships its reader
+    /// met first in it are numbered on from those already joined, in the
+    /// order the text meets them. `None` when the piece sees a known county
+    /// or township differently (the reading from the top reports it).
     fn absorb(&mut self, ctx: &Ctx<'_>, p: Piece, newlines: u64) -> Option<()> {
         let j = &mut self.first;
-        let county_map: Vec<usize> = p
-            .counties
-            .iter()
-            .map(|c| match j.county_ix.get(c.key.as_str()) {
-                Some(g) => (ctx.layout.county_code.is_none() || g.name == c.name).then_some(g.ix),
+        let (county_map, township_map) = self.numbers.get_mut(p.reader)?;
+        if county_map.len() != p.county_base || township_map.len() != p.township_base {
+            return None;
+        }
+        for c in &p.counties {
+            let ix = match self.county_ix.get(c.key.as_str()) {
+                Some(g) => (ctx.layout.county_code.is_none() || g.name == c.name).then_some(g.ix)?,
                 None => {
                     j.counties.push(c.clone());
                     let ix = j.counties.len() - 1;
-                    j.county_ix.insert(
+                    self.county_ix.insert(
                         c.key.as_str().into(),
                         Seen { ix, name: c.name.as_str().into(), parent: c.parent },
                     );
-                    Some(ix)
+                    ix
                 }
-            })
-            .collect::<Option<_>>()?;
-        let township_map: Vec<usize> = p
-            .townships
-            .iter()
-            .map(|t| {
-                let parent = county_map[t.parent];
-                match j.township_ix.get(t.key.as_str()) {
-                    Some(g) => (g.parent == parent
-                        && (ctx.layout.township_code.is_none() || g.name == t.name))
-                        .then_some(g.ix),
-                    None => {
-                        j.townships.push(Area { key: t.key.clone(), name: t.name.clone(), parent });
-                        let ix = j.townships.len() - 1;
-                        j.township_ix
-                            .insert(t.key.as_str().into(), Seen { ix, name: t.name.as_str().into(), parent });
-                        Some(ix)
-                    }
+            };
+            county_map.push(ix);
+        }
+        for t in &p.townships {
+            let parent = *county_map.get(t.parent)?;
+            let ix = match self.township_ix.get(t.key.as_str()) {
+                Some(g) => (g.parent == parent && (ctx.layout.township_code.is_none() || g.name == t.name))
+                    .then_some(g.ix)?,
+                None => {
+                    j.townships.push(Area { key: t.key.clone(), name: t.name.clone(), parent });
+                    let ix = j.townships.len() - 1;
+                    self.township_ix
+                        .insert(t.key.as_str().into(), Seen { ix, name: t.name.as_str().into(), parent });
+                    ix
                 }
-            })
-            .collect::<Option<_>>()?;
+            };
+            township_map.push(ix);
+        }
         let shift = u32::try_from(j.arena.len()).ok()?;
         u32::try_from(j.arena.len() + p.arena.len()).ok()?;
         j.arena.push_str(&p.arena);
@@ -1088,6 +1137,60 @@ mod tests {
         assert!(d.is_empty(), "{d}");
         assert_eq!(f, parse_in_pieces("f.csv", &text, &schema, 1).0);
         assert_eq!(f.villages.len(), 401);
+    }
+
+    /// A reader keeps the counties and townships it has met from one of
+    /// its pieces to the next. Pieces joined from one reader, from two or
+    /// from one reader each give the frame a reading from the top gives;
+    /// a township under another county, or a county or township under
+    /// another name, far down the text (in a later piece of the same
+    /// reader or of another) sends the text to be read from the top, which
+    /// reports it.
+    #[test]
+    fn readers_keep_what_they_met_and_join_as_a_reading_from_the_top() {
+        let schema = FrameSchema {
+            county_code: Some("county_code".into()),
+            township_code: Some("township_code".into()),
+            ..schema()
+        };
+        let row = |i: usize, county: usize, township: usize| {
+            format!("{i:05},v{i},{county},C{county},{county}-{township},T{township},{}\n", 10 + i)
+        };
+        let mut rows: Vec<String> = (0..600).map(|i| row(i, i % 7, (i * 13) % 40)).collect();
+        let text = |rows: &[String]| {
+            format!("code,name,county_code,county,township_code,township,population\n{}", rows.concat())
+        };
+        let clean = text(&rows);
+        let whole = parse_in_pieces("f.csv", &clean, &schema, 1);
+        assert!(whole.1.is_empty(), "{}", whole.1);
+        assert_eq!((whole.0.counties.len(), whole.0.townships.len()), (7, 280));
+        for threads in [1, 2, 3, 12] {
+            let (f, d) = read_in_pieces("f.csv", &Bytes(clean.as_bytes()), &schema, 12, threads).expect("joined");
+            assert!(d.is_empty() && f == whole.0, "{threads} readers");
+        }
+        // Row 590 sees what row 3 saw differently.
+        let first = rows[3].clone();
+        let f: Vec<&str> = first.trim_end().split(',').collect();
+        let variants = [
+            // The township under another county.
+            format!("99990,x,6,C6,{},{},1\n", f[4], f[5]),
+            // The county under another name.
+            format!("99990,x,{},Elsewhere,{},{},1\n", f[2], f[4], f[5]),
+            // The township under another name.
+            format!("99990,x,{},{},{},Elsewhere,1\n", f[2], f[3], f[4]),
+        ];
+        for bad in variants {
+            rows[590] = bad.clone();
+            let t = text(&rows);
+            let from_top = parse_in_pieces("f.csv", &t, &schema, 1);
+            assert_eq!(from_top.1.0.len(), 1, "{bad}: {}", from_top.1);
+            assert!(from_top.1.to_string().starts_with("f.csv:592: "), "{}", from_top.1);
+            for threads in [1, 2, 12] {
+                assert!(read_in_pieces("f.csv", &Bytes(t.as_bytes()), &schema, 12, threads).is_none(), "{bad}");
+            }
+            let (f, d) = parse_in_pieces("f.csv", &t, &schema, 12);
+            assert_eq!((f, d.to_string()), (from_top.0, from_top.1.to_string()));
+        }
     }
 
     #[test]
