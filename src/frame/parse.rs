@@ -837,6 +837,47 @@ struct Joined {
 fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
     let Joined { mut frame, sizes, sums, rows } = joined;
     let file = ctx.file;
+    // The code order, and the duplicates it brings together, are found
+    // while the rows are checked against the totals and the area codes (on
+    // another thread for a large frame: both only read).
+    let order = |frame: &Frame| {
+        let keys = sort_by_code(frame);
+        let mut duplicates = Diags::default();
+        report_duplicates(file, frame, &keys, &mut duplicates);
+        (keys, duplicates)
+    };
+    let ((keys, duplicates), sizes) = if frame.villages.len() >= PARALLEL_ORDER {
+        std::thread::scope(|s| {
+            let sorted = s.spawn(|| order(&frame));
+            let sizes = check_totals(ctx, &frame, sizes, &sums, rows, &mut diags);
+            (sorted.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), sizes)
+        })
+    } else {
+        let sizes = check_totals(ctx, &frame, sizes, &sums, rows, &mut diags);
+        (order(&frame), sizes)
+    };
+    frame.sizes = sizes;
+    diags.extend(duplicates);
+    frame.by_code = keys.into_iter().map(|k| k as u32).collect();
+    (frame, diags)
+}
+
+/// From this many villages on, the code order is found on a thread of its
+/// own.
+const PARALLEL_ORDER: usize = 50_000;
+
+/// The checks of rows against all the others: totals rows, by their
+/// figures or by an area's code, and a header without rows. Returns the
+/// sizes as the frame holds them.
+fn check_totals(
+    ctx: &Ctx<'_>,
+    frame: &Frame,
+    sizes: Vec<u64>,
+    sums: &[u128],
+    rows: u64,
+    diags: &mut Diags,
+) -> super::Sizes {
+    let file = ctx.file;
     let nsizes = ctx.layout.nsizes;
     // A row equal to the sum of all the others is a totals row whose label
     // cells were filled with something innocent (a numeric code, real
@@ -846,7 +887,7 @@ fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
     if frame.villages.len() >= 4 && nsizes > 0 {
         for (v, row) in sizes.chunks_exact(nsizes).enumerate() {
             let (mut equal, mut differ) = (false, false);
-            for (x, total) in row.iter().zip(&sums) {
+            for (x, total) in row.iter().zip(sums) {
                 let x = u128::from(*x);
                 if x > 0 {
                     if 2 * x == *total { equal = true } else { differ = true }
@@ -861,7 +902,7 @@ fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
             }
         }
     }
-    frame.sizes = super::Sizes::new(sizes);
+    let sizes = super::Sizes::new(sizes);
     // A subtotal row often carries its county's or township's own code.
     let (by_county, by_township) = (ctx.layout.county_code.is_some(), ctx.layout.township_code.is_some());
     if by_county || by_township {
@@ -901,10 +942,7 @@ fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
     if rows == 0 && diags.is_empty() {
         diags.push(Diag::error(file, None, "the file has a header but no villages"));
     }
-    let keys = sort_by_code(&frame);
-    report_duplicates(file, &frame, &keys, &mut diags);
-    frame.by_code = keys.into_iter().map(|k| k as u32).collect();
-    (frame, diags)
+    sizes
 }
 
 /// A sort key that orders like the code's bytes, then like the village's
@@ -1165,7 +1203,8 @@ mod tests {
         assert!(whole.1.is_empty(), "{}", whole.1);
         assert_eq!((whole.0.counties.len(), whole.0.townships.len()), (7, 280));
         for threads in [1, 2, 3, 12] {
-            let (f, d) = read_in_pieces("f.csv", &Bytes(clean.as_bytes()), &schema, 12, threads).expect("joined");
+            let (f, d) =
+                read_in_pieces("f.csv", &Bytes(clean.as_bytes()), &schema, 12, threads).expect("joined");
             assert!(d.is_empty() && f == whole.0, "{threads} readers");
         }
         // Row 590 sees what row 3 saw differently.
@@ -1186,11 +1225,49 @@ mod tests {
             assert_eq!(from_top.1.0.len(), 1, "{bad}: {}", from_top.1);
             assert!(from_top.1.to_string().starts_with("f.csv:592: "), "{}", from_top.1);
             for threads in [1, 2, 12] {
-                assert!(read_in_pieces("f.csv", &Bytes(t.as_bytes()), &schema, 12, threads).is_none(), "{bad}");
+                assert!(
+                    read_in_pieces("f.csv", &Bytes(t.as_bytes()), &schema, 12, threads).is_none(),
+                    "{bad}"
+                );
             }
             let (f, d) = parse_in_pieces("f.csv", &t, &schema, 12);
             assert_eq!((f, d.to_string()), (from_top.0, from_top.1.to_string()));
         }
+    }
+
+    /// In a frame large enough for the code order to be found on a thread
+    /// of its own, the checks against all rows still find every problem:
+    /// a duplicate, a row that is the sum of all others, a village code
+    /// that is a township's; and the villages are in code order.
+    #[test]
+    fn a_large_frame_is_ordered_and_checked_beside_each_other() {
+        let schema = FrameSchema { township_code: Some("township_code".into()), ..schema() };
+        let n = PARALLEL_ORDER + 10;
+        let mut text = String::from("code,name,county,township_code,township,population\n");
+        let mut total = 0u64;
+        for i in 0..n {
+            // Shuffled codes, so that stored order is not code order.
+            let c = (i * 7919) % n;
+            text.push_str(&format!("V{c:07},v,C{},T{},t,{}\n", c % 5, c % 50, 1 + c % 3));
+            total += 1 + (c % 3) as u64;
+        }
+        text.push_str("V0000007,v,C2,T7,t,2\n");
+        total += 2;
+        text.push_str("T3,v,C3,T3,t,1\n");
+        total += 1;
+        text.push_str(&format!("V9999999,v,C0,T0,t,{total}\n"));
+        let (f, d) = parse_in_pieces("f.csv", &text, &schema, 1);
+        let lines: Vec<String> = d.sorted().0.iter().map(|d| d.to_string()).collect();
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(
+            lines[0].starts_with(&format!("f.csv:{}: duplicate village code V0000007 (also on line", n + 2))
+        );
+        assert!(lines[1].starts_with(&format!("f.csv:{}: village code T3 is the code of township", n + 3)));
+        assert!(lines[2].starts_with(&format!("f.csv:{}: this row equals the sum", n + 4)), "{}", lines[2]);
+        assert_eq!(f.by_code.len(), n + 3);
+        let codes: Vec<&str> = f.by_code.iter().map(|&i| f.code(i as usize)).collect();
+        assert!(codes.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(f, parse_in_pieces("f.csv", &text, &schema, 3).0);
     }
 
     #[test]
