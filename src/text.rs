@@ -262,6 +262,24 @@ mod tests {
         assert!(cases.iter().filter(|b| as_str(b).is_none()).count() > 100);
     }
 
+    /// A byte-order mark says UTF-8: bytes after it that are not UTF-8 are
+    /// an error on their line, not GB18030 text (which GBK bytes would
+    /// decode as).
+    #[test]
+    fn a_byte_order_mark_holds_the_file_to_utf8() {
+        let (gbk, _, _) = encoding_rs::GB18030.encode("村,名\n沧县,青县\n");
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(&gbk);
+        for d in [
+            decode("x.csv", &bytes, Encoding::Auto).unwrap_err(),
+            decode_cow("x.csv", &bytes, Encoding::Auto).unwrap_err(),
+        ] {
+            assert_eq!(d.loc, Some(Loc::line(1)), "{d}");
+            assert!(d.message.starts_with("not valid UTF-8"), "{d}");
+        }
+        assert!(decode_cow("x.csv", &gbk, Encoding::Auto).is_ok());
+    }
+
     #[test]
     fn utf16_is_refused_with_advice() {
         let d = decode("x.csv", b"\xFF\xFEa\0", Encoding::Auto).unwrap_err();

@@ -1189,56 +1189,66 @@ mod tests {
         let schema = FrameSchema {
             county_code: Some("county_code".into()),
             township_code: Some("township_code".into()),
+            extra: vec!["notes".into()],
             ..schema()
         };
         let row = |i: usize, county: usize, township: usize| {
-            format!("{i:05},v{i},{county},C{county},{county}-{township},T{township},{}\n", 10 + i)
+            format!("{i:05},v{i},{county},C{county},{county}-{township},T{township},{},n\n", 10 + i)
         };
-        let mut rows: Vec<String> = (0..600).map(|i| row(i, i % 7, (i * 13) % 40)).collect();
-        let text = |rows: &[String]| {
-            format!("code,name,county_code,county,township_code,township,population\n{}", rows.concat())
-        };
-        let clean = text(&rows);
-        let whole = parse_in_pieces("f.csv", &clean, &schema, 1);
-        assert!(whole.1.is_empty(), "{}", whole.1);
-        assert_eq!((whole.0.counties.len(), whole.0.townships.len()), (7, 280));
-        for threads in [1, 2, 3, 12] {
-            let (f, d) =
-                read_in_pieces("f.csv", &Bytes(clean.as_bytes()), &schema, 12, threads).expect("joined");
-            assert!(d.is_empty() && f == whole.0, "{threads} readers");
-        }
-        // Row 590 sees what row 3 saw differently.
-        let first = rows[3].clone();
-        let f: Vec<&str> = first.trim_end().split(',').collect();
-        let variants = [
-            // The township under another county.
-            format!("99990,x,6,C6,{},{},1\n", f[4], f[5]),
-            // The county under another name.
-            format!("99990,x,{},Elsewhere,{},{},1\n", f[2], f[4], f[5]),
-            // The township under another name.
-            format!("99990,x,{},{},{},Elsewhere,1\n", f[2], f[3], f[4]),
-        ];
-        for bad in variants {
-            rows[590] = bad.clone();
-            let t = text(&rows);
-            let from_top = parse_in_pieces("f.csv", &t, &schema, 1);
-            assert_eq!(from_top.1.0.len(), 1, "{bad}: {}", from_top.1);
-            assert!(from_top.1.to_string().starts_with("f.csv:592: "), "{}", from_top.1);
-            for threads in [1, 2, 12] {
-                assert!(
-                    read_in_pieces("f.csv", &Bytes(t.as_bytes()), &schema, 12, threads).is_none(),
-                    "{bad}"
-                );
+        // Counties first met every hundred rows (in later pieces), and
+        // their townships with them.
+        let mut rows: Vec<String> = (0..600).map(|i| row(i, i / 100, (i * 13) % 40)).collect();
+        // With a header of one line, and of two (a quoted line break in
+        // its last cell).
+        for (notes, extra) in [("notes", 0), ("\"notes\n\"", 1)] {
+            let text = |rows: &[String]| {
+                format!(
+                    "code,name,county_code,county,township_code,township,population,{notes}\n{}",
+                    rows.concat()
+                )
+            };
+            let clean = text(&rows);
+            let whole = parse_in_pieces("f.csv", &clean, &schema, 1);
+            assert!(whole.1.is_empty(), "{}", whole.1);
+            assert_eq!((whole.0.counties.len(), whole.0.townships.len()), (6, 240));
+            assert_eq!(whole.0.villages[599].line, 601 + extra);
+            for threads in [1, 2, 3, 12] {
+                let (f, d) =
+                    read_in_pieces("f.csv", &Bytes(clean.as_bytes()), &schema, 12, threads).expect("joined");
+                assert!(d.is_empty() && f == whole.0, "{threads} readers");
             }
-            let (f, d) = parse_in_pieces("f.csv", &t, &schema, 12);
-            assert_eq!((f, d.to_string()), (from_top.0, from_top.1.to_string()));
+            // Row 590 sees what row 3 saw differently.
+            let first = rows[3].clone();
+            let f: Vec<&str> = first.trim_end().split(',').collect();
+            let variants = [
+                // The township under another county.
+                format!("99990,x,6,C6,{},{},1,n\n", f[4], f[5]),
+                // The county under another name.
+                format!("99990,x,{},Elsewhere,{},{},1,n\n", f[2], f[4], f[5]),
+                // The township under another name.
+                format!("99990,x,{},{},{},Elsewhere,1,n\n", f[2], f[3], f[4]),
+            ];
+            let kept = rows[590].clone();
+            for bad in variants {
+                rows[590] = bad.clone();
+                let t = text(&rows);
+                let from_top = parse_in_pieces("f.csv", &t, &schema, 1);
+                assert_eq!(from_top.1.0.len(), 1, "{bad}: {}", from_top.1);
+                let at = format!("f.csv:{}: ", 592 + extra);
+                assert!(from_top.1.to_string().starts_with(&at), "{}", from_top.1);
+                for threads in [1, 2, 12] {
+                    assert!(
+                        read_in_pieces("f.csv", &Bytes(t.as_bytes()), &schema, 12, threads).is_none(),
+                        "{bad}"
+                    );
+                }
+                let (f, d) = parse_in_pieces("f.csv", &t, &schema, 12);
+                assert_eq!((f, d.to_string()), (from_top.0, from_top.1.to_string()));
+            }
+            rows[590] = kept;
         }
     }
 
-    /// In a frame large enough for the code order to be found on a thread
-    /// of its own, the checks against all rows still find every problem:
-    /// a duplicate, a row that is the sum of all others, a village code
-    /// that is a township's; and the villages are in code order.
     #[test]
     fn a_large_frame_is_ordered_and_checked_beside_each_other() {
         let schema = FrameSchema { township_code: Some("township_code".into()), ..schema() };
@@ -1268,6 +1278,77 @@ mod tests {
         let codes: Vec<&str> = f.by_code.iter().map(|&i| f.code(i as usize)).collect();
         assert!(codes.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(f, parse_in_pieces("f.csv", &text, &schema, 3).0);
+    }
+
+    /// The join, piece by piece, with the readers fixed by hand: what a
+    /// piece met first is numbered in the order of the text whichever
+    /// reader met it, and a piece that sees a county or township another
+    /// reader met differently, or comes out of its reader's order, is not
+    /// joined.
+    #[test]
+    fn pieces_from_different_readers_are_numbered_in_the_order_of_the_text() {
+        let schema = FrameSchema {
+            county_code: Some("county_code".into()),
+            township_code: Some("township_code".into()),
+            ..schema()
+        };
+        let header = "code,name,county_code,county,township_code,township,population\n";
+        let mut diags = Diags::default();
+        let (layout, _) = read_header("f.csv", header, &schema, &mut diags).unwrap();
+        let ctx = Ctx { file: "f.csv", schema: &schema, layout: &layout };
+        // Pieces of text and the reader of each, joined in this order.
+        let join = |parts: &[(&str, usize)]| -> Option<Frame> {
+            let mut known: Vec<Known> = (0..2).map(|_| Known::default()).collect();
+            let mut joining: Option<Joining> = None;
+            for &(text, reader) in parts {
+                let mut p = Piece::new(&ctx, &known[reader], text, text.len(), true);
+                p.reader = reader;
+                let (mut scanner, mut rec) = (Scanner::piece(text), Record::default());
+                while scanner.next_record(&mut rec) {
+                    assert!(p.row(&ctx, &mut known[reader], text, &rec, 0), "{text}");
+                }
+                match &mut joining {
+                    None => joining = Some(Joining::new(p, scanner.newlines() + 1, 1, 2)?),
+                    Some(j) => j.absorb(&ctx, p, scanner.newlines())?,
+                }
+            }
+            Some(finish(&ctx, joining?.finish(&ctx), Diags::default()).0)
+        };
+        let a = "1,v1,1,C1,1-1,T1,5\n2,v2,2,C2,2-1,T1,5\n";
+        let b = "3,v3,3,C3,3-1,T1,5\n4,v4,2,C2,2-2,T2,5\n5,v5,1,C1,1-1,T1,5\n";
+        let c = "6,v6,3,C3,3-1,T1,5\n7,v7,4,C4,4-1,T1,5\n8,v8,2,C2,2-2,T2,5\n";
+        let whole = parse_in_pieces("f.csv", &format!("{header}{a}{b}{c}"), &schema, 1).0;
+        for readers in [[0, 1, 0], [0, 1, 1], [0, 0, 1], [0, 0, 0]] {
+            let got = join(&[(a, readers[0]), (b, readers[1]), (c, readers[2])]).expect("joined");
+            assert_eq!(got, whole, "{readers:?}");
+        }
+        let keys = |areas: &[Area]| areas.iter().map(|a| a.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&whole.counties), ["1", "2", "3", "4"]);
+        assert_eq!(keys(&whole.townships), ["1-1", "2-1", "3-1", "2-2", "4-1"]);
+        // What reader 1 meets differently from what reader 0 met.
+        for bad in [
+            "9,v9,2,C2,1-1,T1,5\n",        // a township under another county
+            "9,v9,1,Elsewhere,1-1,T1,5\n", // a county under another name
+            "9,v9,1,C1,1-1,Elsewhere,5\n", // a township under another name
+        ] {
+            assert!(join(&[(a, 0), (bad, 1)]).is_none(), "{bad}");
+            assert!(join(&[(a, 0), (b, 0), (bad, 1)]).is_none(), "{bad}");
+        }
+        // A piece numbered by one reader, joined as another's.
+        let mut known = Known::default();
+        let mut first = Piece::new(&ctx, &known, a, a.len(), true);
+        let (mut scanner, mut rec) = (Scanner::piece(a), Record::default());
+        while scanner.next_record(&mut rec) {
+            first.row(&ctx, &mut known, a, &rec, 0);
+        }
+        let mut later = Piece::new(&ctx, &known, b, b.len(), true);
+        let mut scanner = Scanner::piece(b);
+        while scanner.next_record(&mut rec) {
+            later.row(&ctx, &mut known, b, &rec, 0);
+        }
+        let mut j = Joining::new(first, 3, 1, 2).unwrap();
+        later.reader = 1;
+        assert!(j.absorb(&ctx, later, 3).is_none(), "numbered by reader 0, joined as reader 1's first");
     }
 
     #[test]
