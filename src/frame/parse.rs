@@ -190,7 +190,7 @@ fn parse_whole(file: &str, text: &str, schema: &FrameSchema) -> (Frame, Diags) {
     let ctx = Ctx { file, schema, layout: &layout };
     let rest = &text[scanner.position()..];
     let mut known = Known::default();
-    let mut piece = Piece::new(&ctx, &known, rest, rest.len(), false);
+    let mut piece = Piece::new(&ctx, (0, &known), rest, rest.len(), false);
     let mut record = Record::default();
     let job = crate::progress::job(crate::progress::Task::ReadFrame, text.len() as u64);
     let mut read = 0u64;
@@ -264,10 +264,17 @@ struct Piece {
 }
 
 impl Piece {
-    /// A piece of `text`, with room for the rows of `whole` bytes of text
-    /// like it: the first piece keeps the rows of all the others, added
-    /// in place.
-    fn new(ctx: &Ctx<'_>, known: &Known, text: &str, whole: usize, stop_on_problem: bool) -> Piece {
+    /// A piece of `text`, read by `reader`, whose areas are numbered on
+    /// from those it has met (`known`); with room for the rows of `whole`
+    /// bytes of text like it: the first piece keeps the rows of all the
+    /// others, added in place.
+    fn new(
+        ctx: &Ctx<'_>,
+        (reader, known): (usize, &Known),
+        text: &str,
+        whole: usize,
+        stop_on_problem: bool,
+    ) -> Piece {
         let nsizes = ctx.layout.nsizes;
         // Presize from the line count: a frame is mostly villages, and
         // growing vectors by doubling would briefly hold twice their memory.
@@ -286,7 +293,7 @@ impl Piece {
         let mut sizes = Vec::new();
         sizes.reserve_exact(expect_rows * nsizes);
         Piece {
-            reader: 0,
+            reader,
             county_base: known.county_keys.len(),
             township_base: known.township_ix.len(),
             counties: Vec::new(),
@@ -658,8 +665,7 @@ pub(super) fn read_in_pieces(
                     let whole = if k == 0 { src.len() - header_end } else { b - a };
                     let read = src.read(a..b).and_then(|bytes| {
                         let text = crate::text::as_str(&bytes)?;
-                        let mut piece = Piece::new(ctx, &known, text, whole, true);
-                        piece.reader = reader;
+                        let mut piece = Piece::new(ctx, (reader, &known), text, whole, true);
                         let mut scanner = Scanner::piece(text);
                         let mut rec = Record::default();
                         while scanner.next_record(&mut rec) {
@@ -762,7 +768,8 @@ impl Joining {
     /// Adds the next piece's rows. The counties and townships its reader
     /// met first in it are numbered on from those already joined, in the
     /// order the text meets them. `None` when the piece sees a known county
-    /// or township differently (the reading from the top reports it).
+    /// or township differently (the reading from the top reports it); what
+    /// was joined is then left half changed, and thrown away.
     fn absorb(&mut self, ctx: &Ctx<'_>, p: Piece, newlines: u64) -> Option<()> {
         let j = &mut self.first;
         let (county_map, township_map) = self.numbers.get_mut(p.reader)?;
@@ -1301,8 +1308,7 @@ mod tests {
             let mut known: Vec<Known> = (0..2).map(|_| Known::default()).collect();
             let mut joining: Option<Joining> = None;
             for &(text, reader) in parts {
-                let mut p = Piece::new(&ctx, &known[reader], text, text.len(), true);
-                p.reader = reader;
+                let mut p = Piece::new(&ctx, (reader, &known[reader]), text, text.len(), true);
                 let (mut scanner, mut rec) = (Scanner::piece(text), Record::default());
                 while scanner.next_record(&mut rec) {
                     assert!(p.row(&ctx, &mut known[reader], text, &rec, 0), "{text}");
@@ -1336,18 +1342,17 @@ mod tests {
         }
         // A piece numbered by one reader, joined as another's.
         let mut known = Known::default();
-        let mut first = Piece::new(&ctx, &known, a, a.len(), true);
+        let mut first = Piece::new(&ctx, (0, &known), a, a.len(), true);
         let (mut scanner, mut rec) = (Scanner::piece(a), Record::default());
         while scanner.next_record(&mut rec) {
             first.row(&ctx, &mut known, a, &rec, 0);
         }
-        let mut later = Piece::new(&ctx, &known, b, b.len(), true);
+        let mut later = Piece::new(&ctx, (1, &known), b, b.len(), true);
         let mut scanner = Scanner::piece(b);
         while scanner.next_record(&mut rec) {
             later.row(&ctx, &mut known, b, &rec, 0);
         }
         let mut j = Joining::new(first, 3, 1, 2).unwrap();
-        later.reader = 1;
         assert!(j.absorb(&ctx, later, 3).is_none(), "numbered by reader 0, joined as reader 1's first");
     }
 

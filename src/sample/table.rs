@@ -44,10 +44,14 @@ pub fn round_csv(rs: &super::rounds::RoundSample, pop: &Population<'_>) -> Vec<u
 }
 
 fn write_csv(sample: &Sample, pop: &Population<'_>, text: TextFields, joined: Option<&[u32]>) -> Vec<u8> {
-    let field = |s: &str| match text {
-        TextFields::AsIs => s.to_string(),
-        TextFields::Defused => cell::defuse(s).into_owned(),
-    };
+    // Borrowed unless a `'` is put in front: half a million fields for a
+    // national sample.
+    fn field(s: &str, text: TextFields) -> std::borrow::Cow<'_, str> {
+        match text {
+            TextFields::AsIs => std::borrow::Cow::Borrowed(s),
+            TextFields::Defused => cell::defuse(s),
+        }
+    }
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut out);
@@ -63,7 +67,7 @@ fn write_csv(sample: &Sample, pop: &Population<'_>, text: TextFields, joined: Op
             let (c, t) = (&f.counties[v.county], &f.townships[v.township]);
             let texts = [f.code(d.village), f.name(d.village), &c.key, &c.name, &t.key, &t.name, &d.stratum];
             for t in texts {
-                w.write_field(field(t)).expect("write to memory");
+                w.write_field(field(t, text).as_bytes()).expect("write to memory");
             }
             w.write_field(d.order.to_string()).expect("write to memory");
             for p in d.stage_pi.iter().chain([&d.pi]) {
