@@ -773,6 +773,8 @@ impl Joining {
     fn absorb(&mut self, ctx: &Ctx<'_>, p: Piece, newlines: u64) -> Option<()> {
         let j = &mut self.first;
         let (county_map, township_map) = self.numbers.get_mut(p.reader)?;
+        // A guard: pieces are joined in the order of the text, so a reader's
+        // come in the order it numbered them; anything else is refused.
         if county_map.len() != p.county_base || township_map.len() != p.township_base {
             return None;
         }
