@@ -38,9 +38,9 @@ const PART: usize = 64;
 
 /// `items` as a pretty-printed JSON array, in parts whose concatenation is
 /// byte for byte what `serde_json::to_vec_pretty` gives for the array of
-/// their values, `pretty` giving each item's pretty-printed text. Each value is made just before it is written (the whole
-/// list made first would hold several times the scorecards' memory at
-/// national scale), and a long list is written in up to `parts` parts at
+/// their values, `pretty` giving each item's pretty-printed text. Each
+/// value is made just before it is written (the whole list made first
+/// would hold several times the scorecards' memory at national scale), and a long list is written in up to `parts` parts at
 /// once. A value printed alone is indented one level deeper to sit in the
 /// array: JSON strings hold no raw line break, so every line break of the
 /// text is one of the printer's.
@@ -283,6 +283,8 @@ struct ReadOut<'a> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
     /// The card as a JSON object: what [`card`] must write, byte for byte.
@@ -325,10 +327,6 @@ mod tests {
             "reweighted": c.measures.reweighted,
         })
     }
-
-    use serde_json::{Value, json};
-
-    use super::{PART, pretty_array};
 
     #[test]
     fn an_array_written_in_parts_is_the_array_written_at_once() {

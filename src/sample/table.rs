@@ -44,8 +44,8 @@ pub fn round_csv(rs: &super::rounds::RoundSample, pop: &Population<'_>) -> Vec<u
 }
 
 fn write_csv(sample: &Sample, pop: &Population<'_>, text: TextFields, joined: Option<&[u32]>) -> Vec<u8> {
-    // Borrowed unless a `'` is put in front: half a million fields for a
-    // national sample.
+    // Borrowed unless a `'` is put in front: seven text fields a row, some
+    // two hundred thousand for a national sample.
     fn field(s: &str, text: TextFields) -> std::borrow::Cow<'_, str> {
         match text {
             TextFields::AsIs => std::borrow::Cow::Borrowed(s),

@@ -25,7 +25,7 @@ pub fn inputs(ws: &Workspace) -> Result<(Rules, Vec<CountyInput>)> {
     let (active, loaded) = std::thread::scope(|s| {
         let active = s.spawn(|| inspection::active(ws));
         let loaded = ws.load_inputs();
-        (active.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), loaded)
+        (joined(active), loaded)
     });
     let (active, inactive) = active?;
     inputs_from(ws, loaded?, &active, &inactive)
@@ -98,7 +98,7 @@ fn inputs_from(
             }
         });
         drop(slot);
-        (reports, found.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        (reports, joined(found))
     });
     reports?;
     let (mut found, mut households, lists) = found?;
@@ -211,7 +211,7 @@ fn findings(
             .chunks(chunk)
             .map(|part| s.spawn(move || part.iter().map(|f| read_one(f)).collect::<Vec<_>>()))
             .collect();
-        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        parts.into_iter().flat_map(joined).collect()
     });
     for v in checked {
         let v = v?;
