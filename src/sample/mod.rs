@@ -53,6 +53,13 @@ pub fn derive_as(
     seed: &str,
     text: table::TextFields,
 ) -> Result<(Sample, Vec<u8>)> {
+    let sample = select(rules, frame, seed)?;
+    let bytes = table::Table::new(&sample, frame, text, None).to_csv();
+    Ok((sample, bytes))
+}
+
+/// Draws the sample for a normalised seed, without rendering it.
+pub fn select(rules: &Rules, frame: &Frame, seed: &str) -> Result<Sample> {
     // How long a draw takes shows, not how far it is: the strata are found
     // as it goes.
     let _job = crate::progress::job(crate::progress::Task::Draw, 0);
@@ -61,9 +68,7 @@ pub fn derive_as(
     let Some(design) = design else {
         return Err(crate::Error::Invalid(diags.sorted()));
     };
-    let sample = design.draw(&pop, seed);
-    let bytes = table::to_csv(&sample, &pop, text);
-    Ok((sample, bytes))
+    Ok(design.draw(&pop, seed))
 }
 
 /// The household lists of a drawn sample (SAMPLING.md §16) as the bytes of

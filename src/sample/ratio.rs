@@ -18,6 +18,29 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
     a
 }
 
+/// Powers of ten up to 10^19.
+const POW10: [u128; 20] = {
+    let mut p = [1u128; 20];
+    let mut k = 1;
+    while k < 20 {
+        p[k] = p[k - 1] * 10;
+        k += 1;
+    }
+    p
+};
+
+/// The largest denominator that leaves room for `k` more digits at once:
+/// `ROOM[k]·10^k` fits in 128 bits.
+const ROOM: [u128; 20] = {
+    let mut r = [u128::MAX; 20];
+    let mut k = 1;
+    while k < 20 {
+        r[k] = u128::MAX / POW10[k];
+        k += 1;
+    }
+    r
+};
+
 impl Ratio {
     pub const ONE: Ratio = Ratio { num: 1, den: 1 };
     pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
@@ -45,64 +68,60 @@ impl Ratio {
     /// Decimal with `places` digits after the point, rounded half up, by long
     /// division (exact for any size the type holds).
     pub fn decimal(&self, places: usize) -> String {
-        // 64-bit division gives the same digits when nothing can overflow,
-        // and is several times faster than 128-bit division.
-        let (int, digits, half_up) = if self.num <= self.den && self.den <= u128::from(u64::MAX / 10) {
-            let den = self.den as u64;
-            let mut rem = self.num as u64 % den;
-            let d = (0..places)
-                .map(|_| {
-                    rem *= 10;
-                    let q = (rem / den) as u8;
-                    rem %= den;
-                    q
-                })
-                .collect();
-            (u128::from(self.num as u64 / den), d, rem >= den - rem)
-        } else {
-            let mut rem = self.num % self.den;
-            let d = (0..places)
-                .map(|_| {
-                    rem *= 10; // rem < den ≤ 2^124 under the rules' bounds
-                    let q = (rem / self.den) as u8;
-                    rem %= self.den;
-                    q
-                })
-                .collect();
-            (self.num / self.den, d, rem >= self.den - rem)
-        };
-        render_decimal(int, digits, half_up)
+        let mut int = self.num / self.den;
+        let mut rem = self.num % self.den;
+        // The long division goes up to 19 digits at a step, as many as the
+        // denominator leaves room for in 128 bits (at least one: the rules
+        // keep denominators under 2^124): the same digits as one at a time,
+        // in one division instead of twelve for a probability's places.
+        let room = (1..=19).take_while(|&k| self.den <= ROOM[k]).last().unwrap_or(1);
+        let mut digits = Vec::with_capacity(places);
+        while digits.len() < places {
+            let k = room.min(places - digits.len());
+            let scaled = rem * POW10[k];
+            // 64-bit division where it fits: several times faster.
+            let q = if self.den <= u128::from(u64::MAX) && scaled <= u128::from(u64::MAX) {
+                let (scaled, den) = (scaled as u64, self.den as u64);
+                rem = u128::from(scaled % den);
+                scaled / den
+            } else {
+                rem = scaled % self.den;
+                (scaled / self.den) as u64
+            };
+            let at = digits.len();
+            digits.resize(at + k, b'0');
+            let mut q = q;
+            for d in digits[at..].iter_mut().rev() {
+                *d = b'0' + (q % 10) as u8;
+                q /= 10;
+            }
+        }
+        if rem >= self.den - rem {
+            // Half up: carry from the last place.
+            match digits.iter().rposition(|&d| d != b'9') {
+                Some(i) => {
+                    digits[i] += 1;
+                    digits[i + 1..].fill(b'0');
+                }
+                None => {
+                    digits.fill(b'0');
+                    int += 1;
+                }
+            }
+        }
+        let mut s = int.to_string();
+        if !digits.is_empty() {
+            s.reserve(1 + digits.len());
+            s.push('.');
+            // ASCII digits only.
+            s.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
+        }
+        s
     }
 
     pub fn to_f64(&self) -> f64 {
         self.num as f64 / self.den as f64
     }
-}
-
-/// Writes `int.digits`, adding one in the last place when `half_up`.
-fn render_decimal(mut int: u128, mut digits: Vec<u8>, half_up: bool) -> String {
-    if half_up {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                int += 1;
-                break;
-            }
-            i -= 1;
-            if digits[i] == 9 {
-                digits[i] = 0;
-            } else {
-                digits[i] += 1;
-                break;
-            }
-        }
-    }
-    let mut s = int.to_string();
-    if !digits.is_empty() {
-        s.push('.');
-        s.extend(digits.iter().map(|d| char::from(b'0' + d)));
-    }
-    s
 }
 
 impl fmt::Display for Ratio {
@@ -114,6 +133,87 @@ impl fmt::Display for Ratio {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Long division a digit at a time (SAMPLING.md §11: exact rationals,
+    /// 12 places, half up).
+    fn decimal_by_digits(r: &Ratio, places: usize) -> String {
+        let (mut int, mut rem) = (r.num / r.den, r.num % r.den);
+        let mut digits = Vec::new();
+        for _ in 0..places {
+            rem *= 10;
+            digits.push((rem / r.den) as u8);
+            rem %= r.den;
+        }
+        if rem >= r.den - rem {
+            let mut i = digits.len();
+            loop {
+                if i == 0 {
+                    int += 1;
+                    break;
+                }
+                i -= 1;
+                if digits[i] == 9 {
+                    digits[i] = 0;
+                } else {
+                    digits[i] += 1;
+                    break;
+                }
+            }
+        }
+        let mut s = int.to_string();
+        if places > 0 {
+            s.push('.');
+            s.extend(digits.iter().map(|d| char::from(b'0' + d)));
+        }
+        s
+    }
+
+    #[test]
+    fn decimals_in_steps_are_the_digits_one_at_a_time() {
+        // Numerators and denominators of every width up to the rules'
+        // bound, carries through runs of nines, places from none to more
+        // than two steps.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let wide = |hi: u64, lo: u64| u128::from(hi) << 64 | u128::from(lo);
+        let mut cases = vec![
+            Ratio { num: 1, den: 3 },
+            Ratio { num: 2, den: 3 },
+            Ratio { num: 9_999_999_999_995, den: 10_000_000_000_000 },
+            Ratio { num: 1, den: 1 },
+            Ratio { num: 0, den: 7 },
+            Ratio { num: 7, den: 2 },
+            Ratio { num: (1 << 124) - 1, den: 1 << 124 },
+            Ratio { num: u128::from(u64::MAX) - 1, den: u128::from(u64::MAX) },
+            Ratio { num: u128::from(u64::MAX), den: u128::from(u64::MAX) + 1 },
+        ];
+        for _ in 0..4000 {
+            let bits = (next() % 124) as u32 + 1;
+            let den = (wide(next(), next()) >> (128 - bits)) | 1;
+            let num = match next() % 4 {
+                0 => den - 1,
+                1 => den * u128::from(next() % 5) + wide(next(), next()) % den,
+                _ => wide(next(), next()) % den,
+            };
+            cases.push(Ratio { num, den });
+        }
+        for r in &cases {
+            for places in [0, 1, 2, 6, 12, 19, 20, 25, 40] {
+                assert_eq!(
+                    r.decimal(places),
+                    decimal_by_digits(r, places),
+                    "{}/{} to {places} places",
+                    r.num,
+                    r.den
+                );
+            }
+        }
+    }
 
     #[test]
     fn decimals_round_half_up() {

@@ -2,11 +2,16 @@
 //! shows Chinese names, one row per sampled or reserve village, in stratum
 //! order. Also the comparison that `verify` reports.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::design::Sample;
 use crate::cell;
+use crate::frame::Frame;
 use crate::frame::tree::Population;
+
+/// From this many rows on, a sample's table is made on two threads.
+const PARALLEL_ROWS: usize = 2_000;
 
 /// Digits after the decimal point for probabilities.
 pub const PI_PLACES: usize = 12;
@@ -34,55 +39,84 @@ pub enum TextFields {
 
 /// Renders the sample as the bytes of `sample.csv`.
 pub fn to_csv(sample: &Sample, pop: &Population<'_>, text: TextFields) -> Vec<u8> {
-    write_csv(sample, pop, text, None)
+    Table::new(sample, pop.frame, text, None).to_csv()
 }
 
 /// Renders a further round's sample (SAMPLING.md §15): the columns of
 /// `sample.csv` and `round`, the round each row joined.
 pub fn round_csv(rs: &super::rounds::RoundSample, pop: &Population<'_>) -> Vec<u8> {
-    write_csv(&rs.sample, pop, TextFields::Defused, Some(&rs.joined))
+    Table::new(&rs.sample, pop.frame, TextFields::Defused, Some(&rs.joined)).to_csv()
 }
 
-fn write_csv(sample: &Sample, pop: &Population<'_>, text: TextFields, joined: Option<&[u32]>) -> Vec<u8> {
-    // Borrowed unless a `'` is put in front: seven text fields a row, some
-    // two hundred thousand for a national sample.
-    fn field(s: &str, text: TextFields) -> std::borrow::Cow<'_, str> {
-        match text {
-            TextFields::AsIs => std::borrow::Cow::Borrowed(s),
-            TextFields::Defused => cell::defuse(s),
-        }
-    }
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut out);
-        // Writing to a Vec cannot fail.
-        let mut head = header(sample);
+/// The fields of `sample.csv` before they are written: its header and a
+/// row of texts per village. `draw` makes `sample.xlsx` from the same rows
+/// while the CSV is written.
+pub struct Table<'a> {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cow<'a, str>>>,
+}
+
+impl<'a> Table<'a> {
+    /// The rows of `sample` (with the round each row joined, for a further
+    /// round's sample). Text fields are borrowed unless a `'` is put in
+    /// front: seven a row, some two hundred thousand for a national sample.
+    pub fn new(sample: &'a Sample, f: &'a Frame, text: TextFields, joined: Option<&[u32]>) -> Table<'a> {
+        let mut header = header(sample);
         if joined.is_some() {
-            head.push("round".to_string());
+            header.push("round".to_string());
         }
-        w.write_record(head).expect("write to memory");
-        let f = pop.frame;
-        for (i, d) in sample.rows.iter().enumerate() {
+        let width = header.len();
+        let row = |i: usize| {
+            let field = |s: &'a str| match text {
+                TextFields::AsIs => Cow::Borrowed(s),
+                TextFields::Defused => cell::defuse(s),
+            };
+            let d = &sample.rows[i];
             let v = &f.villages[d.village];
             let (c, t) = (&f.counties[v.county], &f.townships[v.township]);
             let texts = [f.code(d.village), f.name(d.village), &c.key, &c.name, &t.key, &t.name, &d.stratum];
-            for t in texts {
-                w.write_field(field(t, text).as_bytes()).expect("write to memory");
-            }
-            w.write_field(d.order.to_string()).expect("write to memory");
-            for p in d.stage_pi.iter().chain([&d.pi]) {
-                w.write_field(p.decimal(PI_PLACES)).expect("write to memory");
-            }
-            w.write_field(d.basis.flag()).expect("write to memory");
-            w.write_field(d.reserve.map_or(String::new(), |r| r.to_string())).expect("write to memory");
+            let mut row = Vec::with_capacity(width);
+            row.extend(texts.into_iter().map(field));
+            row.push(Cow::Owned(d.order.to_string()));
+            row.extend(d.stage_pi.iter().chain([&d.pi]).map(|p| Cow::Owned(p.decimal(PI_PLACES))));
+            row.push(Cow::Borrowed(d.basis.flag()));
+            row.push(d.reserve.map_or(Cow::Borrowed(""), |r| Cow::Owned(r.to_string())));
             if let Some(j) = joined {
-                w.write_field(j[i].to_string()).expect("write to memory");
+                row.push(Cow::Owned(j[i].to_string()));
             }
-            w.write_record(None::<&[u8]>).expect("write to memory");
-        }
-        w.flush().expect("write to memory");
+            row
+        };
+        let n = sample.rows.len();
+        // A national sample's rows are made in two halves on two threads:
+        // each row reads villages, areas and names scattered over the frame.
+        let rows = if n >= PARALLEL_ROWS {
+            std::thread::scope(|sc| {
+                let second = sc.spawn(|| (n / 2..n).map(row).collect::<Vec<_>>());
+                let mut rows: Vec<_> = (0..n / 2).map(row).collect();
+                rows.extend(second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                rows
+            })
+        } else {
+            (0..n).map(row).collect()
+        };
+        Table { header, rows }
     }
-    out
+
+    /// The bytes of the file: UTF-8 with a byte-order mark, `\n` line ends.
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut out = b"\xEF\xBB\xBF".to_vec();
+        {
+            let mut w =
+                csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut out);
+            // Writing to a Vec cannot fail.
+            w.write_record(&self.header).expect("write to memory");
+            for row in &self.rows {
+                w.write_record(row.iter().map(|c| c.as_bytes())).expect("write to memory");
+            }
+            w.flush().expect("write to memory");
+        }
+        out
+    }
 }
 
 /// Rows of a sample file keyed by (code, reserve rank), for comparison.

@@ -141,74 +141,78 @@ pub fn draw_in(
     let (rules, frame) = ws.load_inputs()?;
     let seed_norm =
         normalize_seed(seed, &rules.seed).map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
-    let (s, bytes) = sample::derive(&rules, &frame, &seed_norm)?;
-    let lists = sample::derive_households(&rules, &frame, &s, &seed_norm);
+    let s = sample::select(&rules, &frame, &seed_norm)?;
     let frame_encoding = frame.encoding.unwrap_or(ws.encoding).to_string();
-    drop(frame);
-
-    let mut superseded = None;
-    let mut step = Step::new();
-    let mut kept_outputs = Vec::new();
-    let redraw_rec = match (&previous, redraw) {
-        (Some(p), Some(reason)) => {
-            // Keep the replaced files; the journal already holds their hashes.
-            let dir = format!("{SUPERSEDED}/draw-{}", p.seq);
-            for f in [SAMPLE, DRAW] {
-                let old = read(&ws.path(f))?;
-                kept_outputs.push(step.write(format!("{dir}/{f}"), old));
-            }
-            if ws.path(HOUSEHOLDS).exists() {
-                let old = read(&ws.path(HOUSEHOLDS))?;
-                kept_outputs.push(step.write(format!("{dir}/{HOUSEHOLDS}"), old));
-            }
-            superseded = Some(dir);
-            Some(Redraw {
-                reason: reason.to_string(),
-                previous_seed: str_field(p, "seed"),
-                previous_sample_sha256: str_field(p, "sample_sha256"),
-            })
-        }
-        _ => None,
-    };
-    let record = DrawRecord {
-        algorithm: ALGORITHM.to_string(),
-        spotcheck_version: env!("CARGO_PKG_VERSION").to_string(),
-        seed: seed.to_string(),
-        seed_normalized: seed_norm.clone(),
-        commitment: commitment_hash.clone(),
-        drawn_at: super::now(ws.offset),
-        rules: ws.rules_path.clone(),
-        frame: ws.frame_path.clone(),
-        frame_encoding,
-        sample: SAMPLE.to_string(),
-        sample_sha256: sha256_hex(&bytes),
-        households: lists.as_ref().map(|_| HOUSEHOLDS.to_string()),
-        households_sha256: lists.as_ref().map(|l| sha256_hex(l)),
-        villages: s.main().count(),
-        reserves: s.rows.len() - s.main().count(),
-        strata_per_stage: s.strata.clone(),
-        redraw: redraw_rec.clone(),
-        inputs: ws.committed_files(),
-        planned: s.planned.clone(),
-    };
-    let toml_text = render_record(&record);
-    // The same list for people, in Excel with Chinese headings, is built
-    // while the other files are hashed; sample.csv stays the record that
-    // `verify` re-derives.
+    // The same list for people, in Excel with Chinese headings, is made from
+    // sample.csv's fields on another thread while the file is written and
+    // the other outputs are made and hashed; sample.csv stays the record
+    // that `verify` re-derives.
     let heading = crate::report::sample_xlsx::Heading {
         campaign: rules.campaign.name.clone(),
         seed: seed_norm.clone(),
         commitment: commitment_hash.clone(),
         document: rules.campaign.document.clone(),
     };
-    let draw_sha256 = sha256_hex(toml_text.as_bytes());
-    let xlsx = std::thread::scope(|sc| {
-        let xlsx = sc.spawn(|| sample_workbook(&bytes, &rules.campaign.issued, &heading, lang));
-        step.write(SAMPLE, bytes.clone());
+    let table = sample::table::Table::new(&s, &frame, sample::table::TextFields::Defused, None);
+    let made = std::thread::scope(|sc| {
+        let xlsx = sc.spawn(|| table_workbook(&table, &rules.campaign.issued, &heading, lang));
+        let bytes = table.to_csv();
+        let lists = sample::derive_households(&rules, &frame, &s, &seed_norm);
+        let mut superseded = None;
+        let mut step = Step::new();
+        let mut kept_outputs = Vec::new();
+        let redraw_rec = match (&previous, redraw) {
+            (Some(p), Some(reason)) => {
+                // Keep the replaced files; the journal already holds their hashes.
+                let dir = format!("{SUPERSEDED}/draw-{}", p.seq);
+                for f in [SAMPLE, DRAW] {
+                    let old = read(&ws.path(f))?;
+                    kept_outputs.push(step.write(format!("{dir}/{f}"), old));
+                }
+                if ws.path(HOUSEHOLDS).exists() {
+                    let old = read(&ws.path(HOUSEHOLDS))?;
+                    kept_outputs.push(step.write(format!("{dir}/{HOUSEHOLDS}"), old));
+                }
+                superseded = Some(dir);
+                Some(Redraw {
+                    reason: reason.to_string(),
+                    previous_seed: str_field(p, "seed"),
+                    previous_sample_sha256: str_field(p, "sample_sha256"),
+                })
+            }
+            _ => None,
+        };
+        let record = DrawRecord {
+            algorithm: ALGORITHM.to_string(),
+            spotcheck_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: seed.to_string(),
+            seed_normalized: seed_norm.clone(),
+            commitment: commitment_hash.clone(),
+            drawn_at: super::now(ws.offset),
+            rules: ws.rules_path.clone(),
+            frame: ws.frame_path.clone(),
+            frame_encoding,
+            sample: SAMPLE.to_string(),
+            sample_sha256: sha256_hex(&bytes),
+            households: lists.as_ref().map(|_| HOUSEHOLDS.to_string()),
+            households_sha256: lists.as_ref().map(|l| sha256_hex(l)),
+            villages: s.main().count(),
+            reserves: s.rows.len() - s.main().count(),
+            strata_per_stage: s.strata.clone(),
+            redraw: redraw_rec.clone(),
+            inputs: ws.committed_files(),
+            planned: s.planned.clone(),
+        };
+        let toml_text = render_record(&record);
+        let draw_sha256 = sha256_hex(toml_text.as_bytes());
+        step.write(SAMPLE, bytes);
         step.write(DRAW, toml_text.into_bytes());
-        xlsx.join()
+        let xlsx = xlsx.join().map_err(|_| Error::CheckFailed("cannot write sample.xlsx".into()))??;
+        Ok((step, record, draw_sha256, superseded, redraw_rec, kept_outputs, lists, xlsx))
     });
-    let xlsx = xlsx.map_err(|_| Error::CheckFailed("cannot write sample.xlsx".into()))??;
+    drop(table);
+    drop(frame);
+    let (mut step, record, draw_sha256, superseded, redraw_rec, kept_outputs, lists, xlsx) = made?;
     let xlsx_out = step.write("sample.xlsx", xlsx);
     let lists_out = lists.map(|l| step.write(HOUSEHOLDS, l));
     let mut data = json!({
@@ -238,7 +242,6 @@ pub(super) fn sample_workbook(
     heading: &crate::report::sample_xlsx::Heading,
     lang: crate::lang::Lang,
 ) -> Result<Vec<u8>> {
-    let _job = crate::progress::job(crate::progress::Task::WriteSample, 0);
     let text = crate::text::as_str(crate::text::strip_bom(csv_bytes))
         .ok_or_else(|| Error::CheckFailed(format!("{SAMPLE} is not UTF-8")))?;
     let mut scanner = crate::csvscan::Scanner::new(text);
@@ -258,13 +261,38 @@ pub(super) fn sample_workbook(
         return Err(Error::CheckFailed(format!("{SAMPLE} is empty")));
     }
     let header: Vec<String> = rows.remove(0).into_iter().map(|h| h.to_string()).collect();
+    workbook(&header, &rows, issued, heading, lang)
+}
+
+/// `sample.xlsx` from the table `sample.csv` is written from: the same
+/// workbook as [`sample_workbook`] makes from the file, whose fields it
+/// trims.
+fn table_workbook(
+    table: &sample::table::Table<'_>,
+    issued: &str,
+    heading: &crate::report::sample_xlsx::Heading,
+    lang: crate::lang::Lang,
+) -> Result<Vec<u8>> {
+    let rows: Vec<Vec<&str>> = table.rows.iter().map(|r| r.iter().map(|c| c.trim()).collect()).collect();
+    workbook(&table.header, &rows, issued, heading, lang)
+}
+
+/// The workbook of a header and rows of (trimmed) fields.
+fn workbook(
+    header: &[String],
+    rows: &[Vec<impl AsRef<str>>],
+    issued: &str,
+    heading: &crate::report::sample_xlsx::Heading,
+    lang: crate::lang::Lang,
+) -> Result<Vec<u8>> {
+    let _job = crate::progress::job(crate::progress::Task::WriteSample, 0);
     let d: Vec<u16> = issued.split('-').filter_map(|x| x.parse().ok()).collect();
     let created = (
         d.first().copied().unwrap_or(2000),
         d.get(1).copied().unwrap_or(1) as u8,
         d.get(2).copied().unwrap_or(1) as u8,
     );
-    crate::report::sample_xlsx::sample_xlsx(&header, &rows, created, heading, lang)
+    crate::report::sample_xlsx::sample_xlsx(header, rows, created, heading, lang)
         .map_err(|e| Error::CheckFailed(format!("cannot write sample.xlsx: {e}")))
 }
 
@@ -476,4 +504,41 @@ fn verify_households(
     }
     out.extend(sample::households::diff(&published, &derived).into_iter().map(|d| format!("{path}: {d}")));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample_xlsx::Heading;
+    use crate::sample::table::{Table, TextFields};
+
+    /// `draw` makes sample.xlsx from the fields it writes to sample.csv;
+    /// a round's workbook is made from the file. Both give the same bytes,
+    /// in either language, cells with spaces around them included.
+    #[test]
+    fn the_workbook_from_the_fields_is_the_workbook_from_the_file() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let rules =
+            crate::rules::load(&root.join("rules/cangzhou-2008-face-to-face.toml"), "rules.toml").unwrap();
+        let bytes = std::fs::read(root.join("examples/cangzhou-2008/synthetic-frame.csv")).unwrap();
+        let (frame, d) =
+            crate::frame::from_bytes("frame.csv", &bytes, &rules.frame, crate::text::Encoding::Auto);
+        assert!(!d.has_errors(), "{d}");
+        let s = sample::select(&rules, &frame, "12345678901234567890").unwrap();
+        let mut table = Table::new(&s, &frame, TextFields::Defused, None);
+        // Cells the CSV quotes, and spaces that the file's reading trims.
+        table.rows[0][1] = std::borrow::Cow::Borrowed(" 东,\"关\"村\u{3000}");
+        table.rows[1][3] = std::borrow::Cow::Borrowed("县\n二");
+        let heading = Heading {
+            campaign: "例".into(),
+            seed: "12345678901234567890".into(),
+            commitment: "ab".into(),
+            document: "文".into(),
+        };
+        for lang in [crate::lang::Lang::Zh, crate::lang::Lang::En] {
+            let from_fields = table_workbook(&table, "2008-06-01", &heading, lang).unwrap();
+            let from_file = sample_workbook(&table.to_csv(), "2008-06-01", &heading, lang).unwrap();
+            assert!(from_fields == from_file, "{lang:?}");
+        }
+    }
 }

@@ -372,3 +372,34 @@ fn a_tampered_household_list_is_refused_by_verify() {
     let e = spotcheck::workspace::draw::verify(tmp.path(), &access).err().unwrap().to_string();
     assert!(e.contains("the rules have a household stage, but the record names no `households` file"), "{e}");
 }
+
+/// A national sample's table is made in two halves on two threads: its rows
+/// are the sample's, in the sample's order, and `sample.csv` is those rows.
+#[test]
+fn a_large_sample_is_tabled_row_for_row_in_the_samples_order() {
+    use spotcheck::frame::synth::{SynthSpec, synth_frame};
+    use spotcheck::sample::table::{Table, TextFields};
+    let bytes = synth_frame(&SynthSpec { villages: 40_000, ..SynthSpec::national() }, 5);
+    let (r, f) = load(&data("../../benches/national.toml"), &bytes);
+    let s = sample::select(&r, &f, VECTOR_SEED).unwrap();
+    assert!(s.rows.len() > 2_000, "large enough for two threads: {}", s.rows.len());
+    let t = Table::new(&s, &f, TextFields::Defused, None);
+    assert_eq!(t.rows.len(), s.rows.len());
+    let pi = t.header.iter().position(|h| h == "pi").unwrap();
+    for (row, d) in t.rows.iter().zip(&s.rows) {
+        assert_eq!(row.len(), t.header.len());
+        assert_eq!(row[0], f.code(d.village));
+        assert_eq!(row[1], f.name(d.village));
+        assert_eq!(row[6], d.stratum);
+        assert_eq!(row[7], d.order.to_string());
+        assert_eq!(row[pi], d.pi.decimal(12));
+    }
+    let csv_bytes = t.to_csv();
+    assert_eq!(csv_bytes, sample::derive(&r, &f, VECTOR_SEED).unwrap().1);
+    let mut rdr = csv::ReaderBuilder::new().from_reader(&csv_bytes[3..]);
+    assert_eq!(rdr.headers().unwrap().iter().collect::<Vec<_>>(), t.header);
+    let read: Vec<Vec<String>> =
+        rdr.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+    let rows: Vec<Vec<String>> = t.rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(read, rows);
+}
