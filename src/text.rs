@@ -54,6 +54,14 @@ pub fn is_utf16(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
 }
 
+/// `s.trim()`, quicker for the usual cell that neither begins nor ends with
+/// white space: only its first and last characters are looked at.
+pub fn trim(s: &str) -> &str {
+    let padded = s.chars().next().is_some_and(char::is_whitespace)
+        || s.chars().next_back().is_some_and(char::is_whitespace);
+    if padded { s.trim() } else { s }
+}
+
 /// The bytes without a leading UTF-8 byte-order mark.
 pub fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
@@ -175,6 +183,27 @@ fn line_of(bytes: &[u8], at: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimming_looks_at_the_ends_and_agrees_with_the_standard_library() {
+        // Every white space character Unicode has, ASCII and not.
+        let spaces: Vec<char> =
+            (0..0x3001u32).filter_map(char::from_u32).filter(|c| c.is_whitespace()).collect();
+        assert_eq!(spaces.len(), 25);
+        let mut cases = vec![String::new(), "村".into(), "a b".into(), "县\u{3000}二".into()];
+        for &c in &spaces {
+            for body in ["", "x", "小沟村", "0.5"] {
+                cases.push(format!("{c}{body}"));
+                cases.push(format!("{body}{c}"));
+                cases.push(format!("{c}{body}{c}"));
+                cases.push(format!("{body}{c}{body}"));
+            }
+        }
+        for s in &cases {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+        assert_eq!(trim("\u{3000}小沟村 "), "小沟村");
+    }
 
     #[test]
     fn detects_bom_utf8_and_gb18030() {

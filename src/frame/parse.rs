@@ -33,14 +33,6 @@ enum Role {
     Extra,
 }
 
-/// A cell without the white space around it. Most cells have none, which
-/// two characters tell.
-fn trim_cell(s: &str) -> &str {
-    let padded = s.chars().next().is_some_and(char::is_whitespace)
-        || s.chars().next_back().is_some_and(char::is_whitespace);
-    if padded { s.trim() } else { s }
-}
-
 const TOTAL_WORDS: [&str; 4] = ["合计", "总计", "小计", "共计"];
 
 fn looks_like_total(cell: &str) -> bool {
@@ -54,7 +46,7 @@ fn looks_like_total(cell: &str) -> bool {
         return true;
     }
     // The English labels all begin with s or t.
-    let t = trim_cell(cell);
+    let t = crate::text::trim(cell);
     if t.as_bytes().first().is_none_or(|&c| !matches!(c | 0x20, b's' | b't')) {
         return false;
     }
@@ -325,11 +317,11 @@ impl Piece {
         let heap: Vec<&str>;
         let cells: &[&str] = if rec.len() <= stack.len() {
             for (i, c) in stack.iter_mut().enumerate().take(rec.len()) {
-                *c = trim_cell(rec.field(text, i));
+                *c = crate::text::trim(rec.field(text, i));
             }
             &stack[..rec.len()]
         } else {
-            heap = rec.fields(text).map(trim_cell).collect();
+            heap = rec.fields(text).map(crate::text::trim).collect();
             &heap
         };
         if cells.iter().all(|c| c.is_empty()) {

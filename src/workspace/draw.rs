@@ -273,7 +273,8 @@ fn table_workbook(
     heading: &crate::report::sample_xlsx::Heading,
     lang: crate::lang::Lang,
 ) -> Result<Vec<u8>> {
-    let rows: Vec<Vec<&str>> = table.rows.iter().map(|r| r.iter().map(|c| c.trim()).collect()).collect();
+    let rows: Vec<Vec<&str>> =
+        table.rows.iter().map(|r| r.iter().map(|c| crate::text::trim(c)).collect()).collect();
     workbook(&table.header, &rows, issued, heading, lang)
 }
 
