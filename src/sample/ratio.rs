@@ -66,14 +66,15 @@ impl Ratio {
     }
 
     /// Decimal with `places` digits after the point, rounded half up, by long
-    /// division (exact for any size the type holds).
+    /// division: exact for denominators up to `u128::MAX / 10` (the rules
+    /// keep a probability's below 2^120, SAMPLING.md §11).
     pub fn decimal(&self, places: usize) -> String {
         let mut int = self.num / self.den;
         let mut rem = self.num % self.den;
         // The long division goes up to 19 digits at a step, as many as the
-        // denominator leaves room for in 128 bits (at least one: the rules
-        // keep denominators under 2^124): the same digits as one at a time,
-        // in one division instead of twelve for a probability's places.
+        // denominator leaves room for in 128 bits (at least one, within the
+        // bound above): the same digits as one at a time, in one division
+        // instead of twelve for a probability's places.
         let room = (1..=19).take_while(|&k| self.den <= ROOM[k]).last().unwrap_or(1);
         let mut digits = Vec::with_capacity(places);
         while digits.len() < places {
@@ -188,13 +189,18 @@ mod tests {
             Ratio { num: 1, den: 1 },
             Ratio { num: 0, den: 7 },
             Ratio { num: 7, den: 2 },
+            Ratio { num: 1, den: 8 },
+            Ratio { num: 5, den: 16 },
+            Ratio { num: 1, den: 2_000_000_000_000 },
+            Ratio { num: (1 << 100) + 1, den: 1 << 101 },
             Ratio { num: (1 << 124) - 1, den: 1 << 124 },
             Ratio { num: u128::from(u64::MAX) - 1, den: u128::from(u64::MAX) },
             Ratio { num: u128::from(u64::MAX), den: u128::from(u64::MAX) + 1 },
         ];
         for _ in 0..4000 {
             let bits = (next() % 124) as u32 + 1;
-            let den = (wide(next(), next()) >> (128 - bits)) | 1;
+            // Even denominators too, so that exact halves are rounded up.
+            let den = (wide(next(), next()) >> (128 - bits)).max(1);
             let num = match next() % 4 {
                 0 => den - 1,
                 1 => den * u128::from(next() % 5) + wide(next(), next()) % den,
@@ -212,6 +218,16 @@ mod tests {
                     r.den
                 );
             }
+        }
+    }
+
+    #[test]
+    fn room_is_the_largest_denominator_that_leaves_room_for_k_digits() {
+        assert_eq!(POW10[19], 10_000_000_000_000_000_000);
+        for k in 1..20 {
+            assert_eq!(POW10[k], POW10[k - 1] * 10);
+            assert!(ROOM[k].checked_mul(POW10[k]).is_some(), "{k}");
+            assert!((ROOM[k] + 1).checked_mul(POW10[k]).is_none(), "{k}");
         }
     }
 

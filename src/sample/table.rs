@@ -37,11 +37,6 @@ pub enum TextFields {
     Defused,
 }
 
-/// Renders the sample as the bytes of `sample.csv`.
-pub fn to_csv(sample: &Sample, pop: &Population<'_>, text: TextFields) -> Vec<u8> {
-    Table::new(sample, pop.frame, text, None).to_csv()
-}
-
 /// Renders a further round's sample (SAMPLING.md §15): the columns of
 /// `sample.csv` and `round`, the round each row joined.
 pub fn round_csv(rs: &super::rounds::RoundSample, pop: &Population<'_>) -> Vec<u8> {

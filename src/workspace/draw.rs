@@ -143,6 +143,30 @@ pub fn draw_in(
         normalize_seed(seed, &rules.seed).map_err(|e| Error::Usage(format!("seed refused: {e}")))?;
     let s = sample::select(&rules, &frame, &seed_norm)?;
     let frame_encoding = frame.encoding.unwrap_or(ws.encoding).to_string();
+    let mut superseded = None;
+    let mut step = Step::new();
+    let mut kept_outputs = Vec::new();
+    let redraw_rec = match (&previous, redraw) {
+        (Some(p), Some(reason)) => {
+            // Keep the replaced files; the journal already holds their hashes.
+            let dir = format!("{SUPERSEDED}/draw-{}", p.seq);
+            for f in [SAMPLE, DRAW] {
+                let old = read(&ws.path(f))?;
+                kept_outputs.push(step.write(format!("{dir}/{f}"), old));
+            }
+            if ws.path(HOUSEHOLDS).exists() {
+                let old = read(&ws.path(HOUSEHOLDS))?;
+                kept_outputs.push(step.write(format!("{dir}/{HOUSEHOLDS}"), old));
+            }
+            superseded = Some(dir);
+            Some(Redraw {
+                reason: reason.to_string(),
+                previous_seed: str_field(p, "seed"),
+                previous_sample_sha256: str_field(p, "sample_sha256"),
+            })
+        }
+        _ => None,
+    };
     // The same list for people, in Excel with Chinese headings, is made from
     // sample.csv's fields on another thread while the file is written and
     // the other outputs are made and hashed; sample.csv stays the record
@@ -158,30 +182,6 @@ pub fn draw_in(
         let xlsx = sc.spawn(|| table_workbook(&table, &rules.campaign.issued, &heading, lang));
         let bytes = table.to_csv();
         let lists = sample::derive_households(&rules, &frame, &s, &seed_norm);
-        let mut superseded = None;
-        let mut step = Step::new();
-        let mut kept_outputs = Vec::new();
-        let redraw_rec = match (&previous, redraw) {
-            (Some(p), Some(reason)) => {
-                // Keep the replaced files; the journal already holds their hashes.
-                let dir = format!("{SUPERSEDED}/draw-{}", p.seq);
-                for f in [SAMPLE, DRAW] {
-                    let old = read(&ws.path(f))?;
-                    kept_outputs.push(step.write(format!("{dir}/{f}"), old));
-                }
-                if ws.path(HOUSEHOLDS).exists() {
-                    let old = read(&ws.path(HOUSEHOLDS))?;
-                    kept_outputs.push(step.write(format!("{dir}/{HOUSEHOLDS}"), old));
-                }
-                superseded = Some(dir);
-                Some(Redraw {
-                    reason: reason.to_string(),
-                    previous_seed: str_field(p, "seed"),
-                    previous_sample_sha256: str_field(p, "sample_sha256"),
-                })
-            }
-            _ => None,
-        };
         let record = DrawRecord {
             algorithm: ALGORITHM.to_string(),
             spotcheck_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -208,11 +208,11 @@ pub fn draw_in(
         step.write(SAMPLE, bytes);
         step.write(DRAW, toml_text.into_bytes());
         let xlsx = xlsx.join().map_err(|_| Error::CheckFailed("cannot write sample.xlsx".into()))??;
-        Ok((step, record, draw_sha256, superseded, redraw_rec, kept_outputs, lists, xlsx))
+        Ok((record, draw_sha256, lists, xlsx))
     });
     drop(table);
     drop(frame);
-    let (mut step, record, draw_sha256, superseded, redraw_rec, kept_outputs, lists, xlsx) = made?;
+    let (record, draw_sha256, lists, xlsx) = made?;
     let xlsx_out = step.write("sample.xlsx", xlsx);
     let lists_out = lists.map(|l| step.write(HOUSEHOLDS, l));
     let mut data = json!({
