@@ -41,6 +41,12 @@ const ROOM: [u128; 20] = {
     r
 };
 
+/// How many digits at a step the long division by `den` has room for (1 to
+/// 19).
+fn room(den: u128) -> usize {
+    (1..=19).take_while(|&k| den <= ROOM[k]).last().unwrap_or(1)
+}
+
 impl Ratio {
     pub const ONE: Ratio = Ratio { num: 1, den: 1 };
     pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
@@ -75,7 +81,7 @@ impl Ratio {
         // denominator leaves room for in 128 bits (at least one, within the
         // bound above): the same digits as one at a time, in one division
         // instead of twelve for a probability's places.
-        let room = (1..=19).take_while(|&k| self.den <= ROOM[k]).last().unwrap_or(1);
+        let room = room(self.den);
         let mut digits = Vec::with_capacity(places);
         while digits.len() < places {
             let k = room.min(places - digits.len());
@@ -229,6 +235,16 @@ mod tests {
             assert!(ROOM[k].checked_mul(POW10[k]).is_some(), "{k}");
             assert!((ROOM[k] + 1).checked_mul(POW10[k]).is_none(), "{k}");
         }
+    }
+
+    #[test]
+    fn the_division_takes_as_many_digits_at_a_step_as_the_denominator_leaves_room_for() {
+        assert_eq!(room(1), 19);
+        assert_eq!(room(ROOM[19]), 19);
+        assert_eq!(room(ROOM[19] + 1), 18);
+        assert_eq!(room(1 << 64), 19);
+        assert_eq!(room(1 << 120), 2);
+        assert_eq!(room(ROOM[1]), 1);
     }
 
     #[test]
