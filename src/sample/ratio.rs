@@ -248,6 +248,13 @@ mod tests {
     }
 
     #[test]
+    fn a_ratio_as_a_float_is_its_quotient() {
+        assert_eq!(Ratio::new(1, 4).to_f64(), 0.25);
+        assert_eq!(Ratio::new(3, 2).to_f64(), 1.5);
+        assert_eq!(Ratio { num: 1 << 100, den: 1 << 102 }.to_f64(), 0.25);
+    }
+
+    #[test]
     fn decimals_round_half_up() {
         assert_eq!(Ratio::new(1, 3).decimal(4), "0.3333");
         assert_eq!(Ratio::new(2, 3).decimal(4), "0.6667");
