@@ -40,10 +40,11 @@ const PART: usize = 64;
 /// byte for byte what `serde_json::to_vec_pretty` gives for the array of
 /// their values, `pretty` giving each item's pretty-printed text. Each
 /// value is made just before it is written (the whole list made first
-/// would hold several times the scorecards' memory at national scale), and a long list is written in up to `parts` parts at
-/// once. A value printed alone is indented one level deeper to sit in the
-/// array: JSON strings hold no raw line break, so every line break of the
-/// text is one of the printer's.
+/// would hold several times the scorecards' memory at national scale),
+/// and a long list is written in up to `parts` parts at once. A value
+/// printed alone is indented one level deeper to sit in the array: JSON
+/// strings hold no raw line break, so every line break of the text is one
+/// of the printer's.
 fn pretty_array<T: Sync>(items: &[T], parts: usize, pretty: impl Fn(&T) -> Vec<u8> + Sync) -> Vec<Vec<u8>> {
     if items.is_empty() {
         return vec![b"[]".to_vec()];

@@ -251,8 +251,8 @@ pub(super) fn sample_workbook(
         rows.push(
             rec.fields_of(text)
                 .map(|c| match c {
-                    std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.trim()),
-                    std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.trim().to_string()),
+                    std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(crate::text::trim(b)),
+                    std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(crate::text::trim(&o).to_string()),
                 })
                 .collect(),
         );
