@@ -19,8 +19,9 @@
 /// The first bytes of every snapshot.
 pub const MAGIC: &[u8; 16] = b"spotcheck-snap\r\n";
 
-/// The layout version; a reader refuses any other.
-pub const VERSION: u32 = 1;
+/// The layout version; a reader refuses any other. Version 2 added the
+/// frame's townships in code order.
+pub const VERSION: u32 = 2;
 
 /// Builds a snapshot, in memory or straight into a writer (a large one is
 /// never held whole).

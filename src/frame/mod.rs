@@ -145,6 +145,11 @@ pub struct Frame {
     arena: String,
     /// Village indices sorted by code (byte order), then line.
     pub by_code: Vec<u32>,
+    /// The township of each village in code order: `township_by_code[j]`
+    /// is the township of village `by_code[j]`. The population's lists are
+    /// placed from it in one pass in code order, without reaching for each
+    /// village's areas (in a shuffled national frame, a cache miss each).
+    pub township_by_code: Vec<u32>,
     /// The encoding the file was read in.
     pub encoding: Option<Encoding>,
 }

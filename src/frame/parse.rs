@@ -845,9 +845,11 @@ fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
         let keys = sort_by_code(frame);
         let mut duplicates = Diags::default();
         report_duplicates(file, frame, &keys, &mut duplicates);
-        (keys, duplicates)
+        let townships: Vec<u32> =
+            keys.iter().map(|&k| frame.villages[k as u32 as usize].township as u32).collect();
+        (keys, townships, duplicates)
     };
-    let ((keys, duplicates), sizes) = if frame.villages.len() >= PARALLEL_ORDER {
+    let ((keys, townships, duplicates), sizes) = if frame.villages.len() >= PARALLEL_ORDER {
         std::thread::scope(|s| {
             let sorted = s.spawn(|| order(&frame));
             let sizes = check_totals(ctx, &frame, sizes, &sums, rows, &mut diags);
@@ -860,6 +862,7 @@ fn finish(ctx: &Ctx<'_>, joined: Joined, mut diags: Diags) -> (Frame, Diags) {
     frame.sizes = sizes;
     diags.extend(duplicates);
     frame.by_code = keys.into_iter().map(|k| k as u32).collect();
+    frame.township_by_code = townships;
     (frame, diags)
 }
 

@@ -28,6 +28,7 @@ pub fn fits(frame: &Frame) -> bool {
         && small(frame.counties.len())
         && small(frame.townships.len())
         && u32::try_from(text).is_ok()
+        && frame.township_by_code.len() == frame.villages.len()
         && frame.villages.iter().all(|v| {
             small(v.line as usize) && frame.townships.get(v.township).is_some_and(|t| t.parent == v.county)
         })
@@ -112,6 +113,11 @@ fn put(w: &mut Writer<'_>, frame: &Frame) {
     for &i in &frame.by_code {
         w.u32(i);
     }
+    // The townships again, in code order: a draw places the population
+    // from them without reaching for each village.
+    for &t in &frame.township_by_code {
+        w.u32(t);
+    }
 }
 
 /// Loads a frame from its snapshot. `origin` must be what it was made from;
@@ -163,9 +169,10 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
         columns.push((width, r.take(n * usize::from(width))?));
     }
     let by_code = r.take(n * 4)?;
+    let townships_by_code = r.take(n * 4)?;
     r.done()?;
     let (villages, rest) = std::thread::scope(|s| {
-        let rest = s.spawn(|| -> Result<(String, Sizes, Vec<u32>), Refused> {
+        let rest = s.spawn(|| -> Result<Rest, Refused> {
             let arena = crate::text::as_str(text).ok_or("village text that is not UTF-8")?.to_string();
             // Held 32 bits wide when every column is (as when parsed: a
             // column is written 8 bytes wide only for a value that needs it).
@@ -202,12 +209,21 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
                     _ => return Err("the code order is not an order of the villages".into()),
                 }
             }
-            Ok((arena, sizes, by_code))
+            let township_by_code = Reader::raw(townships_by_code).u32s(n)?;
+            if township_by_code.iter().any(|&t| t as usize >= nt) {
+                return Err("a township in code order out of range".into());
+            }
+            let pairs = fingerprint(by_code.iter().zip(&township_by_code).map(|(&i, &t)| (i, t)));
+            Ok((arena, sizes, by_code, township_by_code, pairs))
         });
         (villages(text, code_lens, name_lens, townships_of, &lines, &townships), rest.join())
     });
     let villages = villages?;
-    let (arena, sizes, by_code) = rest.map_err(|_| "decoding failed".to_string())??;
+    let (arena, sizes, by_code, township_by_code, pairs) =
+        rest.map_err(|_| "decoding failed".to_string())??;
+    if pairs != fingerprint(villages.iter().enumerate().map(|(i, v)| (i as u32, v.township as u32))) {
+        return Err("the townships in code order are not the villages' townships".into());
+    }
     Ok(Frame {
         file: file.to_string(),
         size_names,
@@ -217,9 +233,27 @@ pub fn decode(file: &str, bytes: &[u8], origin: &str) -> Result<Frame, Refused> 
         sizes,
         arena,
         by_code,
+        township_by_code,
         encoding,
     })
 }
+
+/// A sum over (village, township) pairs that does not depend on their
+/// order, each pair mixed first (SplitMix64's finaliser): the townships in
+/// code order are checked against the villages' own in two passes in
+/// order, instead of a reach into the villages for each.
+fn fingerprint(pairs: impl Iterator<Item = (u32, u32)>) -> u64 {
+    pairs.fold(0u64, |sum, (i, t)| {
+        let mut z = (u64::from(i) << 32 | u64::from(t)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        sum.wrapping_add(z ^ (z >> 31))
+    })
+}
+
+/// What the second thread decodes: the text, the sizes, the code order,
+/// the townships in code order and the fingerprint of the last two.
+type Rest = (String, Sizes, Vec<u32>, Vec<u32>, u64);
 
 /// How a snapshot gives each village's line.
 enum Lines<'b> {
@@ -353,12 +387,31 @@ mod tests {
         cut[code_lens + 4] += 1;
         cut[name_lens + 4] -= 3;
         assert!(decode("f.csv", &cut, "o").is_err_and(|e| e.contains("inside a character")));
-        // The code order, the last section, naming one village twice.
+        // The code order, the section before last, naming one village
+        // twice.
         let mut twice = bytes.clone();
-        let end = twice.len();
-        let first: [u8; 4] = twice[end - 4 * f.villages.len()..][..4].try_into().unwrap();
-        twice[end - 4..].copy_from_slice(&first);
+        let (order, towns) = (bytes.len() - 8 * n, bytes.len() - 4 * n);
+        let first: [u8; 4] = twice[order..][..4].try_into().unwrap();
+        twice[towns - 4..towns].copy_from_slice(&first);
         assert!(decode("f.csv", &twice, "o").is_err_and(|e| e.contains("code order")));
+        // The townships in code order, the last section: one out of range;
+        // two villages' townships swapped, or one moved to another
+        // township, so that they are not the villages' own.
+        let entry =
+            |b: &mut Vec<u8>, j: usize, t: u32| b[towns + 4 * j..][..4].copy_from_slice(&t.to_le_bytes());
+        let mut far = bytes.clone();
+        entry(&mut far, 3, f.townships.len() as u32);
+        assert!(decode("f.csv", &far, "o").is_err_and(|e| e.contains("out of range")));
+        let (j, k) = (0, (1..n).find(|&k| f.township_by_code[k] != f.township_by_code[0]).unwrap());
+        let mut swapped = bytes.clone();
+        entry(&mut swapped, j, f.township_by_code[k]);
+        entry(&mut swapped, k, f.township_by_code[j]);
+        let mut moved = bytes.clone();
+        entry(&mut moved, j, f.township_by_code[k]);
+        for b in [swapped, moved] {
+            assert!(decode("f.csv", &b, "o").is_err_and(|e| e.contains("not the villages' townships")));
+        }
+        assert!(decode("f.csv", &bytes, "o").is_ok());
         let mut state = 7u64;
         for _ in 0..2000 {
             let mut b = bytes.clone();

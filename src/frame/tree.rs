@@ -90,6 +90,8 @@ pub struct Population<'f> {
     township_villages: Lists,
     county_sizes: Vec<u128>,
     township_sizes: Vec<u128>,
+    /// Per size column, the kept villages whose size is 0, in stored order.
+    zeros: Vec<Vec<usize>>,
     ncols: usize,
     /// How many villages the exclusions removed.
     pub excluded: usize,
@@ -120,18 +122,20 @@ impl<'f> Population<'f> {
         let mut township_sizes = vec![0u128; nt * ncols];
         let mut county_count = vec![0usize; nc];
         let mut township_count = vec![0usize; nt];
-        let mut area_of = Vec::with_capacity(n);
+        let mut zeros = vec![Vec::new(); ncols];
         for (i, v) in frame.villages.iter().enumerate() {
-            area_of.push((v.county as u32, v.township as u32));
             if !is_kept(i) {
                 continue;
             }
             county_count[v.county] += 1;
             township_count[v.township] += 1;
-            for k in 0..ncols {
-                let s = u128::from(frame.size(i, k));
-                county_sizes[v.county * ncols + k] += s;
-                township_sizes[v.township * ncols + k] += s;
+            for (k, zeros) in zeros.iter_mut().enumerate() {
+                let s = frame.size(i, k);
+                if s == 0 {
+                    zeros.push(i);
+                }
+                county_sizes[v.county * ncols + k] += u128::from(s);
+                township_sizes[v.township * ncols + k] += u128::from(s);
             }
         }
         let offsets = |counts: &[usize]| {
@@ -146,22 +150,39 @@ impl<'f> Population<'f> {
         };
         let (c_off, t_off) = (offsets(&county_count), offsets(&township_count));
         let kept_n = t_off[nt];
-        let (mut c_at, mut t_at) = (c_off.clone(), t_off.clone());
-        let (mut c_items, mut t_items) = (vec![0usize; kept_n], vec![0usize; kept_n]);
-        let mut villages = Vec::with_capacity(kept_n);
-        // Walking the villages in code order leaves every list sorted.
-        for &i in &frame.by_code {
-            let i = i as usize;
-            if !is_kept(i) {
-                continue;
+        // Walking the villages in code order leaves every list sorted. Each
+        // village's areas come from the frame's townships in code order,
+        // read in step with the order; a frame whose list does not agree
+        // with the counts (none that spotcheck made) is placed again from
+        // the villages themselves.
+        let place = |area: &dyn Fn(usize, usize) -> (usize, usize)| -> Option<[Vec<usize>; 3]> {
+            let (mut c_at, mut t_at) = (c_off.clone(), t_off.clone());
+            let (mut c_items, mut t_items) = (vec![0usize; kept_n], vec![0usize; kept_n]);
+            let mut villages = Vec::with_capacity(kept_n);
+            for (j, &i) in frame.by_code.iter().enumerate() {
+                let i = i as usize;
+                if !is_kept(i) {
+                    continue;
+                }
+                let (c, t) = area(j, i);
+                if c >= nc || t >= nt || t_at[t] >= t_off[t + 1] || c_at[c] >= c_off[c + 1] {
+                    return None;
+                }
+                t_items[t_at[t]] = i;
+                t_at[t] += 1;
+                c_items[c_at[c]] = i;
+                c_at[c] += 1;
+                villages.push(i);
             }
-            let (c, t) = (area_of[i].0 as usize, area_of[i].1 as usize);
-            t_items[t_at[t]] = i;
-            t_at[t] += 1;
-            c_items[c_at[c]] = i;
-            c_at[c] += 1;
-            villages.push(i);
-        }
+            (villages.len() == kept_n).then_some([c_items, t_items, villages])
+        };
+        let in_step = |j: usize, _: usize| {
+            let t = frame.township_by_code[j] as usize;
+            (frame.townships.get(t).map_or(usize::MAX, |a| a.parent), t)
+        };
+        let own = |_: usize, i: usize| (frame.villages[i].county, frame.villages[i].township);
+        let placed = if frame.township_by_code.len() == n { place(&in_step) } else { None };
+        let [c_items, t_items, villages] = placed.or_else(|| place(&own)).unwrap_or_default();
         let mut county_townships = vec![Vec::new(); nc];
         let townships = sorted_by_key(&frame.townships, |t| township_count[t] > 0);
         for &t in &townships {
@@ -178,6 +199,7 @@ impl<'f> Population<'f> {
             township_villages: Lists { offsets: t_off, items: t_items },
             county_sizes,
             township_sizes,
+            zeros,
             ncols,
             excluded: n - kept_n,
         }
@@ -204,6 +226,18 @@ impl<'f> Population<'f> {
             Level::Township => self.township_sizes[u.index * self.ncols + col],
             Level::Village => u128::from(self.frame.size(u.index, col)),
         }
+    }
+
+    /// The total of size column `col` over the whole population.
+    pub fn total(&self, col: usize) -> u128 {
+        self.county_sizes.iter().skip(col).step_by(self.ncols.max(1)).sum()
+    }
+
+    /// The kept villages whose size column `col` is 0, in the frame's
+    /// order: most frames have none, and a check for them need not walk
+    /// every village in code order.
+    pub fn zero_villages(&self, col: usize) -> &[usize] {
+        self.zeros.get(col).map_or(&[], Vec::as_slice)
     }
 
     /// The code (or key) of a unit.
@@ -251,5 +285,126 @@ impl<'f> Population<'f> {
 
     pub fn village_count(&self) -> usize {
         self.villages.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{FrameSchema, parse};
+
+    /// A shuffled frame of three counties, townships of a few villages,
+    /// sizes with zeros.
+    fn shuffled() -> Frame {
+        let schema = FrameSchema {
+            county_code: Some("cc".into()),
+            township_code: Some("tc".into()),
+            sizes: vec!["population".into(), "households".into()],
+            ..FrameSchema::default()
+        };
+        let mut text = String::from("code,name,cc,county,tc,township,population,households\n");
+        for k in 0..300u32 {
+            let i = (k * 7) % 300;
+            let (c, t) = (i % 3, i % 23);
+            let t = format!("{c}{t:02}");
+            text.push_str(&format!("{t}{i:03},村{i},{c},县{c},{t},乡{t},{},{}\n", i % 11, (i * 5) % 13));
+        }
+        let (f, d) = parse("f.csv", &text, &schema);
+        assert!(d.is_empty(), "{d}");
+        f
+    }
+
+    /// Every list of a population, with the sums and zeros.
+    fn lists(p: &Population<'_>) -> Vec<Vec<usize>> {
+        let f = p.frame;
+        let mut out =
+            vec![p.children(None, Level::County).to_vec(), p.children(None, Level::Township).to_vec()];
+        out.push(p.children(None, Level::Village).to_vec());
+        for c in 0..f.counties.len() {
+            let u = Some(Unit { level: Level::County, index: c });
+            out.push(p.children(u, Level::Township).to_vec());
+            out.push(p.children(u, Level::Village).to_vec());
+        }
+        for t in 0..f.townships.len() {
+            out.push(p.children(Some(Unit { level: Level::Township, index: t }), Level::Village).to_vec());
+        }
+        for col in 0..2 {
+            out.push(vec![p.total(col) as usize]);
+            out.push(p.zero_villages(col).to_vec());
+            for t in 0..f.townships.len() {
+                out.push(vec![p.size(Unit { level: Level::Township, index: t }, col) as usize]);
+            }
+        }
+        out
+    }
+
+    /// Each list is the villages the frame puts there, in code order; the
+    /// sums and zeros are the villages' own.
+    #[test]
+    fn lists_hold_their_villages_in_code_order() {
+        let f = shuffled();
+        let excluded: HashSet<String> = ["0", "105", "2003"].iter().map(|s| s.to_string()).collect();
+        for ex in [HashSet::new(), excluded] {
+            let p = Population::new(&f, &ex);
+            let kept = |i: usize| {
+                let v = &f.villages[i];
+                !ex.contains(&f.counties[v.county].key)
+                    && !ex.contains(&f.townships[v.township].key)
+                    && !ex.contains(f.code(i))
+            };
+            let by_code = |pick: &dyn Fn(usize) -> bool| {
+                let mut v: Vec<usize> = (0..f.villages.len()).filter(|&i| kept(i) && pick(i)).collect();
+                v.sort_by_key(|&i| f.code(i));
+                v
+            };
+            assert_eq!(p.excluded, f.villages.len() - by_code(&|_| true).len());
+            assert_eq!(p.children(None, Level::Village), by_code(&|_| true));
+            for t in 0..f.townships.len() {
+                let u = Unit { level: Level::Township, index: t };
+                assert_eq!(p.children(Some(u), Level::Village), by_code(&|i| f.villages[i].township == t));
+                for col in 0..2 {
+                    let sum: u64 =
+                        by_code(&|i| f.villages[i].township == t).iter().map(|&i| f.size(i, col)).sum();
+                    assert_eq!(p.size(u, col), u128::from(sum));
+                }
+            }
+            for c in 0..f.counties.len() {
+                let u = Some(Unit { level: Level::County, index: c });
+                assert_eq!(p.children(u, Level::Village), by_code(&|i| f.villages[i].county == c));
+            }
+            for col in 0..2 {
+                let all = by_code(&|_| true);
+                assert_eq!(p.total(col), all.iter().map(|&i| u128::from(f.size(i, col))).sum::<u128>());
+                let mut zeros = p.zero_villages(col).to_vec();
+                zeros.sort_by_key(|&i| f.code(i));
+                assert_eq!(zeros, by_code(&|i| f.size(i, col) == 0));
+                assert!(!zeros.is_empty());
+            }
+            assert!(p.zero_villages(2).is_empty());
+        }
+    }
+
+    /// A frame whose townships in code order are missing, or do not agree
+    /// with its villages, is placed from the villages themselves: the same
+    /// population, and no panic.
+    #[test]
+    fn townships_in_code_order_that_disagree_are_passed_over() {
+        let f = shuffled();
+        let n = f.villages.len();
+        let last = f.townships.len() as u32 - 1;
+        let mut spoiled: Vec<Vec<u32>> = vec![Vec::new(), f.township_by_code[1..].to_vec()];
+        for (j, t) in [(0, last), (n - 1, 0), (n / 2, last + 1), (n / 3, u32::MAX)] {
+            let mut v = f.township_by_code.clone();
+            assert_ne!(v[j], t);
+            v[j] = t;
+            spoiled.push(v);
+        }
+        for ex in [HashSet::new(), HashSet::from(["2".to_string()])] {
+            let want = lists(&Population::new(&f, &ex));
+            for towns in &spoiled {
+                let g = Frame { township_by_code: towns.clone(), ..f.clone() };
+                assert_eq!(lists(&Population::new(&g, &ex)), want, "{towns:?}");
+            }
+        }
     }
 }

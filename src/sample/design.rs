@@ -179,9 +179,9 @@ impl<'a> Design<'a> {
                         weight: match &a.by {
                             AllocBy::Equal => 1,
                             AllocBy::Units => u128::from(n_units(p)),
-                            AllocBy::Size(name) => frame.size_column(name).map_or(0, |c| {
-                                p.map_or_else(|| total_size(pop, stage.level, c), |p| pop.size(p, c))
-                            }),
+                            AllocBy::Size(name) => frame
+                                .size_column(name)
+                                .map_or(0, |c| p.map_or_else(|| pop.total(c), |p| pop.size(p, c))),
                         },
                         units: n_units(p),
                     })
@@ -212,6 +212,18 @@ impl<'a> Design<'a> {
             let mut zero_areas = Vec::new();
             let mut huge = Vec::new();
             let mut few_reserves = 0usize;
+            // Villages of size 0 are few: only the strata that hold one
+            // are walked for them, and a stratum of villages takes its
+            // total from the population's sums.
+            let parent_level = s.checked_sub(1).map(|q| rules.stages[q].level);
+            let zero_strata: HashSet<Option<Unit>> = match col {
+                Some(c) if stage.level == Level::Village => pop
+                    .zero_villages(c)
+                    .iter()
+                    .map(|&i| parent_level.map(|l| pop.village_ancestor(i, l)))
+                    .collect(),
+                _ => HashSet::new(),
+            };
             for &p in &parents {
                 let units = pop.children(p, stage.level);
                 let n_all = units.len() as u64;
@@ -231,8 +243,10 @@ impl<'a> Design<'a> {
                     few_reserves += 1;
                 }
                 if let (Method::Pps, Some(c), true) = (stage.method, col, taken < n_all) {
+                    let villages = stage.level == Level::Village;
                     let mut total = 0u128;
-                    for &i in units {
+                    let walked = if villages && !zero_strata.contains(&p) { &[][..] } else { units };
+                    for &i in walked {
                         let u = Unit { level: stage.level, index: i };
                         let x = pop.size(u, c);
                         total += x;
@@ -255,6 +269,9 @@ impl<'a> Design<'a> {
                                 zero_areas.push(pop.label(u));
                             }
                         }
+                    }
+                    if villages {
+                        total = p.map_or_else(|| pop.total(c), |p| pop.size(p, c));
                     }
                     if total >= MAX_STRATUM_SIZE {
                         huge.push(stratum_name(pop, p));
@@ -498,10 +515,6 @@ fn potential_strata(rules: &Rules, pop: &Population<'_>, s: usize) -> Vec<Option
     pop.children(None, level).iter().map(|&index| Some(Unit { level, index })).collect()
 }
 
-fn total_size(pop: &Population<'_>, level: Level, col: usize) -> u128 {
-    pop.children(None, level).iter().map(|&i| pop.size(Unit { level, index: i }, col)).sum()
-}
-
 fn stratum_name(pop: &Population<'_>, p: Option<Unit>) -> String {
     match p {
         None => "the whole population".to_string(),
@@ -566,4 +579,99 @@ fn forced_units(rules: &Rules, pop: &Population<'_>) -> HashSet<Unit> {
 /// Codes the rules exclude from the population.
 pub fn excluded_codes(rules: &Rules) -> HashSet<String> {
     rules.exclude.iter().flat_map(|l| l.codes.iter().map(|c| c.code.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{FrameSchema, parse};
+
+    const CAMPAIGN: &str = "[campaign]\nname = \"t\"\nissuer = \"t\"\ndocument = \"t\"\nissued = 2026-01-01\n\
+        period = { start = 2026-01-01, end = 2026-01-31 }\ncheck_window = { start = 2026-02-01, end = 2026-02-28 }\n\
+        [frame]\ncode = \"code\"\nname = \"name\"\ncounty_code = \"cc\"\ncounty = \"county\"\n\
+        township_code = \"tc\"\ntownship = \"township\"\nsizes = [\"population\"]\n";
+
+    /// The problems `prepare` reports for `stages` (and more rules) on a
+    /// frame of rows `(code, county, township, population)`, one a line.
+    fn problems(stages: &str, rows: &[(&str, &str, &str, u64)]) -> Vec<String> {
+        let (rules, d) = crate::rules::parse("r.toml", &format!("{CAMPAIGN}{stages}"));
+        let rules = rules.unwrap_or_else(|| panic!("{d}"));
+        let schema = FrameSchema {
+            county_code: Some("cc".into()),
+            township_code: Some("tc".into()),
+            sizes: vec!["population".into()],
+            ..FrameSchema::default()
+        };
+        let mut text = String::from("code,name,cc,county,tc,township,population\n");
+        for (code, c, t, x) in rows {
+            text.push_str(&format!("{code},村{code},{c},县{c},{t},乡{t},{x}\n"));
+        }
+        let (frame, d) = parse("f.csv", &text, &schema);
+        assert!(!d.has_errors(), "{d}");
+        let pop = Population::new(&frame, &super::super::excluded_codes(&rules));
+        let (_, diags) = Design::prepare(&rules, &pop);
+        diags.0.iter().map(|d| d.to_string()).collect()
+    }
+
+    const BY_TOWNSHIP: &str = "[[stage]]\nlevel = \"township\"\nn = 1\n\
+        [[stage]]\nlevel = \"village\"\nn = 1\nmethod = \"pps\"\nsize = \"population\"\n";
+
+    /// Villages of size 0 are reported in every stratum that samples
+    /// them by size, in the strata's order and then the code's, however
+    /// the frame is ordered; not in a stratum taken whole, and not when
+    /// forced in.
+    #[test]
+    fn villages_of_size_zero_are_found_in_every_stratum() {
+        let rows = [
+            ("2002", "2", "20", 0),
+            ("1001", "1", "10", 5),
+            ("1003", "1", "10", 0),
+            ("2001", "2", "20", 7),
+            ("1002", "1", "10", 0),
+            ("3001", "3", "30", 0),
+            ("1101", "1", "11", 4),
+            ("2003", "2", "20", 3),
+        ];
+        let got = problems(BY_TOWNSHIP, &rows);
+        let lines: Vec<&str> = got.iter().map(|p| p.split(": village").next().unwrap()).collect();
+        // Township 10 (lines 4 and 6, code order), then 20 (line 2); 30
+        // holds one village and is taken whole.
+        assert_eq!(lines, ["f.csv:6", "f.csv:4", "f.csv:2"], "{got:?}");
+        assert!(got[0].contains("village 1002 (村1002) has population = 0"), "{got:?}");
+        let forced = format!("{BY_TOWNSHIP}[[include]]\ncodes = [\"1003\"]\nreason = \"r\"\n");
+        let got = problems(&forced, &rows);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|p| !p.contains("1003")), "{got:?}");
+        // A single stage over the whole population.
+        let one = "[[stage]]\nlevel = \"village\"\nn = 2\nmethod = \"pps\"\nsize = \"population\"\n";
+        let got = problems(one, &rows);
+        let lines: Vec<&str> = got.iter().map(|p| p.split(": village").next().unwrap()).collect();
+        assert_eq!(lines, ["f.csv:6", "f.csv:4", "f.csv:2", "f.csv:7"], "{got:?}");
+    }
+
+    /// A stratum whose villages' sizes add up to 2^40 or more is refused,
+    /// as a stratum of areas is; one just below passes.
+    #[test]
+    fn a_stratum_of_villages_too_large_is_refused() {
+        let big = (1u64 << 40) / 3 + 1;
+        let rows = [
+            ("1001", "1", "10", big),
+            ("1002", "1", "10", big),
+            ("1003", "1", "10", big),
+            ("2001", "2", "20", big),
+            ("2002", "2", "20", big),
+            ("2003", "2", "20", big - 3),
+        ];
+        let got = problems(BY_TOWNSHIP, &rows);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].contains("reaches 2^40") && got[0].ends_with("populations: township 10 (乡10)"),
+            "{got:?}"
+        );
+        let one = "[[stage]]\nlevel = \"village\"\nn = 2\nmethod = \"pps\"\nsize = \"population\"\n";
+        let got = problems(one, &rows[3..]);
+        assert!(got.is_empty(), "{got:?}");
+        let got = problems(one, &rows);
+        assert!(got.len() == 1 && got[0].ends_with("populations: the whole population"), "{got:?}");
+    }
 }
