@@ -28,12 +28,18 @@ pub struct Args {
 }
 
 pub fn run(f: &Folder, a: &Args, lang: crate::lang::Lang) -> CmdResult {
-    let mut ws = f.write()?;
+    // The frame and its snapshot, the campaign's largest files, are
+    // checked while the sample is drawn; a changed one stops the draw
+    // before anything is written, and comes before any other error.
+    let mut ws = f.write_deferred()?;
     let reason = if a.redraw { a.reason.as_deref() } else { None };
     if a.redraw && reason.is_none() {
+        ws.settle()?;
         return Err(Error::Usage("--redraw needs --reason".into()));
     }
-    let o = draw::draw_in(&mut ws, &a.seed, reason, lang)?;
+    let drawn = draw::draw_in(&mut ws, &a.seed, reason, lang);
+    ws.settle()?;
+    let o = drawn?;
     let r = &o.record;
     if o.already {
         note(&format!(

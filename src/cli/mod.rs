@@ -408,6 +408,16 @@ impl Folder {
         self.open(Mode::Exclusive)
     }
 
+    /// Opens the folder to write as [`Folder::write`] does, checking the
+    /// frozen frame and its snapshot while the command works
+    /// ([`Workspace::open_deferred`]).
+    pub fn write_deferred(&self) -> Result<Workspace, Error> {
+        self.exists()?;
+        let ws = Workspace::open_deferred(&self.dir, &self.access(Mode::Exclusive, &|| self.waiting()))?;
+        self.tell(&ws);
+        Ok(ws)
+    }
+
     /// Reads the folder and lists its problems, under a lock of `mode`.
     pub fn inspect(&self, mode: Mode) -> Result<(Workspace, Vec<String>), Error> {
         self.exists()?;

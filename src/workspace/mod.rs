@@ -74,6 +74,23 @@ pub struct Workspace {
     /// The bytes of snapshots read when the folder was opened, with the
     /// hash they had then; taken by the first command that loads them.
     read: std::sync::Mutex<BTreeMap<String, (String, Vec<u8>)>>,
+    /// Files whose check waits for [`Workspace::settle`] (opened with
+    /// [`Workspace::open_deferred`]).
+    deferred: std::sync::Mutex<Vec<Deferred>>,
+}
+
+/// A recorded file checked while the command works instead of when the
+/// folder is opened: the frozen frame, hashed on a thread of its own once
+/// the frame is loaded, and its snapshot, hashed as it is decoded (either,
+/// at [`Workspace::settle`], if it has not been).
+#[derive(Debug)]
+struct Deferred {
+    rel: String,
+    want: String,
+    what: &'static str,
+    hashing: Option<std::thread::JoinHandle<std::io::Result<String>>>,
+    /// What the file hashed to, once known.
+    hashed: Option<std::result::Result<String, String>>,
 }
 
 /// The current time as RFC 3339 with its offset, on the campaign's clock
@@ -410,6 +427,27 @@ fn hash_files(
     results.into_iter().map(|r| r.unwrap_or_else(|| Err(std::io::Error::other("not hashed")))).collect()
 }
 
+/// The problem, if any, of a file that hashed to `now` against the hash
+/// recorded for it.
+fn file_problem(rel: &str, want: &str, what: &str, now: std::result::Result<String, String>) -> Vec<String> {
+    match now {
+        Ok(h) if h == want => Vec::new(),
+        Ok(h) => {
+            vec![format!("{rel}: {what} changed since it was recorded (sha256 {h} now, {want} recorded)")]
+        }
+        Err(e) => vec![format!("{rel}: {what} cannot be read: {e}")],
+    }
+}
+
+/// The error of a folder whose recorded files have `problems`.
+fn changed_outside(problems: &[String], dir: &Path) -> Error {
+    Error::CheckFailed(format!(
+        "{}\nthe campaign folder {} has been changed outside spotcheck; nothing was done (run `spotcheck audit` for the full report)",
+        problems.join("\n"),
+        dir.display()
+    ))
+}
+
 fn file_name(p: &Path) -> Result<String> {
     p.file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -421,28 +459,72 @@ impl Workspace {
     /// has changed. Opened for writing, an interrupted command is recovered
     /// first (see `recovery`); opened for reading, a pending step is refused.
     pub fn open(dir: &Path, access: &Access) -> Result<Workspace> {
-        let (ws, problems) = Workspace::inspect(dir, access)?;
+        Workspace::open_with(dir, access, false)
+    }
+
+    /// As [`Workspace::open`], but the frozen frame and its snapshot, the
+    /// largest files of a campaign, are checked while the command works:
+    /// the frame on a thread of its own, the snapshot as it is decoded.
+    /// [`Workspace::apply`] settles them before it writes anything, and a
+    /// command that ends without writing must call [`Workspace::settle`]
+    /// before it reports. Other problems found on opening are reported
+    /// with theirs, as [`Workspace::open`] reports them.
+    pub fn open_deferred(dir: &Path, access: &Access) -> Result<Workspace> {
+        Workspace::open_with(dir, access, true)
+    }
+
+    fn open_with(dir: &Path, access: &Access, defer: bool) -> Result<Workspace> {
+        let (ws, mut problems) = Workspace::inspect_with(dir, access, defer)?;
+        if !problems.is_empty() {
+            problems.extend(ws.deferred_problems());
+        }
         if let Some((event, at)) = step::pending(dir) {
             return Err(Error::Usage(format!(
                 "an interrupted `{event}` step (begun {at}) left {} half-changed; run `spotcheck recover` to complete or undo it (a command that writes does so first)",
                 dir.display()
             )));
         }
-        if problems.is_empty() {
-            Ok(ws)
-        } else {
-            Err(Error::CheckFailed(format!(
-                "{}\nthe campaign folder {} has been changed outside spotcheck; nothing was done (run `spotcheck audit` for the full report)",
-                problems.join("\n"),
-                dir.display()
-            )))
+        if problems.is_empty() { Ok(ws) } else { Err(changed_outside(&problems, dir)) }
+    }
+
+    /// Checks the files [`Workspace::open_deferred`] left for later: an
+    /// error, as opening would have given, if one changed. Once settled,
+    /// nothing is left to check.
+    pub fn settle(&self) -> Result<()> {
+        let problems = self.deferred_problems();
+        if problems.is_empty() { Ok(()) } else { Err(changed_outside(&problems, &self.dir)) }
+    }
+
+    /// The problems of the deferred files, each waited for or hashed now.
+    fn deferred_problems(&self) -> Vec<String> {
+        let pending = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut problems = Vec::new();
+        for d in pending {
+            let now = match (d.hashed, d.hashing) {
+                (Some(h), _) => h,
+                (None, Some(t)) => t
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("not hashed")))
+                    .map_err(|e| e.to_string()),
+                (None, None) => {
+                    std::fs::read(self.dir.join(&d.rel)).map(|b| sha256_hex(&b)).map_err(|e| e.to_string())
+                }
+            };
+            problems.extend(file_problem(&d.rel, &d.want, d.what, now));
         }
+        problems
     }
 
     /// Reads the folder under its lock and lists every integrity problem:
     /// a pending step, the journal's chain and head record, frozen inputs,
     /// and the recorded outputs (sample, draw record, later steps' files).
     pub fn inspect(dir: &Path, access: &Access) -> Result<(Workspace, Vec<String>)> {
+        Workspace::inspect_with(dir, access, false)
+    }
+
+    /// As [`Workspace::inspect`]; with `defer`, the frozen frame and its
+    /// snapshot are left out, for [`Workspace::settle`].
+    fn inspect_with(dir: &Path, access: &Access, defer: bool) -> Result<(Workspace, Vec<String>)> {
         let jpath = dir.join(JOURNAL);
         if !jpath.exists() {
             return Err(Error::Usage(format!(
@@ -482,6 +564,7 @@ impl Workspace {
             recovery,
             hashes: BTreeMap::new(),
             read: Default::default(),
+            deferred: Default::default(),
         };
         // Every file checked below, hashed at once.
         let last_draw = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw");
@@ -493,6 +576,27 @@ impl Workspace {
         paths.extend(outputs.keys().map(String::as_str));
         paths.sort_unstable();
         paths.dedup();
+        if defer {
+            let snapshot =
+                outputs.get(FRAME_SNAPSHOT).map(|want| (FRAME_SNAPSHOT, want.as_str(), "recorded file"));
+            let frame = ws
+                .frozen
+                .iter()
+                .find(|f| f.role == "frame")
+                .map(|f| (f.path.as_str(), f.sha256.as_str(), "frozen input"));
+            let mut deferred = Vec::new();
+            for (rel, want, what) in frame.into_iter().chain(snapshot) {
+                paths.retain(|p| *p != rel);
+                deferred.push(Deferred {
+                    rel: rel.to_string(),
+                    want: want.to_string(),
+                    what,
+                    hashing: None,
+                    hashed: None,
+                });
+            }
+            ws.deferred = std::sync::Mutex::new(deferred);
+        }
         let job = crate::progress::job(crate::progress::Task::CheckFiles, paths.len() as u64);
         let mut read = BTreeMap::new();
         for (p, h) in paths.iter().zip(hash_files(dir, &paths, &job)) {
@@ -509,7 +613,9 @@ impl Workspace {
         }
         drop(job);
         ws.read = std::sync::Mutex::new(read);
-        for f in &ws.frozen {
+        let deferred: Vec<String> =
+            ws.deferred.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|d| d.rel.clone()).collect();
+        for f in ws.frozen.iter().filter(|f| !deferred.contains(&f.path)) {
             problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
         }
         if let Some((event, at)) = step::pending(dir) {
@@ -556,7 +662,7 @@ impl Workspace {
         }
         // Files later steps wrote (assignment, forms, findings), each as its
         // latest journal entry recorded it.
-        for (path, sha) in outputs {
+        for (path, sha) in outputs.into_iter().filter(|(p, _)| !deferred.contains(p)) {
             problems.extend(ws.check_file(&path, &sha, "recorded file"));
         }
         Ok((ws, problems))
@@ -683,13 +789,7 @@ impl Workspace {
             Some(h) => h.clone(),
             None => std::fs::read(self.dir.join(rel)).map(|b| sha256_hex(&b)).map_err(|e| e.to_string()),
         };
-        match now {
-            Ok(h) if h == want => Vec::new(),
-            Ok(h) => {
-                vec![format!("{rel}: {what} changed since it was recorded (sha256 {h} now, {want} recorded)")]
-            }
-            Err(e) => vec![format!("{rel}: {what} cannot be read: {e}")],
-        }
+        file_problem(rel, want, what, now)
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -714,10 +814,24 @@ impl Workspace {
     pub fn load_frame(&self, rules: &Rules) -> Result<Frame> {
         let origin = frame_origin(&self.frozen);
         let decode = |bytes: &[u8]| frame::snapshot::decode(&self.frame_path, bytes, &origin).ok();
-        if let Some((frame, _)) = self.load_recorded(FRAME_SNAPSHOT, decode)? {
-            return Ok(frame);
+        let frame = match self.load_recorded(FRAME_SNAPSHOT, decode)? {
+            Some((frame, _)) => frame,
+            None => frame::load(&self.path(&self.frame_path), &self.frame_path, &rules.frame, self.encoding)?,
+        };
+        self.start_deferred();
+        Ok(frame)
+    }
+
+    /// Starts hashing, each on a thread of its own, the deferred files not
+    /// yet hashed: once the frame is loaded, so that the hashing has the
+    /// core the loading used, and runs beside the work that follows.
+    fn start_deferred(&self) {
+        for d in self.deferred.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
+            if d.hashed.is_none() && d.hashing.is_none() {
+                let path = self.dir.join(&d.rel);
+                d.hashing = Some(std::thread::spawn(move || hash_file(&path)));
+            }
         }
-        frame::load(&self.path(&self.frame_path), &self.frame_path, &rules.frame, self.encoding)
     }
 
     /// Lets go of the snapshot bytes kept from hashing them on opening, for
@@ -754,6 +868,18 @@ impl Workspace {
                 (now, bytes, decoded)
             }
         };
+        // A file left for later is settled here, with the others left if
+        // it changed, as opening would have reported them.
+        let mut deferred = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = deferred.iter_mut().find(|d| d.rel == rel) {
+            d.hashed = Some(Ok(now.clone()));
+            drop(deferred);
+            if now != want {
+                self.settle()?;
+            }
+        } else {
+            drop(deferred);
+        }
         if now != want {
             return Err(Error::CheckFailed(format!(
                 "{rel}: recorded file changed since it was recorded (sha256 {now} now, {want} recorded); nothing was done (run `spotcheck audit` for the full report)"

@@ -276,6 +276,9 @@ impl Workspace {
                 self.dir.display()
             )));
         }
+        // Files the folder was opened without checking are checked before
+        // anything is written.
+        self.settle()?;
         let known = self.known_files();
         let mut writes: Vec<Write> = Vec::new();
         let mut dirs: Vec<String> = Vec::new();

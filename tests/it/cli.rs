@@ -186,9 +186,21 @@ fn a_changed_frame_stops_score_and_draw_with_nothing_written() {
     tamper(&camp.join("frame/synthetic-frame.csv"));
     refused(&camp, &["draw", "--seed", SEED]);
     assert!(!camp.join("sample.csv").exists());
+    // `draw` checks the frame while it draws: the change still comes
+    // before a refused seed, and is reported with any other change found
+    // on opening.
+    refused(&camp, &["draw", "--seed", "12"]);
+    let rules = camp.join("rules").join(example_rules().file_name().unwrap());
+    let kept = std::fs::read(&rules).unwrap();
+    std::fs::write(&rules, [&kept[..], b"\n"].concat()).unwrap();
+    let (c, _, e) = run_in(&camp, &["draw", "--seed", SEED]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("frame/synthetic-frame.csv: frozen input changed") && e.contains("rules/"), "{e}");
+    std::fs::write(&rules, kept).unwrap();
     assert_eq!(run_in(&intact, &["draw", "--seed", SEED]).0, 0);
     tamper(&intact.join("frame/synthetic-frame.csv"));
     refused(&intact, &["draw", "--seed", SEED]);
+    refused(&intact, &["draw", "--redraw", "--reason", "r", "--seed", "5521 0987 3346 1208 7765"]);
 }
 
 #[test]
