@@ -150,12 +150,14 @@ impl<'f> Population<'f> {
         };
         let (c_off, t_off) = (offsets(&county_count), offsets(&township_count));
         let kept_n = t_off[nt];
+        // The townships' counties in a small array of their own.
+        let parent: Vec<usize> = frame.townships.iter().map(|t| t.parent).collect();
         // Walking the villages in code order leaves every list sorted. Each
         // village's areas come from the frame's townships in code order,
         // read in step with the order; a frame whose list does not agree
         // with the counts (none that spotcheck made) is placed again from
         // the villages themselves.
-        let place = |area: &dyn Fn(usize, usize) -> (usize, usize)| -> Option<[Vec<usize>; 3]> {
+        let place = |area: fn(&Frame, &[usize], usize, usize) -> (usize, usize)| -> Option<[Vec<usize>; 3]> {
             let (mut c_at, mut t_at) = (c_off.clone(), t_off.clone());
             let (mut c_items, mut t_items) = (vec![0usize; kept_n], vec![0usize; kept_n]);
             let mut villages = Vec::with_capacity(kept_n);
@@ -164,7 +166,7 @@ impl<'f> Population<'f> {
                 if !is_kept(i) {
                     continue;
                 }
-                let (c, t) = area(j, i);
+                let (c, t) = area(frame, &parent, j, i);
                 if c >= nc || t >= nt || t_at[t] >= t_off[t + 1] || c_at[c] >= c_off[c + 1] {
                     return None;
                 }
@@ -176,13 +178,15 @@ impl<'f> Population<'f> {
             }
             (villages.len() == kept_n).then_some([c_items, t_items, villages])
         };
-        let in_step = |j: usize, _: usize| {
+        fn in_step(frame: &Frame, parent: &[usize], j: usize, _: usize) -> (usize, usize) {
             let t = frame.township_by_code[j] as usize;
-            (frame.townships.get(t).map_or(usize::MAX, |a| a.parent), t)
-        };
-        let own = |_: usize, i: usize| (frame.villages[i].county, frame.villages[i].township);
-        let placed = if frame.township_by_code.len() == n { place(&in_step) } else { None };
-        let [c_items, t_items, villages] = placed.or_else(|| place(&own)).unwrap_or_default();
+            (parent.get(t).copied().unwrap_or(usize::MAX), t)
+        }
+        fn own(frame: &Frame, _: &[usize], _: usize, i: usize) -> (usize, usize) {
+            (frame.villages[i].county, frame.villages[i].township)
+        }
+        let placed = if frame.township_by_code.len() == n { place(in_step) } else { None };
+        let [c_items, t_items, villages] = placed.or_else(|| place(own)).unwrap_or_default();
         let mut county_townships = vec![Vec::new(); nc];
         let townships = sorted_by_key(&frame.townships, |t| township_count[t] > 0);
         for &t in &townships {
