@@ -342,6 +342,31 @@ mod tests {
         assert_eq!(back.size(1, 1), u64::from(u32::MAX));
     }
 
+    /// Each (village, township) pair is mixed as SplitMix64 mixes its state
+    /// `village << 32 | township` (the generator's published first outputs
+    /// for the states 0 and 1234567), and the mixes are summed, in any
+    /// order.
+    #[test]
+    fn the_fingerprint_sums_splitmix64_of_each_pair() {
+        assert_eq!(fingerprint([(0, 0)].into_iter()), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(fingerprint([(0, 1_234_567)].into_iter()), 6_457_827_717_110_365_317);
+        let two = fingerprint([(0, 0), (5, 7)].into_iter());
+        assert_eq!(two, 13_648_045_203_269_449_661);
+        assert_eq!(two, fingerprint([(5, 7), (0, 0)].into_iter()));
+        assert_ne!(two, fingerprint([(5, 0), (0, 7)].into_iter()));
+        assert_eq!(fingerprint(std::iter::empty()), 0);
+    }
+
+    /// A frame whose townships in code order are not one per village has
+    /// no snapshot.
+    #[test]
+    fn a_frame_without_its_townships_in_code_order_does_not_fit() {
+        let f = frame("code,name,cc,county,township,population,households\n1,a,C,A,t,1,1\n2,b,C,A,u,2,4\n");
+        assert!(fits(&f));
+        let short = Frame { township_by_code: f.township_by_code[1..].to_vec(), ..f.clone() };
+        assert!(!fits(&short) && encode(&short, "o").is_none());
+    }
+
     /// Written to a file as it is built, a snapshot has the bytes it has in
     /// memory.
     #[test]

@@ -649,6 +649,22 @@ mod tests {
         assert_eq!(lines, ["f.csv:6", "f.csv:4", "f.csv:2", "f.csv:7"], "{got:?}");
     }
 
+    /// An area of size 0 in a stage that samples areas by size is
+    /// reported by name, whether or not its villages are sampled by size.
+    #[test]
+    fn areas_of_size_zero_are_found() {
+        let rows =
+            [("1001", "1", "10", 5), ("1101", "1", "11", 0), ("1102", "1", "11", 0), ("1201", "1", "12", 4)];
+        for last in ["", "method = \"pps\"\nsize = \"population\"\n"] {
+            let stages = format!(
+                "[[stage]]\nlevel = \"township\"\nn = 1\nmethod = \"pps\"\nsize = \"population\"\n\
+                 [[stage]]\nlevel = \"village\"\nn = 1\n{last}"
+            );
+            let got = problems(&stages, &rows);
+            assert!(got.iter().any(|p| p.contains("is 0 for units sampled by PPS: 11 (乡11)")), "{got:?}");
+        }
+    }
+
     /// A stratum whose villages' sizes add up to 2^40 or more is refused,
     /// as a stratum of areas is; one just below passes.
     #[test]
