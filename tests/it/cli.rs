@@ -196,6 +196,9 @@ fn a_changed_frame_stops_score_and_draw_with_nothing_written() {
     let (c, _, e) = run_in(&camp, &["draw", "--seed", SEED]);
     assert_eq!(c, 1, "{e}");
     assert!(e.contains("frame/synthetic-frame.csv: frozen input changed") && e.contains("rules/"), "{e}");
+    // In the order and the words of a command that checks everything on
+    // opening.
+    assert_eq!(e, run_in(&camp, &["commit"]).2);
     std::fs::write(&rules, kept).unwrap();
     assert_eq!(run_in(&intact, &["draw", "--seed", SEED]).0, 0);
     tamper(&intact.join("frame/synthetic-frame.csv"));
