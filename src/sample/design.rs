@@ -244,14 +244,14 @@ impl<'a> Design<'a> {
                 }
                 if let (Method::Pps, Some(c), true) = (stage.method, col, taken < n_all) {
                     let villages = stage.level == Level::Village;
-                    let mut total = 0u128;
                     let walked = if villages && !zero_strata.contains(&p) { &[][..] } else { units };
+                    let mut walked_total = 0u128;
                     for &i in walked {
                         let u = Unit { level: stage.level, index: i };
                         let x = pop.size(u, c);
-                        total += x;
+                        walked_total += x;
                         if x == 0 && !forced.contains(&u) {
-                            if stage.level == Level::Village {
+                            if villages {
                                 let v = &frame.villages[i];
                                 diags.push(Diag::at_line(
                                     &frame.file,
@@ -270,9 +270,13 @@ impl<'a> Design<'a> {
                             }
                         }
                     }
-                    if villages {
-                        total = p.map_or_else(|| pop.total(c), |p| pop.size(p, c));
-                    }
+                    // A stratum of villages, walked or not, has its total
+                    // from the population's sums.
+                    let total = if villages {
+                        p.map_or_else(|| pop.total(c), |p| pop.size(p, c))
+                    } else {
+                        walked_total
+                    };
                     if total >= MAX_STRATUM_SIZE {
                         huge.push(stratum_name(pop, p));
                     }
