@@ -474,10 +474,7 @@ impl Workspace {
     }
 
     fn open_with(dir: &Path, access: &Access, defer: bool) -> Result<Workspace> {
-        let (ws, mut problems) = Workspace::inspect_with(dir, access, defer)?;
-        if !problems.is_empty() {
-            problems.extend(ws.deferred_problems());
-        }
+        let (ws, problems) = Workspace::inspect_with(dir, access, defer)?;
         if let Some((event, at)) = step::pending(dir) {
             return Err(Error::Usage(format!(
                 "an interrupted `{event}` step (begun {at}) left {} half-changed; run `spotcheck recover` to complete or undo it (a command that writes does so first)",
@@ -523,7 +520,9 @@ impl Workspace {
     }
 
     /// As [`Workspace::inspect`]; with `defer`, the frozen frame and its
-    /// snapshot are left out, for [`Workspace::settle`].
+    /// snapshot are left for [`Workspace::settle`], unless another problem
+    /// is found: then they are hashed at once, and every problem is listed
+    /// as without `defer`.
     fn inspect_with(dir: &Path, access: &Access, defer: bool) -> Result<(Workspace, Vec<String>)> {
         let jpath = dir.join(JOURNAL);
         if !jpath.exists() {
@@ -566,7 +565,8 @@ impl Workspace {
             read: Default::default(),
             deferred: Default::default(),
         };
-        // Every file checked below, hashed at once.
+        // Every file checked below, hashed at once, apart from those left
+        // for later.
         let last_draw = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw");
         let outputs = ws.recorded_outputs();
         let mut paths: Vec<&str> = ws.frozen.iter().map(|f| f.path.as_str()).collect();
@@ -576,6 +576,7 @@ impl Workspace {
         paths.extend(outputs.keys().map(String::as_str));
         paths.sort_unstable();
         paths.dedup();
+        let mut deferred = Vec::new();
         if defer {
             let snapshot =
                 outputs.get(FRAME_SNAPSHOT).map(|want| (FRAME_SNAPSHOT, want.as_str(), "recorded file"));
@@ -584,7 +585,6 @@ impl Workspace {
                 .iter()
                 .find(|f| f.role == "frame")
                 .map(|f| (f.path.as_str(), f.sha256.as_str(), "frozen input"));
-            let mut deferred = Vec::new();
             for (rel, want, what) in frame.into_iter().chain(snapshot) {
                 paths.retain(|p| *p != rel);
                 deferred.push(Deferred {
@@ -595,7 +595,6 @@ impl Workspace {
                     hashed: None,
                 });
             }
-            ws.deferred = std::sync::Mutex::new(deferred);
         }
         let job = crate::progress::job(crate::progress::Task::CheckFiles, paths.len() as u64);
         let mut read = BTreeMap::new();
@@ -613,10 +612,34 @@ impl Workspace {
         }
         drop(job);
         ws.read = std::sync::Mutex::new(read);
-        let deferred: Vec<String> =
-            ws.deferred.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|d| d.rel.clone()).collect();
-        for f in ws.frozen.iter().filter(|f| !deferred.contains(&f.path)) {
-            problems.extend(ws.check_file(&f.path, &f.sha256, "frozen input"));
+        let found = ws.problems(&deferred);
+        if found.is_empty() || deferred.is_empty() {
+            ws.deferred = std::sync::Mutex::new(deferred);
+            problems.extend(found);
+            return Ok((ws, problems));
+        }
+        // Something else changed: the files left for later are hashed now,
+        // and every problem is listed in the order opening lists them.
+        let rels: Vec<&str> = deferred.iter().map(|d| d.rel.as_str()).collect();
+        let job = crate::progress::job(crate::progress::Task::CheckFiles, rels.len() as u64);
+        for (p, h) in rels.iter().zip(hash_files(dir, &rels, &job)) {
+            ws.hashes.insert(p.to_string(), h.map(|(hash, _)| hash).map_err(|e| e.to_string()));
+        }
+        drop(job);
+        problems.extend(ws.problems(&[]));
+        Ok((ws, problems))
+    }
+
+    /// Every problem of the recorded files as hashed on opening, in order:
+    /// the frozen inputs, an interrupted step (then nothing more), the head
+    /// record, the draw's files and the later steps' files. The files in
+    /// `deferred` are passed over.
+    fn problems(&self, deferred: &[Deferred]) -> Vec<String> {
+        let dir = &self.dir;
+        let later = |rel: &str| deferred.iter().any(|d| d.rel == rel);
+        let mut problems = Vec::new();
+        for f in self.frozen.iter().filter(|f| !later(&f.path)) {
+            problems.extend(self.check_file(&f.path, &f.sha256, "frozen input"));
         }
         if let Some((event, at)) = step::pending(dir) {
             // The outputs are half-changed until recovery; checking them
@@ -624,13 +647,14 @@ impl Workspace {
             problems.push(format!(
                 "{STEP_DIR}: an interrupted `{event}` step (begun {at}) is neither complete nor undone; run `spotcheck recover` (the recorded files are checked after that)"
             ));
-            return Ok((ws, problems));
+            return problems;
         }
-        problems.extend(ws.check_head());
+        problems.extend(self.check_head());
         // Outputs recorded by the last draw must be as written.
-        if let Some(d) = ws.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw") {
-            problems.extend(ws.check_file(SAMPLE, &str_field(d, "sample_sha256"), "drawn sample"));
-            problems.extend(ws.check_file(DRAW, &str_field(d, "draw_sha256"), "draw record"));
+        if let Some(d) = self.journal.entries.iter().rev().find(|e| e.event == "draw" || e.event == "redraw")
+        {
+            problems.extend(self.check_file(SAMPLE, &str_field(d, "sample_sha256"), "drawn sample"));
+            problems.extend(self.check_file(DRAW, &str_field(d, "draw_sha256"), "draw record"));
             // The last line has no successor to break the chain when it is
             // edited; the draw record it describes is the cross-check.
             if let Ok(text) = std::fs::read_to_string(dir.join(DRAW))
@@ -662,10 +686,10 @@ impl Workspace {
         }
         // Files later steps wrote (assignment, forms, findings), each as its
         // latest journal entry recorded it.
-        for (path, sha) in outputs.into_iter().filter(|(p, _)| !deferred.contains(p)) {
-            problems.extend(ws.check_file(&path, &sha, "recorded file"));
+        for (path, sha) in self.recorded_outputs().into_iter().filter(|(p, _)| !later(p)) {
+            problems.extend(self.check_file(&path, &sha, "recorded file"));
         }
-        Ok((ws, problems))
+        problems
     }
 
     /// Every `outputs` entry of the journal, the latest per path.

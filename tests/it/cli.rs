@@ -206,6 +206,83 @@ fn a_changed_frame_stops_score_and_draw_with_nothing_written() {
     refused(&intact, &["draw", "--redraw", "--reason", "r", "--seed", "5521 0987 3346 1208 7765"]);
 }
 
+/// A changed or missing self-report or reports snapshot, alone or with
+/// other changed files (the frame among them, which `draw` checks while it
+/// draws), stops `score` and `draw` with nothing written, in the words and
+/// the order of a command that checks everything on opening.
+#[test]
+fn a_changed_self_report_stops_score_and_draw_as_opening_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("scored");
+    copy_tree(example_campaign(), &camp);
+    let listed = |dir: &str, prefix: &str| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(camp.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .collect();
+        v.sort();
+        v
+    };
+    let reports = listed("reports", "");
+    let snapshot = listed("snapshots", "reports-").remove(0);
+    let (first, last) = (&reports[0], &reports[reports.len() - 1]);
+    let frame = camp.join("frame/synthetic-frame.csv");
+    let (sample, assignment) = (camp.join("sample.csv"), camp.join("assignment.csv"));
+    let rel = |p: &std::path::Path| p.strip_prefix(&camp).unwrap().to_string_lossy().to_string();
+    let redraw = ["draw", "--redraw", "--reason", "r", "--seed", "5521 0987 3346 1208 7765"];
+    let refused = |camp: &std::path::Path, changed: &[&std::path::PathBuf], args: &[&str]| {
+        let before = hash_tree(camp);
+        let (c, _, e) = run_in(camp, args);
+        assert_eq!(c, 1, "{args:?}: {e}");
+        for p in changed {
+            assert!(e.contains(&format!("{}: ", rel(p))), "{args:?} does not name {}: {e}", rel(p));
+        }
+        assert!(e.contains("has been changed outside spotcheck; nothing was done"), "{args:?}: {e}");
+        assert_eq!(hash_tree(camp), before, "{args:?} wrote something");
+        assert_eq!(e, run_in(camp, &["commit"]).2, "{args:?}");
+    };
+    let cases: [&[&std::path::PathBuf]; 5] = [
+        &[first],
+        &[&snapshot],
+        &[last, &sample],
+        &[&assignment, first, &snapshot],
+        &[&frame, &snapshot, last, &sample],
+    ];
+    for changed in cases {
+        let kept: Vec<Vec<u8>> = changed.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        for p in changed {
+            tamper(p);
+        }
+        refused(&camp, changed, &["score"]);
+        refused(&camp, changed, &redraw);
+        for (p, bytes) in changed.iter().zip(kept) {
+            std::fs::write(p, bytes).unwrap();
+        }
+    }
+    let kept = std::fs::read(last).unwrap();
+    std::fs::remove_file(last).unwrap();
+    refused(&camp, &[last], &["score"]);
+    std::fs::write(last, kept).unwrap();
+    assert_eq!(run_in(&camp, &["audit"]).0, 0);
+    // The first draw of a committed campaign.
+    let undrawn = tmp.path().join("undrawn");
+    assert_eq!(init(&undrawn, &example_rules(), &example_frame()).0, 0);
+    let (c, _, e) = run_in(&undrawn, &["reports", "import", first.to_str().unwrap()]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(run_in(&undrawn, &["commit"]).0, 0);
+    let copied = undrawn.join("reports").join(first.file_name().unwrap());
+    let frame = undrawn.join("frame/synthetic-frame.csv");
+    tamper(&copied);
+    tamper(&frame);
+    let before = hash_tree(&undrawn);
+    let (c, _, e) = run_in(&undrawn, &["draw", "--seed", SEED]);
+    assert_eq!(c, 1, "{e}");
+    assert!(e.contains("frame/synthetic-frame.csv: ") && e.contains("自查.csv: "), "{e}");
+    assert_eq!(e, run_in(&undrawn, &["commit"]).2);
+    assert_eq!(hash_tree(&undrawn), before);
+}
+
 #[test]
 fn a_tampered_sample_is_detected_by_verify_and_audit() {
     let (_tmp, camp) = drawn_example();
