@@ -80,6 +80,32 @@ fn a_changed_or_missing_snapshot_stops_every_command() {
     assert_eq!(run_in(&camp, &["audit"]).0, 0);
 }
 
+/// `open_deferred` leaves the frame CSV and its snapshot for `settle`: a
+/// folder whose frame changed opens, and settling says what opening says,
+/// once. With another file changed too, opening says it all at once.
+#[test]
+fn a_deferred_frame_is_reported_when_settled() {
+    let (_tmp, camp) = drawn_example();
+    let frame = camp.join("frame/synthetic-frame.csv");
+    let mut bytes = std::fs::read(&frame).unwrap();
+    let at = bytes.len() - 3;
+    bytes[at] ^= 1;
+    std::fs::write(&frame, bytes).unwrap();
+    let opened = Workspace::open(&camp, &Access::write()).unwrap_err().to_string();
+    let ws = Workspace::open_deferred(&camp, &Access::write()).unwrap();
+    assert_eq!(ws.settle().unwrap_err().to_string(), opened);
+    assert!(ws.settle().is_ok(), "settled twice");
+    drop(ws);
+    let sample = camp.join("sample.csv");
+    let mut bytes = std::fs::read(&sample).unwrap();
+    let at = bytes.len() - 3;
+    bytes[at] ^= 1;
+    std::fs::write(&sample, bytes).unwrap();
+    let opened = Workspace::open(&camp, &Access::write()).unwrap_err().to_string();
+    assert!(opened.contains("frame/synthetic-frame.csv") && opened.contains("sample.csv"), "{opened}");
+    assert_eq!(Workspace::open_deferred(&camp, &Access::write()).unwrap_err().to_string(), opened);
+}
+
 /// A campaign made before snapshots (no snapshot recorded) reads its frame
 /// from the CSV and draws the same sample.
 #[test]
