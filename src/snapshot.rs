@@ -23,6 +23,13 @@ pub const MAGIC: &[u8; 16] = b"spotcheck-snap\r\n";
 /// frame's townships in code order.
 pub const VERSION: u32 = 2;
 
+/// The layout version a snapshot's header names; `None` for bytes that do
+/// not begin as a snapshot does.
+pub fn layout(bytes: &[u8]) -> Option<u32> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    Some(u32::from_le_bytes(rest.get(..4)?.try_into().ok()?))
+}
+
 /// Builds a snapshot, in memory or straight into a writer (a large one is
 /// never held whole).
 pub struct Writer<'w> {

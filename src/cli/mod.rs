@@ -405,7 +405,9 @@ impl Folder {
     /// Opens the folder to write, under the exclusive lock, recovering an
     /// interrupted command first.
     pub fn write(&self) -> Result<Workspace, Error> {
-        self.open(Mode::Exclusive)
+        let mut ws = self.open(Mode::Exclusive)?;
+        self.refresh(&mut ws)?;
+        Ok(ws)
     }
 
     /// Opens the folder to write as [`Folder::write`] does, checking the
@@ -413,9 +415,27 @@ impl Folder {
     /// ([`Workspace::open_deferred`]).
     pub fn write_deferred(&self) -> Result<Workspace, Error> {
         self.exists()?;
-        let ws = Workspace::open_deferred(&self.dir, &self.access(Mode::Exclusive, &|| self.waiting()))?;
+        let mut ws = Workspace::open_deferred(&self.dir, &self.access(Mode::Exclusive, &|| self.waiting()))?;
         self.tell(&ws);
+        self.refresh(&mut ws)?;
         Ok(ws)
+    }
+
+    /// Writes again, before the command's own work, the snapshots of an
+    /// older layout (`workspace::refresh`), and says so.
+    fn refresh(&self, ws: &mut Workspace) -> Result<(), Error> {
+        let done = crate::workspace::refresh::refresh(ws)?;
+        if let Some((_, was)) = done.first() {
+            let paths: Vec<&str> = done.iter().map(|(p, _)| p.as_str()).collect();
+            note(&format!(
+                "{} {} of an older layout ({was}); written again in layout {} from the frozen files, so that commands need not read those files again (journal line {})",
+                paths.join(", "),
+                if paths.len() == 1 { "was" } else { "were" },
+                crate::snapshot::VERSION,
+                ws.journal.entries.len()
+            ));
+        }
+        Ok(())
     }
 
     /// Reads the folder and lists its problems, under a lock of `mode`.

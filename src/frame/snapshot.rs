@@ -48,9 +48,28 @@ pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
     if !fits(frame) {
         return None;
     }
-    let mut w = Writer::new(KIND, origin, 0);
+    let mut w = Writer::new(KIND, origin, size_bound(frame));
     put(&mut w, frame);
     Some(w.finish())
+}
+
+/// At least the bytes [`put`] writes, so that the snapshot of a national
+/// frame is built in one allocation instead of in doublings (which, at the
+/// last, would hold one and a half times its size besides). Room reserved
+/// and not written is never touched, and takes no memory.
+fn size_bound(frame: &Frame) -> usize {
+    let strings = |v: &mut dyn Iterator<Item = usize>| v.map(|len| len + 9).sum::<usize>();
+    let areas = strings(&mut frame.counties.iter().flat_map(|c| [c.key.len(), c.name.len()]))
+        + strings(&mut frame.townships.iter().flat_map(|t| [t.key.len(), t.name.len() + 4]));
+    let text: usize = frame.villages.iter().map(|v| (v.code.len + v.name.len) as usize).sum();
+    // Per village: two lengths, its township, its line, its place in code
+    // order and its township there (4 bytes each), and each size (8 at most).
+    let per_village = 6 * 4 + 8 * frame.size_names.len();
+    64 + strings(&mut frame.size_names.iter().map(String::len))
+        + areas
+        + text
+        + frame.villages.len() * per_village
+        + 9 * (frame.size_names.len() + 8)
 }
 
 /// The frame's sections (which [`fits`] has checked).

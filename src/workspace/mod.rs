@@ -11,6 +11,7 @@ pub mod draw;
 pub mod inspection;
 pub mod journal;
 pub mod lock;
+pub mod refresh;
 pub mod reports;
 pub mod rounds;
 pub mod score;

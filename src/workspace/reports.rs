@@ -1,7 +1,7 @@
 //! Importing counties' self-reports into a campaign, before the commitment.
 //! All files are validated first; any problem and none is imported.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use serde_json::json;
@@ -56,16 +56,39 @@ fn snapshot_origin(ws: &Workspace, files: &[FileRecord]) -> String {
 /// recorded when that is there and intact; otherwise (a campaign made
 /// before snapshots) its files are parsed and validated again, one at a
 /// time, as they were accepted.
-pub fn for_each(
+pub fn for_each(ws: &Workspace, rules: &Rules, frame: &Frame, visit: impl FnMut(&RowRef<'_>)) -> Result<()> {
+    walk(ws, rules, frame, visit, &BTreeSet::new()).map(|_| ())
+}
+
+/// The reports snapshots among `stale` (recorded, of an older layout) made
+/// again from their imports' frozen files, read and validated as
+/// [`for_each`] reads them: path and bytes of each.
+pub(super) fn rebuild(
+    ws: &Workspace,
+    rules: &Rules,
+    frame: &Frame,
+    stale: &BTreeSet<String>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    walk(ws, rules, frame, |_| {}, stale)
+}
+
+/// An import's files, the path of the snapshot its entry records (empty
+/// if none), and that snapshot's bytes when it can be read.
+type Source<'j> = (Vec<FileRecord>, &'j str, Option<Vec<u8>>);
+
+/// [`for_each`], also making again the snapshots named in `rebuild` of the
+/// imports whose files it reads.
+fn walk(
     ws: &Workspace,
     rules: &Rules,
     frame: &Frame,
     mut visit: impl FnMut(&RowRef<'_>),
-) -> Result<()> {
+    rebuild: &BTreeSet<String>,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let outputs = ws.recorded_outputs();
     // First every import's source, so that a file read again knows the
     // codes of all earlier imports.
-    let mut sources: Vec<(Vec<FileRecord>, Option<Vec<u8>>)> = Vec::new();
+    let mut sources: Vec<Source<'_>> = Vec::new();
     for e in ws.journal.all("reports") {
         let files: Vec<FileRecord> =
             serde_json::from_value(e.data.get("files").cloned().unwrap_or_default()).unwrap_or_default();
@@ -85,15 +108,16 @@ pub fn for_each(
         } else {
             None
         };
-        sources.push((files, snapshot));
+        sources.push((files, path, snapshot));
     }
-    let reparse = sources.iter().any(|(_, s)| s.is_none());
+    let reparse = sources.iter().any(|(_, _, s)| s.is_none());
     let job = crate::progress::job(crate::progress::Task::ReadReports, sources.len() as u64);
     // What a file read again needs (every earlier import's villages, a code
     // index), made only when some import has no snapshot.
     let mut seen = reparse.then(|| ReportedSet::new(frame));
     let index = reparse.then(|| reports::CodeIndex::new(frame));
-    for (files, snapshot) in &sources {
+    let mut made = Vec::new();
+    for (files, path, snapshot) in &sources {
         job.inc(1);
         if let Some(bytes) = snapshot {
             let origin = snapshot_origin(ws, files);
@@ -107,6 +131,7 @@ pub fn for_each(
             continue;
         }
         let (Some(index), Some(seen)) = (&index, &mut seen) else { continue };
+        let mut rows = rebuild.contains(*path).then(reports::SnapshotRows::default);
         for f in files {
             let bytes = read(&ws.path(&f.path))?;
             let table = Table::read(&f.path, &bytes, Encoding::Auto, None).map_err(Error::Invalid)?;
@@ -115,9 +140,15 @@ pub fn for_each(
             rep.rows(rules, frame, &mut visit).map_err(|why| {
                 Error::CheckFailed(format!("{}: its rows cannot be read back: {why}", f.path))
             })?;
+            if let Some(rows) = &mut rows {
+                rows.add(&rep);
+            }
+        }
+        if let Some(bytes) = rows.and_then(|r| r.finish(rules, &snapshot_origin(ws, files))) {
+            made.push((path.to_string(), bytes));
         }
     }
-    Ok(())
+    Ok(made)
 }
 
 /// Validates and freezes report files. Refused once the commitment exists.

@@ -260,3 +260,139 @@ fn reports_snapshots_keep_their_bytes() {
         );
     }
 }
+
+/// Sets the layout named in the header of each snapshot in `paths` to
+/// `layout`, and the journal's record of them to their new hashes, as a
+/// spotcheck of that layout would have left them. Returns the bytes they
+/// had.
+fn relayout(camp: &std::path::Path, paths: &[std::path::PathBuf], layout: u32) -> Vec<Vec<u8>> {
+    let mut hashes = std::collections::HashMap::new();
+    let mut kept = Vec::new();
+    for p in paths {
+        let mut bytes = std::fs::read(p).unwrap();
+        kept.push(bytes.clone());
+        let at = spotcheck::snapshot::MAGIC.len();
+        bytes[at..at + 4].copy_from_slice(&layout.to_le_bytes());
+        std::fs::write(p, &bytes).unwrap();
+        let rel = p.strip_prefix(camp).unwrap().to_string_lossy().to_string();
+        hashes.insert(rel, spotcheck::hash::sha256_hex(&bytes));
+    }
+    rewrite_journal(camp, |d| {
+        for o in d.get_mut("outputs").and_then(|o| o.as_array_mut()).into_iter().flatten() {
+            if let Some(h) = o["path"].as_str().and_then(|p| hashes.get(p)) {
+                o["sha256"] = serde_json::json!(h);
+            }
+        }
+    });
+    kept
+}
+
+fn snapshots_of(camp: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> =
+        std::fs::read_dir(camp.join("snapshots")).unwrap().map(|e| e.unwrap().path()).collect();
+    v.sort();
+    v
+}
+
+fn events(camp: &std::path::Path, event: &str) -> usize {
+    let text = std::fs::read_to_string(camp.join("journal.jsonl")).unwrap();
+    text.lines().filter(|l| l.contains(&format!("\"event\":\"{event}\""))).count()
+}
+
+/// Snapshots of an older layout, as an earlier spotcheck left them, are
+/// passed over by commands that read (which work from the files and write
+/// nothing), and written again by the first command that writes, in a
+/// step of their own, byte for byte as this layout writes them; once. A
+/// snapshot of a newer layout is left alone.
+#[test]
+fn snapshots_of_an_older_layout_are_written_again_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let camp = tmp.path().join("camp");
+    crate::support::copy_tree(crate::support::example_campaign(), &camp);
+    let snaps = snapshots_of(&camp);
+    assert!(snaps.len() >= 2, "the frame's and the self-reports' snapshots: {snaps:?}");
+    let (c, scored, e) = run_in(&camp, &["score", "--format", "json"]);
+    assert_eq!(c, 0, "{e}");
+    let fresh = relayout(&camp, &snaps, 1);
+    assert_eq!(run_in(&camp, &["audit"]).0, 0, "the older folder is intact");
+    let before = crate::support::hash_tree(&camp);
+    let (c, _, e) = run_in(&camp, &["status"]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(crate::support::hash_tree(&camp), before, "status wrote something");
+    let (c, out, e) = run_in(&camp, &["score", "--format", "json"]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(out, scored);
+    assert!(e.contains("snapshots/frame.bin, snapshots/reports-1.bin"), "{e}");
+    assert!(e.contains("of an older layout (1); written again in layout 2"), "{e}");
+    for (p, bytes) in snaps.iter().zip(&fresh) {
+        assert!(std::fs::read(p).unwrap() == *bytes, "{} is not as this layout writes it", p.display());
+    }
+    assert_eq!(events(&camp, "snapshots"), 1);
+    assert_eq!(run_in(&camp, &["audit"]).0, 0);
+    let (c, _, e) = run_in(&camp, &["score"]);
+    assert_eq!(c, 0, "{e}");
+    assert!(!e.contains("older layout"), "{e}");
+    assert_eq!(events(&camp, "snapshots"), 1, "written again twice");
+    // A newer layout than this spotcheck reads.
+    let newer = relayout(&camp, &snaps[..1], spotcheck::snapshot::VERSION + 1);
+    let frame_bin = std::fs::read(&snaps[0]).unwrap();
+    assert_ne!(frame_bin, newer[0]);
+    let (c, out, e) = run_in(&camp, &["score", "--format", "json"]);
+    assert_eq!((c, out), (0, scored), "{e}");
+    assert!(!e.contains("older layout"), "{e}");
+    assert_eq!(std::fs::read(&snaps[0]).unwrap(), frame_bin, "a newer snapshot was replaced");
+    assert_eq!(events(&camp, "snapshots"), 1);
+}
+
+/// The step that writes older snapshots again, killed at each of its file
+/// operations: `recover` leaves the folder as before or complete, and the
+/// command run again finishes it; audit is clean either way.
+#[test]
+fn a_kill_while_older_snapshots_are_written_again_is_recovered() {
+    let (tmp, camp) = drawn_example();
+    let snaps = snapshots_of(&camp);
+    let fresh = relayout(&camp, &snaps, 1);
+    let older = crate::support::hash_tree(&camp);
+    let mut k = 0;
+    loop {
+        assert!(k < 100, "no end to its file operations");
+        let copy = tmp.path().join(format!("k{k}"));
+        crate::support::copy_tree(&camp, &copy);
+        let out = crate::support::bin()
+            .args(["-C", copy.to_str().unwrap(), "commit"])
+            .env("SPOTCHECK_CRASH_AFTER", k.to_string())
+            .output()
+            .unwrap();
+        if out.status.code() == Some(0) {
+            break;
+        }
+        assert_eq!(out.status.code(), None, "commit failed instead of dying at {k}");
+        if k % 2 == 0 {
+            let (c, _, e) = run_in(&copy, &["recover"]);
+            assert_eq!(c, 0, "{k}: {e}");
+            if events(&copy, "snapshots") == 0 {
+                // As before, but for the journal's line saying what recover did.
+                let files = |t: Vec<(String, String)>| -> Vec<(String, String)> {
+                    t.into_iter()
+                        .filter(|(p, _)| !p.starts_with("journal.") && !p.contains(".lock"))
+                        .collect()
+                };
+                assert_eq!(
+                    files(crate::support::hash_tree(&copy)),
+                    files(older.clone()),
+                    "{k}: undone, but not as before"
+                );
+            }
+        }
+        let (c, _, e) = run_in(&copy, &["commit"]);
+        assert_eq!(c, 0, "{k}: {e}");
+        assert_eq!(run_in(&copy, &["audit"]).0, 0, "{k}");
+        for (p, bytes) in snaps.iter().zip(&fresh) {
+            let p = copy.join(p.strip_prefix(&camp).unwrap());
+            assert!(std::fs::read(&p).unwrap() == *bytes, "{k}: {}", p.display());
+        }
+        assert_eq!(events(&copy, "snapshots"), 1, "{k}");
+        k += 1;
+    }
+    assert!(k >= 4, "only {k} file operations");
+}
