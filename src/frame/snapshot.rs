@@ -48,7 +48,7 @@ pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
     if !fits(frame) {
         return None;
     }
-    let mut w = Writer::new(KIND, origin, size_bound(frame));
+    let mut w = Writer::new(KIND, origin, size_bound(frame, origin));
     put(&mut w, frame);
     Some(w.finish())
 }
@@ -57,20 +57,29 @@ pub fn encode(frame: &Frame, origin: &str) -> Option<Vec<u8>> {
 /// frame is built in one allocation instead of in doublings (which, at the
 /// last, would hold one and a half times its size besides). Room reserved
 /// and not written is never touched, and takes no memory.
-fn size_bound(frame: &Frame) -> usize {
-    let strings = |v: &mut dyn Iterator<Item = usize>| v.map(|len| len + 9).sum::<usize>();
-    let areas = strings(&mut frame.counties.iter().flat_map(|c| [c.key.len(), c.name.len()]))
+fn size_bound(frame: &Frame, origin: &str) -> usize {
+    // A string is its length (8 bytes) and its bytes.
+    let strings = |v: &mut dyn Iterator<Item = usize>| v.map(|len| len + 8).sum::<usize>();
+    let header = MAGIC_AND_VERSION + strings(&mut [KIND.len(), origin.len()].into_iter());
+    let areas = 8
+        + strings(&mut frame.counties.iter().flat_map(|c| [c.key.len(), c.name.len()]))
         + strings(&mut frame.townships.iter().flat_map(|t| [t.key.len(), t.name.len() + 4]));
     let text: usize = frame.villages.iter().map(|v| (v.code.len + v.name.len) as usize).sum();
     // Per village: two lengths, its township, its line, its place in code
     // order and its township there (4 bytes each), and each size (8 at most).
     let per_village = 6 * 4 + 8 * frame.size_names.len();
-    64 + strings(&mut frame.size_names.iter().map(String::len))
+    // The counts and flags between the sections, and each size column's width.
+    let counts = 64 + frame.size_names.len();
+    header
+        + strings(&mut frame.size_names.iter().map(String::len))
         + areas
         + text
         + frame.villages.len() * per_village
-        + 9 * (frame.size_names.len() + 8)
+        + counts
 }
+
+/// The magic and the layout version that begin every snapshot.
+const MAGIC_AND_VERSION: usize = crate::snapshot::MAGIC.len() + 4;
 
 /// The frame's sections (which [`fits`] has checked).
 fn put(w: &mut Writer<'_>, frame: &Frame) {
@@ -337,6 +346,31 @@ mod tests {
         let (f, d) = parse("f.csv", text, &schema);
         assert!(d.is_empty(), "{d}");
         f
+    }
+
+    /// The room reserved for a snapshot holds it, with little to spare:
+    /// at most 4 bytes a size (reserved as 8, written as 4 when they fit),
+    /// 4 bytes a line (not written when the lines follow one another) and
+    /// a few bytes of counts.
+    #[test]
+    fn the_room_reserved_holds_the_snapshot() {
+        let texts = [
+            "code,name,cc,county,township,population,households\n3,丙村,C1,甲县,t1,30,9\n1,甲村,C1,甲县,t1,10,4\n2,乙村,C2,乙县,t2,20,99999999999\n",
+            "code,name,cc,county,township,population,households\n1,a,C,A,t,1,1\n\n2,b,C,A,t,2,4294967295\n",
+        ];
+        let mut lots = String::from("code,name,cc,county,township,population,households\n");
+        for i in 0..500 {
+            lots.push_str(&format!("{i:06},村{i},C{},县{},乡{},{},{}\n", i % 7, i % 7, i % 31, i * 3, i));
+        }
+        for text in texts.iter().copied().chain([lots.as_str()]) {
+            let f = frame(text);
+            let origin = "frame 0123456789abcdef rules fedcba9876543210";
+            let bytes = encode(&f, origin).unwrap();
+            let room = size_bound(&f, origin);
+            let spare = 4 * f.villages.len() * (f.size_names.len() + 1) + 64 + f.size_names.len();
+            assert!(bytes.len() <= room, "{} bytes in {room}", bytes.len());
+            assert!(room <= bytes.len() + spare, "{room} reserved for {} bytes", bytes.len());
+        }
     }
 
     #[test]
