@@ -241,6 +241,23 @@ impl<'b> Reader<'b> {
 mod tests {
     use super::*;
 
+    /// The layout a header names is read from any snapshot, of any kind
+    /// or layout, without reading further; anything else names none.
+    #[test]
+    fn the_layout_is_read_from_the_header() {
+        let mut bytes = Writer::new("test", "made from x", 0).finish();
+        assert_eq!(layout(&bytes), Some(VERSION));
+        assert_eq!(layout(&bytes[..MAGIC.len() + 4]), Some(VERSION));
+        bytes[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(layout(&bytes), Some(1));
+        bytes[MAGIC.len() + 3] = 1;
+        assert_eq!(layout(&bytes), Some(1 + (1 << 24)));
+        assert_eq!(layout(&bytes[..MAGIC.len() + 3]), None);
+        assert_eq!(layout(b"code,name\n"), None);
+        bytes[0] ^= 1;
+        assert_eq!(layout(&bytes), None);
+    }
+
     #[test]
     fn round_trip_and_refusals() {
         let mut w = Writer::new("test", "made from x", 0);
