@@ -51,28 +51,26 @@ pub fn refresh(ws: &mut Workspace) -> Result<Vec<(String, u32)>> {
     let paths: BTreeSet<String> = stale.iter().map(|(p, _)| p.clone()).collect();
     let rules = ws.load_rules()?;
     let frame = ws.load_frame(&rules)?;
-    let mut step = Step::new();
-    let mut outputs = Vec::new();
     // The self-reports first: reading their files again takes the most
     // memory, which the frame's snapshot, held until the step, would add to.
-    for (path, bytes) in super::reports::rebuild(ws, &rules, &frame, &paths)? {
-        outputs.push(step.write(path, bytes));
-    }
+    let mut made = super::reports::rebuild(ws, &rules, &frame, &paths)?;
     if paths.contains(FRAME_SNAPSHOT)
         && let Some(bytes) = crate::frame::snapshot::encode(&frame, &frame_origin(&ws.frozen))
     {
-        outputs.push(step.write(FRAME_SNAPSHOT, bytes));
+        made.push((FRAME_SNAPSHOT.to_string(), bytes));
     }
     drop(frame);
-    let written: BTreeSet<String> =
-        outputs.iter().filter_map(|o| o.get("path").and_then(|p| p.as_str()).map(String::from)).collect();
-    let was: serde_json::Map<String, serde_json::Value> =
-        stale.iter().filter(|(p, _)| written.contains(p)).map(|(p, l)| (p.clone(), json!(l))).collect();
-    if outputs.is_empty() {
+    if made.is_empty() {
         return Ok(Vec::new());
     }
+    let done: Vec<(String, u32)> =
+        stale.into_iter().filter(|(p, _)| made.iter().any(|(m, _)| m == p)).collect();
+    let was: serde_json::Map<String, serde_json::Value> =
+        done.iter().map(|(p, l)| (p.clone(), json!(l))).collect();
+    let mut step = Step::new();
+    let outputs: Vec<serde_json::Value> = made.into_iter().map(|(p, b)| step.write(p, b)).collect();
     ws.apply(step, EVENT, json!({ "layout": VERSION, "replaced_layouts": was, "outputs": outputs }))?;
     // Bytes kept from opening are those of the files just replaced.
     ws.forget_snapshots();
-    Ok(stale.into_iter().filter(|(p, _)| written.contains(p)).collect())
+    Ok(done)
 }

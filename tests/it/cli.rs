@@ -3,7 +3,7 @@
 
 use crate::support::{
     SEED, copy_tree, data, drawn_example, example_campaign, example_frame, example_rules, hash_tree, init,
-    root, run, run_in,
+    root, run, run_in, tamper,
 };
 
 #[test]
@@ -130,11 +130,7 @@ fn commit_is_stable_and_matches_sha256sum_text() {
 #[test]
 fn a_changed_frozen_file_stops_every_command() {
     let (_tmp, camp) = drawn_example();
-    let frame = camp.join("frame/synthetic-frame.csv");
-    let mut bytes = std::fs::read(&frame).unwrap();
-    let at = bytes.len() - 3;
-    bytes[at] = if bytes[at] == b'1' { b'2' } else { b'1' };
-    std::fs::write(&frame, bytes).unwrap();
+    tamper(&camp.join("frame/synthetic-frame.csv"));
     for args in
         [&["commit"][..], &["verify"], &["audit"], &["draw", "--redraw", "--reason", "x", "--seed", SEED]]
     {
@@ -142,14 +138,6 @@ fn a_changed_frozen_file_stops_every_command() {
         assert_eq!(c, 1, "{args:?}: {e}");
         assert!(e.contains("frame/synthetic-frame.csv"), "{args:?}: {e}");
     }
-}
-
-/// Changes one digit near the end of a file.
-fn tamper(path: &std::path::Path) {
-    let mut bytes = std::fs::read(path).unwrap();
-    let at = bytes.len() - 3;
-    bytes[at] = if bytes[at] == b'1' { b'2' } else { b'1' };
-    std::fs::write(path, bytes).unwrap();
 }
 
 /// `score` and `draw` work from the frame's snapshot, never reading its

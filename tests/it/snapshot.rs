@@ -86,21 +86,13 @@ fn a_changed_or_missing_snapshot_stops_every_command() {
 #[test]
 fn a_deferred_frame_is_reported_when_settled() {
     let (_tmp, camp) = drawn_example();
-    let frame = camp.join("frame/synthetic-frame.csv");
-    let mut bytes = std::fs::read(&frame).unwrap();
-    let at = bytes.len() - 3;
-    bytes[at] ^= 1;
-    std::fs::write(&frame, bytes).unwrap();
+    crate::support::tamper(&camp.join("frame/synthetic-frame.csv"));
     let opened = Workspace::open(&camp, &Access::write()).unwrap_err().to_string();
     let ws = Workspace::open_deferred(&camp, &Access::write()).unwrap();
     assert_eq!(ws.settle().unwrap_err().to_string(), opened);
     assert!(ws.settle().is_ok(), "settled twice");
     drop(ws);
-    let sample = camp.join("sample.csv");
-    let mut bytes = std::fs::read(&sample).unwrap();
-    let at = bytes.len() - 3;
-    bytes[at] ^= 1;
-    std::fs::write(&sample, bytes).unwrap();
+    crate::support::tamper(&camp.join("sample.csv"));
     let opened = Workspace::open(&camp, &Access::write()).unwrap_err().to_string();
     assert!(opened.contains("frame/synthetic-frame.csv") && opened.contains("sample.csv"), "{opened}");
     assert_eq!(Workspace::open_deferred(&camp, &Access::write()).unwrap_err().to_string(), opened);
