@@ -476,3 +476,346 @@ pub fn vetoes(list: &[Veto], l: &dyn Lookup) -> Vec<VetoResult> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Loc;
+    use std::collections::HashMap;
+
+    /// Measures as a test sets them. Its risk names the line and side it
+    /// was asked about (line / 1000, plus 0.5 for the upper side), so a
+    /// test sees which were passed.
+    #[derive(Default)]
+    struct Fake {
+        value: HashMap<String, f64>,
+        lower: HashMap<String, f64>,
+        upper: HashMap<String, f64>,
+    }
+
+    impl Fake {
+        fn with(mut self, name: &str, lower: f64, value: f64, upper: f64) -> Fake {
+            self.value.insert(name.to_string(), value);
+            self.lower.insert(name.to_string(), lower);
+            self.upper.insert(name.to_string(), upper);
+            self
+        }
+
+        fn value(mut self, name: &str, value: f64) -> Fake {
+            self.value.insert(name.to_string(), value);
+            self
+        }
+    }
+
+    impl Lookup for Fake {
+        fn value(&self, name: &str) -> Option<f64> {
+            self.value.get(name).copied()
+        }
+        fn bound(&self, name: &str, side: Side) -> Option<f64> {
+            match side {
+                Side::Lower => &self.lower,
+                Side::Upper => &self.upper,
+            }
+            .get(name)
+            .copied()
+        }
+        fn risk(&self, name: &str, line: f64, side: Side) -> Option<f64> {
+            self.value.get(name)?;
+            Some(line / 1000.0 + if side == Side::Upper { 0.5 } else { 0.0 })
+        }
+        fn level(&self) -> Option<f64> {
+            Some(0.95)
+        }
+    }
+
+    fn indicator(kind: IndicatorKind, evidence: Evidence) -> Indicator {
+        Indicator {
+            id: "i1".into(),
+            name: "指标".into(),
+            name_en: None,
+            activity: "a".into(),
+            activity_en: None,
+            points: 10.0,
+            rule: "r".into(),
+            rule_en: None,
+            basis: "b".into(),
+            source: Source::Verified,
+            kind,
+            evidence,
+            veto_evidence: evidence,
+            evidence_stated: true,
+            loc: Loc::default(),
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    fn target(target: f64, bonus_per_point: f64, bonus_cap: f64) -> IndicatorKind {
+        IndicatorKind::Target { measure: "rate".into(), target, per_point: 1.0, bonus_per_point, bonus_cap }
+    }
+
+    #[test]
+    fn a_shortfall_is_charged_as_far_as_the_evidence_falls_short() {
+        let l = Fake::default().with("rate", 0.80, 0.85, 0.88);
+        // Under the bound standard, from the upper bound: 2 points below.
+        let s = score(&indicator(target(0.90, 0.0, 0.0), Evidence::Bound), &l);
+        assert!(close(s.earned, 8.0), "{s:?}");
+        assert!(close(s.lines[0].delta, -2.0));
+        assert_eq!(s.used, vec![("rate".to_string(), 0.85), ("rate_ucb".to_string(), 0.88)]);
+        let v = &s.verdicts[0];
+        assert_eq!((v.estimate, v.used, v.op, v.line, v.veto), (0.85, 0.88, "<", 0.90, false));
+        assert_eq!(v.risk, Some(0.90 / 1000.0 + 0.5));
+        let Step::BelowTarget { points_below, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert!(close(*points_below, 2.0));
+        // Under the estimate standard, from the estimate: 5 points below.
+        let s = score(&indicator(target(0.90, 0.0, 0.0), Evidence::Estimate), &l);
+        assert!(close(s.earned, 5.0), "{s:?}");
+        assert_eq!(s.used, vec![("rate".to_string(), 0.85)]);
+        // Exactly at the target, nothing is charged.
+        let s = score(&indicator(target(0.88, 0.0, 0.0), Evidence::Bound), &l);
+        assert_eq!((s.earned, s.lines.len(), s.verdicts.len()), (10.0, 0, 0));
+    }
+
+    #[test]
+    fn a_bonus_is_paid_as_far_as_the_evidence_exceeds_the_target_up_to_its_cap() {
+        let l = Fake::default().with("rate", 0.93, 0.95, 0.97);
+        let s = score(&indicator(target(0.90, 2.0, 10.0), Evidence::Bound), &l);
+        assert!(close(s.bonus, 6.0), "{s:?}");
+        assert!(close(s.total(), 16.0));
+        let Step::AboveTarget { bound, points_above, value, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((*bound, *value), (Some(0.93), 0.95));
+        assert!(close(*points_above, 3.0));
+        assert!(close(s.lines[0].delta, 6.0));
+        // From the estimate: 5 points above, capped at 8.
+        let s = score(&indicator(target(0.90, 2.0, 8.0), Evidence::Estimate), &l);
+        assert!(close(s.bonus, 8.0), "{s:?}");
+        let Step::AboveTarget { bound, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!(*bound, None);
+        // No bonus at the target itself, nor without a bonus rate.
+        let s = score(&indicator(target(0.93, 2.0, 10.0), Evidence::Bound), &l);
+        assert_eq!((s.bonus, s.lines.len()), (0.0, 0));
+        let s = score(&indicator(target(0.90, 0.0, 10.0), Evidence::Bound), &l);
+        assert_eq!((s.bonus, s.lines.len()), (0.0, 0));
+    }
+
+    #[test]
+    fn a_band_gives_its_points_and_names_the_line_of_the_band_above() {
+        let bands = |b: &[(f64, f64)]| IndicatorKind::Bands { measure: "rate".into(), bands: b.to_vec() };
+        let ladder = [(0.9, 10.0), (0.8, 6.0), (0.7, 3.0)];
+        let l = Fake::default().with("rate", 0.80, 0.91, 0.85);
+        let s = score(&indicator(bands(&ladder), Evidence::Bound), &l);
+        assert_eq!(s.earned, 6.0);
+        assert!(close(s.lines[0].delta, -4.0));
+        let Step::Bands { got, bound, missed: Some(m), .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((*got, *bound, m.line, m.used), (6.0, Some(0.85), 0.9, 0.85));
+        assert_eq!(s.verdicts, vec![m.clone()]);
+        // From the estimate, the top band: nothing missed.
+        let s = score(&indicator(bands(&ladder), Evidence::Estimate), &l);
+        let Step::Bands { got, bound, missed, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((*got, *bound, missed.is_none(), s.earned), (10.0, None, true, 10.0));
+        // Below every band: the lowest band's line is the one missed.
+        let low = Fake::default().with("rate", 0.5, 0.6, 0.65);
+        let s = score(&indicator(bands(&ladder), Evidence::Bound), &low);
+        let Step::Bands { got, missed: Some(m), .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((*got, m.line, s.earned), (0.0, 0.7, 0.0));
+        // A band below the top that already gives full points misses nothing.
+        let s = score(&indicator(bands(&[(0.9, 10.0), (0.8, 10.0)]), Evidence::Bound), &l);
+        assert_eq!((s.earned, s.verdicts.len()), (10.0, 0), "{s:?}");
+    }
+
+    #[test]
+    fn a_range_is_kept_up_to_its_ends_and_lost_beyond_them() {
+        let range = IndicatorKind::Range { measure: "r".into(), min: 0.1, max: 0.2 };
+        let ind = indicator(range, Evidence::Bound);
+        // Touching either end is inside.
+        for (lower, upper) in [(0.05, 0.1), (0.2, 0.3)] {
+            let s = score(&ind, &Fake::default().with("r", lower, 0.15, upper));
+            assert_eq!((s.earned, s.verdicts.len()), (10.0, 0), "{lower} {upper}: {s:?}");
+        }
+        let s = score(&ind, &Fake::default().with("r", 0.01, 0.05, 0.09));
+        let Step::OutsideRange { verdict: v, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((v.op, v.line, v.used, s.earned), ("<", 0.1, 0.09, 0.0));
+        let s = score(&ind, &Fake::default().with("r", 0.21, 0.25, 0.3));
+        let Step::OutsideRange { verdict: v, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((v.op, v.line, v.used, s.earned), (">", 0.2, 0.21, 0.0));
+        assert_eq!(v.risk, Some(0.2 / 1000.0));
+    }
+
+    #[test]
+    fn cases_cost_their_points_and_none_costs_nothing() {
+        let ind =
+            indicator(IndicatorKind::PerCase { measure: "c".into(), per_case: 3.0 }, Evidence::Estimate);
+        let s = score(&ind, &Fake::default().value("c", 0.0));
+        assert_eq!((s.earned, s.lines.len()), (10.0, 0));
+        let s = score(&ind, &Fake::default().value("c", 2.0));
+        assert_eq!((s.earned, s.lines[0].delta), (4.0, -6.0));
+        let s = score(&ind, &Fake::default().value("c", 5.0));
+        assert_eq!((s.earned, s.lines[0].delta), (0.0, -10.0));
+        let s = score(&ind, &Fake::default());
+        assert_eq!((s.earned, &s.lines[0].step), (0.0, &Step::Missing { measure: "c".into() }));
+    }
+
+    #[test]
+    fn a_checklist_charges_each_item_short_of_everywhere() {
+        let kind =
+            IndicatorKind::Checklist { items: vec!["a".into(), "b".into(), "c".into()], per_missing: 2.0 };
+        let l =
+            Fake::default().value("a_found_rate", 1.0).value("b_found_rate", 0.5).value("b_found_no", 3.0);
+        let s = score(&indicator(kind, Evidence::Estimate), &l);
+        assert_eq!(s.earned, 6.0);
+        assert_eq!(
+            s.lines.iter().map(|l| &l.step).collect::<Vec<_>>(),
+            vec![
+                &Step::ChecklistShort { item: "b".into(), villages: Some(3.0), share: 0.5, per_missing: 2.0 },
+                &Step::ChecklistMissing { item: "c".into(), per_missing: 2.0 },
+            ]
+        );
+    }
+
+    #[test]
+    fn accuracy_is_charged_beyond_its_tolerance_zeroed_beyond_its_limit_and_vetoed_on_its_own_evidence() {
+        let kind = |veto: Option<f64>| IndicatorKind::Accuracy {
+            field: "f".into(),
+            tolerance: 0.05,
+            per_point: 0.5,
+            zero_beyond: Some(0.2),
+            veto_beyond: veto,
+        };
+        let at = |lower: f64| Fake::default().with("f_error_rate", lower, lower + 0.01, lower + 0.02);
+        // At the tolerance: within, the bound recorded.
+        let s = score(&indicator(kind(None), Evidence::Bound), &at(0.05));
+        assert_eq!(s.earned, 10.0);
+        let Step::AccuracyWithin { bound, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!(*bound, Some(0.05));
+        // At the zero line: charged per point, not zeroed (15 points over).
+        let s = score(&indicator(kind(None), Evidence::Bound), &at(0.2));
+        assert!(close(s.earned, 2.5), "{s:?}");
+        let Step::AccuracyOver { verdict: v, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((v.op, v.line, v.risk), (">", 0.05, Some(0.05 / 1000.0)));
+        // Beyond it: zero.
+        let s = score(&indicator(kind(None), Evidence::Bound), &at(0.21));
+        assert!(matches!(&s.lines[0].step, Step::AccuracyZero { verdict } if verdict.line == 0.2), "{s:?}");
+        assert_eq!(s.earned, 0.0);
+        // A veto on the bound while deductions read the estimate: the bound
+        // it used is recorded; at the limit itself there is no veto.
+        let mut ind = indicator(kind(Some(0.3)), Evidence::Estimate);
+        ind.veto_evidence = Evidence::Bound;
+        let s = score(&ind, &at(0.3));
+        assert!(s.veto.is_none(), "{s:?}");
+        assert!(s.used.contains(&("f_error_rate_lcb".to_string(), 0.3)), "{s:?}");
+        let s = score(&ind, &at(0.31));
+        let v = s.veto.as_ref().unwrap();
+        assert_eq!((v.used, v.veto, v.evidence, v.estimate), (0.31, true, Evidence::Bound, 0.32));
+        assert_eq!(s.verdicts.last(), Some(v));
+        // Both on the bound: the bound is recorded once.
+        let s = score(&indicator(kind(Some(0.3)), Evidence::Bound), &at(0.31));
+        assert_eq!(s.used.iter().filter(|(n, _)| n == "f_error_rate_lcb").count(), 1, "{s:?}");
+    }
+
+    #[test]
+    fn a_discrepancy_takes_the_penalty_of_its_tier_and_names_the_first_line_crossed() {
+        let kind =
+            |tiers: &[(f64, f64)]| IndicatorKind::Verification { field: "f".into(), tiers: tiers.to_vec() };
+        let ladder = [(0.05, 0.0), (0.1, 1.0), (0.2, 2.0)];
+        let at = |lower: f64| Fake::default().with("f_error_rate", lower, lower + 0.01, lower + 0.02);
+        let ind = indicator(kind(&ladder), Evidence::Bound);
+        let s = score(&ind, &at(0.05));
+        assert_eq!(
+            s.lines[0],
+            Line { step: Step::ClaimStands { discrepancy: 0.05, upto: 0.05 }, delta: 0.0 }
+        );
+        assert_eq!((s.earned, s.verdicts.len()), (10.0, 0));
+        // At a tier's upper end: that tier, 10 × 1.0 × 0.1.
+        let s = score(&ind, &at(0.1));
+        let Step::TierPenalty { upto, factor, crossed: Some(v), .. } = &s.lines[0].step else {
+            panic!("{s:?}")
+        };
+        assert_eq!((*upto, *factor, v.line, v.used, v.op), (0.1, 1.0, 0.05, 0.1, ">"));
+        assert!(close(s.earned, 9.0), "{s:?}");
+        assert_eq!(s.verdicts, vec![v.clone()]);
+        let s = score(&ind, &at(0.08));
+        assert!(close(s.earned, 9.2), "{s:?}");
+        let s = score(&ind, &at(0.3));
+        let Step::BeyondTiers { crossed: Some(v), .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert_eq!((v.line, s.earned), (0.05, 0.0));
+        // A first tier with a penalty, reached at its end, crosses no line.
+        let s = score(&indicator(kind(&[(0.1, 2.0)]), Evidence::Bound), &at(0.1));
+        let Step::TierPenalty { crossed, .. } = &s.lines[0].step else { panic!("{s:?}") };
+        assert!(crossed.is_none() && s.verdicts.is_empty(), "{s:?}");
+        assert!(close(s.earned, 8.0), "{s:?}");
+        // A penalty never takes more than the points.
+        let s = score(&indicator(kind(&[(0.5, 5.0)]), Evidence::Bound), &at(0.4));
+        assert_eq!(s.earned, 0.0);
+    }
+
+    #[test]
+    fn a_formula_is_held_to_the_points_and_a_failed_one_gives_none() {
+        let formula = |text: &str| IndicatorKind::Formula {
+            expr: crate::score::expr::Expr::parse(text).unwrap(),
+            text: text.into(),
+        };
+        let l = Fake::default().value("a", 3.0);
+        let s = score(&indicator(formula("a * 2"), Evidence::Estimate), &l);
+        assert_eq!((s.earned, s.lines[0].delta), (6.0, -4.0));
+        assert_eq!(s.lines[0].step, Step::Formula { value: 6.0, max: 10.0, read: vec![("a".into(), 3.0)] });
+        let s = score(&indicator(formula("a * 5"), Evidence::Estimate), &l);
+        assert_eq!((s.earned, s.lines[0].delta), (10.0, 0.0));
+        let s = score(&indicator(formula("0 - a"), Evidence::Estimate), &l);
+        assert_eq!(s.earned, 0.0);
+        let s = score(&indicator(formula("a + b"), Evidence::Estimate), &l);
+        assert!(
+            matches!(&s.lines[0].step, Step::FormulaFailed { read, .. } if read == &[("a".to_string(), 3.0)])
+        );
+        assert_eq!(s.earned, 0.0);
+    }
+
+    fn veto(when: &str, evidence: Evidence) -> Veto {
+        Veto {
+            id: "v1".into(),
+            name: None,
+            name_en: None,
+            when: crate::score::expr::Expr::parse(when).unwrap(),
+            text: when.into(),
+            reason: "r".into(),
+            reason_en: None,
+            evidence,
+            evidence_stated: true,
+            loc: Loc::default(),
+        }
+    }
+
+    #[test]
+    fn a_veto_fires_on_its_evidence_with_the_risk_of_its_parts() {
+        let l =
+            Fake::default().with("x", 0.12, 0.15, 0.18).with("y", 0.3, 0.4, 0.45).value("x_p_under", 0.01);
+        let fired = |when: &str, evidence: Evidence| vetoes(&[veto(when, evidence)], &l);
+        // On the bound, "above" reads the lower bound and "below" the upper.
+        let v = fired("x > 0.1", Evidence::Bound);
+        assert_eq!((v.len(), v[0].parts[0].1, v[0].risk), (1, 0.12, Some(0.1 / 1000.0)));
+        assert!(fired("x > 0.12", Evidence::Bound).is_empty());
+        assert_eq!(fired("x > 0.12", Evidence::Estimate)[0].parts[0].1, 0.15);
+        let v = fired("y < 0.5", Evidence::Bound);
+        assert_eq!((v[0].parts[0].1, v[0].risk), (0.45, Some(0.5 / 1000.0 + 0.5)));
+        // AND takes the largest risk, OR the sum of the parts that hold.
+        assert_eq!(fired("x > 0.1 AND y < 0.5", Evidence::Bound)[0].risk, Some(0.5 / 1000.0 + 0.5));
+        let v = fired("x > 0.1 OR y < 0.2", Evidence::Bound);
+        assert_eq!(v[0].risk, Some(0.1 / 1000.0));
+        // A p-value is its own risk.
+        assert_eq!(fired("x_p_under < 0.05", Evidence::Estimate)[0].risk, Some(0.01));
+        // A condition that is no plain comparison, under the estimate
+        // standard: evaluated as a formula, with no parts and no risk.
+        let v = fired("x + y > 0.5", Evidence::Estimate);
+        assert_eq!((v.len(), v[0].parts.len(), v[0].risk), (1, 0, None));
+        assert!(fired("x + y > 0.6", Evidence::Estimate).is_empty());
+        // Under the bound standard it decides nothing, nor does a bound not known.
+        assert!(fired("x + y > 0.5", Evidence::Bound).is_empty());
+        assert!(fired("z > 0.1", Evidence::Bound).is_empty());
+        let v = fired("x > 0.1", Evidence::Bound);
+        assert_eq!(
+            (v[0].id.as_str(), v[0].condition.as_str(), v[0].evidence),
+            ("v1", "x > 0.1", Evidence::Bound)
+        );
+    }
+}
