@@ -566,3 +566,155 @@ impl super::points::Lookup for Measures {
         Some(self.level)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() < tol
+    }
+
+    /// ρ = est ± t(10) · 0.1. Quantiles of t with 10 degrees of freedom
+    /// from the printed tables: t(0.95) = 1.8124611, t(0.975) = 2.2281389.
+    fn rho(est: f64, transform: Transform) -> Bounded {
+        Bounded { pivot: Pivot::T { est, se: 0.1, df: 10 }, transform }
+    }
+
+    const T95: f64 = 1.812_461_122_8;
+    const T975: f64 = 2.228_138_852;
+
+    #[test]
+    fn the_rates_follow_from_the_ratio_of_found_to_reported() {
+        let at = |r: f64, t: Transform| rho(r, t).value();
+        // A quarter more found than reported: a fifth of the truth went unreported.
+        assert!(close(at(1.25, Transform::Under), 0.2, 1e-12));
+        assert_eq!(at(1.25, Transform::Over), 0.0);
+        assert!(close(at(1.25, Transform::Error), 0.2, 1e-12));
+        assert!(close(at(1.25, Transform::Accuracy), 0.8, 1e-12));
+        // A fifth less found: the claim was a quarter over what exists.
+        assert!(close(at(0.8, Transform::Over), 0.25, 1e-12));
+        assert_eq!(at(0.8, Transform::Under), 0.0);
+        assert!(close(at(0.8, Transform::Error), 0.25, 1e-12));
+        // Twice what was found or more counts as 100%.
+        assert_eq!(at(0.5, Transform::Over), 1.0);
+        assert_eq!(at(0.4, Transform::Over), 1.0);
+        assert!(close(at(0.51, Transform::Over), 1.0 / 0.51 - 1.0, 1e-12));
+        assert_eq!((at(1.0, Transform::Under), at(1.0, Transform::Over)), (0.0, 0.0));
+        assert_eq!(at(1.1, Transform::Linear(100.0, 50.0)), 155.0);
+    }
+
+    #[test]
+    fn each_rate_takes_its_bounds_from_the_side_of_the_ratio_that_makes_it_larger_or_smaller() {
+        let (lo, hi) = (1.2 - T95 * 0.1, 1.2 + T95 * 0.1);
+        let b = |t: Transform, side: Side| rho(1.2, t).bound(0.95, side);
+        assert!(close(b(Transform::Identity, Side::Lower), lo, 1e-7));
+        assert!(close(b(Transform::Identity, Side::Upper), hi, 1e-7));
+        assert!(close(b(Transform::Linear(100.0, 50.0), Side::Lower), 100.0 + 50.0 * lo, 1e-5));
+        assert!(close(b(Transform::Under, Side::Lower), 1.0 - 1.0 / lo, 1e-7));
+        assert!(close(b(Transform::Under, Side::Upper), 1.0 - 1.0 / hi, 1e-7));
+        // The over-report rate falls as ρ rises: its upper bound is at ρ's lower.
+        let lo = 0.9 - T95 * 0.1;
+        let b = |t: Transform, side: Side| rho(0.9, t).bound(0.95, side);
+        assert!(close(b(Transform::Over, Side::Upper), 1.0 / lo - 1.0, 1e-7));
+        assert_eq!(b(Transform::Over, Side::Lower), 0.0);
+        // The error rate: its lower bound is the larger of the two rates'
+        // lower bounds (both 0 here, ρ's interval holding 1); its upper
+        // bound comes from ρ's two-sided interval, whichever way the county errs.
+        let (lo2, hi2) = (0.9 - T975 * 0.1, 0.9 + T975 * 0.1);
+        let worst = (1.0 / lo2 - 1.0).max(1.0 - 1.0 / hi2);
+        assert_eq!(b(Transform::Error, Side::Lower), 0.0);
+        assert!(close(b(Transform::Error, Side::Upper), worst, 1e-7));
+        assert!(close(b(Transform::Accuracy, Side::Lower), 1.0 - worst, 1e-7));
+        assert_eq!(b(Transform::Accuracy, Side::Upper), 1.0);
+        // Its two-sided interval: the lower end at (1 + 0.95) / 2, the upper at 0.95.
+        let e = rho(1.5, Transform::Error);
+        let (l, h) = e.interval(0.95);
+        assert!(close(l, 1.0 - 1.0 / (1.5 - T975 * 0.1), 1e-7), "{l}");
+        assert!(close(h, e.bound(0.95, Side::Upper), 1e-12));
+        assert!(h > l);
+        let a = rho(1.5, Transform::Accuracy);
+        let (l, h) = a.interval(0.95);
+        assert!(close(l, 1.0 - e.bound(0.95, Side::Upper), 1e-12));
+        assert!(close(h, 1.0 - (1.0 - 1.0 / (1.5 - T975 * 0.1)), 1e-7));
+        let (l, h) = rho(1.5, Transform::Identity).interval(0.95);
+        assert!(close(l, 1.5 - T975 * 0.1, 1e-7) && close(h, 1.5 + T975 * 0.1, 1e-7));
+    }
+
+    #[test]
+    fn the_risk_of_a_verdict_is_its_one_sided_p_value() {
+        // (1.2 − 1.0) / 0.1 = 2 standard errors; P(t₁₀ > 2) = 0.0366940
+        // (R: pt(2, 10, lower.tail = FALSE)).
+        let r = rho(1.2, Transform::Identity);
+        assert!(close(r.risk(1.0, Side::Lower), 0.036_694_017, 1e-7), "{}", r.risk(1.0, Side::Lower));
+        assert!(close(r.risk(1.4, Side::Upper), 0.036_694_017, 1e-7));
+        // An estimate at or short of the line: 0.5.
+        assert_eq!(r.risk(1.2, Side::Lower), 0.5);
+        assert_eq!(r.risk(1.3, Side::Lower), 0.5);
+        assert_eq!(r.risk(1.1, Side::Upper), 0.5);
+        // Further from the line, less risk.
+        assert!(r.risk(0.9, Side::Lower) < r.risk(1.0, Side::Lower));
+    }
+
+    fn village(code: &str, stratum: &str, psu: &str, w: f64) -> Sampled {
+        Sampled {
+            code: code.into(),
+            name: code.into(),
+            stratum: stratum.into(),
+            psu: psu.into(),
+            w,
+            reported: None,
+            found: None,
+            households: None,
+            listed: true,
+        }
+    }
+
+    #[test]
+    fn missing_findings_pass_their_weight_to_their_cell_then_stratum_then_county() {
+        let vs = [
+            village("v1", "A", "P1", 2.0),
+            village("v2", "A", "P1", 3.0),
+            village("v3", "A", "P2", 5.0),
+            village("v5", "A", "P4", 1.0),
+            village("v4", "B", "P3", 4.0),
+        ];
+        let all: Vec<&Sampled> = vs.iter().collect();
+        let w = reweight(&all, &|s| s.code == "v1" || s.code == "v5");
+        // v1 carries its cell (5); P2 has no finding, so its 5 go to the
+        // rest of A in proportion (5 and 1 → ×11/6); B has none, so its 4
+        // go to the whole county (×15/11).
+        let want = [12.5, 0.0, 0.0, 2.5, 0.0];
+        assert!(w.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)), "{w:?}");
+        assert!(close(w.iter().sum::<f64>(), 15.0, 1e-12));
+        // Everyone found: the weights as they were.
+        assert_eq!(reweight(&all, &|_| true), vec![2.0, 3.0, 5.0, 1.0, 4.0]);
+    }
+
+    #[test]
+    fn a_measure_keeps_only_the_bounds_that_exist() {
+        let mut m = Measures { level: 0.95, ..Measures::default() };
+        m.put_bounded("x", rho(1.2, Transform::Identity));
+        let names: Vec<&str> = m.values.keys().map(String::as_str).collect();
+        assert_eq!(names, ["x", "x_hi", "x_lcb", "x_lo", "x_ucb"]);
+        assert!(close(m.values["x_lo"], 1.2 - T975 * 0.1, 1e-7));
+        assert!(close(m.values["x_ucb"], 1.2 + T95 * 0.1, 1e-7));
+        // An over-report rate held at 0 by ρ's whole interval above 1 has
+        // no two-sided interval to show.
+        m.put_bounded("o", rho(2.0, Transform::Over));
+        assert!(
+            m.values.contains_key("o_lcb")
+                && !m.values.contains_key("o_lo")
+                && !m.values.contains_key("o_hi")
+        );
+        // An amount with nothing found has no upper bound: left out, not made finite.
+        m.put_bounded(
+            "a",
+            Bounded { pivot: Pivot::Amount { est: 0.0, n: 5 }, transform: Transform::Identity },
+        );
+        assert!(m.values.contains_key("a_lcb") && !m.values.contains_key("a_ucb"));
+        m.put("nan", f64::NAN);
+        assert_eq!(m.get("nan"), Some(0.0));
+        assert!(m.bounded.contains_key("o"));
+    }
+}
