@@ -717,4 +717,84 @@ mod tests {
         assert_eq!(m.get("nan"), Some(0.0));
         assert!(m.bounded.contains_key("o"));
     }
+
+    #[test]
+    fn a_countys_measures_from_its_sampled_villages() {
+        use crate::findings::values::Value;
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/cangzhou-2008-face-to-face.toml");
+        let rules = crate::rules::load(&path, "rules.toml").unwrap();
+        let row = |births: u64, room: bool| {
+            Some(BTreeMap::from([
+                ("births".to_string(), Value::Count(births)),
+                ("service_room".to_string(), Value::YesNo(room)),
+            ]))
+        };
+        let at = |code: &str, psu: &str, reported, found| Sampled {
+            reported,
+            found,
+            listed: false,
+            ..village(code, "S", psu, 10.0)
+        };
+        let c = CountyInput {
+            code: "C".into(),
+            name: "C".into(),
+            reported_totals: BTreeMap::from([("births".to_string(), 100.0)]),
+            report_submitted: true,
+            villages: 40,
+            reported_villages: 36,
+            sampled: vec![
+                at("v1", "T1", row(5, true), row(6, true)),
+                at("v2", "T1", row(4, true), row(4, true)),
+                at("v3", "T2", row(6, true), row(5, false)),
+                // Left out of the report.
+                at("v4", "T2", None, row(2, true)),
+                // No findings: v3 and v4, of its township, carry its weight (15 each).
+                at("v5", "T2", row(3, true), None),
+            ],
+        };
+        let m = measure(&rules, &c, 0.95).unwrap();
+        let get = |k: &str| m.get(k).unwrap_or_else(|| panic!("no {k}"));
+        assert_eq!(
+            (m.missing_findings.clone(), m.missing_reports.clone()),
+            (vec!["v5".to_string()], vec!["v4".to_string()])
+        );
+        assert_eq!(m.reweighted, ["v5"]);
+        for (k, v) in [
+            ("sampled", 5.0),
+            ("findings_missing", 1.0),
+            ("reports_missing", 1.0),
+            ("report_submitted", 1.0),
+            ("omitted_villages", 4.0),
+            ("births_reported", 100.0),
+            ("births_found_weighted", 175.0),
+            ("births_reported_weighted", 180.0),
+            ("births_found_sample", 15.0),
+            ("births_reported_sample", 15.0),
+            ("births_found_omitted", 2.0),
+            ("births_omitted_ht", 30.0),
+            ("births_under_cases", 1.0),
+            ("births_over_cases", 1.0),
+            ("births_under_rate", 0.0),
+            ("service_room_found_no", 1.0),
+            ("service_room_found_yes", 3.0),
+            ("service_room_reported_rate", 1.0),
+        ] {
+            assert!(close(get(k), v, 1e-9), "{k}: {} against {v}", get(k));
+        }
+        // ρ = 175 / 180; the verified total is the report times ρ plus the
+        // left-out village's HT total.
+        let rho = 175.0 / 180.0;
+        assert!(close(get("births_ratio"), rho, 1e-12));
+        assert!(close(get("births_verified"), 100.0 * rho + 30.0, 1e-9));
+        assert!(close(get("births_over_rate"), 1.0 / rho - 1.0, 1e-12));
+        assert!(close(get("births_error_rate"), 1.0 / rho - 1.0, 1e-12));
+        assert!(close(get("births_accuracy"), 2.0 - 1.0 / rho, 1e-12));
+        // 35 of 50 in weight said yes.
+        assert!(close(get("service_room_found_rate"), 0.7, 1e-12));
+        // Without a report, every village of the county is left out.
+        let m = measure(&rules, &CountyInput { report_submitted: false, ..c.clone() }, 0.95).unwrap();
+        assert_eq!(m.get("omitted_villages"), Some(40.0));
+        assert_eq!(m.get("report_submitted"), Some(0.0));
+    }
 }

@@ -644,6 +644,34 @@ mod tests {
     }
 
     #[test]
+    fn pro_rata_gives_the_share_achieved_of_what_was_due() {
+        let kind = || IndicatorKind::ProRata { achieved: "done".into(), due: "due".into() };
+        let l = Fake::default().value("done_verified", 6.0).value("due_verified", 8.0);
+        let s = score(&indicator(kind(), Evidence::Estimate), &l);
+        assert_eq!((s.earned, s.lines[0].delta), (7.5, -2.5));
+        let want = Step::ProRata {
+            achieved: "done_verified".into(),
+            due: "due_verified".into(),
+            a: 6.0,
+            d: 8.0,
+            share: 0.75,
+        };
+        assert_eq!(s.lines[0].step, want);
+        // More than due, or nothing due: full points.
+        let s = score(&indicator(kind(), Evidence::Estimate), &l.value("done_verified", 10.0));
+        assert_eq!(s.earned, 10.0);
+        let l = Fake::default().value("done_verified", 0.0).value("due_verified", 0.0);
+        assert_eq!(score(&indicator(kind(), Evidence::Estimate), &l).earned, 10.0);
+        // From the report, under its own names; without them, nothing.
+        let mut ind = indicator(kind(), Evidence::Estimate);
+        ind.source = Source::Reported;
+        let l = Fake::default().value("done_reported", 2.0).value("due_reported", 8.0);
+        assert_eq!(score(&ind, &l).earned, 2.5);
+        let s = score(&ind, &Fake::default().value("done_reported", 2.0));
+        assert_eq!(s.lines[0].step, Step::Missing { measure: "done_reported".into() });
+    }
+
+    #[test]
     fn cases_cost_their_points_and_none_costs_nothing() {
         let ind =
             indicator(IndicatorKind::PerCase { measure: "c".into(), per_case: 3.0 }, Evidence::Estimate);
@@ -654,7 +682,8 @@ mod tests {
         let s = score(&ind, &Fake::default().value("c", 5.0));
         assert_eq!((s.earned, s.lines[0].delta), (0.0, -10.0));
         let s = score(&ind, &Fake::default());
-        assert_eq!((s.earned, &s.lines[0].step), (0.0, &Step::Missing { measure: "c".into() }));
+        assert_eq!(s.lines, vec![Line { step: Step::Missing { measure: "c".into() }, delta: -10.0 }]);
+        assert_eq!(s.earned, 0.0);
     }
 
     #[test]
