@@ -687,8 +687,21 @@ mod tests {
         let want = [12.5, 0.0, 0.0, 2.5, 0.0];
         assert!(w.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)), "{w:?}");
         assert!(close(w.iter().sum::<f64>(), 15.0, 1e-12));
-        // Everyone found: the weights as they were.
+        // Everyone found: the weights as they were; no one: nothing to carry.
         assert_eq!(reweight(&all, &|_| true), vec![2.0, 3.0, 5.0, 1.0, 4.0]);
+        assert_eq!(reweight(&all, &|_| false), vec![0.0; 5]);
+        // A stratum's orphaned cell goes to its own stratum only; a stratum
+        // with no finding at all goes to every village of the county.
+        let vs = [
+            village("a1", "A", "P1", 2.0),
+            village("a2", "A", "P2", 4.0),
+            village("b1", "B", "P3", 3.0),
+            village("c1", "C", "P5", 5.0),
+        ];
+        let all: Vec<&Sampled> = vs.iter().collect();
+        let w = reweight(&all, &|s| s.code == "a1" || s.code == "b1");
+        let want = [6.0 * 14.0 / 9.0, 0.0, 3.0 * 14.0 / 9.0, 0.0];
+        assert!(w.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)), "{w:?}");
     }
 
     #[test]
@@ -730,6 +743,12 @@ mod tests {
                 ("service_room".to_string(), Value::YesNo(room)),
             ]))
         };
+        // Found: the same, with complaints (a field no report gives).
+        let found = |births: u64, room: bool, complaints: u64| {
+            let mut r = row(births, room);
+            r.as_mut().map(|r| r.insert("complaints".to_string(), Value::Count(complaints)));
+            r
+        };
         let at = |code: &str, psu: &str, reported, found| Sampled {
             reported,
             found,
@@ -744,11 +763,11 @@ mod tests {
             villages: 40,
             reported_villages: 36,
             sampled: vec![
-                at("v1", "T1", row(5, true), row(6, true)),
-                at("v2", "T1", row(4, true), row(4, true)),
-                at("v3", "T2", row(6, true), row(5, false)),
+                at("v1", "T1", row(5, true), found(6, true, 1)),
+                at("v2", "T1", row(4, true), found(4, true, 0)),
+                at("v3", "T2", row(6, true), found(5, false, 2)),
                 // Left out of the report.
-                at("v4", "T2", None, row(2, true)),
+                at("v4", "T2", None, found(2, true, 0)),
                 // No findings: v3 and v4, of its township, carry its weight (15 each).
                 at("v5", "T2", row(3, true), None),
             ],
@@ -792,6 +811,22 @@ mod tests {
         assert!(close(get("births_accuracy"), 2.0 - 1.0 / rho, 1e-12));
         // 35 of 50 in weight said yes.
         assert!(close(get("service_room_found_rate"), 0.7, 1e-12));
+        // A field only found: its sample sum and HT total (10 × 1 + 15 × 2).
+        assert_eq!((get("complaints_found_sample"), get("complaints_ht")), (3.0, 40.0));
+        assert!(!m.values.contains_key("complaints_ratio"));
+        // Bounds at the campaign's confidence.
+        assert_eq!(m.level, 0.95);
+        assert!(get("births_ratio_lcb") < rho && get("births_ratio_ucb") > rho);
+        // Under "worst", the village without findings counts, as 0 and 否,
+        // at its own weight: ρ = 150 / 180, v5's 3 reported over-reported.
+        let mut worst = rules.clone();
+        worst.scoring.missing_findings = MissingFindings::Worst;
+        let m = measure(&worst, &c, 0.95).unwrap();
+        let get = |k: &str| m.get(k).unwrap_or_else(|| panic!("no {k}"));
+        assert!(close(get("births_ratio"), 150.0 / 180.0, 1e-12));
+        assert_eq!((get("births_over_cases"), get("births_omitted_ht")), (4.0, 20.0));
+        assert_eq!((get("service_room_found_no"), get("service_room_found_rate")), (2.0, 0.6));
+        assert!(m.reweighted.is_empty());
         // Without a report, every village of the county is left out.
         let m = measure(&rules, &CountyInput { report_submitted: false, ..c.clone() }, 0.95).unwrap();
         assert_eq!(m.get("omitted_villages"), Some(40.0));
