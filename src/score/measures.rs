@@ -827,6 +827,29 @@ mod tests {
         assert_eq!((get("births_over_cases"), get("births_omitted_ht")), (4.0, 20.0));
         assert_eq!((get("service_room_found_no"), get("service_room_found_rate")), (2.0, 0.6));
         assert!(m.reweighted.is_empty());
+        // Nothing reported in the compared villages: every case found is
+        // unreported, and the sign test has all three against the report.
+        let nil = |found_births: u64| CountyInput {
+            sampled: ["v1", "v2", "v3"]
+                .iter()
+                .map(|v| at(v, v, row(0, true), found(found_births, true, 0)))
+                .collect(),
+            ..c.clone()
+        };
+        let m = measure(&rules, &nil(2), 0.95).unwrap();
+        let got: Vec<f64> =
+            ["ratio", "accuracy", "error_rate", "under_rate", "over_rate", "p_under", "p_over"]
+                .iter()
+                .map(|k| m.get(&format!("births_{k}")).unwrap())
+                .collect();
+        let want = [0.0, 0.0, 1.0, 1.0, 0.0, 0.125, 1.0];
+        assert!(got.iter().zip(want).all(|(a, b)| close(*a, b, 1e-12)), "{got:?}");
+        let m = measure(&rules, &nil(0), 0.95).unwrap();
+        let got: Vec<f64> = ["accuracy", "error_rate", "under_rate", "p_under"]
+            .iter()
+            .map(|k| m.get(&format!("births_{k}")).unwrap())
+            .collect();
+        assert_eq!(got, [1.0, 0.0, 0.0, 1.0]);
         // Without a report, every village of the county is left out.
         let m = measure(&rules, &CountyInput { report_submitted: false, ..c.clone() }, 0.95).unwrap();
         assert_eq!(m.get("omitted_villages"), Some(40.0));
