@@ -850,6 +850,20 @@ mod tests {
             .map(|k| m.get(&format!("births_{k}")).unwrap())
             .collect();
         assert_eq!(got, [1.0, 0.0, 0.0, 1.0]);
+        // Two townships that found the same: no usable variance, so a count's
+        // total takes the exact Poisson bound on the cases found, scaled by
+        // the mean weight. The one-sided 95% upper bounds for 6 and 2 cases
+        // are 11.8424 and 6.2958 (χ²(0.95; 14) / 2 and χ²(0.95; 6) / 2).
+        let even = CountyInput {
+            sampled: vec![
+                at("v1", "T1", row(3, true), found(3, true, 1)),
+                at("v2", "T2", row(3, true), found(3, true, 1)),
+            ],
+            ..c.clone()
+        };
+        let m = measure(&rules, &even, 0.95).unwrap();
+        assert!(close(m.get("births_ht_ucb").unwrap(), 118.424, 1e-3), "{:?}", m.get("births_ht_ucb"));
+        assert!(close(m.get("complaints_ht_ucb").unwrap(), 62.958, 1e-3), "{:?}", m.get("complaints_ht_ucb"));
         // Without a report, every village of the county is left out.
         let m = measure(&rules, &CountyInput { report_submitted: false, ..c.clone() }, 0.95).unwrap();
         assert_eq!(m.get("omitted_villages"), Some(40.0));
