@@ -814,6 +814,30 @@ mod tests {
         // A field only found: its sample sum and HT total (10 × 1 + 15 × 2).
         assert_eq!((get("complaints_found_sample"), get("complaints_ht")), (3.0, 40.0));
         assert!(!m.values.contains_key("complaints_ratio"));
+        // The verified total's standard error, from one linearised score a
+        // village (rt·w·(y − ρx)/Σwx for the compared, w·y for the left out)
+        // summed by township: 6.9444 and 23.0556, so with two townships the
+        // standard error is their difference, 16.1111, on 1 df (t(0.95; 1)
+        // = 6.3137515 from the tables).
+        let se = 23.055_555_6 - 6.944_444_4;
+        assert!(close(get("births_verified_se"), se, 1e-6), "{}", get("births_verified_se"));
+        let lcb = 100.0 * rho + 30.0 - 6.313_751_5 * se;
+        assert!(close(get("births_verified_lcb"), lcb, 1e-5), "{}", get("births_verified_lcb"));
+        // What points read: the measures, a bounded one's bound and risk at
+        // the campaign's confidence, an unbounded one's value and no risk.
+        use super::super::points::Lookup;
+        let b = &m.bounded["births_ratio"];
+        assert_eq!(Lookup::value(&m, "births_ratio"), Some(rho));
+        assert_eq!(Lookup::bound(&m, "births_ratio", Side::Upper), Some(b.bound(0.95, Side::Upper)));
+        assert_eq!(Lookup::risk(&m, "births_ratio", 1.2, Side::Upper), Some(b.risk(1.2, Side::Upper)));
+        assert!(Lookup::risk(&m, "births_ratio", 1.2, Side::Upper).is_some_and(|r| r > 0.0 && r < 0.5));
+        assert_eq!(Lookup::bound(&m, "sampled", Side::Lower), Some(5.0));
+        assert_eq!(Lookup::risk(&m, "sampled", 1.0, Side::Lower), Some(0.0));
+        assert_eq!(
+            (Lookup::value(&m, "nothing"), Lookup::risk(&m, "nothing", 1.0, Side::Lower)),
+            (None, None)
+        );
+        assert_eq!(Lookup::level(&m), Some(0.95));
         // Bounds at the campaign's confidence.
         assert_eq!(m.level, 0.95);
         assert!(get("births_ratio_lcb") < rho && get("births_ratio_ucb") > rho);
@@ -864,6 +888,21 @@ mod tests {
         let m = measure(&rules, &even, 0.95).unwrap();
         assert!(close(m.get("births_ht_ucb").unwrap(), 118.424, 1e-3), "{:?}", m.get("births_ht_ucb"));
         assert!(close(m.get("complaints_ht_ucb").unwrap(), 62.958, 1e-3), "{:?}", m.get("complaints_ht_ucb"));
+        // The verified total then follows the ratio's exact bound through
+        // R·ρ plus the left-out villages (none here).
+        assert_eq!(m.get("births_verified_se"), Some(0.0));
+        let ratio_lcb = m.get("births_ratio_lcb").unwrap();
+        assert!(ratio_lcb < 1.0 && close(m.get("births_verified_lcb").unwrap(), 100.0 * ratio_lcb, 1e-9));
+        // Wilson's interval is shown as its own, not as two one-sided bounds.
+        let mut wilson = rules.clone();
+        wilson.scoring.proportion_interval = estimate::PropMethod::Wilson;
+        let m = measure(&wilson, &c, 0.95).unwrap();
+        let (lo, hi) = (m.rates["service_room"].lo, m.rates["service_room"].hi);
+        assert_eq!(
+            (m.get("service_room_found_rate_lo"), m.get("service_room_found_rate_hi")),
+            (Some(lo), Some(hi))
+        );
+        assert_ne!(lo, m.bounded["service_room_found_rate"].interval(0.95).0);
         // Without a report, every village of the county is left out.
         let m = measure(&rules, &CountyInput { report_submitted: false, ..c.clone() }, 0.95).unwrap();
         assert_eq!(m.get("omitted_villages"), Some(40.0));
