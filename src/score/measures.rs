@@ -764,8 +764,8 @@ mod tests {
             reported_villages: 36,
             sampled: vec![
                 at("v1", "T1", row(5, true), found(6, true, 1)),
-                at("v2", "T1", row(4, true), found(4, true, 0)),
-                at("v3", "T2", row(6, true), found(5, false, 2)),
+                at("v2", "T1", row(3, true), found(4, true, 0)),
+                at("v3", "T2", row(6, false), found(5, false, 2)),
                 // Left out of the report.
                 at("v4", "T2", None, found(2, true, 0)),
                 // No findings: v3 and v4, of its township, carry its weight (15 each).
@@ -787,28 +787,30 @@ mod tests {
             ("omitted_villages", 4.0),
             ("births_reported", 100.0),
             ("births_found_weighted", 175.0),
-            ("births_reported_weighted", 180.0),
+            ("births_reported_weighted", 170.0),
             ("births_found_sample", 15.0),
-            ("births_reported_sample", 15.0),
+            ("births_reported_sample", 14.0),
             ("births_found_omitted", 2.0),
             ("births_omitted_ht", 30.0),
-            ("births_under_cases", 1.0),
+            ("births_under_cases", 2.0),
             ("births_over_cases", 1.0),
-            ("births_under_rate", 0.0),
+            ("births_over_rate", 0.0),
             ("service_room_found_no", 1.0),
             ("service_room_found_yes", 3.0),
-            ("service_room_reported_rate", 1.0),
+            // Reported yes by v1 and v2 (20 of 35 in weight), no by v3.
+            ("service_room_reported_rate", 20.0 / 35.0),
         ] {
             assert!(close(get(k), v, 1e-9), "{k}: {} against {v}", get(k));
         }
-        // ρ = 175 / 180; the verified total is the report times ρ plus the
-        // left-out village's HT total.
-        let rho = 175.0 / 180.0;
+        // ρ = 175 / 170; the verified total is the report times ρ plus the
+        // left-out village's HT total; the verified total is over four villages.
+        let rho = 175.0 / 170.0;
         assert!(close(get("births_ratio"), rho, 1e-12));
         assert!(close(get("births_verified"), 100.0 * rho + 30.0, 1e-9));
-        assert!(close(get("births_over_rate"), 1.0 / rho - 1.0, 1e-12));
-        assert!(close(get("births_error_rate"), 1.0 / rho - 1.0, 1e-12));
-        assert!(close(get("births_accuracy"), 2.0 - 1.0 / rho, 1e-12));
+        assert!(close(get("births_under_rate"), 1.0 - 1.0 / rho, 1e-12));
+        assert!(close(get("births_error_rate"), 1.0 - 1.0 / rho, 1e-12));
+        assert!(close(get("births_accuracy"), 1.0 / rho, 1e-12));
+        assert_eq!(m.fields["births"].verified.n, 4);
         // 35 of 50 in weight said yes.
         assert!(close(get("service_room_found_rate"), 0.7, 1e-12));
         // A field only found: its sample sum and HT total (10 × 1 + 15 × 2).
@@ -816,10 +818,10 @@ mod tests {
         assert!(!m.values.contains_key("complaints_ratio"));
         // The verified total's standard error, from one linearised score a
         // village (rt·w·(y − ρx)/Σwx for the compared, w·y for the left out)
-        // summed by township: 6.9444 and 23.0556, so with two townships the
-        // standard error is their difference, 16.1111, on 1 df (t(0.95; 1)
-        // = 6.3137515 from the tables).
-        let se = 23.055_555_6 - 6.944_444_4;
+        // summed by township: 10.3806228 and 19.6193772, so with two
+        // townships the standard error is their difference, 9.2387543, on 1
+        // df (t(0.95; 1) = 6.3137515 from the tables).
+        let se = 19.619_377_2 - 10.380_622_8;
         assert!(close(get("births_verified_se"), se, 1e-6), "{}", get("births_verified_se"));
         let lcb = 100.0 * rho + 30.0 - 6.313_751_5 * se;
         assert!(close(get("births_verified_lcb"), lcb, 1e-5), "{}", get("births_verified_lcb"));
@@ -842,12 +844,12 @@ mod tests {
         assert_eq!(m.level, 0.95);
         assert!(get("births_ratio_lcb") < rho && get("births_ratio_ucb") > rho);
         // Under "worst", the village without findings counts, as 0 and 否,
-        // at its own weight: ρ = 150 / 180, v5's 3 reported over-reported.
+        // at its own weight: ρ = 150 / 170, v5's 3 reported over-reported.
         let mut worst = rules.clone();
         worst.scoring.missing_findings = MissingFindings::Worst;
         let m = measure(&worst, &c, 0.95).unwrap();
         let get = |k: &str| m.get(k).unwrap_or_else(|| panic!("no {k}"));
-        assert!(close(get("births_ratio"), 150.0 / 180.0, 1e-12));
+        assert!(close(get("births_ratio"), 150.0 / 170.0, 1e-12));
         assert_eq!((get("births_over_cases"), get("births_omitted_ht")), (4.0, 20.0));
         assert_eq!((get("service_room_found_no"), get("service_room_found_rate")), (2.0, 0.6));
         assert!(m.reweighted.is_empty());
