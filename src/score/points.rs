@@ -604,6 +604,8 @@ mod tests {
     fn a_band_gives_its_points_and_names_the_line_of_the_band_above() {
         let bands = |b: &[(f64, f64)]| IndicatorKind::Bands { measure: "rate".into(), bands: b.to_vec() };
         let ladder = [(0.9, 10.0), (0.8, 6.0), (0.7, 3.0)];
+        // An estimate above its own upper bound, which no real measure has,
+        // puts the two standards in different bands with one lookup.
         let l = Fake::default().with("rate", 0.80, 0.91, 0.85);
         let s = score(&indicator(bands(&ladder), Evidence::Bound), &l);
         assert_eq!(s.earned, 6.0);
